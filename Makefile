@@ -1,0 +1,35 @@
+# Top-level entry points; CMake does the building. See README.md.
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= 2
+CMAKE_ARGS ?=
+
+.PHONY: all deps check test test-asan bench monitor clean
+
+all: deps
+	cmake -S . -B $(BUILD) $(CMAKE_ARGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Installs missing Debian packages (idempotent; uses sudo when not root).
+deps:
+	@scripts/install-deps.sh
+
+# The whole suite: a normal build, then again under ASan + UBSan.
+check: test test-asan
+
+test: all
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan: deps
+	cmake -S . -B $(BUILD_ASAN) -DBPFHOST_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+bench: all
+	$(BUILD)/bin/bpfhost_bench
+
+monitor: all
+	@echo "process_monitor arrives with the process-extension issue; nothing to run yet." >&2; exit 1
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

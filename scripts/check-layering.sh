@@ -1,0 +1,20 @@
+#!/bin/sh
+# Fails if a layer under src/ includes a header of a higher layer
+# (layer order from ../shared/DESIGN.md).
+set -eu
+root=${1:-.}
+layers="isa elf verify exec maps core ext api tools"
+rank() { i=0; for l in $layers; do [ "$l" = "$1" ] && { echo $i; return; }; i=$((i+1)); done; echo 99; }
+status=0
+for dir in "$root"/src/*/; do
+    layer=$(basename "$dir"); own=$(rank "$layer")
+    for inc in $(grep -ho '#include "[a-z_]*/' "$dir"*.[ch] 2>/dev/null | sed 's/#include "//; s#/##' | sort -u); do
+        if [ "$(rank "$inc")" -gt "$own" ]; then
+            echo "layering: src/$layer includes a header of higher layer '$inc':" >&2
+            grep -n "#include \"$inc/" "$dir"*.[ch] >&2
+            status=1
+        fi
+    done
+done
+[ $status -eq 0 ] && echo "layering: ok"
+exit $status
