@@ -27,7 +27,8 @@ static int fail(struct isa_error *err, size_t pc, const char *fmt, ...)
 static int explain_no_form(const struct ebpf_insn *in, size_t pc, struct isa_error *err)
 {
     uint8_t cls = ebpf_class(in->opcode), op = ebpf_op(in->opcode);
-    if ((cls == EBPF_CLS_ALU || cls == EBPF_CLS_ALU64) && op == EBPF_ALU_END)
+    bool valid_width = in->imm == 16 || in->imm == 32 || in->imm == 64;
+    if ((cls == EBPF_CLS_ALU || cls == EBPF_CLS_ALU64) && op == EBPF_ALU_END && !valid_width)
         return fail(err, pc, "byte swap width imm=%d is invalid (must be 16, 32 or 64)", in->imm);
     if ((cls == EBPF_CLS_ALU || cls == EBPF_CLS_ALU64) && (op == EBPF_ALU_DIV || op == EBPF_ALU_MOD))
         return fail(err, pc, "div/mod offset %d is invalid (0 unsigned, 1 signed)", in->offset);
@@ -36,7 +37,7 @@ static int explain_no_form(const struct ebpf_insn *in, size_t pc, struct isa_err
                     in->offset, cls == EBPF_CLS_ALU64 ? "/32" : "");
     if (cls == EBPF_CLS_STX && ebpf_mode(in->opcode) == EBPF_MODE_ATOMIC)
         return fail(err, pc, "atomic operation imm=0x%x is invalid", (unsigned)in->imm);
-    if (in->opcode == EBPF_OP_CALL)
+    if (in->opcode == EBPF_OP_CALL && in->src > EBPF_CALL_BTF_ID)
         return fail(err, pc, "call kind src=%u is invalid (0 helper, 1 local, 2 BTF id)", in->src);
     if (cls == EBPF_CLS_STX)
         return fail(err, pc, "reserved field imm is %d, must be 0", in->imm);

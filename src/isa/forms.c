@@ -38,6 +38,9 @@
 
 #define MEM_ROW(name, cls, mode, size, ops) {name, (cls) | (mode) | (size), ANY, (ops) == ISA_OPS_STORE_IMM ? ANY : 0, ops}
 
+/* Legacy packet loads: the operand is imm; offset is reserved. */
+#define PACKET_ROW(name, mode, size, ops) {name, EBPF_CLS_LD | (mode) | (size), 0, ANY, ops}
+
 const struct isa_form isa_forms[] = {
     ALU_PAIR("add", EBPF_ALU_ADD),
     ALU_PAIR("sub", EBPF_ALU_SUB),
@@ -92,12 +95,12 @@ const struct isa_form isa_forms[] = {
     {"exit", EBPF_OP_EXIT, 0, 0, ISA_OPS_EXIT},
 
     {"lddw", EBPF_OP_LDDW, 0, ANY, ISA_OPS_LDDW},
-    MEM_ROW("ldabsw", EBPF_CLS_LD, EBPF_MODE_ABS, EBPF_SIZE_W, ISA_OPS_LD_ABS),
-    MEM_ROW("ldabsh", EBPF_CLS_LD, EBPF_MODE_ABS, EBPF_SIZE_H, ISA_OPS_LD_ABS),
-    MEM_ROW("ldabsb", EBPF_CLS_LD, EBPF_MODE_ABS, EBPF_SIZE_B, ISA_OPS_LD_ABS),
-    MEM_ROW("ldindw", EBPF_CLS_LD, EBPF_MODE_IND, EBPF_SIZE_W, ISA_OPS_LD_IND),
-    MEM_ROW("ldindh", EBPF_CLS_LD, EBPF_MODE_IND, EBPF_SIZE_H, ISA_OPS_LD_IND),
-    MEM_ROW("ldindb", EBPF_CLS_LD, EBPF_MODE_IND, EBPF_SIZE_B, ISA_OPS_LD_IND),
+    PACKET_ROW("ldabsw", EBPF_MODE_ABS, EBPF_SIZE_W, ISA_OPS_LD_ABS),
+    PACKET_ROW("ldabsh", EBPF_MODE_ABS, EBPF_SIZE_H, ISA_OPS_LD_ABS),
+    PACKET_ROW("ldabsb", EBPF_MODE_ABS, EBPF_SIZE_B, ISA_OPS_LD_ABS),
+    PACKET_ROW("ldindw", EBPF_MODE_IND, EBPF_SIZE_W, ISA_OPS_LD_IND),
+    PACKET_ROW("ldindh", EBPF_MODE_IND, EBPF_SIZE_H, ISA_OPS_LD_IND),
+    PACKET_ROW("ldindb", EBPF_MODE_IND, EBPF_SIZE_B, ISA_OPS_LD_IND),
     MEM_ROW("ldxw", EBPF_CLS_LDX, EBPF_MODE_MEM, EBPF_SIZE_W, ISA_OPS_LOAD),
     MEM_ROW("ldxh", EBPF_CLS_LDX, EBPF_MODE_MEM, EBPF_SIZE_H, ISA_OPS_LOAD),
     MEM_ROW("ldxb", EBPF_CLS_LDX, EBPF_MODE_MEM, EBPF_SIZE_B, ISA_OPS_LOAD),

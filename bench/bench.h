@@ -1,0 +1,13 @@
+/* The benchmark's sections; bench_main.c runs them in order. */
+#ifndef BPFHOST_BENCH_H
+#define BPFHOST_BENCH_H
+
+#include <stdint.h>
+
+/* Monotonic time in nanoseconds. */
+uint64_t bench_now_ns(void);
+
+/* Interpreter vs native C on compute-heavy programs; returns 0 or 1 on a mismatch. */
+int bench_exec(void);
+
+#endif

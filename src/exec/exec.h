@@ -1,0 +1,111 @@
+/*
+ * exec — running eBPF programs. Today: a bounds-checked interpreter over
+ * pre-decoded instructions with computed-goto dispatch. The JIT and native
+ * modes will sit behind the same exec_program / exec_run interface.
+ *
+ * Safety model: a program is decoded and structurally validated
+ * (isa_validate) before it can run, and every memory access is checked at
+ * run time against the regions the host granted for this run (the stack of
+ * the active call frames, the context, input memory, and whatever a
+ * mem_check callback admits, e.g. map values). Even a program that no
+ * verifier has seen cannot touch other host memory; an access outside the
+ * regions stops it with an error naming the instruction and the address.
+ */
+#ifndef BPFHOST_EXEC_H
+#define BPFHOST_EXEC_H
+
+#include "isa/isa.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* State of one run, handed to helpers (opaque). */
+struct exec_env;
+
+/* A helper function: five 64-bit arguments (r1..r5), result in r0. */
+typedef uint64_t (*exec_helper_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                   struct exec_env *env);
+
+struct exec_helper {
+    uint32_t id;
+    const char *name;
+    exec_helper_fn fn;
+    /* If set, a zero result stops the program at once with r0 = 0
+     * (the conformance suite's "unwind" helper). */
+    bool unwind_on_zero;
+};
+
+enum { EXEC_READ = 1, EXEC_WRITE = 2 };
+
+/* A memory range the host grants to one run. */
+struct exec_region {
+    const void *start;
+    size_t len;
+    unsigned access; /* EXEC_READ | EXEC_WRITE */
+};
+
+enum { EXEC_MAX_REGIONS = 8 };
+
+/* Admits accesses outside the fixed regions (e.g. map values); true = allowed. */
+typedef bool (*exec_mem_check_fn)(void *opaque, uintptr_t addr, size_t len, unsigned access);
+
+struct exec_run_args {
+    uint64_t args[5];                  /* r1..r5 on entry */
+    const struct exec_region *regions; /* at most EXEC_MAX_REGIONS */
+    size_t region_count;
+    exec_mem_check_fn mem_check; /* optional */
+    void *mem_check_opaque;
+    const void *packet; /* what legacy ldabs/ldind read; optional */
+    size_t packet_len;
+    uint64_t budget; /* most instructions to execute; 0 = EXEC_DEFAULT_BUDGET */
+    void *host_ctx;  /* handed to helpers through exec_env_host_ctx() */
+};
+
+#define EXEC_DEFAULT_BUDGET 100000000ULL
+
+enum exec_status {
+    EXEC_OK = 0,
+    EXEC_ERR_MEMORY,     /* access outside every granted region */
+    EXEC_ERR_BUDGET,     /* instruction budget exhausted */
+    EXEC_ERR_CALL_DEPTH, /* local calls nested deeper than EBPF_MAX_CALL_DEPTH */
+    EXEC_ERR_HELPER,     /* callx to an unknown helper */
+    EXEC_ERR_ALIGNMENT,  /* misaligned atomic access */
+    EXEC_ERR_ARGS,       /* bad run arguments */
+};
+
+struct exec_result {
+    uint64_t r0;
+    uint64_t insns_executed;
+    enum exec_status status;
+    size_t pc;     /* slot where the run stopped on an error */
+    uint64_t addr; /* faulting address for EXEC_ERR_MEMORY / _ALIGNMENT */
+    char msg[200]; /* human-readable reason on an error */
+};
+
+/* A decoded, validated program ready to run; immutable, so one program can
+ * run on many threads at once. */
+struct exec_program;
+
+/* Validates insns (isa_validate), resolves helper calls against the table
+ * (an unknown helper id is an error) and pre-decodes. The helper table must
+ * outlive the program. Returns 0, or -1 with the reason in err. */
+int exec_program_new(const struct ebpf_insn *insns, size_t count, const struct exec_helper *helpers,
+                     size_t helper_count, struct exec_program **out, struct isa_error *err);
+
+/* Frees a program (NULL is fine). */
+void exec_program_free(struct exec_program *prog);
+
+/* Runs prog once. Returns 0 when it exited normally (result->r0 holds its
+ * return value), or -1 with result->status and result->msg set. */
+int exec_run(const struct exec_program *prog, const struct exec_run_args *args, struct exec_result *result);
+
+/* For helpers: the host pointer for [addr, addr+len) if the run may access it
+ * that way; otherwise NULL, and the program stops with a memory error when
+ * the helper returns. */
+void *exec_env_mem(struct exec_env *env, uint64_t addr, size_t len, unsigned access);
+
+/* For helpers: the host_ctx of the run's arguments. */
+void *exec_env_host_ctx(const struct exec_env *env);
+
+#endif

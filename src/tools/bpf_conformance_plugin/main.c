@@ -1,0 +1,127 @@
+/*
+ * bpf_conformance_plugin: lets the public bpf_conformance runner drive
+ * bpfhost. Protocol (../shared/conformance/README.md): the program arrives
+ * on stdin as hex bytes; the input memory, if any, is the first argument as
+ * hex bytes; options follow. Prints r0 in hex and exits 0, or prints the
+ * error on stderr and exits 1.
+ */
+#include "tools/tools.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: bpf_conformance_plugin [MEMORY_HEX] [--interpret | --jit | --native] [--elf]\n"
+            "  Reads a program as hex bytes on standard input, runs it with MEMORY_HEX\n"
+            "  (hex bytes) as input memory in r1/r2, and prints r0 in hex.\n"
+            "  --interpret  run in the interpreter (default)\n"
+            "  --jit        run JIT-compiled (not available yet)\n"
+            "  --native     run as native code (not available yet)\n"
+            "  --elf        standard input is an ELF object (not available yet)\n"
+            "exit status: 0 r0 printed; 1 the program failed to load or run; 2 bad usage\n");
+}
+
+/* Parses whitespace-separated hex bytes; returns count or -1 on a bad token. */
+static long parse_hex_bytes(const char *text, uint8_t **out)
+{
+    size_t cap = 64, n = 0;
+    uint8_t *bytes = malloc(cap);
+    const char *p = text;
+    while (bytes) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        if (!*p)
+            break;
+        char *end;
+        unsigned long v = strtoul(p, &end, 16);
+        if (end == p || v > 0xff || (*end && !strchr(" \t\r\n", *end))) {
+            free(bytes);
+            return -1;
+        }
+        if (n == cap) {
+            uint8_t *bigger = realloc(bytes, cap *= 2);
+            if (!bigger)
+                free(bytes);
+            bytes = bigger;
+            if (!bytes)
+                break;
+        }
+        bytes[n++] = (uint8_t)v;
+        p = end;
+    }
+    *out = bytes;
+    return bytes ? (long)n : -1;
+}
+
+static char *read_stdin(void)
+{
+    size_t cap = 4096, len = 0, n;
+    char *buf = malloc(cap);
+    while (buf && (n = fread(buf + len, 1, cap - len - 1, stdin)) > 0) {
+        len += n;
+        if (len + 1 == cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger)
+                free(buf);
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+int main(int argc, char **argv)
+{
+    const char *memory_hex = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--interpret")) {
+            continue;
+        } else if (!strcmp(argv[i], "--jit") || !strcmp(argv[i], "--native") || !strcmp(argv[i], "--elf")) {
+            fprintf(stderr, "bpf_conformance_plugin: %s is not available yet\n", argv[i]);
+            return 2;
+        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            fprintf(stderr, "bpf_conformance_plugin: unknown option %s\n", argv[i]);
+            usage(stderr);
+            return 2;
+        } else if (!memory_hex) {
+            memory_hex = argv[i];
+        } else {
+            fprintf(stderr, "bpf_conformance_plugin: unexpected argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    char *program_hex = read_stdin();
+    uint8_t *code = NULL, *mem = NULL;
+    long code_len = program_hex ? parse_hex_bytes(program_hex, &code) : -1;
+    long mem_len = memory_hex ? parse_hex_bytes(memory_hex, &mem) : 0;
+    free(program_hex);
+    int status = 1;
+    if (code_len < 0 || mem_len < 0) {
+        fprintf(stderr, "bpf_conformance_plugin: %s is not a list of hex bytes\n",
+                code_len < 0 ? "standard input" : "the memory argument");
+    } else if (code_len == 0 || code_len % 8) {
+        fprintf(stderr, "bpf_conformance_plugin: program is %ld bytes, not a non-zero multiple of 8\n", code_len);
+    } else {
+        uint64_t r0;
+        char err[256];
+        if (conformance_run((const struct ebpf_insn *)code, (size_t)code_len / 8, mem, (size_t)mem_len, &r0, err,
+                            sizeof(err)) == 0) {
+            printf("%" PRIx64 "\n", r0);
+            status = 0;
+        } else {
+            fprintf(stderr, "%s\n", err);
+        }
+    }
+    free(code);
+    free(mem);
+    return status;
+}

@@ -1,0 +1,23 @@
+/*
+ * tools — code shared by the command-line tools in src/tools/<tool>/.
+ */
+#ifndef BPFHOST_TOOLS_H
+#define BPFHOST_TOOLS_H
+
+#include "exec/exec.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The helpers the bpf_conformance suite's programs call, ids 0..5
+ * (../shared/conformance/README.md). */
+extern const struct exec_helper conformance_helpers[];
+extern const size_t conformance_helper_count;
+
+/* Runs a program the way the conformance suite does: input memory (may be
+ * NULL) in r1 and its length in r2, the conformance helpers available.
+ * Returns 0 with *r0 set, or -1 with a message in err. */
+int conformance_run(const struct ebpf_insn *insns, size_t count, uint8_t *mem, size_t mem_len, uint64_t *r0,
+                    char *err, size_t err_len);
+
+#endif

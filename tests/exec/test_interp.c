@@ -1,0 +1,333 @@
+/*
+ * Interpreter behaviour beyond the conformance vectors: the safety
+ * boundary (memory regions, stack frames, r10, budget, call depth, helper
+ * memory checks), error reports, and concurrent runs of one program.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "exec/exec.h"
+#include "tools/tools.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Assembles and loads text with the conformance helpers; fails the test on error. */
+static struct exec_program *load(const char *text)
+{
+    struct ebpf_insn *insns;
+    size_t count;
+    struct isa_error err;
+    if (isa_assemble(text, &insns, &count, &err) != 0)
+        fail_msg("assemble: line %zu: %s", err.pc, err.msg);
+    struct exec_program *prog;
+    if (exec_program_new(insns, count, conformance_helpers, conformance_helper_count, &prog, &err) != 0)
+        fail_msg("load: %s", err.msg);
+    free(insns);
+    return prog;
+}
+
+/* Loads text expecting a load error containing fragment. */
+static void expect_load_error(const char *text, const char *fragment)
+{
+    struct ebpf_insn *insns;
+    size_t count;
+    struct isa_error err;
+    assert_int_equal(isa_assemble(text, &insns, &count, &err), 0);
+    struct exec_program *prog = NULL;
+    assert_int_equal(exec_program_new(insns, count, conformance_helpers, conformance_helper_count, &prog, &err),
+                     -1);
+    assert_null(prog);
+    if (!strstr(err.msg, fragment))
+        fail_msg("error \"%s\" does not mention \"%s\"", err.msg, fragment);
+    free(insns);
+}
+
+static int run(const char *text, const struct exec_run_args *args, struct exec_result *res)
+{
+    struct exec_program *prog = load(text);
+    int rc = exec_run(prog, args, res);
+    exec_program_free(prog);
+    return rc;
+}
+
+static void out_of_bounds_read_names_instruction_and_address(void **state)
+{
+    (void)state;
+    struct exec_run_args args = {0};
+    struct exec_result res;
+    assert_int_equal(run("mov %r1, 0\nldxw %r0, [%r1+16]\nexit\n", &args, &res), -1);
+    assert_int_equal(res.status, EXEC_ERR_MEMORY);
+    assert_int_equal(res.pc, 1);
+    assert_int_equal(res.addr, 16);
+    assert_non_null(strstr(res.msg, "instruction 1"));
+    assert_non_null(strstr(res.msg, "0x10"));
+}
+
+static void stack_ends_exactly_at_frame_edges(void **state)
+{
+    (void)state;
+    struct exec_run_args args = {0};
+    struct exec_result res;
+    assert_int_equal(run("ldxb %r0, [%r10-512]\nexit\n", &args, &res), 0);
+    assert_int_equal(run("ldxb %r0, [%r10-513]\nexit\n", &args, &res), -1);
+    assert_int_equal(res.status, EXEC_ERR_MEMORY);
+    assert_int_equal(run("ldxb %r0, [%r10+0]\nexit\n", &args, &res), -1);
+    assert_int_equal(run("ldxdw %r0, [%r10-4]\nexit\n", &args, &res), -1);
+}
+
+static void region_access_rights_are_enforced(void **state)
+{
+    (void)state;
+    uint8_t buf[8] = {7};
+    struct exec_region ro = {buf, sizeof(buf), EXEC_READ};
+    struct exec_run_args args = {.args = {(uintptr_t)buf}, .regions = &ro, .region_count = 1};
+    struct exec_result res;
+    assert_int_equal(run("ldxb %r0, [%r1]\nexit\n", &args, &res), 0);
+    assert_int_equal(res.r0, 7);
+    assert_int_equal(run("stb [%r1], 1\nexit\n", &args, &res), -1);
+    assert_non_null(strstr(res.msg, "write of 1 bytes"));
+    assert_int_equal(buf[0], 7);
+    assert_int_equal(run("ldxdw %r0, [%r1+1]\nexit\n", &args, &res), -1); /* straddles the end */
+}
+
+static bool admit_one_address(void *opaque, uintptr_t addr, size_t len, unsigned access)
+{
+    (void)access;
+    return addr == (uintptr_t)opaque && len <= 8;
+}
+
+static void mem_check_callback_grants_extra_memory(void **state)
+{
+    (void)state;
+    uint64_t value = 0x1234;
+    struct exec_run_args args = {.args = {(uintptr_t)&value}, .mem_check = admit_one_address,
+                                 .mem_check_opaque = &value};
+    struct exec_result res;
+    assert_int_equal(run("ldxdw %r0, [%r1]\nexit\n", &args, &res), 0);
+    assert_int_equal(res.r0, 0x1234);
+    assert_int_equal(run("ldxdw %r0, [%r1+8]\nexit\n", &args, &res), -1);
+}
+
+static void budget_stops_an_endless_loop(void **state)
+{
+    (void)state;
+    struct exec_run_args args = {.budget = 1000};
+    struct exec_result res;
+    assert_int_equal(run("mov %r0, 0\nloop:\nadd %r0, 1\nja loop\n", &args, &res), -1);
+    assert_int_equal(res.status, EXEC_ERR_BUDGET);
+    assert_int_equal(res.insns_executed, 1000);
+    args.budget = 0; /* default budget: a short program counts its instructions exactly */
+    assert_int_equal(run("mov %r0, 1\nadd %r0, 2\nexit\n", &args, &res), 0);
+    assert_int_equal(res.insns_executed, 3);
+    args.budget = 3; /* exactly enough */
+    assert_int_equal(run("mov %r0, 1\nadd %r0, 2\nexit\n", &args, &res), 0);
+}
+
+static void unbounded_recursion_hits_call_depth(void **state)
+{
+    (void)state;
+    struct exec_run_args args = {0};
+    struct exec_result res;
+    assert_int_equal(run("call local fn\nexit\nfn:\ncall local fn\nexit\n", &args, &res), -1);
+    assert_int_equal(res.status, EXEC_ERR_CALL_DEPTH);
+    assert_int_equal(res.pc, 2); /* the call inside fn */
+    assert_int_equal(res.insns_executed, EBPF_MAX_CALL_DEPTH);
+}
+
+static void callee_has_its_own_frame_and_sees_callers_by_pointer(void **state)
+{
+    (void)state;
+    const char *text = "stdw [%r10-8], 1\n"
+                       "mov %r1, %r10\n"
+                       "sub %r1, 8\n"
+                       "mov %r6, 66\n"
+                       "call local fn\n"
+                       "ldxdw %r2, [%r10-8]\n" /* caller's slot now 3: callee wrote through r1 */
+                       "mov %r0, %r2\n"
+                       "lsh %r0, 8\n"
+                       "or %r0, %r6\n"        /* r6 preserved: 66 */
+                       "exit\n"
+                       "fn:\n"
+                       "ldxdw %r3, [%r10-8]\n" /* callee's own slot: zero on first entry */
+                       "stdw [%r10-8], 2\n"
+                       "stdw [%r1], 3\n"
+                       "mov %r6, 0\n"
+                       "mov %r0, %r3\n"
+                       "exit\n";
+    struct exec_run_args args = {0};
+    struct exec_result res;
+    assert_int_equal(run(text, &args, &res), 0);
+    assert_int_equal(res.r0, (3 << 8) | 66);
+}
+
+static void stack_starts_zeroed_each_run(void **state)
+{
+    (void)state;
+    struct exec_program *writer = load("stdw [%r10-8], 0x55\nmov %r0, 0\nexit\n");
+    struct exec_program *reader = load("ldxdw %r0, [%r10-8]\nexit\n");
+    struct exec_run_args args = {0};
+    struct exec_result res;
+    assert_int_equal(exec_run(writer, &args, &res), 0);
+    assert_int_equal(exec_run(reader, &args, &res), 0);
+    assert_int_equal(res.r0, 0);
+    exec_program_free(writer);
+    exec_program_free(reader);
+}
+
+static void r10_is_read_only(void **state)
+{
+    (void)state;
+    expect_load_error("mov %r10, 1\nexit\n", "r10");
+    expect_load_error("ldxdw %r10, [%r1]\nexit\n", "r10");
+    expect_load_error("lock fetch add [%r1], %r10\nexit\n", "r10");
+}
+
+static void helper_pointer_arguments_are_checked(void **state)
+{
+    (void)state;
+    struct exec_run_args args = {0};
+    struct exec_result res;
+    /* memfrob(0x1000, 4): not granted memory, so the call stops the program. */
+    assert_int_equal(run("mov %r1, 0x1000\nmov %r2, 4\ncall 1\nexit\n", &args, &res), -1);
+    assert_int_equal(res.status, EXEC_ERR_MEMORY);
+    assert_int_equal(res.pc, 2);
+    assert_int_equal(res.addr, 0x1000);
+    /* memfrob on the stack is fine. */
+    assert_int_equal(run("stb [%r10-1], 42\nmov %r1, %r10\nsub %r1, 1\nmov %r2, 1\ncall 1\n"
+                         "ldxb %r0, [%r10-1]\nexit\n",
+                         &args, &res),
+                     0);
+    assert_int_equal(res.r0, 0);
+}
+
+static void unknown_helpers_are_rejected(void **state)
+{
+    (void)state;
+    expect_load_error("call 99\nexit\n", "unknown helper");
+    struct exec_run_args args = {0};
+    struct exec_result res;
+    assert_int_equal(run("mov %r2, 99\ncallx %r2\nexit\n", &args, &res), -1);
+    assert_int_equal(res.status, EXEC_ERR_HELPER);
+    assert_non_null(strstr(res.msg, "99"));
+}
+
+static void unresolved_references_are_rejected(void **state)
+{
+    (void)state;
+    expect_load_error("lddw %r1, map_by_fd 3\nexit\n", "unresolved");
+    expect_load_error("call btf 7\nexit\n", "BTF");
+}
+
+static void misaligned_atomic_is_an_error(void **state)
+{
+    (void)state;
+    struct exec_run_args args = {0};
+    struct exec_result res;
+    assert_int_equal(run("mov %r1, 1\nlock add [%r10-7], %r1\nexit\n", &args, &res), -1);
+    assert_int_equal(res.status, EXEC_ERR_ALIGNMENT);
+}
+
+static void legacy_packet_loads(void **state)
+{
+    (void)state;
+    uint8_t packet[4] = {0x12, 0x34, 0x56, 0x78};
+    struct exec_run_args args = {.packet = packet, .packet_len = sizeof(packet)};
+    struct exec_result res;
+    assert_int_equal(run("ldabsw 0\nexit\n", &args, &res), 0);
+    assert_int_equal(res.r0, 0x12345678);
+    assert_int_equal(run("mov %r3, 2\nldindh %r3, 0\nexit\n", &args, &res), 0);
+    assert_int_equal(res.r0, 0x5678);
+    /* Out of the packet: the program ends with r0 = 0, as on Linux. */
+    assert_int_equal(run("mov %r0, 9\nldabsh 3\nmov %r0, 7\nexit\n", &args, &res), 0);
+    assert_int_equal(res.r0, 0);
+}
+
+static void too_many_regions_is_an_argument_error(void **state)
+{
+    (void)state;
+    struct exec_region regions[EXEC_MAX_REGIONS + 1] = {{0}};
+    struct exec_run_args args = {.regions = regions, .region_count = EXEC_MAX_REGIONS + 1};
+    struct exec_result res;
+    assert_int_equal(run("mov %r0, 0\nexit\n", &args, &res), -1);
+    assert_int_equal(res.status, EXEC_ERR_ARGS);
+}
+
+/* Sums the 64 bytes of its input; each thread checks its own answer. */
+static const char *sum_program = "mov %r0, 0\n"
+                                 "loop:\n"
+                                 "jeq %r2, 0, done\n"
+                                 "ldxb %r3, [%r1]\n"
+                                 "add %r0, %r3\n"
+                                 "add %r1, 1\n"
+                                 "sub %r2, 1\n"
+                                 "ja loop\n"
+                                 "done:\n"
+                                 "exit\n";
+
+struct worker {
+    struct exec_program *prog;
+    uint8_t seed;
+    int mismatches;
+};
+
+static void *worker_main(void *opaque)
+{
+    struct worker *w = opaque;
+    uint8_t data[64];
+    for (int iter = 0; iter < 20000; iter++) {
+        uint64_t expected = 0;
+        for (size_t i = 0; i < sizeof(data); i++)
+            expected += data[i] = (uint8_t)(w->seed + iter + i);
+        struct exec_region region = {data, sizeof(data), EXEC_READ};
+        struct exec_run_args args = {.args = {(uintptr_t)data, sizeof(data)}, .regions = &region, .region_count = 1};
+        struct exec_result res;
+        if (exec_run(w->prog, &args, &res) != 0 || res.r0 != expected)
+            w->mismatches++;
+    }
+    return NULL;
+}
+
+static void one_program_runs_on_many_threads(void **state)
+{
+    (void)state;
+    struct exec_program *prog = load(sum_program);
+    struct worker workers[4];
+    pthread_t threads[4];
+    for (int i = 0; i < 4; i++) {
+        workers[i] = (struct worker){prog, (uint8_t)(i * 37), 0};
+        assert_int_equal(pthread_create(&threads[i], NULL, worker_main, &workers[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(workers[i].mismatches, 0);
+    }
+    exec_program_free(prog);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(out_of_bounds_read_names_instruction_and_address),
+        cmocka_unit_test(stack_ends_exactly_at_frame_edges),
+        cmocka_unit_test(region_access_rights_are_enforced),
+        cmocka_unit_test(mem_check_callback_grants_extra_memory),
+        cmocka_unit_test(budget_stops_an_endless_loop),
+        cmocka_unit_test(unbounded_recursion_hits_call_depth),
+        cmocka_unit_test(callee_has_its_own_frame_and_sees_callers_by_pointer),
+        cmocka_unit_test(stack_starts_zeroed_each_run),
+        cmocka_unit_test(r10_is_read_only),
+        cmocka_unit_test(helper_pointer_arguments_are_checked),
+        cmocka_unit_test(unknown_helpers_are_rejected),
+        cmocka_unit_test(unresolved_references_are_rejected),
+        cmocka_unit_test(misaligned_atomic_is_an_error),
+        cmocka_unit_test(legacy_packet_loads),
+        cmocka_unit_test(too_many_regions_is_an_argument_error),
+        cmocka_unit_test(one_program_runs_on_many_threads),
+    };
+    return cmocka_run_group_tests_name("exec/interp", tests, NULL, NULL);
+}
