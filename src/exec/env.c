@@ -1,11 +1,21 @@
 /* The per-run environment: granted memory regions and what helpers see. */
 #include "exec/interp_env.h"
+#include "exec/interp_ops.h"
 
+#include <stdio.h>
 #include <string.h>
 
-void exec_env_init(struct exec_env *env, const struct exec_run_args *args)
+void exec_env_init(struct exec_env *env, const struct exec_program *prog, const struct exec_run_args *args,
+                   struct exec_result *result)
 {
     env->args = args;
+    env->result = result;
+    env->prog = prog;
+    env->budget_total = env->budget = args->budget ? args->budget : EXEC_DEFAULT_BUDGET;
+    env->depth = 0;
+    env->tail_next = NULL;
+    env->tail_calls = 0;
+    env->failed = false;
     env->stack_hi = (uintptr_t)(env->stack + sizeof(env->stack));
     env->stack_lo = env->stack_hi - EBPF_STACK_SIZE;
     env->zeroed_lo = env->stack_lo;
@@ -55,4 +65,62 @@ void *exec_env_mem(struct exec_env *env, uint64_t addr, size_t len, unsigned acc
 void *exec_env_host_ctx(const struct exec_env *env)
 {
     return env->args->host_ctx;
+}
+
+int exec_env_tail_call(struct exec_env *env, const struct exec_program *next)
+{
+    if (!next || env->depth != 0 || env->tail_calls >= EXEC_MAX_TAIL_CALLS)
+        return -1;
+    env->tail_calls++;
+    env->tail_next = next;
+    return 0;
+}
+
+/* True if code_addr names a callback entry of prog (a code-address lddw target). */
+static bool is_callback_entry(const struct exec_program *prog, uint64_t code_addr, size_t *pc)
+{
+    if ((code_addr >> 32) != EXEC_CODE_ADDR_TAG)
+        return false;
+    for (size_t i = 0; i < prog->callback_count; i++)
+        if (prog->callbacks[i] == (uint32_t)code_addr) {
+            *pc = prog->callbacks[i];
+            return true;
+        }
+    return false;
+}
+
+int exec_env_call_function(struct exec_env *env, uint64_t code_addr, uint64_t r1, uint64_t r2, uint64_t r3,
+                           uint64_t r4, uint64_t r5, uint64_t *r0)
+{
+    size_t start;
+    if (!is_callback_entry(env->prog, code_addr, &start)) {
+        if (!env->fault) { /* stops the program: a forged code address */
+            env->fault = true;
+            env->fault_addr = code_addr;
+            env->fault_len = 0;
+            env->fault_access = EXEC_READ;
+        }
+        return -1;
+    }
+    if (env->depth + 1 >= EBPF_MAX_CALL_DEPTH) {
+        env->failed = true;
+        snprintf(env->result->msg, sizeof(env->result->msg), "callback nested deeper than %d frames",
+                 EBPF_MAX_CALL_DEPTH);
+        env->result->status = EXEC_ERR_CALL_DEPTH;
+        return -1;
+    }
+    uint64_t reg[EBPF_REG_COUNT] = {0, r1, r2, r3, r4, r5};
+    uintptr_t saved_lo = env->stack_lo;
+    unsigned saved_depth = env->depth++;
+    exec_env_enter_frame(env);
+    reg[EBPF_REG_FP] = env->stack_lo + EBPF_STACK_SIZE;
+    int rc = exec_interp_loop(env, start, reg, env->depth);
+    env->stack_lo = saved_lo;
+    env->depth = saved_depth;
+    if (rc != 0) {
+        env->failed = true;
+        return -1;
+    }
+    *r0 = reg[0];
+    return 0;
 }

@@ -108,4 +108,25 @@ void *exec_env_mem(struct exec_env *env, uint64_t addr, size_t len, unsigned acc
 /* For helpers: the host_ctx of the run's arguments. */
 void *exec_env_host_ctx(const struct exec_env *env);
 
+enum { EXEC_MAX_TAIL_CALLS = 33 }; /* chained tail calls per run, as Linux */
+
+/* For the tail-call helper: once the helper returns, the run continues in
+ * next from its first instruction, r1 unchanged, frame 0 zeroed (the helper's
+ * return value is then never seen). Returns -1, and the program goes on
+ * after the call, if next is NULL, EXEC_MAX_TAIL_CALLS were already taken, or
+ * the call comes from inside a bpf-to-bpf function (not supported here). */
+int exec_env_tail_call(struct exec_env *env, const struct exec_program *next);
+
+/* High 32 bits of the value a code-address lddw loads (a callback's entry);
+ * the low 32 bits are the entry's instruction slot. */
+#define EXEC_CODE_ADDR_TAG 0xc0de0000u
+
+/* For helpers taking a callback (bpf_loop): runs the program's function at
+ * code_addr (a value a code-address lddw produced) with r1..r5 in a new call
+ * frame and stores its r0. Returns 0, or -1 if code_addr is not a callback
+ * entry of this program or the callback failed; the program then stops with
+ * that error once the helper returns. */
+int exec_env_call_function(struct exec_env *env, uint64_t code_addr, uint64_t r1, uint64_t r2, uint64_t r3,
+                           uint64_t r4, uint64_t r5, uint64_t *r0);
+
 #endif

@@ -93,7 +93,7 @@ static const char *access_name(unsigned access)
     return access == EXEC_READ ? "read" : access == EXEC_WRITE ? "write" : "read-write";
 }
 
-int exec_run(const struct exec_program *prog, const struct exec_run_args *args, struct exec_result *res)
+int exec_interp_loop(struct exec_env *env, size_t start_pc, uint64_t *reg, unsigned base_depth)
 {
     /* Dispatch table, indexed by enum exec_op. */
     static const void *const dispatch[OP_COUNT_] = {
@@ -114,24 +114,14 @@ int exec_run(const struct exec_program *prog, const struct exec_run_args *args, 
 #undef LABEL_ATOMIC_
     };
 
-    memset(res, 0, sizeof(*res));
-    if (args->region_count > EXEC_MAX_REGIONS)
-        return stop(res, EXEC_ERR_ARGS, 0, 0, "%zu memory regions, more than %d", args->region_count,
-                    EXEC_MAX_REGIONS);
-
-    struct exec_env env;
-    exec_env_init(&env, args);
+    const struct exec_run_args *args = env->args;
+    struct exec_result *res = env->result;
+    const struct exec_program *prog = env->prog;
+    const struct exec_insn *code = prog->insns;
+    const struct exec_insn *pc = code + start_pc;
     struct call_frame frames[EBPF_MAX_CALL_DEPTH];
-    unsigned depth = 0;
-    uint64_t reg[EBPF_REG_COUNT] = {0};
-    for (int i = 0; i < 5; i++)
-        reg[i + 1] = args->args[i];
-    reg[EBPF_REG_FP] = env.stack_hi;
-
-    const uint64_t budget_total = args->budget ? args->budget : EXEC_DEFAULT_BUDGET;
-    uint64_t budget = budget_total;
-    const struct exec_insn *const code = prog->insns;
-    const struct exec_insn *pc = code;
+    unsigned depth = base_depth;
+    uint64_t budget = env->budget;
     uint64_t fault_addr = 0;
     size_t fault_len = 0;
     unsigned fault_access = 0;
@@ -156,9 +146,9 @@ int exec_run(const struct exec_program *prog, const struct exec_run_args *args, 
 #define CHECKED(ptr, addr_expr, size, access)                                                     \
     do {                                                                                          \
         uint64_t a_ = (addr_expr);                                                                \
-        if (a_ - env.stack_lo <= (env.stack_hi - env.stack_lo) - (size)) {                        \
+        if (a_ - env->stack_lo <= (env->stack_hi - env->stack_lo) - (size)) {                        \
             ptr = (void *)(uintptr_t)a_;                                                          \
-        } else if (exec_env_in_regions(&env, a_, (size), (access))) {                             \
+        } else if (exec_env_in_regions(env, a_, (size), (access))) {                             \
             ptr = (void *)(uintptr_t)a_;                                                          \
         } else {                                                                                  \
             fault_addr = a_;                                                                      \
@@ -303,13 +293,28 @@ L_JA:
             goto out;
         }
     call_helper:
-        env.fault = false;
-        reg[0] = helper->fn(reg[1], reg[2], reg[3], reg[4], reg[5], &env);
-        if (env.fault) {
-            fault_addr = env.fault_addr;
-            fault_len = env.fault_len;
-            fault_access = env.fault_access;
+        env->fault = false;
+        env->budget = budget; /* helpers may run callbacks, which spend budget */
+        env->depth = depth;
+        reg[0] = helper->fn(reg[1], reg[2], reg[3], reg[4], reg[5], env);
+        budget = env->budget;
+        if (env->failed) { /* a callback failed; result already says why */
+            rc = -1;
+            goto out;
+        }
+        if (env->fault) {
+            fault_addr = env->fault_addr;
+            fault_len = env->fault_len;
+            fault_access = env->fault_access;
             goto out_of_bounds;
+        }
+        if (env->tail_next) { /* continue in another program, r1 unchanged */
+            prog = env->prog = env->tail_next;
+            env->tail_next = NULL;
+            code = pc = prog->insns;
+            memset((void *)env->stack_lo, 0, EBPF_STACK_SIZE);
+            reg[EBPF_REG_FP] = env->stack_hi;
+            DISPATCH();
         }
         if (helper->unwind_on_zero && reg[0] == 0)
             goto out;
@@ -321,21 +326,21 @@ L_CALL_LOCAL:
                   EBPF_MAX_CALL_DEPTH);
         goto out;
     }
-    frames[depth].return_pc = pc;
-    memcpy(frames[depth].saved, &reg[6], sizeof(frames[depth].saved));
+    frames[depth - base_depth].return_pc = pc;
+    memcpy(frames[depth - base_depth].saved, &reg[6], sizeof(frames[0].saved));
     depth++;
-    exec_env_enter_frame(&env);
-    reg[EBPF_REG_FP] = env.stack_lo + EBPF_STACK_SIZE;
+    exec_env_enter_frame(env);
+    reg[EBPF_REG_FP] = env->stack_lo + EBPF_STACK_SIZE;
     pc += pc->imm;
     NEXT();
 L_EXIT:
-    if (depth == 0)
+    if (depth == base_depth)
         goto out;
     depth--;
-    memcpy(&reg[6], frames[depth].saved, sizeof(frames[depth].saved));
-    env.stack_lo += EBPF_STACK_SIZE;
-    reg[EBPF_REG_FP] = env.stack_lo + EBPF_STACK_SIZE;
-    pc = frames[depth].return_pc;
+    memcpy(&reg[6], frames[depth - base_depth].saved, sizeof(frames[0].saved));
+    env->stack_lo += EBPF_STACK_SIZE;
+    reg[EBPF_REG_FP] = env->stack_lo + EBPF_STACK_SIZE;
+    pc = frames[depth - base_depth].return_pc;
     NEXT();
 
     /* ---- loads and stores ---- */
@@ -455,9 +460,26 @@ out_of_bounds:
 out_of_budget:
     budget = 0;
     rc = stop(res, EXEC_ERR_BUDGET, (size_t)(pc - code), 0, "instruction budget of %llu exhausted",
-              (unsigned long long)budget_total);
+              (unsigned long long)env->budget_total);
 out:
+    env->budget = budget;
+    return rc;
+}
+
+int exec_run(const struct exec_program *prog, const struct exec_run_args *args, struct exec_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    if (args->region_count > EXEC_MAX_REGIONS)
+        return stop(res, EXEC_ERR_ARGS, 0, 0, "%zu memory regions, more than %d", args->region_count,
+                    EXEC_MAX_REGIONS);
+    struct exec_env env;
+    exec_env_init(&env, prog, args, res);
+    uint64_t reg[EBPF_REG_COUNT] = {0};
+    for (int i = 0; i < 5; i++)
+        reg[i + 1] = args->args[i];
+    reg[EBPF_REG_FP] = env.stack_hi;
+    int rc = exec_interp_loop(&env, 0, reg, 0);
     res->r0 = reg[0];
-    res->insns_executed = budget_total - budget;
+    res->insns_executed = env.budget_total - env.budget;
     return rc;
 }

@@ -61,6 +61,8 @@ struct exec_program {
     size_t count;
     const struct exec_helper *helpers;
     size_t helper_count;
+    uint32_t *callbacks; /* slots that code-address lddws name, ascending */
+    size_t callback_count;
 };
 
 /* Translates one validated instruction; returns 0 or -1 with err set. */

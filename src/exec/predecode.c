@@ -147,8 +147,8 @@ int exec_predecode(const struct ebpf_insn *insns, size_t count, size_t pc, const
         return 0;
     case EBPF_CLS_LD:
         if (in->opcode == EBPF_OP_LDDW) {
-            if (in->src != EBPF_LDDW_IMM64)
-                return fail(err, pc, "lddw with an unresolved map, variable or code reference", in);
+            if (in->src != EBPF_LDDW_IMM64 && in->src != EBPF_LDDW_CODE_ADDR)
+                return fail(err, pc, "lddw with an unresolved map or variable reference", in);
             out->op = OP_LDDW;
         } else {
             out->op = (uint16_t)((mode == EBPF_MODE_ABS ? OP_LDABS_W : OP_LDIND_W) + size_index(in->opcode));

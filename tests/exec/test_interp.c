@@ -220,6 +220,7 @@ static void unresolved_references_are_rejected(void **state)
 {
     (void)state;
     expect_load_error("lddw %r1, map_by_fd 3\nexit\n", "unresolved");
+    expect_load_error("lddw %r1, map_value_by_idx 0, 8\nexit\n", "unresolved");
     expect_load_error("call btf 7\nexit\n", "BTF");
 }
 
@@ -309,6 +310,127 @@ static void one_program_runs_on_many_threads(void **state)
     exec_program_free(prog);
 }
 
+/* Helpers for tail-call and callback tests: 100 tail-calls host_ctx's
+ * program; 101 runs the callback in r2 r1 times and sums what it returns. */
+static uint64_t tail_helper(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, struct exec_env *env)
+{
+    (void)a, (void)b, (void)c, (void)d, (void)e;
+    return (uint64_t)(int64_t)exec_env_tail_call(env, *(struct exec_program **)exec_env_host_ctx(env));
+}
+
+static uint64_t loop_helper(uint64_t n, uint64_t fn, uint64_t c, uint64_t d, uint64_t e, struct exec_env *env)
+{
+    (void)c, (void)d, (void)e;
+    uint64_t sum = 0, r0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (exec_env_call_function(env, fn, i, 0, 0, 0, 0, &r0) != 0)
+            return 0;
+        sum += r0;
+    }
+    return sum;
+}
+
+static const struct exec_helper control_helpers[] = {
+    {100, "tail", tail_helper, false},
+    {101, "loop", loop_helper, false},
+};
+
+static struct exec_program *load_with_control_helpers(const char *text)
+{
+    struct ebpf_insn *insns;
+    size_t count;
+    struct isa_error err;
+    assert_int_equal(isa_assemble(text, &insns, &count, &err), 0);
+    struct exec_program *prog;
+    if (exec_program_new(insns, count, control_helpers, 2, &prog, &err) != 0)
+        fail_msg("load: %s", err.msg);
+    free(insns);
+    return prog;
+}
+
+static void tail_call_continues_in_the_next_program(void **state)
+{
+    (void)state;
+    struct exec_program *first = load_with_control_helpers("stdw [%r10-8], 5\ncall 100\nmov %r0, 99\nexit\n");
+    struct exec_program *second = load_with_control_helpers("ldxdw %r0, [%r10-8]\nadd %r0, %r1\nexit\n");
+    struct exec_program *next = second;
+    struct exec_run_args args = {.args = {40}, .host_ctx = &next};
+    struct exec_result res;
+    assert_int_equal(exec_run(first, &args, &res), 0);
+    assert_int_equal(res.r0, 40); /* r1 kept, frame 0 zeroed for the new program */
+    exec_program_free(first);
+    exec_program_free(second);
+}
+
+static void tail_calls_stop_after_the_limit(void **state)
+{
+    (void)state;
+    /* Counts its runs in *r1, then tail-calls itself; the 34th call fails. */
+    struct exec_program *self = load_with_control_helpers("ldxdw %r2, [%r1]\nadd %r2, 1\nstxdw [%r1], %r2\n"
+                                                          "call 100\nmov %r0, %r0\nexit\n");
+    uint64_t runs = 0;
+    struct exec_region region = {&runs, sizeof(runs), EXEC_READ | EXEC_WRITE};
+    struct exec_run_args args = {.args = {(uintptr_t)&runs}, .regions = &region, .region_count = 1,
+                                 .host_ctx = &self};
+    struct exec_result res;
+    assert_int_equal(exec_run(self, &args, &res), 0);
+    assert_int_equal(runs, EXEC_MAX_TAIL_CALLS + 1);
+    assert_int_equal((int64_t)res.r0, -1);
+    exec_program_free(self);
+}
+
+static void tail_call_from_a_function_fails(void **state)
+{
+    (void)state;
+    struct exec_program *prog = load_with_control_helpers("call local fn\nexit\nfn:\ncall 100\nexit\n");
+    struct exec_program *next = prog;
+    struct exec_run_args args = {.host_ctx = &next};
+    struct exec_result res;
+    assert_int_equal(exec_run(prog, &args, &res), 0);
+    assert_int_equal((int64_t)res.r0, -1);
+    exec_program_free(prog);
+}
+
+static void callbacks_run_in_their_own_frame(void **state)
+{
+    (void)state;
+    struct exec_program *prog = load_with_control_helpers("stdw [%r10-8], 1000\n"
+                                                          "mov %r1, 5\n"
+                                                          "lddw %r2, code_addr cb\n"
+                                                          "call 101\n"
+                                                          "ldxdw %r1, [%r10-8]\n"
+                                                          "add %r0, %r1\n"
+                                                          "exit\n"
+                                                          "cb:\n"
+                                                          "stdw [%r10-8], 7\n"
+                                                          "mov %r0, %r1\n"
+                                                          "mul %r0, 2\n"
+                                                          "exit\n");
+    struct exec_run_args args = {0};
+    struct exec_result res;
+    assert_int_equal(exec_run(prog, &args, &res), 0);
+    assert_int_equal(res.r0, 1000 + 2 * (0 + 1 + 2 + 3 + 4));
+    exec_program_free(prog);
+}
+
+static void forged_or_runaway_callbacks_stop_the_program(void **state)
+{
+    (void)state;
+    struct exec_result res;
+    struct exec_run_args args = {.budget = 500};
+    struct exec_program *forged = load_with_control_helpers("mov %r1, 1\nmov %r2, 3\ncall 101\nexit\n");
+    assert_int_equal(exec_run(forged, &args, &res), -1);
+    assert_int_equal(res.status, EXEC_ERR_MEMORY);
+    assert_int_equal(res.pc, 2);
+    exec_program_free(forged);
+    struct exec_program *runaway = load_with_control_helpers("mov %r1, 1\nlddw %r2, code_addr cb\ncall 101\n"
+                                                             "exit\ncb:\nja cb\n");
+    assert_int_equal(exec_run(runaway, &args, &res), -1);
+    assert_int_equal(res.status, EXEC_ERR_BUDGET);
+    assert_int_equal(res.insns_executed, 500);
+    exec_program_free(runaway);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +450,11 @@ int main(void)
         cmocka_unit_test(legacy_packet_loads),
         cmocka_unit_test(too_many_regions_is_an_argument_error),
         cmocka_unit_test(one_program_runs_on_many_threads),
+        cmocka_unit_test(tail_call_continues_in_the_next_program),
+        cmocka_unit_test(tail_calls_stop_after_the_limit),
+        cmocka_unit_test(tail_call_from_a_function_fails),
+        cmocka_unit_test(callbacks_run_in_their_own_frame),
+        cmocka_unit_test(forged_or_runaway_callbacks_stop_the_program),
     };
     return cmocka_run_group_tests_name("exec/interp", tests, NULL, NULL);
 }
