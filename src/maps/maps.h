@@ -1,0 +1,237 @@
+/*
+ * maps — every eBPF map type, safe for concurrent programs and user-space
+ * callers, and the ring buffer with its consumer API.
+ *
+ * Type numbers, flag values and error codes are Linux's, so objects built
+ * for Linux load unchanged. The names carry a MAP_/RINGBUF_ prefix instead
+ * of BPF_ so that this header never clashes with <linux/bpf.h> or the
+ * program-side headers in include/ when both are in one translation unit.
+ *
+ * Errors are negative errno values. Where Linux's kernel returns its
+ * internal ENOTSUPP (524, unknown to user space), this layer returns
+ * -EOPNOTSUPP (95) instead, so strerror() and callers understand it.
+ *
+ * Memory model (the contract with the executor): every element of a map
+ * is preallocated at creation in one pool that lives as long as the map.
+ * A pointer returned by map_lookup_elem() therefore always points at valid
+ * storage of the value's size, even if another thread deletes the element
+ * meanwhile; the contents may then be reused by a later insert, exactly as
+ * with Linux's preallocated maps. map_value_contains() lets the executor
+ * check that a program's access stays inside one value.
+ *
+ * Layer 5: includes nothing of the project's.
+ */
+#ifndef BPFHOST_MAPS_H
+#define BPFHOST_MAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Map types, numbered as Linux's enum bpf_map_type. */
+enum map_type {
+    MAP_TYPE_UNSPEC = 0,
+    MAP_TYPE_HASH = 1,
+    MAP_TYPE_ARRAY = 2,
+    MAP_TYPE_PROG_ARRAY = 3,
+    MAP_TYPE_PERCPU_HASH = 5,
+    MAP_TYPE_PERCPU_ARRAY = 6,
+    MAP_TYPE_LRU_HASH = 9,
+    MAP_TYPE_LRU_PERCPU_HASH = 10,
+    MAP_TYPE_LPM_TRIE = 11,
+    MAP_TYPE_ARRAY_OF_MAPS = 12,
+    MAP_TYPE_HASH_OF_MAPS = 13,
+    MAP_TYPE_QUEUE = 22,
+    MAP_TYPE_STACK = 23,
+    MAP_TYPE_RINGBUF = 27,
+};
+
+/* Update flags (Linux's BPF_ANY, BPF_NOEXIST, BPF_EXIST). */
+enum {
+    MAP_ANY = 0,     /* create or replace */
+    MAP_NOEXIST = 1, /* create only: -EEXIST if the key is there */
+    MAP_EXIST = 2,   /* replace only: -ENOENT if it is not; push: overwrite oldest when full */
+};
+
+/* Creation flags (Linux's BPF_F_*), same bit values. */
+enum {
+    MAP_F_NO_PREALLOC = 1u << 0,   /* accepted; elements are always preallocated here */
+    MAP_F_NO_COMMON_LRU = 1u << 1, /* LRU only; accepted, one common LRU list is kept */
+    MAP_F_NUMA_NODE = 1u << 2,     /* accepted, ignored */
+    MAP_F_RDONLY = 1u << 3,
+    MAP_F_WRONLY = 1u << 4,
+    MAP_F_ZERO_SEED = 1u << 6,     /* hash maps: deterministic hashing (tests) */
+    MAP_F_RDONLY_PROG = 1u << 7,
+    MAP_F_WRONLY_PROG = 1u << 8,
+    MAP_F_MMAPABLE = 1u << 10,     /* arrays: accepted (values are host memory anyway) */
+    MAP_F_INNER_MAP = 1u << 12,    /* inner array template: max_entries may differ */
+};
+
+enum { MAP_NAME_LEN = 16 }; /* BPF_OBJ_NAME_LEN, including the NUL */
+
+/*
+ * Callbacks for the objects stored in prog_array and map-of-maps slots.
+ * The maps layer cannot know programs, so prog_array stores opaque
+ * pointers; the core supplies how to hold and drop a reference and how to
+ * name the object to user space (an id). Any callback may be NULL: retain
+ * and release are then skipped, and lookups of the id fail with
+ * -EOPNOTSUPP. For map-of-maps the default (obj_ops == NULL) is
+ * map_retain / map_release / map_id.
+ */
+struct map_obj_ops {
+    void *(*retain)(void *obj);
+    void (*release)(void *obj);
+    uint32_t (*id)(void *obj);
+};
+
+/* What map_create() builds; mirrors Linux's BPF_MAP_CREATE attributes. */
+struct map_params {
+    uint32_t type;        /* enum map_type */
+    uint32_t key_size;
+    uint32_t value_size;
+    uint32_t max_entries;
+    uint32_t map_flags;   /* MAP_F_* */
+    const char *name;     /* NULL or up to 15 chars of [A-Za-z0-9_.] */
+    const struct map_params *inner;      /* map-of-maps: template inner maps must match */
+    const struct map_obj_ops *obj_ops;   /* prog_array / map-of-maps, see above */
+};
+
+struct map;
+
+/* Creates a map; returns 0 and *out with one reference, or -errno. */
+int map_create(const struct map_params *params, struct map **out);
+/* Takes one more reference; returns map. */
+struct map *map_retain(struct map *map);
+/* Drops one reference; the last one frees the map and its pool. */
+void map_release(struct map *map);
+/* Makes the map read-only to programs and user space (-EBUSY if already). */
+int map_freeze(struct map *map);
+/* True once map_freeze() succeeded. */
+bool map_is_frozen(const struct map *map);
+
+/* The creation parameter of that name. */
+uint32_t map_type(const struct map *map);
+/* The key size in bytes. */
+uint32_t map_key_size(const struct map *map);
+/* The value size in bytes (per CPU for per-CPU maps). */
+uint32_t map_value_size(const struct map *map);
+/* The capacity. */
+uint32_t map_max_entries(const struct map *map);
+/* The creation flags (MAP_F_*). */
+uint32_t map_flags(const struct map *map);
+/* The name given at creation ("" if none). */
+const char *map_name(const struct map *map);
+/* Records the id the core gave this map (reported by map-of-maps lookups). */
+void map_set_id(struct map *map, uint32_t id);
+/* The id set by map_set_id(), 0 if none. */
+uint32_t map_id(const struct map *map);
+/* Number of CPUs per-CPU maps keep a value for (the host's configured CPUs). */
+unsigned map_nr_cpus(void);
+/* Bytes map_lookup_copy() writes: nr_cpus * round_up(value_size, 8) for per-CPU maps. */
+size_t map_user_value_size(const struct map *map);
+
+/*
+ * The storage programs may address: start and length of the pool that
+ * holds every value (and, for hash maps, keys and headers in between).
+ * Returns false for maps whose values programs never address directly
+ * (queue, stack, prog_array, map-of-maps).
+ */
+bool map_value_region(const struct map *map, uintptr_t *start, size_t *len);
+/*
+ * True if [addr, addr+len) lies inside a single value slot (one CPU's slot
+ * for per-CPU maps; the record area for a ring buffer) and, for a write,
+ * the map is not frozen.
+ */
+bool map_value_contains(const struct map *map, uintptr_t addr, size_t len, bool write);
+
+/*
+ * Program path (what helpers call). Per-CPU maps act on the calling CPU's
+ * slot. User-space threads, unlike kernel code, can be preempted or
+ * migrated in the middle of an update, so a per-CPU slot is not exclusive
+ * to one thread: concurrent updates of one slot may interleave.
+ */
+
+/* Pointer to the value for key, or NULL; map-of-maps return the inner map. */
+void *map_lookup_elem(struct map *map, const void *key);
+/* Inserts or replaces (flags MAP_ANY/NOEXIST/EXIST); 0 or -errno. */
+long map_update_elem(struct map *map, const void *key, const void *value, uint64_t flags);
+/* Deletes key (also the user-space delete); 0 or -errno. */
+long map_delete_elem(struct map *map, const void *key);
+/* Queue/stack push; MAP_EXIST overwrites the oldest value when full. */
+long map_push_elem(struct map *map, const void *value, uint64_t flags);
+/* Queue/stack: removes the next value into value_out; -ENOENT if empty. */
+long map_pop_elem(struct map *map, void *value_out);
+/* Queue/stack: copies the next value without removing it. */
+long map_peek_elem(struct map *map, void *value_out);
+/*
+ * prog_array / array_of_maps slot for a tail call or inner-map lookup,
+ * read lock-free (NULL if empty or out of range). The pointer is borrowed:
+ * a concurrent replace or delete releases the old object at once, so the
+ * core must keep every object reachable from a running program alive by
+ * other means (e.g. free programs and maps only after a grace period in
+ * which every dispatch that could have read them has finished, or supply
+ * obj_ops whose release defers).
+ */
+void *map_fd_array_get(struct map *map, uint32_t index);
+
+/*
+ * User-space path: values are copied. For per-CPU maps the buffer holds
+ * map_nr_cpus() values, each padded to 8 bytes, like Linux.
+ */
+
+/* Copies the value of key (queue/stack: peek; fd maps: the object's id). */
+int map_lookup_copy(struct map *map, const void *key, void *value_out);
+/* Inserts or replaces from user space (per-CPU: all CPUs; queue/stack: push). */
+int map_update_user(struct map *map, const void *key, const void *value, uint64_t flags);
+/* Next key after key; NULL or a missing key gives the first; -ENOENT at the end. */
+int map_get_next_key(struct map *map, const void *key, void *next_key);
+/* Copies then deletes (hash types), or pops (queue/stack; key ignored). */
+int map_lookup_and_delete(struct map *map, const void *key, void *value_out);
+/* Stores obj in a prog_array or map-of-maps slot (inner maps must match the template). */
+int map_update_obj(struct map *map, const void *key, void *obj, uint64_t flags);
+
+/*
+ * Ring buffer (MAP_TYPE_RINGBUF). Records are 8-byte aligned, each after
+ * an 8-byte header {u32 len with BUSY and DISCARD bits, u32 page offset}.
+ * Producers reserve lock-free; the single logical consumer reads records
+ * in reservation order, stopping at the first one not yet submitted.
+ */
+enum {
+    RINGBUF_F_NO_WAKEUP = 1,    /* BPF_RB_NO_WAKEUP */
+    RINGBUF_F_FORCE_WAKEUP = 2, /* BPF_RB_FORCE_WAKEUP */
+};
+enum {
+    RINGBUF_Q_AVAIL_DATA = 0, /* BPF_RB_AVAIL_DATA */
+    RINGBUF_Q_RING_SIZE = 1,
+    RINGBUF_Q_CONS_POS = 2,
+    RINGBUF_Q_PROD_POS = 3,
+};
+enum {
+    RINGBUF_HDR_SIZE = 8,
+    RINGBUF_BUSY_BIT = 1u << 31,
+    RINGBUF_DISCARD_BIT = 1u << 30,
+};
+
+/* Called once per record; a non-zero return stops consuming and is returned. */
+typedef int (*ringbuf_sample_fn)(void *ctx, void *data, size_t size);
+
+/* Reserves size bytes (flags must be 0); NULL if it does not fit (counted as dropped). */
+void *ringbuf_reserve(struct map *map, uint64_t size, uint64_t flags);
+/* Publishes a reserved record; finds its ring from the header like bpf_ringbuf_submit. */
+void ringbuf_submit(void *data, uint64_t flags);
+/* Gives a reserved record back; the consumer skips it. */
+void ringbuf_discard(void *data, uint64_t flags);
+/* Copies data into a new record: 0, -EAGAIN if full, -EINVAL for bad flags. */
+long ringbuf_output(struct map *map, const void *data, uint64_t size, uint64_t flags);
+/* bpf_ringbuf_query(): RINGBUF_Q_* value, 0 for an unknown flag. */
+uint64_t ringbuf_query(struct map *map, uint64_t flag);
+/* Hands every submitted record to fn; returns records consumed or fn's non-zero result. */
+int ringbuf_consume(struct map *map, ringbuf_sample_fn fn, void *ctx);
+/* Like ringbuf_consume() but first waits up to timeout_ms (-1: forever) for data. */
+int ringbuf_poll(struct map *map, ringbuf_sample_fn fn, void *ctx, int timeout_ms);
+/* Records that did not fit since creation. */
+uint64_t ringbuf_dropped(const struct map *map);
+/* An eventfd readable when producers signal new data (for epoll); -EINVAL if no ring. */
+int ringbuf_wakeup_fd(const struct map *map);
+
+#endif /* BPFHOST_MAPS_H */

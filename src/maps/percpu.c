@@ -1,0 +1,62 @@
+/*
+ * Per-CPU values: how many CPUs there are, which one the caller runs on,
+ * and copying between one element's CPU slots and a caller's buffer.
+ *
+ * An element of a per-CPU map holds map_nr_cpus() slots, each
+ * round_up(value_size, 8) bytes, the layout user space also sees.
+ * Programs address only their CPU's slot. In user space a thread may be
+ * preempted or migrated between sched_getcpu() and its writes, so two
+ * threads can update one slot at once; kernel per-CPU data is exclusive
+ * because preemption is off, here it is merely "usually uncontended".
+ */
+#include <pthread.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+
+#include "maps/internal.h"
+
+static unsigned nr_cpus;
+static pthread_once_t nr_cpus_once = PTHREAD_ONCE_INIT;
+
+static void count_cpus(void)
+{
+    int n = get_nprocs_conf();
+    nr_cpus = n > 0 ? (unsigned)n : 1;
+}
+
+unsigned map_nr_cpus(void)
+{
+    pthread_once(&nr_cpus_once, count_cpus);
+    return nr_cpus;
+}
+
+unsigned map_this_cpu(void)
+{
+    int cpu = sched_getcpu();
+    unsigned n = map_nr_cpus();
+    /* CPUs hot-added after start could exceed the configured count. */
+    return cpu < 0 ? 0 : (unsigned)cpu % n;
+}
+
+void percpu_store(void *slots, const void *src, uint32_t value_size, enum map_caller who,
+                  bool fresh)
+{
+    size_t stride = round8(value_size);
+    unsigned n = map_nr_cpus();
+    if (who == MAP_CALLER_USER) {
+        /* Copy value by value: the caller's padding must not reach the map. */
+        for (unsigned cpu = 0; cpu < n; cpu++)
+            memcpy((char *)slots + cpu * stride, (const char *)src + cpu * stride, value_size);
+        return;
+    }
+    /* A program creating an element sets its own CPU's value, zeroes the rest. */
+    if (fresh)
+        memset(slots, 0, n * stride);
+    memcpy((char *)slots + map_this_cpu() * stride, src, value_size);
+}
+
+void percpu_load(void *dst, const void *slots, uint32_t value_size)
+{
+    /* Padding in the map is never written, so it reads back as zeroes. */
+    memcpy(dst, slots, (size_t)map_nr_cpus() * round8(value_size));
+}
