@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* The helpers the bpf_conformance suite's programs call, ids 0..5
  * (../shared/conformance/README.md). */
@@ -19,5 +20,9 @@ extern const size_t conformance_helper_count;
  * Returns 0 with *r0 set, or -1 with a message in err. */
 int conformance_run(const struct ebpf_insn *insns, size_t count, uint8_t *mem, size_t mem_len, uint64_t *r0,
                     char *err, size_t err_len);
+
+/* Reads all of f into a malloc'd NUL-terminated buffer (length in *len if
+ * not NULL); NULL on a read or allocation failure. */
+char *tools_read_stream(FILE *f, size_t *len);
 
 #endif

@@ -1,5 +1,6 @@
 /* Reader for bpf_conformance .data files. */
 #include "common/conformance_file.h"
+#include "tools/tools.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,22 +13,9 @@ static char *read_whole(const char *path)
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
-    size_t cap = 4096, len = 0, n;
-    char *buf = malloc(cap);
-    while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (len + 1 == cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger)
-                free(buf);
-            buf = bigger;
-            cap *= 2;
-        }
-    }
+    char *text = tools_read_stream(f, NULL);
     fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    return buf;
+    return text;
 }
 
 static void append(char **dst, size_t *len, const char *line)

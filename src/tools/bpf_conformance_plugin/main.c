@@ -57,25 +57,6 @@ static long parse_hex_bytes(const char *text, uint8_t **out)
     return bytes ? (long)n : -1;
 }
 
-static char *read_stdin(void)
-{
-    size_t cap = 4096, len = 0, n;
-    char *buf = malloc(cap);
-    while (buf && (n = fread(buf + len, 1, cap - len - 1, stdin)) > 0) {
-        len += n;
-        if (len + 1 == cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger)
-                free(buf);
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    if (buf)
-        buf[len] = '\0';
-    return buf;
-}
-
 int main(int argc, char **argv)
 {
     const char *memory_hex = NULL;
@@ -99,7 +80,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    char *program_hex = read_stdin();
+    char *program_hex = tools_read_stream(stdin, NULL);
     uint8_t *code = NULL, *mem = NULL;
     long code_len = program_hex ? parse_hex_bytes(program_hex, &code) : -1;
     long mem_len = memory_hex ? parse_hex_bytes(memory_hex, &mem) : 0;
