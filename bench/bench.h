@@ -10,4 +10,7 @@ uint64_t bench_now_ns(void);
 /* Interpreter vs native C on compute-heavy programs; returns 0 or 1 on a mismatch. */
 int bench_exec(void);
 
+/* ns per map lookup/update for hash, LRU and array, 1 and 2 threads; returns 0 or 1. */
+int bench_maps(void);
+
 #endif

@@ -13,5 +13,7 @@ uint64_t bench_now_ns(void)
 
 int main(void)
 {
-    return bench_exec();
+    int status = bench_exec();
+    status |= bench_maps();
+    return status;
 }
