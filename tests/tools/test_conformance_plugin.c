@@ -9,9 +9,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "common/bpf_compile.h"
 #include "common/conformance_file.h"
 #include "common/subprocess.h"
 #include "isa/isa.h"
+#include "tools/tools.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -86,6 +88,7 @@ static void plugin_protocol_errors(void **state)
     expect_exit((char *[]){plugin, NULL}, "", 1, "multiple of 8");
     expect_exit((char *[]){plugin, "--bogus", NULL}, exit0, 2, "unknown option");
     expect_exit((char *[]){plugin, "--jit", NULL}, exit0, 2, "not available");
+    expect_exit((char *[]){plugin, "--elf", NULL}, exit0, 1, "stdin");
     expect_exit((char *[]){plugin, "--interpret", NULL}, exit0, 0, NULL);
     /* A program that does not decode is refused with the reason. */
     expect_exit((char *[]){plugin, NULL}, "ff 00 00 00 00 00 00 00 95 00 00 00 00 00 00 00", 1, "unknown opcode");
@@ -94,11 +97,36 @@ static void plugin_protocol_errors(void **state)
                 "instruction 0");
 }
 
+static void plugin_runs_an_elf_object(void **state)
+{
+    (void)state;
+    char *path = bpf_compile("tests/tools/progs", "plugin_sum", NULL);
+    assert_non_null(path);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t len;
+    char *bytes = tools_read_stream(f, &len);
+    fclose(f);
+    char *program = hex_bytes((const uint8_t *)bytes, len);
+    char *plugin = (char *)tool_path("bpf_conformance_plugin");
+    struct subprocess_result res;
+    assert_int_equal(subprocess_run((char *[]){plugin, "01 02 03 04 05", "--elf", NULL}, program, &res), 0);
+    if (res.exit_code != 0)
+        fail_msg("exit %d: %s", res.exit_code, res.err);
+    assert_int_equal(strtoull(res.out, NULL, 16), 1 + 2 + 3 + 4 + 5);
+    subprocess_result_free(&res);
+    free(program);
+    free(bytes);
+    free(path);
+    bpf_compile_cleanup();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(plugin_answers_every_vector),
         cmocka_unit_test(plugin_protocol_errors),
+        cmocka_unit_test(plugin_runs_an_elf_object),
     };
     return cmocka_run_group_tests_name("tools/conformance_plugin", tests, NULL, NULL);
 }

@@ -1,0 +1,110 @@
+/*
+ * `bpfhost show sections` and `show disassembly` on a real object, driven as
+ * a subprocess; plus usage and error exits.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/bpf_compile.h"
+#include "common/subprocess.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *object; /* tests/elf/progs/calls.c, compiled once */
+
+static int compile_object(void **state)
+{
+    (void)state;
+    object = bpf_compile("tests/elf/progs", "calls", NULL);
+    return object ? 0 : -1;
+}
+
+static int remove_object(void **state)
+{
+    (void)state;
+    free(object);
+    bpf_compile_cleanup();
+    return 0;
+}
+
+/* Runs bpfhost with up to four arguments; asserts the exit code. */
+static struct subprocess_result bpfhost(int expected_exit, const char *a, const char *b, const char *c,
+                                        const char *d)
+{
+    char *argv[] = {(char *)tool_path("bpfhost"), (char *)a, (char *)b, (char *)c, (char *)d, NULL};
+    struct subprocess_result res;
+    assert_int_equal(subprocess_run(argv, NULL, &res), 0);
+    if (res.exit_code != expected_exit)
+        fail_msg("exit %d, expected %d; stderr: %s", res.exit_code, expected_exit, res.err);
+    return res;
+}
+
+static void expect_in(const char *text, const char *fragment)
+{
+    if (!strstr(text, fragment))
+        fail_msg("\"%s\" not found in:\n%s", fragment, text);
+}
+
+static void sections_lists_programs_and_maps(void **state)
+{
+    (void)state;
+    struct subprocess_result res = bpfhost(0, "show", "sections", object, NULL);
+    expect_in(res.out, "calls");
+    expect_in(res.out, "first");
+    expect_in(res.out, "Section");
+    subprocess_result_free(&res);
+}
+
+static void disassembly_interleaves_source_lines(void **state)
+{
+    (void)state;
+    struct subprocess_result res = bpfhost(0, "show", "disassembly", object, NULL);
+    expect_in(res.out, "calls: first");
+    expect_in(res.out, "return x * x;"); /* a source line from line info */
+    expect_in(res.out, "calls.c:");
+    expect_in(res.out, "exit");
+    subprocess_result_free(&res);
+    res = bpfhost(0, "show", "disassembly", object, "calls");
+    expect_in(res.out, "calls: first");
+    subprocess_result_free(&res);
+}
+
+static void errors_and_usage(void **state)
+{
+    (void)state;
+    struct subprocess_result res = bpfhost(1, "show", "sections", "/nonexistent.o", NULL);
+    expect_in(res.err, "/nonexistent.o");
+    subprocess_result_free(&res);
+    res = bpfhost(1, "show", "disassembly", object, "nosuch");
+    expect_in(res.err, "no program in section 'nosuch'");
+    subprocess_result_free(&res);
+    res = bpfhost(2, "show", "sections", NULL, NULL);
+    expect_in(res.err, "usage: bpfhost show sections");
+    subprocess_result_free(&res);
+    res = bpfhost(2, "frobnicate", NULL, NULL, NULL);
+    expect_in(res.err, "unknown command");
+    subprocess_result_free(&res);
+    res = bpfhost(0, "show", "sections", "--help", NULL);
+    expect_in(res.out, "usage: bpfhost show sections FILE.o");
+    subprocess_result_free(&res);
+    res = bpfhost(0, "show", "disassembly", "--help", NULL);
+    expect_in(res.out, "source lines");
+    subprocess_result_free(&res);
+    res = bpfhost(0, "--help", NULL, NULL, NULL);
+    expect_in(res.out, "show disassembly");
+    subprocess_result_free(&res);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sections_lists_programs_and_maps),
+        cmocka_unit_test(disassembly_interleaves_source_lines),
+        cmocka_unit_test(errors_and_usage),
+    };
+    return cmocka_run_group_tests_name("tools/bpfhost_show", tests, compile_object, remove_object);
+}
