@@ -1,0 +1,112 @@
+/*
+ * One run of a program: the memory it is granted (its context, the data
+ * the context points to, the values of its maps, the ring-buffer records
+ * it reserved) and the run context helpers reach through
+ * exec_env_host_ctx().
+ */
+#include <string.h>
+
+#include "core/internal.h"
+
+struct core_run *core_run_of(struct exec_env *env)
+{
+    return exec_env_host_ctx(env);
+}
+
+void *core_run_ctx(const struct exec_env *env)
+{
+    return ((const struct core_run *)exec_env_host_ctx(env))->ctx;
+}
+
+struct map *core_run_map(const struct core_run *run, uint64_t ptr)
+{
+    for (size_t i = 0; i < run->prog->map_count; i++)
+        if ((uintptr_t)run->prog->map_ptrs[i] == ptr)
+            return run->prog->map_ptrs[i];
+    for (size_t i = 0; i < run->inner_count; i++)
+        if ((uintptr_t)run->inner[i] == ptr)
+            return run->inner[i];
+    return NULL;
+}
+
+void core_run_add_inner(struct core_run *run, struct map *inner)
+{
+    if (core_run_map(run, (uintptr_t)inner))
+        return;
+    /* When full, the oldest entry goes: the program can look it up again. */
+    if (run->inner_count == CORE_RUN_INNER_MAX) {
+        memmove(&run->inner[0], &run->inner[1], (CORE_RUN_INNER_MAX - 1) * sizeof(run->inner[0]));
+        run->inner_count--;
+    }
+    run->inner[run->inner_count++] = inner;
+}
+
+static bool within(uintptr_t start, size_t size, uintptr_t addr, size_t len)
+{
+    return addr >= start && len <= size && addr - start <= size - len;
+}
+
+/* Values of a map the program may touch; ring buffers only through reserved records. */
+static bool map_admits(const struct map *map, uintptr_t addr, size_t len, bool write)
+{
+    if (map_type(map) == MAP_TYPE_RINGBUF || (write && (map_flags(map) & MAP_F_RDONLY_PROG)))
+        return false;
+    return map_value_contains(map, addr, len, write);
+}
+
+static bool run_mem_check(void *opaque, uintptr_t addr, size_t len, unsigned access)
+{
+    const struct core_run *run = opaque;
+    bool write = access & EXEC_WRITE;
+    for (size_t i = 0; i < run->resv_count; i++)
+        if (within((uintptr_t)run->resv[i].rec, run->resv[i].len, addr, len))
+            return true;
+    for (size_t i = 0; i < run->prog->map_count; i++)
+        if (map_admits(run->prog->map_ptrs[i], addr, len, write))
+            return true;
+    for (size_t i = 0; i < run->inner_count; i++)
+        if (map_admits(run->inner[i], addr, len, write))
+            return true;
+    return false;
+}
+
+/* The whole context is writable if any field is, else read-only. */
+static unsigned ctx_access(const struct core_prog_type *type)
+{
+    for (size_t i = 0; i < type->field_count; i++)
+        if (type->fields[i].access & EXEC_WRITE)
+            return EXEC_READ | EXEC_WRITE;
+    return EXEC_READ;
+}
+
+int core_run_prog(const struct core_prog *prog, void *ctx, const struct core_task *task, struct exec_result *res)
+{
+    const struct core_prog_type *type = prog->type;
+    struct exec_region regions[2];
+    size_t n = 0;
+    if (ctx && type->ctx_size)
+        regions[n++] = (struct exec_region){ctx, type->ctx_size, ctx_access(type)};
+    if (ctx && type->has_data) {
+        uintptr_t data, end;
+        memcpy(&data, (const char *)ctx + type->data_offset, sizeof(data));
+        memcpy(&end, (const char *)ctx + type->data_end_offset, sizeof(end));
+        if (data && end > data)
+            regions[n++] = (struct exec_region){(const void *)data, end - data, type->data_access};
+    }
+    struct core_run run = {.prog = prog, .ctx = ctx, .task = task};
+    struct exec_run_args args = {
+        .args = {(uintptr_t)ctx},
+        .regions = regions,
+        .region_count = n,
+        .mem_check = run_mem_check,
+        .mem_check_opaque = &run,
+        .host_ctx = &run,
+    };
+    core_grace_enter();
+    int rc = exec_run(prog->exec, &args, res);
+    /* Records the program never submitted would stall the consumer forever. */
+    for (size_t i = 0; i < run.resv_count; i++)
+        ringbuf_discard(run.resv[i].rec, 0);
+    core_grace_exit();
+    return rc;
+}

@@ -1,0 +1,89 @@
+/*
+ * Test runs, like Linux's BPF_PROG_TEST_RUN: the caller's context and data
+ * are copied into memory of the core's, the context's data/end pair is
+ * pointed at the data copy, and the results are copied back without any
+ * host address.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/internal.h"
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool valid(const struct core_prog_type *t, const struct core_test_run *r)
+{
+    return r->ctx_in_size <= t->ctx_size && (!r->ctx_in_size || r->ctx_in) && (!r->data_in_size || r->data_in) &&
+           (!r->data_in_size || t->has_data) && (!r->ctx_out_size || r->ctx_out) &&
+           (!r->data_out_size || r->data_out);
+}
+
+/* Stores a pointer into the context at offset. */
+static void put_ptr(uint8_t *ctx, uint32_t offset, const void *ptr)
+{
+    memcpy(ctx + offset, &ptr, sizeof(ptr));
+}
+
+/* Copies the context out with its data pointers zeroed. */
+static void ctx_out(const struct core_prog_type *t, const uint8_t *ctx, struct core_test_run *r)
+{
+    size_t n = r->ctx_out_size < t->ctx_size ? r->ctx_out_size : t->ctx_size;
+    memcpy(r->ctx_out, ctx, n);
+    uint8_t *out = r->ctx_out;
+    for (int i = 0; i < 2 && t->has_data; i++) {
+        uint32_t offset = i ? t->data_end_offset : t->data_offset;
+        if (offset + sizeof(void *) <= n)
+            memset(out + offset, 0, sizeof(void *));
+    }
+}
+
+int core_test_run(struct core_prog *prog, struct core_test_run *r)
+{
+    if (!prog || !r || !valid(prog->type, r))
+        return -EINVAL;
+    const struct core_prog_type *t = prog->type;
+    uint8_t *ctx = calloc(1, t->ctx_size ? t->ctx_size : 1);
+    uint8_t *data = malloc(r->data_in_size ? r->data_in_size : 1);
+    if (!ctx || !data) {
+        free(ctx);
+        free(data);
+        return -ENOMEM;
+    }
+    if (r->ctx_in_size)
+        memcpy(ctx, r->ctx_in, r->ctx_in_size);
+    if (r->data_in_size)
+        memcpy(data, r->data_in, r->data_in_size);
+    if (t->has_data) {
+        put_ptr(ctx, t->data_offset, data);
+        put_ptr(ctx, t->data_end_offset, data + r->data_in_size);
+    }
+    uint32_t runs = r->repeat ? r->repeat : 1, done = 0;
+    int rc = 0;
+    uint64_t start = now_ns();
+    while (done < runs && rc == 0) {
+        rc = core_run_prog(prog, ctx, r->task, &r->error);
+        done++;
+    }
+    r->duration_ns = (now_ns() - start) / done;
+    r->retval = rc ? 0 : r->error.r0;
+    if (r->ctx_out_size)
+        ctx_out(t, ctx, r);
+    int err = rc ? -EFAULT : 0;
+    if (r->data_out_size) {
+        size_t n = r->data_out_size < r->data_in_size ? r->data_out_size : r->data_in_size;
+        memcpy(r->data_out, data, n);
+        if (!err && n < r->data_in_size)
+            err = -ENOSPC;
+        r->data_out_size = r->data_in_size;
+    }
+    free(data);
+    free(ctx);
+    return err;
+}

@@ -1,0 +1,129 @@
+/*
+ * Shared by the core tests: the sample type, compiling and opening the
+ * programs of tests/core/progs once per process, loading them, and test
+ * runs on a sample context. Include after cmocka.h.
+ */
+#ifndef BPFHOST_TESTS_CORE_TEST_H
+#define BPFHOST_TESTS_CORE_TEST_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/bpf_compile.h"
+#include "core/core.h"
+
+/* Registers the sample type (already registered is fine). */
+static inline int register_sample(void **state)
+{
+    (void)state;
+    int rc = core_register_sample_type();
+    return rc == 0 || rc == -EEXIST ? 0 : -1;
+}
+
+static struct {
+    const char *name;
+    struct bpf_elf_object *elf;
+} opened[16];
+
+/* The ELF object of tests/core/progs/<name>.c, compiled on first use. */
+static inline struct bpf_elf_object *open_prog(const char *name)
+{
+    size_t i = 0;
+    while (i < 16 && opened[i].name && strcmp(opened[i].name, name) != 0)
+        i++;
+    assert_true(i < 16);
+    if (!opened[i].name) {
+        char *path = bpf_compile("tests/core/progs", name, NULL);
+        assert_non_null(path);
+        char err[512];
+        if (bpf_elf_open_file(path, &opened[i].elf, err, sizeof(err)) != 0)
+            fail_msg("%s", err);
+        free(path);
+        opened[i].name = name;
+    }
+    return opened[i].elf;
+}
+
+/* Group teardown: closes the objects and removes the compiled files. */
+static inline int close_progs(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < 16 && opened[i].name; i++) {
+        bpf_elf_close(opened[i].elf);
+        opened[i].name = NULL;
+    }
+    bpf_compile_cleanup();
+    return 0;
+}
+
+/* Loads tests/core/progs/<name>.c with opts (NULL: defaults); must succeed. */
+static inline struct core_object *load(const char *name, const struct core_load_opts *opts)
+{
+    struct core_object *obj = NULL;
+    char err[512] = "";
+    if (core_object_load(open_prog(name), opts, &obj, err, sizeof(err)) != 0)
+        fail_msg("loading %s: %s", name, err);
+    return obj;
+}
+
+/* The program of that name in obj; must exist. */
+static inline struct core_prog *prog_of(const struct core_object *obj, const char *name)
+{
+    struct core_prog *prog = core_object_find_prog(obj, name);
+    assert_non_null(prog);
+    return prog;
+}
+
+/* The map of that name in obj; must exist. */
+static inline struct map *map_of(const struct core_object *obj, const char *name)
+{
+    struct core_map *map = core_object_find_map(obj, name);
+    assert_non_null(map);
+    return core_map_map(map);
+}
+
+/* Test-runs prog once on ctx (in and out) with data (in and out, may be NULL);
+ * returns core_test_run()'s result, the return value in *retval. */
+static inline int run_ctx(struct core_prog *prog, struct core_sample_ctx *ctx, void *data, size_t len,
+                          uint64_t *retval, struct exec_result *error)
+{
+    struct core_test_run r = {.ctx_in = ctx, .ctx_in_size = sizeof(*ctx), .ctx_out = ctx,
+                              .ctx_out_size = sizeof(*ctx), .data_in = data, .data_in_size = len,
+                              .data_out = data, .data_out_size = len};
+    int rc = core_test_run(prog, &r);
+    if (retval)
+        *retval = r.retval;
+    if (error)
+        *error = r.error;
+    return rc;
+}
+
+/* Runs prog on ctx (in and out, no data); must succeed; returns its value. */
+static inline uint64_t run_on(struct core_prog *prog, struct core_sample_ctx *ctx)
+{
+    uint64_t retval;
+    assert_int_equal(run_ctx(prog, ctx, NULL, 0, &retval, NULL), 0);
+    return retval;
+}
+
+/* Runs prog on an empty sample context; must succeed; returns its value as an int. */
+static inline int run_simple(struct core_prog *prog)
+{
+    struct core_sample_ctx ctx = {0};
+    return (int)run_on(prog, &ctx);
+}
+
+/* Loads "r0 = value; exit" as a program of type (registered by the caller). */
+static inline struct core_prog *load_constant(const struct core_prog_type *type, int32_t value)
+{
+    const struct ebpf_insn insns[] = {{EBPF_CLS_ALU64 | EBPF_ALU_MOV, 0, 0, 0, value}, {EBPF_OP_EXIT, 0, 0, 0, 0}};
+    struct core_prog_load_args args = {.name = "constant", .type = type, .insns = insns, .insn_count = 2};
+    struct core_prog *prog = NULL;
+    char err[256];
+    if (core_prog_load(&args, &prog, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    return prog;
+}
+
+#endif
