@@ -148,17 +148,6 @@ static bool branch_target(const struct ebpf_insn *in, const struct isa_form *f, 
     }
 }
 
-bool isa_is_lddw_tail(const struct ebpf_insn *insns, size_t count, size_t pc)
-{
-    bool tail = false;
-    for (size_t i = 0; i <= pc && i < count; i++) {
-        if (i == pc)
-            return tail;
-        tail = !tail && insns[i].opcode == EBPF_OP_LDDW;
-    }
-    return false;
-}
-
 int isa_validate(const struct ebpf_insn *insns, size_t count, struct isa_error *err)
 {
     if (count == 0)

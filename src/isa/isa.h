@@ -203,15 +203,14 @@ int isa_check_insn(const struct ebpf_insn *insns, size_t count, size_t pc, struc
  * fall off the end. Returns 0, or -1 with the first problem in err. */
 int isa_validate(const struct ebpf_insn *insns, size_t count, struct isa_error *err);
 
-/* True if slot pc is the second half of an lddw (walks from the start). */
-bool isa_is_lddw_tail(const struct ebpf_insn *insns, size_t count, size_t pc);
-
 /* ------------------------------------------------------------------------ */
 /* Text assembler and disassembler (bpf_conformance syntax).               */
 
 /* Assembles text (one instruction per line, '#' comments, "label:" lines,
- * jumps and local calls to labels or +N/-N). On success *out is a malloc'd
- * array of *count slots. Returns 0, or -1 with err->pc = 1-based line. */
+ * jumps and local calls to labels or +N/-N). As in the suite's own
+ * assembler, a jump to the undefined label "exit" goes to the first exit
+ * instruction. On success *out is a malloc'd array of *count slots.
+ * Returns 0, or -1 with err->pc = 1-based line. */
 int isa_assemble(const char *text, struct ebpf_insn **out, size_t *count, struct isa_error *err);
 
 /* Writes the text of the instruction at pc into buf (NUL-terminated, cut to

@@ -219,19 +219,6 @@ static void test_check_insn_is_local(void **state)
     assert_int_equal(isa_check_insn(&bad, 1, 0, NULL), -1);
 }
 
-static void test_lddw_tail(void **state)
-{
-    (void)state;
-    /* A tail slot that looks like an lddw is still a tail, and the slot
-     * after it starts an instruction. */
-    const struct ebpf_insn prog[] = {I(EBPF_OP_LDDW, 1, 0, 0, 1), I(EBPF_OP_LDDW, 0, 0, 0, 0),
-                                     I(EBPF_OP_LDDW, 2, 0, 0, 1), TAIL, EXIT};
-    const bool tail[] = {false, true, false, true, false};
-    for (size_t pc = 0; pc < 5; pc++)
-        assert_int_equal(isa_is_lddw_tail(prog, 5, pc), tail[pc]);
-    assert_false(isa_is_lddw_tail(prog, 5, 7));
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,7 +227,6 @@ int main(void)
         cmocka_unit_test(test_accepted),
         cmocka_unit_test(test_rejections),
         cmocka_unit_test(test_check_insn_is_local),
-        cmocka_unit_test(test_lddw_tail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
