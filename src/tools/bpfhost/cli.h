@@ -26,7 +26,24 @@ void cli_usage(const struct cli_verb *verb, FILE *out);
 /* True if argv holds --help or -h. */
 int cli_wants_help(int argc, char **argv);
 
+struct bpf_elf_object;
+
+/* Opens an object file; on failure prints the reason (naming the file) and returns NULL. */
+struct bpf_elf_object *cli_open_object(const char *path);
+
+/* Registers every program type the tool knows (built-in ones now, extensions later); 0 or -errno. */
+int cli_register_program_types(void);
+
+/* Escapes s (any bytes) as a JSON string literal, quotes included. */
+void cli_json_string(FILE *out, const char *s);
+
+/* `bpfhost show sections FILE.o`. */
 int cli_show_sections(int argc, char **argv);
+/* `bpfhost show disassembly FILE.o [SECTION]`. */
 int cli_show_disassembly(int argc, char **argv);
+/* `bpfhost test-run FILE.o SECTION [--ctx FILE] [--data FILE] [--repeat N] [--json]`. */
+int cli_test_run(int argc, char **argv);
+/* The details of `bpfhost test-run --help`: options, output formats. */
+void cli_test_run_help(FILE *out);
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct bpf_elf_object *open_object(const char *path)
+struct bpf_elf_object *cli_open_object(const char *path)
 {
     struct bpf_elf_object *obj;
     char err[512];
@@ -44,7 +44,7 @@ int cli_show_sections(int argc, char **argv)
 {
     if (argc != 2)
         return CLI_USAGE;
-    struct bpf_elf_object *obj = open_object(argv[1]);
+    struct bpf_elf_object *obj = cli_open_object(argv[1]);
     if (!obj)
         return CLI_FAILED;
     printf("%-24s %-24s %8s  %s\n", "Section", "Program", "Insns", "Maps");
@@ -97,7 +97,7 @@ int cli_show_disassembly(int argc, char **argv)
 {
     if (argc != 2 && argc != 3)
         return CLI_USAGE;
-    struct bpf_elf_object *obj = open_object(argv[1]);
+    struct bpf_elf_object *obj = cli_open_object(argv[1]);
     if (!obj)
         return CLI_FAILED;
     const char *section = argc == 3 ? argv[2] : NULL;
