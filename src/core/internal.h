@@ -10,7 +10,7 @@
 
 #include "core/core.h"
 /* The helper IDs programs are compiled with (include/ is not on the host's include path). */
-#include "../../include/bpf_helper_ids.h"
+#include "bpf_helper_ids.h" /* include/: shared with eBPF programs */
 
 /*
  * Common head of programs, maps and links. refs counts every holder;

@@ -1,12 +1,6 @@
 /* Runs a child with files for its standard streams (no pipe deadlocks). */
 #include "common/subprocess.h"
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,10 +76,4 @@ const char *tool_path(const char *name)
     const char *dir = getenv("BPFHOST_BIN_DIR");
     snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "build/bin", name);
     return path;
-}
-
-void expect_output_has(const char *text, const char *fragment)
-{
-    if (!strstr(text, fragment))
-        fail_msg("\"%s\" not found in:\n%s", fragment, text);
 }

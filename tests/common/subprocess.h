@@ -16,9 +16,6 @@ int subprocess_run(char *const argv[], const char *stdin_text, struct subprocess
 /* Frees the captured output. */
 void subprocess_result_free(struct subprocess_result *res);
 
-/* Fails the current cmocka test unless text contains fragment. */
-void expect_output_has(const char *text, const char *fragment);
-
 /* Path of a built tool: $BPFHOST_BIN_DIR/name (static buffer). */
 const char *tool_path(const char *name);
 

@@ -8,7 +8,7 @@
 
 #include "core_test.h"
 /* The helper IDs of the program-side headers. */
-#include "../../include/bpf_helper_ids.h"
+#include "bpf_helper_ids.h" /* include/: shared with eBPF programs */
 
 static uint64_t nothing(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, struct exec_env *env)
 {

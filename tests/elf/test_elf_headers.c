@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "../../include/bpf_helper_ids.h"
+#include "bpf_helper_ids.h" /* include/: shared with eBPF programs */
 #include "elf_test_util.h"
 
 /* Every helper bpf_helper_defs.h declares. */

@@ -4,6 +4,7 @@
  * and a deterministic fuzz of mutated conformance sources.
  */
 #include "common/conformance_file.h"
+#include "common/assertions.h"
 #include "isa/isa.h"
 
 #include <setjmp.h>
@@ -32,12 +33,6 @@ static void assert_same_slots(const struct ebpf_insn *a, size_t a_count, const s
     assert_int_equal(a_count, b_count);
     for (size_t i = 0; i < a_count; i++)
         assert_int_equal(word_of(&a[i]), word_of(&b[i]));
-}
-
-static void assert_contains(const char *text, const char *fragment)
-{
-    if (!strstr(text, fragment))
-        fail_msg("expected \"%s\" in \"%s\"", fragment, text);
 }
 
 /* Assembles text that must be valid; returns the slot count. */

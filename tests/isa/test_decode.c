@@ -2,6 +2,7 @@
  * Tests of the decoder: every row of the form table decodes to itself, and
  * each kind of malformed encoding or program is rejected with its reason.
  */
+#include "common/assertions.h"
 #include "isa/isa.h"
 
 #include <setjmp.h>
@@ -34,12 +35,6 @@ enum {
     LDINDW = EBPF_CLS_LD | EBPF_MODE_IND | EBPF_SIZE_W,
     JEQ_K = EBPF_CLS_JMP | EBPF_JMP_JEQ | EBPF_SRC_K,
 };
-
-static void assert_contains(const char *text, const char *fragment)
-{
-    if (!strstr(text, fragment))
-        fail_msg("expected \"%s\" in \"%s\"", fragment, text);
-}
 
 /* The smallest valid encoding of a form: fixed fields as the row says,
  * everything else zero (r0 everywhere, which every form may use). */
