@@ -117,6 +117,18 @@ struct core_prog_type {
     size_t helper_count;
     enum core_retval_rule retval_rule;
     int64_t retval_min, retval_max; /* CORE_RETVAL_RANGE: allowed return values, inclusive */
+    /*
+     * Optional, for types whose helpers need more than the context (like
+     * eBPF for Windows' context_create/destroy): builds a test run's
+     * context from its inputs (ctx_in is at most ctx_size bytes) in memory
+     * of the extension's, with the data/end pair set; returns 0 or -errno
+     * (-EINVAL names bad input). NULL: the core copies ctx_in and points the
+     * pair at a copy of data_in.
+     */
+    int (*context_create)(const void *ctx_in, size_t ctx_in_size, const void *data_in, size_t data_in_size,
+                          void **ctx);
+    /* Frees what context_create made. */
+    void (*context_destroy)(void *ctx);
 };
 
 /* Registers a type: -EEXIST if its name or id is taken, -EINVAL if malformed. */
@@ -372,7 +384,7 @@ struct core_test_run {
     const void *data_in; /* the data the context's data/end pair points to */
     size_t data_in_size;
     void *data_out;        /* NULL or a buffer for the data after the run */
-    size_t data_out_size;  /* in: its size; out: bytes written */
+    size_t data_out_size;  /* in: its size; out: the data's size (larger than in: -ENOSPC) */
     uint32_t repeat;       /* runs (0 means 1) */
     const struct core_task *task; /* NULL: the calling thread */
     /* Results. */
@@ -399,6 +411,8 @@ int core_test_run(struct core_prog *prog, struct core_test_run *run);
  */
 enum { CORE_TRACE_LINES = 1024, CORE_TRACE_LINE_MAX = 512 };
 
+/* Appends a line of the host's own (why a program stopped, an event source's trouble) to the trace pipe. */
+void core_trace_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The sequence number the next line will get (follow from here for new lines only). */
 uint64_t core_trace_tail(void);
 /*

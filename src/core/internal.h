@@ -168,8 +168,6 @@ CORE_HELPER(core_helper_trace_printk2);
 CORE_HELPER(core_helper_trace_printk3);
 CORE_HELPER(core_helper_trace_printk4);
 
-/* trace.c: appends a line of the host's own (e.g. why a program stopped) to the trace pipe. */
-void core_trace_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ------------------------------------------------------------------------ */
 /* format.c: bpf_snprintf / bpf_trace_printk formatting.                    */

@@ -44,26 +44,61 @@ static void ctx_out(const struct core_prog_type *t, const uint8_t *ctx, struct c
     }
 }
 
+/* The run's context: the type's own (context_create) or copies of the inputs; 0 or -errno. */
+static int make_ctx(const struct core_prog_type *t, const struct core_test_run *r, void **ctx)
+{
+    if (t->context_create)
+        return t->context_create(r->ctx_in, r->ctx_in_size, r->data_in, r->data_in_size, ctx);
+    /* One block: the context, then the data it points to. */
+    uint8_t *block = calloc(1, (size_t)t->ctx_size + r->data_in_size + 1);
+    if (!block)
+        return -ENOMEM;
+    uint8_t *data = block + t->ctx_size;
+    if (r->ctx_in_size)
+        memcpy(block, r->ctx_in, r->ctx_in_size);
+    if (r->data_in_size)
+        memcpy(data, r->data_in, r->data_in_size);
+    if (t->has_data) {
+        put_ptr(block, t->data_offset, data);
+        put_ptr(block, t->data_end_offset, data + r->data_in_size);
+    }
+    *ctx = block;
+    return 0;
+}
+
+static void free_ctx(const struct core_prog_type *t, void *ctx)
+{
+    if (t->context_destroy)
+        t->context_destroy(ctx);
+    else
+        free(ctx);
+}
+
+/* Copies the data the context points to out; 0, or -ENOSPC if it did not fit. */
+static int data_out(const struct core_prog_type *t, const uint8_t *ctx, struct core_test_run *r)
+{
+    const uint8_t *data = NULL, *end = NULL;
+    if (t->has_data) {
+        memcpy(&data, ctx + t->data_offset, sizeof(data));
+        memcpy(&end, ctx + t->data_end_offset, sizeof(end));
+    }
+    size_t size = data && end > data ? (size_t)(end - data) : 0;
+    size_t n = r->data_out_size < size ? r->data_out_size : size;
+    if (n)
+        memcpy(r->data_out, data, n);
+    r->data_out_size = size;
+    return n < size ? -ENOSPC : 0;
+}
+
 int core_test_run(struct core_prog *prog, struct core_test_run *r)
 {
     if (!prog || !r || !valid(prog->type, r))
         return -EINVAL;
     const struct core_prog_type *t = prog->type;
-    uint8_t *ctx = calloc(1, t->ctx_size ? t->ctx_size : 1);
-    uint8_t *data = malloc(r->data_in_size ? r->data_in_size : 1);
-    if (!ctx || !data) {
-        free(ctx);
-        free(data);
-        return -ENOMEM;
-    }
-    if (r->ctx_in_size)
-        memcpy(ctx, r->ctx_in, r->ctx_in_size);
-    if (r->data_in_size)
-        memcpy(data, r->data_in, r->data_in_size);
-    if (t->has_data) {
-        put_ptr(ctx, t->data_offset, data);
-        put_ptr(ctx, t->data_end_offset, data + r->data_in_size);
-    }
+    void *ctx = NULL;
+    int err = make_ctx(t, r, &ctx);
+    if (err)
+        return err;
     uint32_t runs = r->repeat ? r->repeat : 1, done = 0;
     int rc = 0;
     uint64_t start = now_ns();
@@ -75,15 +110,12 @@ int core_test_run(struct core_prog *prog, struct core_test_run *r)
     r->retval = rc ? 0 : r->error.r0;
     if (r->ctx_out_size)
         ctx_out(t, ctx, r);
-    int err = rc ? -EFAULT : 0;
+    err = rc ? -EFAULT : 0;
     if (r->data_out_size) {
-        size_t n = r->data_out_size < r->data_in_size ? r->data_out_size : r->data_in_size;
-        memcpy(r->data_out, data, n);
-        if (!err && n < r->data_in_size)
-            err = -ENOSPC;
-        r->data_out_size = r->data_in_size;
+        int out = data_out(t, ctx, r);
+        if (!err)
+            err = out;
     }
-    free(data);
-    free(ctx);
+    free_ctx(t, ctx);
     return err;
 }

@@ -1,11 +1,8 @@
-/* The program types the tool can load: built-in ones now, extensions' later. */
+/* The program types the tool can load: every built-in one (sample, process). */
 #include "cli.h"
-#include "core/core.h"
-
-#include <errno.h>
+#include "ext/ext.h"
 
 int cli_register_program_types(void)
 {
-    int rc = core_register_sample_type();
-    return rc == -EEXIST ? 0 : rc;
+    return ext_register_builtin();
 }

@@ -2,6 +2,7 @@
  * data (BPF_PROG_TEST_RUN), then shows the object's maps. */
 #include "cli.h"
 #include "core/core.h"
+#include "ext/ext.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -31,6 +32,8 @@ struct session {
     struct core_object *obj;
     size_t prog; /* index into elf->programs and obj->progs */
     struct blob ctx, data;
+    bool has_task;
+    struct core_task task; /* the simulated event's creator or exiting process */
     struct core_test_run run;
 };
 
@@ -40,7 +43,10 @@ void cli_test_run_help(FILE *out)
             "  Loads FILE.o, runs the first program whose section (or function name) is\n"
             "  SECTION on a context and data, and prints the result and the object's maps.\n"
             "  --ctx FILE    raw bytes of the context (at most the program type's context\n"
-            "                size; shorter is zero-padded; the data/end pointers are set)\n"
+            "                size; shorter is zero-padded; the data/end pointers are set);\n"
+            "                for a process program also a JSON event: process_md_t's fields\n"
+            "                by C name (\"operation\": \"create\"|\"delete\", \"process_id\", ...)\n"
+            "                plus \"command_line\" and \"image_path\"; absent fields are zero\n"
             "  --data FILE   raw bytes the context's data/end pointer pair points to\n"
             "  --repeat N    runs, 1..10000000 (default 1); the context carries over\n"
             "  --json        one JSON object on stdout instead of text\n"
@@ -198,6 +204,50 @@ static int find_program(struct session *s)
     return -1;
 }
 
+/* Whether a file's bytes are a JSON object (first non-blank byte '{'). */
+static bool is_json(const struct blob *b)
+{
+    size_t i = 0;
+    while (i < b->size && isspace(b->bytes[i]))
+        i++;
+    return i < b->size && b->bytes[i] == '{';
+}
+
+/* Turns a JSON process event in s->ctx into the context and data of a test run; -1 after a message. */
+static int process_event_inputs(struct session *s)
+{
+    if (s->opt.data_path) {
+        fprintf(stderr, "bpfhost: --data: a JSON event carries the command line and image path itself\n");
+        return -1;
+    }
+    char *text = calloc(1, s->ctx.size + 1), *storage = NULL, err[256];
+    if (!text)
+        return -1;
+    memcpy(text, s->ctx.bytes, s->ctx.size);
+    struct ext_process_event ev;
+    int rc = ext_process_event_from_json(text, &ev, &storage, err, sizeof(err));
+    free(text);
+    if (rc) {
+        fprintf(stderr, "bpfhost: %s: %s\n", s->opt.ctx_path, rc == -EINVAL ? err : strerror(-rc));
+        return -1;
+    }
+    long n = ext_process_test_input(&ev, &s->data.bytes);
+    free(s->ctx.bytes);
+    s->ctx.bytes = malloc(sizeof(ev.md));
+    if (n < 0 || !s->ctx.bytes) {
+        free(storage);
+        fprintf(stderr, "bpfhost: out of memory\n");
+        return -1;
+    }
+    memcpy(s->ctx.bytes, &ev.md, sizeof(ev.md));
+    s->ctx.size = sizeof(ev.md);
+    s->data.size = (size_t)n;
+    s->task = ev.task;
+    s->has_task = true;
+    free(storage);
+    return 0;
+}
+
 /* Reads --ctx and --data and checks them against the program's type; -1 after a message. */
 static int read_inputs(struct session *s)
 {
@@ -205,6 +255,13 @@ static int read_inputs(struct session *s)
     core_prog_info(s->obj->progs[s->prog], &info);
     if (read_blob(s->opt.ctx_path, &s->ctx) || read_blob(s->opt.data_path, &s->data))
         return -1;
+    if (s->opt.ctx_path && is_json(&s->ctx)) {
+        if (info.type == ext_process_type())
+            return process_event_inputs(s);
+        fprintf(stderr, "bpfhost: %s: JSON contexts are for process programs; a '%s' context is raw bytes\n",
+                s->opt.ctx_path, info.type->name);
+        return -1;
+    }
     if (s->ctx.size > info.type->ctx_size) {
         fprintf(stderr, "bpfhost: %s: %zu bytes, but a '%s' context has %" PRIu32 "\n", s->opt.ctx_path,
                 s->ctx.size, info.type->name, info.type->ctx_size);
@@ -237,6 +294,7 @@ static int run(struct session *s)
         .data_in = s->data.bytes,
         .data_in_size = s->data.size,
         .repeat = s->opt.repeat,
+        .task = s->has_task ? &s->task : NULL,
     };
     int rc = core_test_run(s->obj->progs[s->prog], &s->run);
     if (rc == -EFAULT)

@@ -1,0 +1,171 @@
+/*
+ * ext — extensions: program types and hooks on real operating-system
+ * events. Each extension registers a program type with the core and owns
+ * the event sources that feed its hooks.
+ *
+ * The process extension (ntosebpfext on Windows): program type "process",
+ * context process_md_t of include/ebpf_ntos_hooks.h, helpers
+ * bpf_process_get_image_path / _account_name / _account_domain. Event
+ * sources, one hook each; attaching to a hook picks the source:
+ *
+ *   hook "process"              system-wide observation (netlink proc connector)
+ *   hook "process/fanotify"     system-wide enforcement (fanotify FAN_OPEN_EXEC_PERM)
+ *   hook "process/supervised/N" one supervised command tree (seccomp user notification)
+ *
+ * A system-wide source starts with the first link attached to its hook and
+ * stops with the last one detached. A supervised tree is run by
+ * ext_supervisor_run(). Simulated events go through core_test_run() (the
+ * type's context_create, see ext_process_test_input()).
+ *
+ * Errors are negative errno values. Layer 7: includes core and below.
+ */
+#ifndef BPFHOST_EXT_H
+#define BPFHOST_EXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "ebpf_ntos_hooks.h"
+
+/* Registers every built-in program type and system-wide hook (idempotent, thread-safe). */
+int ext_register_builtin(void);
+
+/* ------------------------------------------------------------------------ */
+/* The process program type.                                                */
+
+enum {
+    EXT_PROCESS_TYPE_ID = 1000, /* BPF_PROG_TYPE_PROCESS */
+    EXT_PROCESS_HELPER_GET_IMAGE_PATH = 0x10000,
+    EXT_PROCESS_HELPER_GET_ACCOUNT_NAME = 0x10001,
+    EXT_PROCESS_HELPER_GET_ACCOUNT_DOMAIN = 0x10002,
+};
+
+/* Names of the system-wide hooks. */
+#define EXT_PROCESS_HOOK_NETLINK "process"
+#define EXT_PROCESS_HOOK_FANOTIFY "process/fanotify"
+
+/* The program type (registered by ext_register_builtin()). */
+const struct core_prog_type *ext_process_type(void);
+
+/*
+ * One process event as a source reports it. md is the context programs get
+ * (command_start/command_end are set from command_line at dispatch);
+ * strings need not be NUL-terminated; NULL means unknown (empty).
+ */
+struct ext_process_event {
+    process_md_t md;
+    const char *command_line;
+    size_t command_line_len;
+    const char *image_path;
+    size_t image_path_len;
+    struct core_task task; /* who caused it: the creator of a create, the exiting process of a delete */
+};
+
+/* Fills md's account fields for uid and gid: uid, gid and the SID S-1-22-1-<uid>. */
+void ext_process_set_account(process_md_t *md, uint32_t uid, uint32_t gid);
+
+/* The outcome of one event's dispatch. */
+struct ext_process_verdict {
+    int programs;         /* how many programs ran */
+    int denials;          /* how many returned non-zero on a create */
+    int errors;           /* how many stopped with an error (they do not deny) */
+    bool denied;          /* the create is to be denied */
+};
+
+/*
+ * Runs every program attached to hook on ev, in attach order: every program
+ * sees every event; on a create any non-zero return denies it; on a delete
+ * returns are ignored. Returns programs run, or -errno.
+ */
+int ext_process_dispatch(struct core_hook *hook, const struct ext_process_event *ev,
+                         struct ext_process_verdict *verdict);
+
+/*
+ * The test-run input for an event (what core_test_run() takes for a
+ * process program): ctx is ev->md; data is the command line, then, if
+ * there is an image path, one NUL byte and the image path. Returns the
+ * data's size (written into data, malloc'd, to be freed), or -ENOMEM.
+ */
+long ext_process_test_input(const struct ext_process_event *ev, uint8_t **data);
+
+/*
+ * Parses a simulated event from a JSON object naming process_md_t's fields
+ * by their C names ("operation": "create"/"delete" or 0/1, "process_id",
+ * "parent_process_id", "creating_process_id", "creating_thread_id",
+ * "creation_time", "exit_time", "process_exit_code", "uid", "gid") plus
+ * "command_line" and "image_path" strings; absent fields are zero. The
+ * event's strings point into *storage (malloc'd, to be freed by the
+ * caller). Returns 0, or -EINVAL with the reason (naming the field) in err.
+ */
+int ext_process_event_from_json(const char *json, struct ext_process_event *ev, char **storage, char *err,
+                                size_t errlen);
+
+/* ------------------------------------------------------------------------ */
+/* Event sources.                                                           */
+
+/* Counters of a source (since its hook was registered). */
+struct ext_source_stats {
+    uint64_t events;  /* events dispatched */
+    uint64_t lost;    /* events known lost (e.g. netlink buffer overruns), never silently */
+    uint64_t denied;  /* creates denied */
+    uint64_t errors;  /* internal errors (unreadable event, failed reply), each also on the trace pipe */
+    bool running;     /* the source is started (some link attached) */
+};
+
+/* The counters of the source behind hook name: 0, or -ENOENT. */
+int ext_source_stats(const char *hook, struct ext_source_stats *stats);
+
+/*
+ * A supervised command tree: a command and everything it starts run under
+ * a seccomp filter whose user notifications stop every execve/execveat
+ * before it happens; programs attached to the tree's hook see each exec as
+ * a create (exact argv, resolved image path) and can fail it with EPERM,
+ * and each exit as a delete. Needs no privilege.
+ */
+struct ext_supervisor;
+
+/* Creates a supervisor and its hook "process/supervised/N" (*hook valid until destroyed). */
+int ext_supervisor_create(struct ext_supervisor **out, struct core_hook **hook);
+/*
+ * Runs argv[0] (searched in PATH) with argv under supervision and returns
+ * once the command and every process of its tree have exited; *exit_code is
+ * the command's exit code, or 128+N if signal N killed it. Returns 0 or
+ * -errno (the command could not be started; 127 in *exit_code if it could
+ * not be executed).
+ */
+int ext_supervisor_run(struct ext_supervisor *sv, char *const argv[], int *exit_code);
+/* The supervisor's counters (see ext_source_stats()). */
+void ext_supervisor_stats(const struct ext_supervisor *sv, struct ext_source_stats *stats);
+/* Unregisters the hook (detaching its links) and frees the supervisor (NULL is fine). */
+void ext_supervisor_destroy(struct ext_supervisor *sv);
+
+/* ------------------------------------------------------------------------ */
+/* What the sources share: reading /proc, times.                            */
+
+/* FILETIME (100 ns since 1601-01-01 UTC) of a CLOCK_REALTIME time in ns. */
+uint64_t ext_filetime_from_unix_ns(uint64_t unix_ns);
+/* FILETIME of a CLOCK_MONOTONIC time in ns (Linux's ktime_get_ns(), e.g. proc connector timestamps). */
+uint64_t ext_filetime_from_monotonic_ns(uint64_t mono_ns);
+/* FILETIME now. */
+uint64_t ext_filetime_now(void);
+
+/* What /proc tells of a process; fields it could not read stay zero/empty. */
+struct ext_proc_info {
+    uint32_t ppid;
+    uint32_t uid, gid;          /* real ids */
+    uint64_t start_filetime;    /* when the process started (its fork) */
+    char comm[16];
+    char image_path[4096];      /* /proc/PID/exe; "" if unreadable */
+    char command_line[8192];    /* /proc/PID/cmdline, arguments joined by spaces */
+    size_t command_line_len;
+};
+
+/* Reads /proc/<pid>: 0, or -ENOENT if the process is gone. */
+int ext_proc_read(uint32_t pid, struct ext_proc_info *info);
+
+/* Joins argv-style NUL-separated strings (len bytes) with spaces in place; returns len without a trailing NUL. */
+size_t ext_join_args(char *args, size_t len);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * Dispatch of one process event to the programs of a hook. Unlike
+ * ntosebpfext, which stops at the first program that denies, every
+ * attached program sees every event (a monitor attached after a policy
+ * still records the denied exec); any denial wins.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "ext/internal.h"
+
+struct tally {
+    bool create;
+    struct ext_process_verdict *verdict;
+};
+
+static int on_result(void *arg, const struct core_prog *prog, uint64_t retval, const struct exec_result *result)
+{
+    (void)prog;
+    struct tally *t = arg;
+    if (result->status != EXEC_OK)
+        t->verdict->errors++;
+    else if (t->create && retval != 0)
+        t->verdict->denials++;
+    return 0; /* never skip the rest */
+}
+
+int ext_process_dispatch(struct core_hook *hook, const struct ext_process_event *ev,
+                         struct ext_process_verdict *verdict)
+{
+    if (!hook || !ev || !verdict)
+        return -EINVAL;
+    memset(verdict, 0, sizeof(*verdict));
+    struct ext_process_run run = {.md = ev->md, .image_path = ev->image_path, .image_path_len = ev->image_path_len};
+    const char *cmd = ev->command_line ? ev->command_line : "";
+    size_t cmd_len = ev->command_line ? ev->command_line_len : 0;
+    run.md.command_start = (uint8_t *)cmd;
+    run.md.command_end = (uint8_t *)cmd + cmd_len;
+    struct tally t = {.create = ev->md.operation == PROCESS_OPERATION_CREATE, .verdict = verdict};
+    int n = core_hook_invoke(hook, &run.md, &ev->task, on_result, &t);
+    if (n < 0)
+        return n;
+    verdict->programs = n;
+    verdict->denied = verdict->denials > 0;
+    return n;
+}
+
+void ext_process_set_account(process_md_t *md, uint32_t uid, uint32_t gid)
+{
+    md->uid = uid;
+    md->gid = gid;
+    /* S-1-22-1-<uid>: revision 1, two sub-authorities, authority 22 (big-endian,
+     * 6 bytes), then the sub-authorities 1 and uid (little-endian). */
+    static const uint8_t head[8] = {1, 2, 0, 0, 0, 0, 0, 22};
+    memcpy(md->token_sid, head, sizeof(head));
+    const uint32_t sub[2] = {1, uid};
+    for (int i = 0; i < 2; i++)
+        for (int b = 0; b < 4; b++)
+            md->token_sid[8 + 4 * i + b] = (uint8_t)(sub[i] >> (8 * b));
+    md->token_sid_size = 16;
+}

@@ -1,0 +1,154 @@
+/*
+ * Simulated process events from JSON (bpfhost test-run PROG.o process
+ * --ctx EVENT.json): process_md_t's fields by their C names plus the
+ * strings the helpers and the data pair answer from. Unknown names are
+ * errors, so a typo never silently leaves a field zero.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ext/internal.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+/* An unsigned integer of at most max, or -EINVAL naming the field. */
+static int get_uint(const char *name, struct json_object *v, uint64_t max, uint64_t *out, char *err, size_t errlen)
+{
+    if (!json_object_is_type(v, json_type_int))
+        return fail(err, errlen, "field \"%s\": expected an integer", name);
+    errno = 0;
+    uint64_t u = json_object_get_uint64(v);
+    if (errno || json_object_get_int64(v) < 0 || u > max)
+        return fail(err, errlen, "field \"%s\": %s out of range 0..%llu", name, json_object_to_json_string(v),
+                    (unsigned long long)max);
+    *out = u;
+    return 0;
+}
+
+static int get_operation(struct json_object *v, process_md_t *md, char *err, size_t errlen)
+{
+    if (json_object_is_type(v, json_type_string)) {
+        const char *s = json_object_get_string(v);
+        if (strcmp(s, "create") == 0)
+            md->operation = PROCESS_OPERATION_CREATE;
+        else if (strcmp(s, "delete") == 0)
+            md->operation = PROCESS_OPERATION_DELETE;
+        else
+            return fail(err, errlen, "field \"operation\": \"%s\" is neither \"create\" nor \"delete\"", s);
+        return 0;
+    }
+    uint64_t u;
+    int rc = get_uint("operation", v, 1, &u, err, errlen);
+    if (!rc)
+        md->operation = (process_operation_t)u;
+    return rc;
+}
+
+struct strings {
+    const char *command_line, *image_path;
+};
+
+static int get_string(const char *name, struct json_object *v, const char **out, char *err, size_t errlen)
+{
+    if (!json_object_is_type(v, json_type_string))
+        return fail(err, errlen, "field \"%s\": expected a string", name);
+    *out = json_object_get_string(v);
+    return 0;
+}
+
+/* Sets the field called name from v. */
+static int set_field(const char *name, struct json_object *v, process_md_t *md, struct strings *str, char *err,
+                     size_t errlen)
+{
+    static const struct {
+        const char *name;
+        size_t offset, size;
+    } ints[] = {
+#define INT_FIELD(f) {#f, offsetof(process_md_t, f), sizeof(((process_md_t *)0)->f)}
+        INT_FIELD(process_id),          INT_FIELD(parent_process_id), INT_FIELD(creating_process_id),
+        INT_FIELD(creating_thread_id),  INT_FIELD(creation_time),     INT_FIELD(exit_time),
+        INT_FIELD(process_exit_code),   INT_FIELD(uid),               INT_FIELD(gid),
+#undef INT_FIELD
+    };
+    if (strcmp(name, "operation") == 0)
+        return get_operation(v, md, err, errlen);
+    if (strcmp(name, "command_line") == 0)
+        return get_string(name, v, &str->command_line, err, errlen);
+    if (strcmp(name, "image_path") == 0)
+        return get_string(name, v, &str->image_path, err, errlen);
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        if (strcmp(name, ints[i].name) != 0)
+            continue;
+        uint64_t u;
+        uint64_t max = ints[i].size == 8 ? UINT64_MAX : UINT32_MAX;
+        int rc = get_uint(name, v, max, &u, err, errlen);
+        if (rc)
+            return rc;
+        if (ints[i].size == 8)
+            memcpy((char *)md + ints[i].offset, &u, 8);
+        else {
+            uint32_t u32 = (uint32_t)u;
+            memcpy((char *)md + ints[i].offset, &u32, 4);
+        }
+        return 0;
+    }
+    return fail(err, errlen, "unknown field \"%s\" (process_md_t's fields, command_line, image_path)", name);
+}
+
+int ext_process_event_from_json(const char *json, struct ext_process_event *ev, char **storage, char *err,
+                                size_t errlen)
+{
+    memset(ev, 0, sizeof(*ev));
+    *storage = NULL;
+    enum json_tokener_error jerr;
+    struct json_object *root = json_tokener_parse_verbose(json, &jerr);
+    if (!root)
+        return fail(err, errlen, "not JSON: %s", json_tokener_error_desc(jerr));
+    int rc = 0;
+    struct strings str = {0};
+    if (!json_object_is_type(root, json_type_object))
+        rc = fail(err, errlen, "expected a JSON object");
+    json_object_object_foreach(root, key, val)
+    {
+        if (rc)
+            break;
+        rc = set_field(key, val, &ev->md, &str, err, errlen);
+    }
+    if (!rc) {
+        /* The strings outlive the JSON tree in one block: command line, NUL, image path, NUL. */
+        size_t cmd = str.command_line ? strlen(str.command_line) : 0;
+        size_t img = str.image_path ? strlen(str.image_path) : 0;
+        char *block = malloc(cmd + img + 2);
+        if (!block)
+            rc = -ENOMEM;
+        else {
+            memcpy(block, str.command_line ? str.command_line : "", cmd + 1);
+            memcpy(block + cmd + 1, str.image_path ? str.image_path : "", img + 1);
+            ev->command_line = block;
+            ev->command_line_len = cmd;
+            ev->image_path = str.image_path ? block + cmd + 1 : NULL;
+            ev->image_path_len = img;
+            *storage = block;
+            ext_process_set_account(&ev->md, ev->md.uid, ev->md.gid);
+            bool create = ev->md.operation == PROCESS_OPERATION_CREATE;
+            ev->task.process_id = (uint32_t)(create ? ev->md.creating_process_id : ev->md.process_id);
+            ev->task.thread_id = (uint32_t)(create ? ev->md.creating_thread_id : ev->md.process_id);
+            ev->task.uid = ev->md.uid;
+            ev->task.gid = ev->md.gid;
+        }
+    }
+    json_object_put(root);
+    return rc;
+}

@@ -1,0 +1,146 @@
+/*
+ * What the event sources read about a process from /proc, and FILETIME
+ * conversions. A process may be gone by the time we look (it exited right
+ * after its exec): every field is best effort and stays empty if unread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ext/internal.h"
+
+/* 100 ns intervals between 1601-01-01 and 1970-01-01 (UTC). */
+#define FILETIME_UNIX_EPOCH 116444736000000000ull
+
+uint64_t ext_filetime_from_unix_ns(uint64_t unix_ns)
+{
+    return unix_ns / 100 + FILETIME_UNIX_EPOCH;
+}
+
+static uint64_t clock_ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t ext_filetime_from_monotonic_ns(uint64_t mono_ns)
+{
+    uint64_t real = clock_ns(CLOCK_REALTIME), mono = clock_ns(CLOCK_MONOTONIC);
+    return ext_filetime_from_unix_ns(real - (mono - mono_ns));
+}
+
+uint64_t ext_filetime_now(void)
+{
+    return ext_filetime_from_unix_ns(clock_ns(CLOCK_REALTIME));
+}
+
+size_t ext_join_args(char *args, size_t len)
+{
+    while (len && args[len - 1] == '\0')
+        len--;
+    for (size_t i = 0; i < len; i++)
+        if (args[i] == '\0')
+            args[i] = ' ';
+    return len;
+}
+
+/* Reads a whole small file into buf (NUL-terminated); bytes read, or -errno. */
+static long read_file(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t n = 0;
+    while (n + 1 < cap) {
+        ssize_t r = read(fd, buf + n, cap - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    return (long)n;
+}
+
+/* Boot time in ns since the Unix epoch (btime of /proc/stat, whole seconds). */
+static uint64_t boot_time_ns(void)
+{
+    static _Atomic uint64_t cached;
+    uint64_t t = cached;
+    if (t)
+        return t;
+    char buf[8192];
+    if (read_file("/proc/stat", buf, sizeof(buf)) > 0) {
+        const char *p = strstr(buf, "\nbtime ");
+        if (p)
+            t = strtoull(p + 7, NULL, 10) * 1000000000ull;
+    }
+    cached = t;
+    return t;
+}
+
+/* ppid and start time from /proc/PID/stat (fields 4 and 22, after the parenthesised comm). */
+static void read_stat(const char *dir, struct ext_proc_info *info)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "%s/stat", dir);
+    if (read_file(path, buf, sizeof(buf)) <= 0)
+        return;
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return;
+    unsigned long long start = 0;
+    unsigned ppid = 0;
+    /* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
+     * priority nice threads itrealvalue starttime */
+    if (sscanf(p + 2, "%*c %u %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &ppid,
+               &start) == 2) {
+        info->ppid = ppid;
+        long hz = sysconf(_SC_CLK_TCK);
+        uint64_t boot = boot_time_ns();
+        if (hz > 0 && boot)
+            info->start_filetime = ext_filetime_from_unix_ns(boot + start * (1000000000ull / (uint64_t)hz));
+    }
+}
+
+/* Real uid and gid from /proc/PID/status. */
+static void read_status(const char *dir, struct ext_proc_info *info)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof(path), "%s/status", dir);
+    if (read_file(path, buf, sizeof(buf)) <= 0)
+        return;
+    const char *u = strstr(buf, "\nUid:"), *g = strstr(buf, "\nGid:");
+    if (u)
+        info->uid = (uint32_t)strtoul(u + 5, NULL, 10);
+    if (g)
+        info->gid = (uint32_t)strtoul(g + 5, NULL, 10);
+}
+
+int ext_proc_read(uint32_t pid, struct ext_proc_info *info)
+{
+    memset(info, 0, sizeof(*info));
+    char dir[32], path[64];
+    snprintf(dir, sizeof(dir), "/proc/%u", pid);
+    if (access(dir, F_OK) != 0)
+        return -ENOENT;
+    read_stat(dir, info);
+    read_status(dir, info);
+    snprintf(path, sizeof(path), "%s/comm", dir);
+    if (read_file(path, info->comm, sizeof(info->comm)) > 0)
+        info->comm[strcspn(info->comm, "\n")] = '\0';
+    snprintf(path, sizeof(path), "%s/exe", dir);
+    ssize_t n = readlink(path, info->image_path, sizeof(info->image_path) - 1);
+    info->image_path[n > 0 ? n : 0] = '\0';
+    snprintf(path, sizeof(path), "%s/cmdline", dir);
+    long len = read_file(path, info->command_line, sizeof(info->command_line));
+    info->command_line_len = len > 0 ? ext_join_args(info->command_line, (size_t)len) : 0;
+    return 0;
+}
