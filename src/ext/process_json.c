@@ -118,8 +118,10 @@ int ext_process_event_from_json(const char *json, struct ext_process_event *ev, 
         return fail(err, errlen, "not JSON: %s", json_tokener_error_desc(jerr));
     int rc = 0;
     struct strings str = {0};
-    if (!json_object_is_type(root, json_type_object))
-        rc = fail(err, errlen, "expected a JSON object");
+    if (!json_object_is_type(root, json_type_object)) {
+        json_object_put(root);
+        return fail(err, errlen, "expected a JSON object");
+    }
     json_object_object_foreach(root, key, val)
     {
         if (rc)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/bpf_compile.h"
+#include "common/bpf_objects.h"
 #include "core/core.h"
 
 /* Registers the sample type (already registered is fine). */
@@ -21,66 +21,34 @@ static inline int register_sample(void **state)
     return rc == 0 || rc == -EEXIST ? 0 : -1;
 }
 
-static struct {
-    const char *name;
-    struct bpf_elf_object *elf;
-} opened[16];
-
 /* The ELF object of tests/core/progs/<name>.c, compiled on first use. */
 static inline struct bpf_elf_object *open_prog(const char *name)
 {
-    size_t i = 0;
-    while (i < 16 && opened[i].name && strcmp(opened[i].name, name) != 0)
-        i++;
-    assert_true(i < 16);
-    if (!opened[i].name) {
-        char *path = bpf_compile("tests/core/progs", name, NULL);
-        assert_non_null(path);
-        char err[512];
-        if (bpf_elf_open_file(path, &opened[i].elf, err, sizeof(err)) != 0)
-            fail_msg("%s", err);
-        free(path);
-        opened[i].name = name;
-    }
-    return opened[i].elf;
+    return test_object_open("tests/core/progs", name);
 }
 
 /* Group teardown: closes the objects and removes the compiled files. */
 static inline int close_progs(void **state)
 {
-    (void)state;
-    for (size_t i = 0; i < 16 && opened[i].name; i++) {
-        bpf_elf_close(opened[i].elf);
-        opened[i].name = NULL;
-    }
-    bpf_compile_cleanup();
-    return 0;
+    return test_objects_close(state);
 }
 
 /* Loads tests/core/progs/<name>.c with opts (NULL: defaults); must succeed. */
 static inline struct core_object *load(const char *name, const struct core_load_opts *opts)
 {
-    struct core_object *obj = NULL;
-    char err[512] = "";
-    if (core_object_load(open_prog(name), opts, &obj, err, sizeof(err)) != 0)
-        fail_msg("loading %s: %s", name, err);
-    return obj;
+    return test_object_load("tests/core/progs", name, opts);
 }
 
 /* The program of that name in obj; must exist. */
 static inline struct core_prog *prog_of(const struct core_object *obj, const char *name)
 {
-    struct core_prog *prog = core_object_find_prog(obj, name);
-    assert_non_null(prog);
-    return prog;
+    return test_prog_of(obj, name);
 }
 
 /* The map of that name in obj; must exist. */
 static inline struct map *map_of(const struct core_object *obj, const char *name)
 {
-    struct core_map *map = core_object_find_map(obj, name);
-    assert_non_null(map);
-    return core_map_map(map);
+    return test_map_of(obj, name);
 }
 
 /* Test-runs prog once on ctx (in and out) with data (in and out, may be NULL);
