@@ -13,6 +13,8 @@ static void register_once(void)
         err = 0;
     if (!err)
         err = ext_process_type_register();
+    if (!err)
+        err = ext_source_register(&ext_source_fanotify);
     builtin_err = err;
 }
 
