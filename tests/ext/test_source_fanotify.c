@@ -61,6 +61,8 @@ static struct bpf_elf_object *policy_elf;
 static char dir[] = "/tmp/bpfhost-fanotify-XXXXXX";
 /* The test's executables: two to deny, one dynamic program and a script to run. */
 static char denied_a[PATH_MAX], denied_b[PATH_MAX], dynamic[PATH_MAX], script[PATH_MAX];
+/* A script whose interpreter is that script; one naming its interpreter relative to the working directory. */
+static char nested[PATH_MAX], relative[PATH_MAX];
 /* A tmpfs mounted while the source runs. */
 static char mounted[PATH_MAX];
 
@@ -112,6 +114,13 @@ static int group_setup(void **state)
     snprintf(script, sizeof(script), "%s/script.sh", dir);
     const char text[] = "#!/bin/sh\nexit 0\n";
     write_file(script, text, sizeof(text) - 1);
+    snprintf(nested, sizeof(nested), "%s/nested.sh", dir);
+    char line[PATH_MAX + 8];
+    int len = snprintf(line, sizeof(line), "#!%s\n", script);
+    write_file(nested, line, (size_t)len);
+    snprintf(relative, sizeof(relative), "%s/relative.sh", dir);
+    const char relative_text[] = "#! bin/sh\nexit 0\n"; /* run from "/" */
+    write_file(relative, relative_text, sizeof(relative_text) - 1);
     char *obj = bpf_compile("tests/ext/progs", "fanotify_policy", NULL);
     char err[512];
     int rc = obj ? bpf_elf_open_file(obj, &policy_elf, err, sizeof(err)) : -1;
@@ -124,8 +133,8 @@ static int group_teardown(void **state)
     (void)state;
     bpf_elf_close(policy_elf);
     bpf_compile_cleanup();
-    const char *files[] = {denied_a, denied_b, dynamic, script};
-    for (size_t i = 0; i < 4; i++)
+    const char *files[] = {denied_a, denied_b, dynamic, script, nested, relative};
+    for (size_t i = 0; i < 6; i++)
         unlink(files[i]);
     umount2(mounted, MNT_DETACH);
     rmdir(mounted);
@@ -197,18 +206,25 @@ static int wait_child(pid_t pid)
     return -1;
 }
 
-/* Runs path in a child: 0 if it ran (every program here exits 0), 100 + errno if its exec failed. */
-static int run(const char *path, pid_t *child)
+/* Runs path in a child working in cwd (NULL: ours): 0 if it ran (every program here exits 0), 100 + errno if its exec failed. */
+static int run_in(const char *cwd, const char *path, pid_t *child)
 {
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         char *const argv[] = {(char *)path, NULL};
-        execv(path, argv);
+        if (!cwd || chdir(cwd) == 0)
+            execv(path, argv);
         _exit(100 + errno);
     }
     *child = pid;
     return wait_child(pid);
+}
+
+/* Runs path in a child (see run_in()). */
+static int run(const char *path, pid_t *child)
+{
+    return run_in(NULL, path, child);
 }
 
 /* The record policy i made of pid's creates; fails if there is none. */
@@ -311,17 +327,25 @@ static void every_program_sees_every_create_and_any_denial_wins(void **state)
     }
 }
 
-/* A dynamic program opens its ELF interpreter too, a script its interpreter and that one's: one create each. */
+/*
+ * A dynamic program opens its ELF interpreter too, a script its interpreter
+ * and that one's (a script's interpreter may be a script, and may be named
+ * relative to the working directory): one create each.
+ */
 static void one_create_per_exec_of_dynamic_programs_and_scripts(void **state)
 {
     (void)state;
     size_t p = attach_policy(NULL);
-    for (int round = 0; round < 5; round++) {
-        pid_t prog, scr;
+    for (int round = 0; round < 3; round++) {
+        pid_t prog, scr, nest, rel;
         assert_int_equal(run(dynamic, &prog), 0);
         assert_int_equal(run(script, &scr), 0);
+        assert_int_equal(run(nested, &nest), 0);
+        assert_int_equal(run_in("/", relative, &rel), 0);
         assert_one_create(p, prog, dynamic);
         assert_one_create(p, scr, script);
+        assert_one_create(p, nest, nested);
+        assert_one_create(p, rel, relative);
     }
 }
 
@@ -356,7 +380,7 @@ static bool has_fanotify_fd(pid_t pid)
         ssize_t n = readlink(path, link, sizeof(link) - 1);
         if (n > 0) {
             link[n] = '\0';
-            found = strstr(link, "fanotify") != NULL;
+            found = strcmp(link, "anon_inode:[fanotify]") == 0;
         }
     }
     return found;
