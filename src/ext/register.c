@@ -15,6 +15,8 @@ static void register_once(void)
         err = ext_process_type_register();
     if (!err)
         err = ext_source_register(&ext_source_netlink);
+    if (!err)
+        err = ext_source_register(&ext_source_fanotify);
     builtin_err = err;
 }
 

@@ -1,0 +1,467 @@
+/*
+ * The system-wide enforcing process source (hook "process/fanotify"):
+ * fanotify FAN_OPEN_EXEC_PERM on every filesystem stops each execve when
+ * it opens the program, before the process is changed; the programs
+ * attached to the hook see it as a create and a denial fails the execve
+ * with EPERM.
+ *
+ * The kernel holds the exec'ing thread until we answer, so every
+ * permission event is answered, whatever happens: FAN_ALLOW on any
+ * internal error (counted, traced). Closing the fanotify descriptor
+ * answers FAN_ALLOW to everything pending, but only when its last copy
+ * closes, and fork() copies descriptors: a child forked by the host
+ * between its fork and its exec would keep the group alive, nobody
+ * answering, its own exec waiting forever. So the descriptor lives in a
+ * file table of its own: the reader thread unshares its table
+ * (CLONE_FILES) before creating it, and the event descriptors land there
+ * too. Programs must run in the host's shared table (helpers and the
+ * trace pipe keep descriptor numbers of it, e.g. a ring buffer's
+ * eventfd), so the reader hands each create, and each trace line, to a
+ * relay thread and waits for it.
+ *
+ * Exec opens of our own process are allowed at once without running
+ * programs: a thread of ours that the answer depends on (the reader, the
+ * relay, whatever holds a lock they need) would wait for itself, and an
+ * exec of ours replaces the host, source included, anyway. Follow-up opens of an exec already reported
+ * (its script interpreter, its ELF interpreter) are allowed without a
+ * second create, see fanotify_chain.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ext/fanotify.h"
+#include "ext/internal.h"
+
+/* The relay: runs the reader's calls in a thread of the host's file table. */
+struct relay {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    void (*fn)(void *arg); /* the call pending, NULL if none */
+    void *arg;
+    bool done, quit;
+    pthread_t thread;
+};
+
+struct fanotify_source {
+    struct core_hook *hook;
+    struct ext_source_counters *counters;
+    int stop_fd;     /* eventfd: stop() asks the reader to finish */
+    pid_t self;      /* our process: its execs are allowed at once */
+    struct relay relay;
+    pthread_t reader;
+    sem_t started;   /* posted by the reader once start_err is set */
+    int start_err;
+    /* The reader's own, in its private file table. */
+    int fan_fd, mounts_fd;
+    struct fanotify_marks marks;
+    struct fanotify_chain chain;
+    struct ext_proc_info info; /* of the process of the event at hand */
+    char image_path[PATH_MAX];
+};
+
+/* ------------------------------------------------------------------------ */
+/* The relay.                                                               */
+
+static void *relay_main(void *arg)
+{
+    struct relay *r = arg;
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        while (!r->fn && !r->quit)
+            pthread_cond_wait(&r->cond, &r->lock);
+        if (!r->fn)
+            break;
+        void (*fn)(void *) = r->fn;
+        pthread_mutex_unlock(&r->lock);
+        fn(r->arg);
+        pthread_mutex_lock(&r->lock);
+        r->fn = NULL;
+        r->done = true;
+        pthread_cond_broadcast(&r->cond);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+/* Runs fn(arg) in the relay thread and returns once it has. */
+static void relay_call(struct relay *r, void (*fn)(void *), void *arg)
+{
+    pthread_mutex_lock(&r->lock);
+    r->fn = fn;
+    r->arg = arg;
+    r->done = false;
+    pthread_cond_broadcast(&r->cond);
+    while (!r->done)
+        pthread_cond_wait(&r->cond, &r->lock);
+    pthread_mutex_unlock(&r->lock);
+}
+
+static int relay_start(struct relay *r)
+{
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->cond, NULL);
+    int err = -pthread_create(&r->thread, NULL, relay_main, r);
+    if (err) {
+        pthread_cond_destroy(&r->cond);
+        pthread_mutex_destroy(&r->lock);
+    }
+    return err;
+}
+
+static void relay_stop(struct relay *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->quit = true;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->thread, NULL);
+    pthread_cond_destroy(&r->cond);
+    pthread_mutex_destroy(&r->lock);
+}
+
+static void emit_trace(void *line)
+{
+    core_trace_printf("%s", (const char *)line);
+}
+
+/* A trace line from any thread of the source (the reader's go through the relay). */
+static void vtrace(struct fanotify_source *s, const char *fmt, va_list ap)
+{
+    char line[CORE_TRACE_LINE_MAX];
+    int n = snprintf(line, sizeof(line), "bpfhost: fanotify: ");
+    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    relay_call(&s->relay, emit_trace, line);
+}
+
+/* Traces a line (see vtrace()). */
+__attribute__((format(printf, 2, 3))) static void trace(struct fanotify_source *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vtrace(s, fmt, ap);
+    va_end(ap);
+}
+
+/* An internal error: counted and traced (the event at hand is then allowed). */
+__attribute__((format(printf, 2, 3))) static void fail(struct fanotify_source *s, const char *fmt, ...)
+{
+    atomic_fetch_add(&s->counters->errors, 1);
+    va_list ap;
+    va_start(ap, fmt);
+    vtrace(s, fmt, ap);
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------------------ */
+/* One exec open.                                                           */
+
+struct dispatch_call {
+    struct fanotify_source *s;
+    const struct ext_process_event *ev;
+    struct ext_process_verdict verdict;
+    int rc;
+};
+
+static void dispatch_in_relay(void *arg)
+{
+    struct dispatch_call *c = arg;
+    c->rc = ext_process_dispatch(c->s->hook, c->ev, &c->verdict);
+}
+
+/* The thread group of thread tid (from /proc/<tid>/status), or -errno. */
+static int tgid_of(pid_t tid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    const char *p = strstr(buf, "\nTgid:");
+    return p ? atoi(p + 6) : -ENOENT;
+}
+
+/* Runs the programs on the create of thread tid's exec of the file open as fd; true to deny it. */
+static bool report_create(struct fanotify_source *s, pid_t tid, pid_t tgid, int fd)
+{
+    char link[64];
+    snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", fd); /* our own table, not the process' */
+    ssize_t len = readlink(link, s->image_path, sizeof(s->image_path));
+    if (len < 0) {
+        fail(s, "cannot read the path of an exec'd file of pid %d: %s; allowed", (int)tgid, strerror(errno));
+        return false;
+    }
+    struct ext_proc_info *info = &s->info;
+    ext_proc_read((uint32_t)tgid, info); /* the exec has not happened: the process still runs the old image */
+    struct ext_process_event ev = {
+        .md = {.operation = PROCESS_OPERATION_CREATE,
+               .process_id = (uint64_t)tgid,
+               .parent_process_id = info->ppid,
+               .creating_process_id = (uint64_t)tgid,
+               .creating_thread_id = (uint64_t)tid,
+               .creation_time = info->start_filetime},
+        .image_path = s->image_path,
+        .image_path_len = (size_t)len,
+        .task = {.process_id = (uint32_t)tgid, .thread_id = (uint32_t)tid, .uid = info->uid, .gid = info->gid},
+    };
+    ext_process_set_account(&ev.md, info->uid, info->gid);
+    memcpy(ev.task.comm, info->comm, sizeof(ev.task.comm));
+    struct dispatch_call call = {.s = s, .ev = &ev};
+    relay_call(&s->relay, dispatch_in_relay, &call);
+    if (call.rc < 0) {
+        fail(s, "dispatch of the exec of %.*s by pid %d failed: %s; allowed", (int)len, s->image_path, (int)tgid,
+             strerror(-call.rc));
+        return false;
+    }
+    ext_counters_add(s->counters, &call.verdict);
+    return call.verdict.denied;
+}
+
+/* What to answer to thread tid's exec open of the file open as fd. */
+static uint32_t decide(struct fanotify_source *s, pid_t tid, int fd)
+{
+    /* With FAN_REPORT_TID the event names the thread; 0 if it is outside our pid namespace. */
+    int tgid = tid > 0 ? tgid_of(tid) : 0;
+    if (tgid < 0) {
+        atomic_fetch_add(&s->counters->lost, 1);
+        trace(s, "thread %d exited during its exec; not reported", (int)tid);
+        return FAN_ALLOW;
+    }
+    if (tgid == s->self)
+        return FAN_ALLOW;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        fail(s, "cannot stat a file exec'd by pid %d: %s; allowed", tgid, strerror(errno));
+        return FAN_ALLOW;
+    }
+    if (tid > 0 && fanotify_chain_is_followup(&s->chain, tid, st.st_dev, st.st_ino)) {
+        fanotify_chain_expect(&s->chain, tid, fd);
+        return FAN_ALLOW;
+    }
+    if (report_create(s, tid, tgid, fd))
+        return FAN_DENY;
+    if (tid > 0)
+        fanotify_chain_expect(&s->chain, tid, fd);
+    return FAN_ALLOW;
+}
+
+static void respond(struct fanotify_source *s, int fd, uint32_t response)
+{
+    struct fanotify_response r = {.fd = fd, .response = response};
+    while (write(s->fan_fd, &r, sizeof(r)) < 0) {
+        if (errno == EINTR)
+            continue;
+        /* ENOENT: the exec'ing process was killed while waiting; nothing is pending any more. */
+        if (errno != ENOENT)
+            fail(s, "cannot answer an exec: %s (the kernel answers when the source stops)", strerror(errno));
+        break;
+    }
+}
+
+/* Answers and closes one event. */
+static void handle_event(struct fanotify_source *s, const struct fanotify_event_metadata *md)
+{
+    if (md->mask & FAN_Q_OVERFLOW) {
+        atomic_fetch_add(&s->counters->lost, 1);
+        trace(s, "event queue overflow: execs were allowed unseen");
+    }
+    if (md->fd < 0)
+        return;
+    if (md->vers != FANOTIFY_METADATA_VERSION) {
+        fail(s, "unknown event version %u; allowed", md->vers);
+        respond(s, md->fd, FAN_ALLOW);
+    } else if (md->mask & FAN_OPEN_EXEC_PERM) {
+        respond(s, md->fd, decide(s, md->pid, md->fd));
+    }
+    close(md->fd);
+}
+
+/* Reads and answers the events pending. */
+static void read_events(struct fanotify_source *s)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+    ssize_t len = read(s->fan_fd, buf, sizeof(buf));
+    if (len < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (len <= 0) {
+        /* The kernel could not hand out an event (e.g. no descriptor for its file): it has answered it itself. */
+        fail(s, "cannot read an event: %s", len ? strerror(errno) : "end of file");
+        return;
+    }
+    const struct fanotify_event_metadata *md = (const void *)buf;
+    for (; FAN_EVENT_OK(md, len); md = FAN_EVENT_NEXT(md, len))
+        handle_event(s, md);
+    /* The kernel hands out whole events only; a fragment would be an event we cannot answer. */
+    if (len > 0)
+        fail(s, "%zd bytes of an incomplete event", len);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The reader thread.                                                       */
+
+static void on_refused(void *arg, const char *mount_point, const char *fstype, int err)
+{
+    trace(arg, "cannot watch execs on %s (%s): %s; skipped", mount_point, fstype, strerror(-err));
+}
+
+/* Marks every mount (again); at start, an error if none could be. */
+static int mark_all(struct fanotify_source *s, bool starting)
+{
+    size_t mounts;
+    int marked = fanotify_marks_walk(&s->marks, s->fan_fd, on_refused, s, &mounts);
+    if (marked < 0) {
+        fail(s, "cannot read the mount table: %s", strerror(-marked));
+        return marked;
+    }
+    if (starting)
+        trace(s, "watching execs on %d of %zu mounts", marked, mounts);
+    return starting && marked == 0 ? -ENODEV : 0;
+}
+
+/*
+ * The reader's file table: a private copy holding only what the reader
+ * uses, so that no fork() of the host ever copies the fanotify descriptor
+ * (see the top of the file).
+ */
+static int reader_setup(struct fanotify_source *s)
+{
+    if (unshare(CLONE_FILES) != 0) {
+        int err = -errno;
+        trace(s, "cannot give the reader a file table of its own: %s", strerror(-err));
+        return err;
+    }
+    /* Keep stdio (sanitizer reports) and stop_fd; drop the copies of the host's other descriptors. */
+    if (s->stop_fd > 3)
+        close_range(3, (unsigned)s->stop_fd - 1, 0);
+    close_range((unsigned)s->stop_fd + 1, ~0u, 0);
+    s->fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE | FAN_REPORT_TID,
+                              O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+    if (s->fan_fd < 0) {
+        int err = -errno;
+        trace(s, "fanotify_init failed: %s%s", strerror(-err),
+              err == -EPERM ? " (enforcing needs CAP_SYS_ADMIN)" : "");
+        return err;
+    }
+    /* Readable with POLLPRI whenever the mount table changes. */
+    s->mounts_fd = open("/proc/thread-self/mountinfo", O_RDONLY | O_CLOEXEC);
+    int err = s->mounts_fd < 0 ? -errno : mark_all(s, true);
+    if (s->mounts_fd < 0)
+        trace(s, "cannot open the mount table: %s", strerror(-err));
+    if (err) {
+        if (s->mounts_fd >= 0)
+            close(s->mounts_fd);
+        close(s->fan_fd);
+    }
+    return err;
+}
+
+static void *reader_main(void *arg)
+{
+    struct fanotify_source *s = arg;
+    s->start_err = reader_setup(s);
+    sem_post(&s->started);
+    if (s->start_err)
+        return NULL;
+    for (;;) {
+        struct pollfd fds[3] = {{s->stop_fd, POLLIN, 0}, {s->fan_fd, POLLIN, 0}, {s->mounts_fd, POLLPRI, 0}};
+        if (poll(fds, 3, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            fail(s, "poll failed: %s; stopping (execs are allowed)", strerror(errno));
+            break;
+        }
+        if (fds[0].revents)
+            break;
+        if (fds[2].revents)
+            mark_all(s, false);
+        if (fds[1].revents)
+            read_events(s);
+    }
+    /* The last copy of the descriptor: the kernel allows whatever is still pending, and drops the marks. */
+    close(s->fan_fd);
+    close(s->mounts_fd);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The source.                                                              */
+
+static void source_free(struct fanotify_source *s)
+{
+    fanotify_marks_free(&s->marks);
+    sem_destroy(&s->started);
+    close(s->stop_fd);
+    free(s);
+}
+
+static int fanotify_start(struct core_hook *hook, struct ext_source_counters *counters, void **state)
+{
+    struct fanotify_source *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->hook = hook;
+    s->counters = counters;
+    s->self = getpid();
+    s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (s->stop_fd < 0) {
+        int err = -errno;
+        free(s);
+        return err;
+    }
+    sem_init(&s->started, 0, 0);
+    int err = relay_start(&s->relay);
+    if (err) {
+        core_trace_printf("bpfhost: fanotify: cannot start a thread: %s", strerror(-err));
+        source_free(s);
+        return err;
+    }
+    err = -pthread_create(&s->reader, NULL, reader_main, s);
+    if (err) {
+        core_trace_printf("bpfhost: fanotify: cannot start a thread: %s", strerror(-err));
+    } else {
+        while (sem_wait(&s->started) != 0)
+            ;
+        err = s->start_err;
+        if (err)
+            pthread_join(s->reader, NULL);
+    }
+    if (err) {
+        relay_stop(&s->relay);
+        source_free(s);
+        return err;
+    }
+    *state = s;
+    return 0;
+}
+
+static void fanotify_stop(void *state)
+{
+    struct fanotify_source *s = state;
+    uint64_t one = 1;
+    while (write(s->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+        ;
+    pthread_join(s->reader, NULL);
+    relay_stop(&s->relay);
+    source_free(s);
+}
+
+const struct ext_source_ops ext_source_fanotify = {
+    .hook_name = EXT_PROCESS_HOOK_FANOTIFY,
+    .start = fanotify_start,
+    .stop = fanotify_stop,
+};
