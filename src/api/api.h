@@ -144,6 +144,13 @@ enum bpf_prog_type bpf_program__type(const struct bpf_program *prog);
 int bpf_program__fd(const struct bpf_program *prog);
 /* Attaches to the hook named like the program's type: NULL with EOPNOTSUPP if there is none. */
 struct bpf_link *bpf_program__attach(const struct bpf_program *prog);
+/*
+ * bpfhost's own: attaches to the hook of that name (e.g. "process/fanotify",
+ * a supervised tree's "process/supervised/N"), as eBPF for Windows'
+ * ebpf_program_attach() picks an attach type. NULL with EOPNOTSUPP if there
+ * is no such hook, or the hook's error (EINVAL for a program of another type).
+ */
+struct bpf_link *bpf_program__attach_hook(const struct bpf_program *prog, const char *hook_name);
 
 /* The link's fd (the link's own). */
 int bpf_link__fd(const struct bpf_link *link);

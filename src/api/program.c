@@ -33,7 +33,8 @@ int bpf_program__fd(const struct bpf_program *prog)
     return prog->fd >= 0 ? prog->fd : api_err(-ENOENT);
 }
 
-struct bpf_link *bpf_program__attach(const struct bpf_program *prog)
+/* The loaded program behind prog, or NULL (EINVAL) after a warning. */
+static struct core_prog *loaded_prog(const struct bpf_program *prog)
 {
     if (!prog)
         return api_err_ptr(-EINVAL);
@@ -41,14 +42,19 @@ struct bpf_link *bpf_program__attach(const struct bpf_program *prog)
         api_print(LIBBPF_WARN, "program '%s': cannot attach before its object is loaded", prog->elf->name);
         return api_err_ptr(-EINVAL);
     }
-    struct core_prog *loaded = prog->obj->loaded->progs[prog->index];
-    struct core_prog_info info;
-    core_prog_info(loaded, &info);
-    /* A type's programs run on the hook registered under the type's name. */
-    struct core_hook *hook = core_hook_find(info.type->name);
+    return prog->obj->loaded->progs[prog->index];
+}
+
+struct bpf_link *bpf_program__attach_hook(const struct bpf_program *prog, const char *hook_name)
+{
+    struct core_prog *loaded = loaded_prog(prog);
+    if (!loaded)
+        return NULL;
+    if (!hook_name)
+        return api_err_ptr(-EINVAL);
+    struct core_hook *hook = core_hook_find(hook_name);
     if (!hook) {
-        api_print(LIBBPF_WARN, "program '%s': no hook runs programs of type '%s'", prog->elf->name,
-                  info.type->name);
+        api_print(LIBBPF_WARN, "program '%s': no hook '%s'", prog->elf->name, hook_name);
         return api_err_ptr(-EOPNOTSUPP);
     }
     struct bpf_link *link = calloc(1, sizeof(*link));
@@ -56,7 +62,7 @@ struct bpf_link *bpf_program__attach(const struct bpf_program *prog)
         return api_err_ptr(-ENOMEM);
     int rc = core_hook_attach(hook, loaded, NULL, 0, &link->link);
     if (rc) {
-        api_print(LIBBPF_WARN, "program '%s': cannot attach to hook '%s' (%s)", prog->elf->name, info.type->name,
+        api_print(LIBBPF_WARN, "program '%s': cannot attach to hook '%s' (%s)", prog->elf->name, hook_name,
                   strerror(-rc));
     } else if ((link->fd = api_fd_new(core_link_obj(link->link))) < 0) {
         rc = link->fd;
@@ -67,4 +73,15 @@ struct bpf_link *bpf_program__attach(const struct bpf_program *prog)
         return api_err_ptr(rc);
     }
     return link;
+}
+
+struct bpf_link *bpf_program__attach(const struct bpf_program *prog)
+{
+    struct core_prog *loaded = loaded_prog(prog);
+    if (!loaded)
+        return NULL;
+    struct core_prog_info info;
+    core_prog_info(loaded, &info);
+    /* A type's programs run by default on the hook registered under the type's name. */
+    return bpf_program__attach_hook(prog, info.type->name);
 }

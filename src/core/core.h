@@ -335,6 +335,8 @@ int core_hook_register(const struct core_hook_desc *desc, struct core_hook **out
 void core_hook_unregister(struct core_hook *hook);
 /* The hook of that name (valid until unregistered), or NULL. */
 struct core_hook *core_hook_find(const char *name);
+/* The hook's name. */
+const char *core_hook_name(const struct core_hook *hook);
 
 /*
  * Attaches prog (of the hook's type, else -EINVAL) after the programs

@@ -81,6 +81,11 @@ struct core_hook *core_hook_find(const char *name)
     return h;
 }
 
+const char *core_hook_name(const struct core_hook *hook)
+{
+    return hook->desc.name;
+}
+
 /* The hook's links plus or minus one; with hooks_lock held. NULL if out of memory. */
 static struct link_list *changed_list(const struct link_list *old, struct core_link *add, struct core_link *drop)
 {

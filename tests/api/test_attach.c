@@ -64,13 +64,38 @@ static void attach_needs_a_hook(void **state)
     struct bpf_object *obj = load_object(CORE_PROGS, "hooked");
     capture_messages();
     assert_null_with(bpf_program__attach(bpf_object__find_program_by_name(obj, "first")), EOPNOTSUPP);
-    assert_non_null(strstr(captured, "no hook runs programs of type 'sample'"));
+    assert_non_null(strstr(captured, "no hook 'sample'"));
     /* A hook that refuses. */
     struct owner owner = {.refuse = -EPERM};
     struct core_hook_desc desc = {"sample", "sample", &owner, on_attach, on_detach};
     struct core_hook *hook;
     assert_int_equal(core_hook_register(&desc, &hook), 0);
     assert_null_with(bpf_program__attach(bpf_object__find_program_by_name(obj, "first")), EPERM);
+    core_hook_unregister(hook);
+    bpf_object__close(obj);
+}
+
+static void attach_hook_picks_a_hook_by_name(void **state)
+{
+    (void)state;
+    struct bpf_object *obj = load_object(CORE_PROGS, "hooked");
+    struct bpf_program *first = bpf_object__find_program_by_name(obj, "first");
+    capture_messages();
+    assert_null_with(bpf_program__attach_hook(first, "no/such/hook"), EOPNOTSUPP);
+    assert_non_null(strstr(captured, "no hook 'no/such/hook'"));
+    assert_null_with(bpf_program__attach_hook(first, NULL), EINVAL);
+    assert_null_with(bpf_program__attach_hook(NULL, "sample/named"), EINVAL);
+    /* A hook of another program type refuses the program. */
+    assert_null_with(bpf_program__attach_hook(first, "process"), EINVAL);
+    struct owner owner = {0};
+    struct core_hook_desc desc = {"sample/named", "sample", &owner, on_attach, on_detach};
+    struct core_hook *hook;
+    assert_int_equal(core_hook_register(&desc, &hook), 0);
+    struct bpf_link *link = bpf_program__attach_hook(first, "sample/named");
+    assert_non_null(link);
+    assert_int_equal(owner.attached, 1);
+    assert_int_equal(bpf_link__destroy(link), 0);
+    assert_int_equal(owner.detached, 1);
     core_hook_unregister(hook);
     bpf_object__close(obj);
 }
@@ -167,6 +192,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(attach_needs_a_hook),
+        cmocka_unit_test(attach_hook_picks_a_hook_by_name),
         cmocka_unit_test(links_run_programs_until_destroyed),
         cmocka_unit_test(pinned_links_outlive_destroy),
     };
