@@ -4,6 +4,7 @@
  *   supervise_filter.c  the seccomp filter: built with libseccomp, installed in the child
  *   supervise_launch.c  the helper process (subreaper) and the command child
  *   supervise_target.c  reading the exec's arguments and image path from the target
+ *   supervise_path.c    resolving a path as the target would
  *   supervise_events.c  the events: an exec notification (read, dispatch, answer), an exit
  *   supervise_tree.c    the processes of the tree seen so far, and their exits
  */
@@ -95,16 +96,20 @@ long sv_target_string(pid_t pid, uint64_t addr, char *buf, size_t cap);
  */
 long sv_target_argv(pid_t pid, uint64_t addr, unsigned ptr_size, char *buf, size_t cap, bool *truncated);
 /*
- * The image an exec of path (relative to dirfd of pid, AT_FDCWD: its cwd;
- * flags AT_EMPTY_PATH / AT_SYMLINK_NOFOLLOW as execveat takes them) will
- * run, symbolic links resolved, into out: 0 (the path as written if we
- * may not look up what the target can), or -errno.
+ * The image an exec of path by thread tid of process tgid (relative to its
+ * dirfd, AT_FDCWD: its cwd; flags AT_EMPTY_PATH / AT_SYMLINK_NOFOLLOW as
+ * execveat takes them) will run, symbolic links resolved, into out: 0
+ * (the path as written if we may not look up what the target can), or
+ * -errno.
  */
-int sv_target_image(pid_t pid, int dirfd, const char *path, int flags, char *out, size_t cap);
+int sv_target_image(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags, char *out, size_t cap);
 /* Whether sv_target_image()'s error is the one the exec itself will fail with (ENOENT, ENOTDIR, ...). */
 bool sv_target_exec_fails_with(int err);
 /* The thread group (process) of thread tid, or -errno. */
 int sv_target_tgid(pid_t tid);
+
+/* supervise_path.c: path (see sv_target_image()) opened with O_PATH as thread tid resolves it; fd or -errno. */
+int sv_path_open(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags);
 
 /* ------------------------------------------------------------------------ */
 /* supervise_tree.c                                                         */

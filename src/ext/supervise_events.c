@@ -99,14 +99,14 @@ static int read_request(struct sv_run *run, const struct seccomp_notif *n, enum 
         *fails = r->command_len == -EFAULT;
         return (int)r->command_len;
     }
-    int err = sv_target_image(r->tid, dirfd, r->path, flags, r->image, sizeof(r->image));
+    r->tgid = sv_target_tgid(r->tid);
+    if (r->tgid < 0)
+        return r->tgid;
+    int err = sv_target_image(r->tgid, r->tid, dirfd, r->path, flags, r->image, sizeof(r->image));
     if (err) {
         *fails = sv_target_exec_fails_with(err);
         return err;
     }
-    r->tgid = sv_target_tgid(r->tid);
-    if (r->tgid < 0)
-        return r->tgid;
     return ext_proc_read((uint32_t)r->tgid, &r->info);
 }
 

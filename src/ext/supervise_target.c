@@ -2,8 +2,8 @@
  * Reading what an exec asks for from the process that asks, while it
  * waits in the notification: its argument strings (process_vm_readv, page
  * by page so a string ending just before an unmapped page is still read)
- * and the file the exec will run, resolved through /proc/PID/cwd or
- * /proc/PID/fd/N as the kernel will resolve it. The caller checks
+ * and the file the exec will run (resolved in supervise_path.c, or the
+ * file of the fd for fexecve). The caller checks
  * afterwards that the notification is still valid (the pid may have died
  * and been reused while we read).
  */
@@ -123,52 +123,27 @@ bool sv_target_exec_fails_with(int err)
     return err == -ENOENT || err == -ENOTDIR || err == -ELOOP || err == -ENAMETOOLONG || err == -EBADF;
 }
 
-/* The file path names, opened with O_PATH relative to the target's directory behind link; fd or -errno. */
-static int open_in_target(const char *link, bool is_fd, const char *path, int flags)
-{
-    int base = AT_FDCWD;
-    if (path[0] != '/') {
-        /* Through the magic link: the target's own directory. */
-        base = open(link, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (base < 0)
-            return is_fd && errno == ENOENT ? -EBADF : -errno;
-    }
-    int fd = openat(base, path, O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0));
-    int err = fd < 0 ? -errno : fd;
-    if (base >= 0)
-        close(base);
-    return err;
-}
-
-int sv_target_image(pid_t pid, int dirfd, const char *path, int flags, char *out, size_t cap)
+int sv_target_image(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags, char *out, size_t cap)
 {
     char link[64];
-    bool is_fd = dirfd != AT_FDCWD;
-    if (is_fd)
-        snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, dirfd);
-    else
-        snprintf(link, sizeof(link), "/proc/%d/cwd", (int)pid);
     if (!*path) { /* fexecve(), or execveat(fd, "", AT_EMPTY_PATH): the file of the fd itself */
         if (!(flags & AT_EMPTY_PATH))
             return -ENOENT;
+        snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)tid, dirfd);
         int err = read_link(link, out, cap);
         return err == -ENOENT ? -EBADF : err;
     }
-    int fd = open_in_target(link, is_fd, path, flags);
+    int fd = sv_path_open(tgid, tid, dirfd, path, flags);
     if (fd >= 0) {
-        char self[64];
-        snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-        int err = read_link(self, out, cap);
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        int err = read_link(link, out, cap);
         close(fd);
         return err;
     }
     if (sv_target_exec_fails_with(fd))
         return fd;
     /* We may not see what the target sees (permissions): the path as written. */
-    char dir[4096] = "";
-    if (path[0] != '/' && read_link(link, dir, sizeof(dir)) != 0)
-        dir[0] = '\0';
-    return snprintf(out, cap, "%s%s%s", dir, *dir ? "/" : "", path) < (int)cap ? 0 : -ENAMETOOLONG;
+    return snprintf(out, cap, "%s", path) < (int)cap ? 0 : -ENAMETOOLONG;
 }
 
 int sv_target_tgid(pid_t tid)

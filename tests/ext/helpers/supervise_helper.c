@@ -9,11 +9,12 @@
  *   vfork | clone3     a child execs: "MODE status N", N the child's exit
  *                      status (100 + errno if its exec failed)
  *   spawn              posix_spawn: "spawn errno N" (0: it ran), then waits
- *   thread | execveat | fexecve | int80 | nodump
+ *   thread | execveat | fexecve | devfd | int80 | nodump
  *                      this process execs (from a second thread; through a
  *                      directory fd and a relative name; from a memfd copy
- *                      of PATH; through the i386 system call on x86-64;
- *                      after making itself non-dumpable, so unreadable):
+ *                      of PATH; through /dev/fd/N of PATH opened; through
+ *                      the i386 system call on x86-64; after making itself
+ *                      non-dumpable, so unreadable):
  *                      nothing if it worked (PATH runs instead), else
  *                      "MODE errno N"
  */
@@ -136,6 +137,15 @@ static int by_fexecve(void)
     return 1;
 }
 
+static int by_devfd(void)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/dev/fd/%d", open(target[0], O_RDONLY));
+    execve(path, target, environ);
+    report("devfd", "errno", errno);
+    return 1;
+}
+
 static int by_int80(void)
 {
 #if defined(__x86_64__)
@@ -180,7 +190,7 @@ int main(int argc, char **argv)
         int (*run)(void);
     } modes[] = {{"vfork", by_vfork},       {"clone3", by_clone3},   {"spawn", by_spawn}, {"thread", by_thread},
                  {"execveat", by_execveat}, {"fexecve", by_fexecve}, {"int80", by_int80},
-                 {"nodump", by_nodump}};
+                 {"devfd", by_devfd},       {"nodump", by_nodump}};
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
         if (!strcmp(argv[2], modes[i].mode))
             return modes[i].run();
