@@ -125,8 +125,9 @@ static void reset_signals(void)
 /* The helper: forks the command, then reaps and reports until no child is left. Never returns. */
 static void helper(int chan, const struct sv_filter *f, const char *path, char *const argv[])
 {
-    /* If the caller's thread goes, so does the helper (the tree then loses
-     * its listener: its execs fail with ENOSYS, it cannot escape policy). */
+    /* If the caller's thread goes, so does the helper. (If the caller's
+     * process goes, the listener closes with it: the tree's execs then fail
+     * with ENOSYS, none escapes the policy.) */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
         send_msg(chan, SV_MSG_SETUP_FAILED, 0, errno, -1);

@@ -3,8 +3,9 @@
  * create and delete events of a tree, exact argv and image paths, exit
  * codes (also of orphans and signals), denial, every way to exec we know
  * (vfork, posix_spawn, clone3, a thread, execveat, fexecve of a memfd,
- * /dev/fd/N, a shebang script, the i386 ABI), two programs at once, and an
- * unprivileged run. The ways to exec are in tests/ext/helpers/
+ * /dev/fd/N, a shebang script, the i386 ABI), two programs at once, an
+ * unprivileged run, and failing closed (an unreadable exec; a tree whose
+ * supervisor died). The ways to exec are in tests/ext/helpers/
  * supervise_helper.c, compiled here with cc into a temporary directory
  * (no build rule: it is test data). Programs: tests/ext/progs/supervise_*.c.
  */
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -575,6 +577,53 @@ static void root_runs_the_tree_without_no_new_privs(void **state)
     session_end(&s);
 }
 
+/* Whether path exists, waiting up to 10 s. */
+static bool appears(const char *path)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (access(path, F_OK) == 0)
+            return true;
+        usleep(10000);
+    }
+    return false;
+}
+
+static void a_dead_supervisor_fails_the_tree_closed(void **state)
+{
+    (void)state;
+    char fifo[NAME_MAX_HERE + 8], ready[NAME_MAX_HERE + 8], done[NAME_MAX_HERE + 8], cmd[8 * PATH_MAX];
+    snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+    snprintf(ready, sizeof(ready), "%s/ready", dir);
+    snprintf(done, sizeof(done), "%s/done", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    /* Shell built-ins only, but for the one exec. */
+    snprintf(cmd, sizeof(cmd), "echo >%s; read x <%s; %s 2>%s; echo \"status $?\" >>%s; echo >%s", ready, fifo,
+             allowed, out, out, done);
+    unlink(out);
+    pid_t supervisor = fork();
+    assert_true(supervisor >= 0);
+    if (supervisor == 0) {
+        struct ext_supervisor *sv;
+        int code;
+        _exit(ext_supervisor_create(&sv, NULL) || ext_supervisor_run(sv, (char *[]){"/bin/sh", "-c", cmd, NULL}, &code));
+    }
+    /* The tree runs (its shell waits on the fifo): kill the supervising process. */
+    assert_true(appears(ready));
+    assert_int_equal(kill(supervisor, SIGKILL), 0);
+    assert_int_equal(waitpid(supervisor, NULL, 0), supervisor);
+    FILE *go = fopen(fifo, "w");
+    assert_non_null(go);
+    fputs("go\n", go);
+    fclose(go);
+    /* No one answers its exec any more: it fails (ENOSYS), it does not run unchecked. */
+    assert_true(appears(done));
+    assert_contains(read_out(), "Function not implemented");
+    assert_contains(read_out(), "status 126\n");
+    unlink(fifo);
+    unlink(ready);
+    unlink(done);
+}
+
 static void hooks_are_named_per_supervisor(void **state)
 {
     (void)state;
@@ -609,6 +658,7 @@ int main(void)
         cmocka_unit_test(a_script_is_its_own_image),
         cmocka_unit_test(runs_unprivileged),
         cmocka_unit_test(root_runs_the_tree_without_no_new_privs),
+        cmocka_unit_test(a_dead_supervisor_fails_the_tree_closed),
         cmocka_unit_test(hooks_are_named_per_supervisor),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
