@@ -23,7 +23,7 @@ struct cli_verb {
 /* Prints "usage: bpfhost <words> <args>" and the verb's help. */
 void cli_usage(const struct cli_verb *verb, FILE *out);
 
-/* True if argv holds --help or -h. */
+/* True if argv holds --help or -h (before any "--"). */
 int cli_wants_help(int argc, char **argv);
 
 struct bpf_elf_object;
@@ -45,5 +45,9 @@ int cli_show_disassembly(int argc, char **argv);
 int cli_test_run(int argc, char **argv);
 /* The details of `bpfhost test-run --help`: options, output formats. */
 void cli_test_run_help(FILE *out);
+/* `bpfhost run --attach PROG.o[:SECTION] ... -- CMD ARGS...`: exits with CMD's status itself once it ran. */
+int cli_run(int argc, char **argv);
+/* The details of `bpfhost run --help`: options, summary, exit status. */
+void cli_run_help(FILE *out);
 
 #endif

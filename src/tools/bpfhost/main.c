@@ -26,6 +26,8 @@ static const struct cli_verb verbs[] = {
      cli_show_disassembly, show_disassembly_help},
     {"test-run", "FILE.o SECTION [--ctx FILE] [--data FILE] [--repeat N] [--json]",
      "run a program on a context and data, then show the maps", cli_test_run, cli_test_run_help},
+    {"run", "--attach PROG.o[:SECTION] [--attach ...] [--json] [--quiet] -- CMD ARGS...",
+     "run a command tree under process programs (each exec a create, each exit a delete)", cli_run, cli_run_help},
 };
 enum { VERB_COUNT = sizeof(verbs) / sizeof(verbs[0]) };
 
@@ -39,7 +41,7 @@ void cli_usage(const struct cli_verb *verb, FILE *out)
 
 int cli_wants_help(int argc, char **argv)
 {
-    for (int i = 0; i < argc; i++)
+    for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) /* after --: a command's own arguments */
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return 1;
     return 0;

@@ -1,0 +1,163 @@
+/*
+ * Reading what an exec asks for from the process that asks, while it
+ * waits in the notification: its argument strings (process_vm_readv, page
+ * by page so a string ending just before an unmapped page is still read)
+ * and the file the exec will run (resolved in supervise_path.c, or the
+ * file of the fd for fexecve). The caller checks
+ * afterwards that the notification is still valid (the pid may have died
+ * and been reused while we read).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "ext/supervise.h"
+
+static size_t page_size(void)
+{
+    static size_t size;
+    if (!size) {
+        long n = sysconf(_SC_PAGESIZE);
+        size = n > 0 ? (size_t)n : 4096;
+    }
+    return size;
+}
+
+ssize_t sv_target_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        size_t chunk = page_size() - (size_t)((addr + got) % page_size());
+        if (chunk > len - got)
+            chunk = len - got;
+        struct iovec local = {(char *)buf + got, chunk};
+        struct iovec remote = {(void *)(uintptr_t)(addr + got), chunk};
+        ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        if (n < 0 && got == 0)
+            return -errno;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+long sv_target_string(pid_t pid, uint64_t addr, char *buf, size_t cap)
+{
+    size_t got = 0;
+    while (got < cap) {
+        /* Up to the end of the page: the next one may not be mapped. */
+        size_t chunk = page_size() - (size_t)((addr + got) % page_size());
+        if (chunk > cap - got)
+            chunk = cap - got;
+        ssize_t n = sv_target_read(pid, addr + got, buf + got, chunk);
+        if (n < 0)
+            return n;
+        char *nul = memchr(buf + got, '\0', (size_t)n);
+        if (nul)
+            return nul - buf;
+        if ((size_t)n < chunk)
+            return -EFAULT;
+        got += (size_t)n;
+    }
+    return -ENAMETOOLONG;
+}
+
+/* Reads pointer i of the argv array (ptr_size bytes, in the host's byte order); 0 or -errno. */
+static int read_pointer(pid_t pid, uint64_t argv, unsigned ptr_size, size_t i, uint64_t *out)
+{
+    uint32_t p32;
+    ssize_t n = ptr_size == 4 ? sv_target_read(pid, argv + i * 4, &p32, 4) : sv_target_read(pid, argv + i * 8, out, 8);
+    if (n < 0)
+        return (int)n;
+    if ((size_t)n != ptr_size)
+        return -EFAULT;
+    if (ptr_size == 4)
+        *out = p32;
+    return 0;
+}
+
+long sv_target_argv(pid_t pid, uint64_t addr, unsigned ptr_size, char *buf, size_t cap, bool *truncated)
+{
+    *truncated = false;
+    size_t len = 0;
+    for (size_t i = 0; addr; i++) { /* argv NULL: no arguments, as the kernel takes it */
+        uint64_t p;
+        int err = read_pointer(pid, addr, ptr_size, i, &p);
+        if (err)
+            return err;
+        if (!p)
+            break;
+        if (i > 0 && len < cap)
+            buf[len++] = ' ';
+        long n = len < cap ? sv_target_string(pid, p, buf + len, cap - len) : -ENAMETOOLONG;
+        if (n == -ENAMETOOLONG) {
+            *truncated = true;
+            return (long)cap;
+        }
+        if (n < 0)
+            return n;
+        len += (size_t)n;
+    }
+    return (long)len;
+}
+
+/* readlink into out (NUL-terminated); 0 or -errno. */
+static int read_link(const char *path, char *out, size_t cap)
+{
+    ssize_t n = readlink(path, out, cap - 1);
+    if (n < 0)
+        return -errno;
+    if ((size_t)n >= cap - 1)
+        return -ENAMETOOLONG;
+    out[n] = '\0';
+    return 0;
+}
+
+bool sv_target_exec_fails_with(int err)
+{
+    return err == -ENOENT || err == -ENOTDIR || err == -ELOOP || err == -ENAMETOOLONG || err == -EBADF;
+}
+
+int sv_target_image(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags, char *out, size_t cap)
+{
+    char link[64];
+    if (!*path) { /* fexecve(), or execveat(fd, "", AT_EMPTY_PATH): the file of the fd itself */
+        if (!(flags & AT_EMPTY_PATH))
+            return -ENOENT;
+        snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)tid, dirfd);
+        int err = read_link(link, out, cap);
+        return err == -ENOENT ? -EBADF : err;
+    }
+    int fd = sv_path_open(tgid, tid, dirfd, path, flags);
+    if (fd >= 0) {
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        int err = read_link(link, out, cap);
+        close(fd);
+        return err;
+    }
+    if (sv_target_exec_fails_with(fd))
+        return fd;
+    /* We may not see what the target sees (permissions): the path as written. */
+    return snprintf(out, cap, "%s", path) < (int)cap ? 0 : -ENAMETOOLONG;
+}
+
+int sv_target_tgid(pid_t tid)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -ESRCH;
+    buf[n] = '\0';
+    const char *t = strstr(buf, "\nTgid:");
+    return t ? (int)strtol(t + 6, NULL, 10) : -ESRCH;
+}
