@@ -13,4 +13,11 @@ int bench_exec(void);
 /* ns per map lookup/update for hash, LRU and array, 1 and 2 threads; returns 0 or 1. */
 int bench_maps(void);
 
+/* The exec storm with and without process monitoring; returns 0 or 1. */
+int bench_process(void);
+
+/* In the process started by the supervised storm ("--storm N"): runs it and returns
+ * the exit code; -1 when argv is not such a call. */
+int bench_storm_child(int argc, char **argv);
+
 #endif

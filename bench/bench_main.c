@@ -2,6 +2,7 @@
 #include "bench.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 uint64_t bench_now_ns(void)
@@ -11,9 +12,19 @@ uint64_t bench_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    int status = bench_exec();
-    status |= bench_maps();
+    int child = bench_storm_child(argc, argv);
+    if (child >= 0)
+        return child;
+    /* "bpfhost_bench SECTION" runs one section: exec, maps or process. */
+    const char *only = argc == 2 ? argv[1] : NULL;
+    int status = 0;
+    if (!only || !strcmp(only, "exec"))
+        status |= bench_exec();
+    if (!only || !strcmp(only, "maps"))
+        status |= bench_maps();
+    if (!only || !strcmp(only, "process"))
+        status |= bench_process();
     return status;
 }
