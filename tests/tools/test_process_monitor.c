@@ -110,20 +110,29 @@ static void system_wide_sees_a_child_live_and_stops_on_sigint(void **state)
     /* Attached once it says so; then a child with a distinctive command line. */
     if (!read_until(err[0], &errs, &errlen, "attached"))
         fail_msg("process_monitor did not attach: %s", errs);
+    /* The child waits on its stdin until its create was seen: the proc connector
+     * reports an exec after the fact and its command line is read from /proc. */
+    int in[2];
+    assert_int_equal(pipe(in), 0);
     pid_t child = fork();
     if (child == 0) {
-        execl("/bin/sh", "sh", "-c", "exit 5", "bpfhost-monitor-marker", (char *)NULL);
+        dup2(in[0], 0);
+        close(in[1]);
+        execl("/bin/sh", "sh", "-c", "read line; exit 5", "bpfhost-monitor-marker", (char *)NULL);
         _exit(127);
     }
+    close(in[0]);
+    char create[160], del[160];
+    snprintf(create, sizeof(create), "\"pid\":%d,", (int)child);
+    if (!read_until(out[0], &text, &len, "\"command_line\":\"sh -c read line; exit 5 bpfhost-monitor-marker\""))
+        fail_msg("no create event of pid %d with its command line in:\n%s", (int)child, text);
+    assert_contains(text, create);
+    close(in[1]);
     int status;
     assert_int_equal(waitpid(child, &status, 0), child);
-    char create[96], del[160];
-    snprintf(create, sizeof(create), "\"pid\":%d,", (int)child);
     snprintf(del, sizeof(del), "\"operation\":\"delete\",\"pid\":%d,", (int)child);
     if (!read_until(out[0], &text, &len, del))
         fail_msg("no delete event of pid %d in:\n%s", (int)child, text);
-    assert_contains(text, create);
-    assert_contains(text, "\"command_line\":\"sh -c exit 5 bpfhost-monitor-marker\"");
     assert_contains(text, "\"exit_code\":5");
 
     assert_int_equal(kill(monitor, SIGINT), 0);
