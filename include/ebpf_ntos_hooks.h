@@ -9,8 +9,10 @@
  *
  * A program sees every process creation and deletion of the event source
  * it is attached to. On a create, a non-zero return (for instance
- * STATUS_ACCESS_DENIED) denies the creation: the exec fails with EPERM.
- * On a delete the return value is ignored.
+ * STATUS_ACCESS_DENIED) denies the creation: the exec fails with EPERM —
+ * with the sources that can deny (hooks "process/fanotify" and a
+ * supervised tree's); the default hook "process" (netlink) reports execs
+ * after the fact and cannot. On a delete the return value is ignored.
  *
  * What "create" means here: a process starts running a new program image,
  * i.e. an execve()/execveat() (Linux's fork only clones the image; the
@@ -55,7 +57,7 @@ typedef struct _process_md
     uint64_t creating_thread_id;       ///< Creating thread ID.
     uint64_t creation_time;            ///< Process creation time (FILETIME: 100 ns since 1601-01-01 UTC).
     uint64_t exit_time;                ///< Process exit time (FILETIME). Set only for PROCESS_OPERATION_DELETE.
-    uint32_t process_exit_code;        ///< Exit code, or 128+N for death by signal N. Set only for PROCESS_OPERATION_DELETE.
+    uint32_t process_exit_code;        ///< Exit code, or 128+N for death by signal N (0xFFFFFFFF: unknown). Set only for PROCESS_OPERATION_DELETE.
     process_operation_t operation : 8; ///< Operation to do.
     /* ntosebpfext's later fields. */
     uint32_t token_sid_size;               ///< Size of token_sid in bytes. Set only for PROCESS_OPERATION_CREATE.

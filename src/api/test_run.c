@@ -36,7 +36,9 @@ int bpf_prog_test_run_opts(int prog_fd, struct bpf_test_run_opts *opts)
         API_OPTS_SET(bpf_test_run_opts, opts, retval, (__u32)run.retval);
         API_OPTS_SET(bpf_test_run_opts, opts, duration,
                      run.duration_ns > UINT32_MAX ? UINT32_MAX : (__u32)run.duration_ns);
-        API_OPTS_SET(bpf_test_run_opts, opts, data_size_out, (__u32)run.data_in_size);
+        /* The data's size after the run (for a process program only the command line). */
+        API_OPTS_SET(bpf_test_run_opts, opts, data_size_out,
+                     (__u32)(run.data_out ? run.data_out_size : run.data_in_size));
         if (run.ctx_out) {
             /* Like the data: the whole context's size, ENOSPC if it did not fit. */
             API_OPTS_SET(bpf_test_run_opts, opts, ctx_size_out, info.type->ctx_size);

@@ -5,6 +5,7 @@
  * host address.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -50,6 +51,8 @@ static int make_ctx(const struct core_prog_type *t, const struct core_test_run *
     if (t->context_create)
         return t->context_create(r->ctx_in, r->ctx_in_size, r->data_in, r->data_in_size, ctx);
     /* One block: the context, then the data it points to. */
+    if (r->data_in_size > SIZE_MAX - t->ctx_size - 1)
+        return -EINVAL;
     uint8_t *block = calloc(1, (size_t)t->ctx_size + r->data_in_size + 1);
     if (!block)
         return -ENOMEM;

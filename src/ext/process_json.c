@@ -143,8 +143,9 @@ int ext_process_event_from_json(const char *json, struct ext_process_event *ev, 
             ev->image_path = str.image_path ? block + cmd + 1 : NULL;
             ev->image_path_len = img;
             *storage = block;
-            ext_process_set_account(&ev->md, ev->md.uid, ev->md.gid);
             bool create = ev->md.operation == PROCESS_OPERATION_CREATE;
+            if (create) /* as the real sources: the token SID comes with creates only */
+                ext_process_set_account(&ev->md, ev->md.uid, ev->md.gid);
             ev->task.process_id = (uint32_t)(create ? ev->md.creating_process_id : ev->md.process_id);
             ev->task.thread_id = (uint32_t)(create ? ev->md.creating_thread_id : ev->md.process_id);
             ev->task.uid = ev->md.uid;

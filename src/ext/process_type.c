@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -114,6 +115,8 @@ static const struct core_helper helpers[] = {
 static int context_create(const void *ctx_in, size_t ctx_in_size, const void *data_in, size_t data_in_size,
                           void **ctx)
 {
+    if (data_in_size > SIZE_MAX - sizeof(struct ext_process_run) - 1)
+        return -EINVAL;
     struct ext_process_run *run = calloc(1, sizeof(*run) + data_in_size + 1);
     if (!run)
         return -ENOMEM;

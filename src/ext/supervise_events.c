@@ -185,9 +185,12 @@ enum { NO_ANSWER = 1 };
 static int decide(struct sv_run *run, const struct sv_request *r)
 {
     if (r->truncated) {
+        /* What programs cannot see, they cannot check: fail closed, as for an unreadable exec. */
         atomic_fetch_add(&run->counters->errors, 1);
-        core_trace_printf("bpfhost: supervised exec of %s by %d: command line cut at %d bytes", r->image,
+        core_trace_printf("bpfhost: supervised exec of %s by %d denied: command line longer than %d bytes", r->image,
                           (int)r->tgid, SV_COMMAND_LINE_MAX);
+        track(run, r, false);
+        return -E2BIG;
     }
     struct ext_process_event ev;
     create_event(run, r, &ev);

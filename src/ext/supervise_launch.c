@@ -133,13 +133,27 @@ static void helper(int chan, const struct sv_filter *f, const char *path, char *
         send_msg(chan, SV_MSG_SETUP_FAILED, 0, errno, -1);
         _exit(1);
     }
+    /* The terminal's ^C, ^\ and hang-up are for the command (as with
+     * system(3)); the helper must live on to report the tree's exits. Blocked
+     * across the fork so the helper ignores them before any can arrive. */
+    static const int terminal_signals[] = {SIGINT, SIGQUIT, SIGHUP};
+    sigset_t term, old;
+    sigemptyset(&term);
+    for (size_t i = 0; i < sizeof(terminal_signals) / sizeof(terminal_signals[0]); i++)
+        sigaddset(&term, terminal_signals[i]);
+    sigprocmask(SIG_BLOCK, &term, &old);
     pid_t child = fork();
     if (child < 0) {
         send_msg(chan, SV_MSG_SETUP_FAILED, 0, errno, -1);
         _exit(1);
     }
-    if (child == 0)
+    if (child == 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
         command_child(chan, f, path, argv);
+    }
+    for (size_t i = 0; i < sizeof(terminal_signals) / sizeof(terminal_signals[0]); i++)
+        signal(terminal_signals[i], SIG_IGN);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     for (;;) {
         int status;
         pid_t pid = waitpid(-1, &status, __WALL);

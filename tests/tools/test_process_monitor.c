@@ -87,13 +87,27 @@ static int read_until(int fd, char **buf, size_t *len, const char *needle)
     return strstr(*buf, needle) != NULL;
 }
 
+static pid_t monitor = -1;
+
+/* Stops a monitor a failed test left running. */
+static int kill_monitor(void **state)
+{
+    (void)state;
+    if (monitor > 0) {
+        kill(monitor, SIGKILL);
+        waitpid(monitor, NULL, 0);
+        monitor = -1;
+    }
+    return 0;
+}
+
 static void system_wide_sees_a_child_live_and_stops_on_sigint(void **state)
 {
     (void)state;
     int out[2], err[2];
     assert_int_equal(pipe(out), 0);
     assert_int_equal(pipe(err), 0);
-    pid_t monitor = fork();
+    monitor = fork();
     assert_true(monitor >= 0);
     if (monitor == 0) {
         dup2(out[1], 1);
@@ -139,6 +153,7 @@ static void system_wide_sees_a_child_live_and_stops_on_sigint(void **state)
     assert_int_equal(waitpid(monitor, &status, 0), monitor);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
+    monitor = -1;
     read_until(err[0], &errs, &errlen, "events printed");
     assert_contains(errs, "events printed; source:");
     free(text);
@@ -152,7 +167,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(supervised_command_events_are_exact),
         cmocka_unit_test(bad_usage_exits_2),
-        cmocka_unit_test(system_wide_sees_a_child_live_and_stops_on_sigint),
+        cmocka_unit_test_teardown(system_wide_sees_a_child_live_and_stops_on_sigint, kill_monitor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

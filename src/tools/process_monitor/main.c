@@ -139,8 +139,9 @@ struct monitor {
 static int on_record(void *ctx, void *data, size_t size)
 {
     struct monitor *m = ctx;
-    if (m->opt.count && m->printed >= m->opt.count)
-        return 0;
+    /* Supervised, ^C is the command's to handle: its tree's last events are still shown. */
+    if ((stop_requested && !m->opt.command) || (m->opt.count && m->printed >= m->opt.count))
+        return 0; /* consumed, not printed */
     if (monitor_print_event(stdout, m->opt.json, data, size) != 0) {
         m->malformed++;
         return 0;
@@ -239,12 +240,17 @@ static void summary(const struct monitor *m)
             (unsigned long long)ring_drops(m), m->malformed);
 }
 
-/* Prints events until told to stop, the count is reached or the command's tree is gone. */
+/*
+ * Prints events until told to stop or the count is reached; with a
+ * supervised command, reads on until its tree is gone (the terminal's ^C
+ * reaches the command too), so the ring never fills behind its back.
+ */
 static void loop(struct monitor *m)
 {
-    while (!stop_requested && !(m->opt.count && m->printed >= m->opt.count)) {
-        if (m->opt.command && m->command_done) {
-            ring_buffer__consume(m->rb); /* what the tree's last events left */
+    for (;;) {
+        bool done = stop_requested || (m->opt.count && m->printed >= m->opt.count);
+        if (m->opt.command ? m->command_done : done) {
+            ring_buffer__consume(m->rb); /* what the last events left */
             break;
         }
         int n = ring_buffer__poll(m->rb, 100);
