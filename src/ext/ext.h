@@ -144,6 +144,9 @@ void ext_supervisor_destroy(struct ext_supervisor *sv);
 /* ------------------------------------------------------------------------ */
 /* What the sources share: reading /proc, times.                            */
 
+/* 100 ns intervals between 1601-01-01 and 1970-01-01 (UTC): FILETIME of the Unix epoch. */
+#define EXT_FILETIME_UNIX_EPOCH 116444736000000000ull
+
 /* FILETIME (100 ns since 1601-01-01 UTC) of a CLOCK_REALTIME time in ns. */
 uint64_t ext_filetime_from_unix_ns(uint64_t unix_ns);
 /* FILETIME of a CLOCK_MONOTONIC time in ns (Linux's ktime_get_ns(), e.g. proc connector timestamps). */
@@ -164,6 +167,12 @@ struct ext_proc_info {
 
 /* Reads /proc/<pid>: 0, or -ENOENT if the process is gone. */
 int ext_proc_read(uint32_t pid, struct ext_proc_info *info);
+
+/* The thread group (process) of thread tid, from /proc/<tid>/status: the tgid, or -errno (-ESRCH without one). */
+int ext_proc_tgid(uint32_t tid);
+
+/* The exit code of a wait status: the code, or 128+N for death by signal N. */
+uint32_t ext_exit_code(int status);
 
 /* Joins argv-style NUL-separated strings (len bytes) with spaces in place; returns len without a trailing NUL. */
 size_t ext_join_args(char *args, size_t len);

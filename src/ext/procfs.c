@@ -8,17 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ext/internal.h"
 
-/* 100 ns intervals between 1601-01-01 and 1970-01-01 (UTC). */
-#define FILETIME_UNIX_EPOCH 116444736000000000ull
-
 uint64_t ext_filetime_from_unix_ns(uint64_t unix_ns)
 {
-    return unix_ns / 100 + FILETIME_UNIX_EPOCH;
+    return unix_ns / 100 + EXT_FILETIME_UNIX_EPOCH;
 }
 
 static uint64_t clock_ns(clockid_t clock)
@@ -122,6 +120,22 @@ static void read_status(const char *dir, struct ext_proc_info *info)
         info->uid = (uint32_t)strtoul(u + 5, NULL, 10);
     if (g)
         info->gid = (uint32_t)strtoul(g + 5, NULL, 10);
+}
+
+int ext_proc_tgid(uint32_t tid)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof(path), "/proc/%u/status", tid);
+    long n = read_file(path, buf, sizeof(buf));
+    if (n < 0)
+        return (int)n;
+    const char *t = strstr(buf, "\nTgid:");
+    return t ? (int)strtol(t + 6, NULL, 10) : -ESRCH;
+}
+
+uint32_t ext_exit_code(int status)
+{
+    return WIFSIGNALED(status) ? 128u + (uint32_t)WTERMSIG(status) : (uint32_t)WEXITSTATUS(status);
 }
 
 int ext_proc_read(uint32_t pid, struct ext_proc_info *info)

@@ -181,21 +181,6 @@ static void dispatch_in_relay(void *arg)
     c->rc = ext_process_dispatch(c->s->hook, c->ev, &c->verdict);
 }
 
-/* The thread group of thread tid (from /proc/<tid>/status), or -errno. */
-static int tgid_of(pid_t tid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = '\0';
-    const char *p = strstr(buf, "\nTgid:");
-    return p ? atoi(p + 6) : -ENOENT;
-}
-
 /* Runs the programs on the create of thread tid's exec of the file open as fd; true to deny it. */
 static bool report_create(struct fanotify_source *s, pid_t tid, pid_t tgid, int fd)
 {
@@ -236,7 +221,7 @@ static bool report_create(struct fanotify_source *s, pid_t tid, pid_t tgid, int 
 static uint32_t decide(struct fanotify_source *s, pid_t tid, int fd)
 {
     /* With FAN_REPORT_TID the event names the thread; 0 if it is outside our pid namespace. */
-    int tgid = tid > 0 ? tgid_of(tid) : 0;
+    int tgid = tid > 0 ? ext_proc_tgid((uint32_t)tid) : 0;
     if (tgid < 0) {
         atomic_fetch_add(&s->counters->lost, 1);
         trace(s, "thread %d exited during its exec; not reported", (int)tid);

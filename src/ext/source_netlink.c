@@ -22,7 +22,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -161,13 +160,6 @@ static void check_sequence(struct netlink_source *s, uint32_t cpu, uint32_t seq)
 /* ------------------------------------------------------------------------ */
 /* Events.                                                                   */
 
-/* An exit's wait status as an exit code: the status, or 128+N for death by signal N. */
-static uint32_t exit_code_of(uint32_t status)
-{
-    int st = (int)status;
-    return WIFSIGNALED(st) ? 128u + (uint32_t)WTERMSIG(st) : (uint32_t)WEXITSTATUS(st);
-}
-
 static void keep(struct netlink_source *s, uint32_t pid, const struct pid_record *rec)
 {
     int err = pid_table_put(s->pids, pid, rec);
@@ -267,7 +259,7 @@ static void on_exit_event(struct netlink_source *s, const struct proc_event *ev)
                /* the kernel leaves the parent 0 if it reaped the child already */
                .parent_process_id = x->parent_tgid ? (uint32_t)x->parent_tgid : rec.ppid,
                .creation_time = rec.creation_time, .exit_time = ext_filetime_from_monotonic_ns(ev->timestamp_ns),
-               .process_exit_code = exit_code_of(x->exit_code), .uid = rec.uid, .gid = rec.gid},
+               .process_exit_code = ext_exit_code((int)x->exit_code), .uid = rec.uid, .gid = rec.gid},
         .command_line = rec.command_line, .command_line_len = rec.command_line_len,
         .image_path = rec.image_path, .image_path_len = rec.image_path_len,
         .task = {.process_id = tgid, .thread_id = (uint32_t)x->process_pid, .uid = rec.uid, .gid = rec.gid},

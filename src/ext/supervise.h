@@ -105,8 +105,6 @@ long sv_target_argv(pid_t pid, uint64_t addr, unsigned ptr_size, char *buf, size
 int sv_target_image(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags, char *out, size_t cap);
 /* Whether sv_target_image()'s error is the one the exec itself will fail with (ENOENT, ENOTDIR, ...). */
 bool sv_target_exec_fails_with(int err);
-/* The thread group (process) of thread tid, or -errno. */
-int sv_target_tgid(pid_t tid);
 
 /* supervise_path.c: path (see sv_target_image()) opened with O_PATH as thread tid resolves it; fd or -errno. */
 int sv_path_open(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags);
@@ -180,8 +178,6 @@ int sv_events_init(struct sv_run *run);
 void sv_events_free(struct sv_run *run);
 /* Receives and answers one exec notification of run->listener: 0, or -errno if the listener failed. */
 int sv_events_exec(struct sv_run *run);
-/* The exit code of a wait status: the code, or 128+N for death by signal N. */
-uint32_t sv_exit_code(int status);
 /* Dispatches the delete event of p, whose pidfd is readable, and forgets p. */
 void sv_events_exit(struct sv_run *run, struct sv_proc *p);
 

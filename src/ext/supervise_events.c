@@ -28,7 +28,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ext/supervise.h"
@@ -99,7 +98,7 @@ static int read_request(struct sv_run *run, const struct seccomp_notif *n, enum 
         *fails = r->command_len == -EFAULT;
         return (int)r->command_len;
     }
-    r->tgid = sv_target_tgid(r->tid);
+    r->tgid = ext_proc_tgid((uint32_t)r->tid);
     if (r->tgid < 0)
         return r->tgid;
     int err = sv_target_image(r->tgid, r->tid, dirfd, r->path, flags, r->image, sizeof(r->image));
@@ -244,11 +243,6 @@ int sv_events_exec(struct sv_run *run)
     return 0;
 }
 
-uint32_t sv_exit_code(int status)
-{
-    return WIFSIGNALED(status) ? 128u + (uint32_t)WTERMSIG(status) : (uint32_t)WEXITSTATUS(status);
-}
-
 void sv_events_exit(struct sv_run *run, struct sv_proc *p)
 {
     struct ext_process_event ev;
@@ -262,7 +256,7 @@ void sv_events_exit(struct sv_run *run, struct sv_proc *p)
     md->uid = p->uid;
     md->gid = p->gid;
     if (sv_tree_exit_status(p)) {
-        md->process_exit_code = sv_exit_code(p->status);
+        md->process_exit_code = ext_exit_code(p->status);
     } else {
         md->process_exit_code = SV_EXIT_CODE_UNKNOWN;
         core_trace_printf("bpfhost: supervised process %d: exit code unknown (reaped before we could read it)",

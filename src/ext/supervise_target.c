@@ -145,19 +145,3 @@ int sv_target_image(pid_t tgid, pid_t tid, int dirfd, const char *path, int flag
     /* We may not see what the target sees (permissions): the path as written. */
     return snprintf(out, cap, "%s", path) < (int)cap ? 0 : -ENAMETOOLONG;
 }
-
-int sv_target_tgid(pid_t tid)
-{
-    char path[64], buf[4096];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return -ESRCH;
-    buf[n] = '\0';
-    const char *t = strstr(buf, "\nTgid:");
-    return t ? (int)strtol(t + 6, NULL, 10) : -ESRCH;
-}

@@ -255,7 +255,7 @@ int ext_supervisor_run(struct ext_supervisor *sv, char *const argv[], int *exit_
     if (!err && !run.root_status_known)
         err = -ECHILD; /* the helper was killed before it could tell */
     if (!err)
-        *exit_code = (int)sv_exit_code(run.root_status);
+        *exit_code = (int)ext_exit_code(run.root_status);
     if (launch.helper > 0 && !l.helper_gone)
         kill(launch.helper, SIGKILL); /* the loop failed: stop the helper (the tree loses its listener) */
     sv_launch_finish(&launch);

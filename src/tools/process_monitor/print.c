@@ -8,20 +8,17 @@
 #include <string.h>
 #include <time.h>
 
-#include "ebpf_ntos_hooks.h"
+#include "ext/ext.h"
 #include "monitor.h"
 #include "process_monitor.h" /* examples/: the record layout */
 
-/* 100 ns intervals between 1601-01-01 and 1970-01-01 (UTC). */
-#define FILETIME_UNIX_EPOCH 116444736000000000ull
-
 void monitor_format_filetime(uint64_t filetime, char *buf, size_t len)
 {
-    if (filetime < FILETIME_UNIX_EPOCH) {
+    if (filetime < EXT_FILETIME_UNIX_EPOCH) {
         snprintf(buf, len, "%s", "");
         return;
     }
-    uint64_t units = filetime - FILETIME_UNIX_EPOCH;
+    uint64_t units = filetime - EXT_FILETIME_UNIX_EPOCH;
     time_t secs = (time_t)(units / 10000000u);
     struct tm tm;
     gmtime_r(&secs, &tm);
@@ -37,10 +34,7 @@ static void event_time(const struct process_monitor_event *e, char *buf, size_t 
         monitor_format_filetime(e->exit_time, buf, len);
         return;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    monitor_format_filetime(ns / 100 + FILETIME_UNIX_EPOCH, buf, len);
+    monitor_format_filetime(ext_filetime_now(), buf, len);
 }
 
 static void add_string(struct json_object *o, const char *key, const char *bytes, size_t len)
