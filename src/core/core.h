@@ -85,7 +85,13 @@ const struct core_helper *core_helper_find(const struct core_prog_type *type, ui
 /* ------------------------------------------------------------------------ */
 /* Program types.                                                           */
 
-/* One field of a context: what a program may do with its bytes. */
+/*
+ * One field of a context: what a program may do with its bytes. Rights are
+ * per byte: a program may touch bytes of declared fields with their rights
+ * (narrower accesses and accesses spanning fields with the rights are
+ * fine); padding is read-only and zeroed before each run. Fields must not
+ * overlap, and the data/end pair is never writable.
+ */
 struct core_ctx_field {
     const char *name;
     uint32_t offset;
@@ -98,9 +104,10 @@ enum core_retval_rule { CORE_RETVAL_ANY, CORE_RETVAL_RANGE };
 /*
  * A program type, as an extension describes it. The descriptor (and all it
  * points to) must outlive its registration. At run time a program gets its
- * context (ctx_size bytes; read-write unless every field is read-only) and,
- * with has_data, the memory between the pointers stored at data_offset and
- * data_end_offset of the context, with data_access.
+ * context (ctx_size bytes, with the rights of its fields) and, with
+ * has_data, the memory between the pointers the host stored at data_offset
+ * and data_end_offset of the context, with data_access. The core keeps its
+ * own copy of that pair and writes it back before each run.
  */
 struct core_prog_type {
     const char *name;     /* "sample", "process", "bind" */
@@ -135,6 +142,8 @@ struct core_prog_type {
 int core_prog_type_register(const struct core_prog_type *type);
 /* Unregisters a type: -ENOENT if unknown, -EBUSY while programs of it exist. */
 int core_prog_type_unregister(const struct core_prog_type *type);
+/* Fills types with up to max registered types; returns how many are registered. */
+size_t core_prog_type_list(const struct core_prog_type **types, size_t max);
 /* The registered type of that name, or NULL. */
 const struct core_prog_type *core_prog_type_find_by_name(const char *name);
 /* The registered type whose section prefix is the longest prefix of section, or NULL. */

@@ -242,11 +242,15 @@ int core_hook_invoke(struct core_hook *hook, void *ctx, const struct core_task *
     int ran = 0;
     core_grace_enter();
     const struct link_list *list = atomic_load_explicit(&hook->links, memory_order_acquire);
+    /* The caller's pair, taken before any program runs on the context. */
+    struct core_ctx_data data = {0};
+    if (list && list->count)
+        data = core_ctx_data_get(list->links[0]->prog->type, ctx);
     for (size_t i = 0; list && i < list->count; i++) {
         struct core_prog *prog = list->links[i]->prog;
         struct exec_result res;
         uint64_t start = now_ns();
-        int rc = core_run_prog(prog, ctx, task, &res);
+        int rc = core_run_prog(prog, ctx, data, task, &res);
         atomic_fetch_add_explicit(&prog->run_time_ns, now_ns() - start, memory_order_relaxed);
         atomic_fetch_add_explicit(&prog->run_count, 1, memory_order_relaxed);
         if (rc) {

@@ -40,6 +40,25 @@ struct core_map {
     struct map *map;
 };
 
+/* ctx_layout.c: a run of context bytes. */
+struct core_ctx_span {
+    uint32_t offset, size;
+};
+
+/* ctx_layout.c: what programs of a type may do with each byte of its context. */
+struct core_ctx_layout {
+    uint8_t *rights;             /* ctx_size bytes of EXEC_READ | EXEC_WRITE */
+    struct core_ctx_span *pads;  /* bytes no field names: readable, zeroed before each run */
+    size_t pad_count;
+};
+
+/* Builds the layout of type's context; 0 or -ENOMEM. */
+int core_ctx_layout_init(struct core_ctx_layout *layout, const struct core_prog_type *type);
+/* Frees what init built. */
+void core_ctx_layout_free(struct core_ctx_layout *layout);
+/* Zeroes the padding of a context. */
+void core_ctx_clear_padding(const struct core_ctx_layout *layout, void *ctx);
+
 struct core_prog {
     struct core_obj obj;
     char *name;
@@ -52,6 +71,7 @@ struct core_prog {
     size_t map_count;
     struct exec_helper *helpers; /* the table exec resolved calls against */
     struct exec_program *exec;
+    struct core_ctx_layout ctx;
     atomic_uint_fast64_t run_count, run_time_ns, error_count;
 };
 
@@ -107,8 +127,24 @@ struct core_run {
     size_t resv_count;
 };
 
-/* Runs prog on ctx for task (NULL: the calling thread); exec_run()'s result. */
-int core_run_prog(const struct core_prog *prog, void *ctx, const struct core_task *task, struct exec_result *res);
+/*
+ * The data a context's data/end pair points to, as the host set it. The host
+ * keeps it in its own variables: a run never trusts the pair read back from
+ * the context, which is memory programs are given.
+ */
+struct core_ctx_data {
+    void *data;
+    size_t size;
+};
+
+/* ctx_layout.c: reads the pair the host stored in ctx (before any program ran on it). */
+struct core_ctx_data core_ctx_data_get(const struct core_prog_type *type, const void *ctx);
+/* ctx_layout.c: stores the pair into ctx. */
+void core_ctx_data_put(const struct core_prog_type *type, void *ctx, struct core_ctx_data data);
+
+/* Runs prog on ctx (with data, the pair's truth) for task (NULL: the calling thread); exec_run()'s result. */
+int core_run_prog(const struct core_prog *prog, void *ctx, struct core_ctx_data data, const struct core_task *task,
+                  struct exec_result *res);
 /* The run a helper is called from. */
 struct core_run *core_run_of(struct exec_env *env);
 /* The map ptr names if it is one the running program may use, else NULL (never dereferences ptr). */

@@ -37,6 +37,19 @@ static bool valid_access(unsigned access)
     return access == EXEC_READ || access == (EXEC_READ | EXEC_WRITE);
 }
 
+static bool overlap(uint32_t a, uint32_t a_size, uint32_t b, uint32_t b_size)
+{
+    return a < b + b_size && b < a + a_size;
+}
+
+/* A field programs may write must not cover the data/end pair: the host's pointers. */
+static bool writes_pointer(const struct core_prog_type *t, const struct core_ctx_field *f)
+{
+    return (f->access & EXEC_WRITE) && t->has_data &&
+           (overlap(f->offset, f->size, t->data_offset, sizeof(void *)) ||
+            overlap(f->offset, f->size, t->data_end_offset, sizeof(void *)));
+}
+
 /* The checks a descriptor must pass before programs can depend on it. */
 static bool well_formed(const struct core_prog_type *t)
 {
@@ -44,8 +57,12 @@ static bool well_formed(const struct core_prog_type *t)
         return false;
     for (size_t i = 0; i < t->field_count; i++) {
         const struct core_ctx_field *f = &t->fields[i];
-        if (!f->name || !f->size || !fits(f->offset, f->size, t->ctx_size) || (f->access & ~3u) || !f->access)
+        if (!f->name || !f->size || !fits(f->offset, f->size, t->ctx_size) || !valid_access(f->access) ||
+            writes_pointer(t, f))
             return false;
+        for (size_t j = 0; j < i; j++)
+            if (overlap(f->offset, f->size, t->fields[j].offset, t->fields[j].size))
+                return false;
     }
     if (t->has_data && (!fits(t->data_offset, sizeof(void *), t->ctx_size) ||
                         !fits(t->data_end_offset, sizeof(void *), t->ctx_size) || !valid_access(t->data_access)))
@@ -87,6 +104,16 @@ int core_prog_type_unregister(const struct core_prog_type *type)
         types[i] = types[--type_count];
     pthread_mutex_unlock(&types_lock);
     return err;
+}
+
+size_t core_prog_type_list(const struct core_prog_type **out, size_t max)
+{
+    pthread_mutex_lock(&types_lock);
+    size_t n = type_count;
+    for (size_t i = 0; i < n && i < max; i++)
+        out[i] = types[i].type;
+    pthread_mutex_unlock(&types_lock);
+    return n;
 }
 
 const struct core_prog_type *core_prog_type_find_by_name(const char *name)

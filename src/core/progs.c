@@ -20,6 +20,7 @@ static void prog_free(struct core_obj *obj)
     free(p->maps);
     free(p->map_ptrs);
     free(p->helpers);
+    core_ctx_layout_free(&p->ctx);
     free(p->insns);
     free(p->section);
     free(p->name);
@@ -102,7 +103,8 @@ static int fill(struct core_prog *p, const struct core_prog_load_args *args)
     p->insns = malloc(args->insn_count * sizeof(*p->insns));
     p->maps = calloc(args->map_count + 1, sizeof(*p->maps));
     p->map_ptrs = calloc(args->map_count + 1, sizeof(*p->map_ptrs));
-    if (!p->name || !p->section || !p->insns || !p->maps || !p->map_ptrs)
+    if (!p->name || !p->section || !p->insns || !p->maps || !p->map_ptrs ||
+        core_ctx_layout_init(&p->ctx, args->type) != 0)
         return -ENOMEM;
     memcpy(p->insns, args->insns, args->insn_count * sizeof(*p->insns));
     p->insn_count = args->insn_count;

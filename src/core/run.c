@@ -70,28 +70,20 @@ static bool run_mem_check(void *opaque, uintptr_t addr, size_t len, unsigned acc
     return false;
 }
 
-/* The whole context is writable if any field is, else read-only. */
-static unsigned ctx_access(const struct core_prog_type *type)
-{
-    for (size_t i = 0; i < type->field_count; i++)
-        if (type->fields[i].access & EXEC_WRITE)
-            return EXEC_READ | EXEC_WRITE;
-    return EXEC_READ;
-}
-
-int core_run_prog(const struct core_prog *prog, void *ctx, const struct core_task *task, struct exec_result *res)
+int core_run_prog(const struct core_prog *prog, void *ctx, struct core_ctx_data data, const struct core_task *task,
+                  struct exec_result *res)
 {
     const struct core_prog_type *type = prog->type;
     struct exec_region regions[2];
     size_t n = 0;
     if (ctx && type->ctx_size)
-        regions[n++] = (struct exec_region){ctx, type->ctx_size, ctx_access(type)};
+        regions[n++] = (struct exec_region){ctx, type->ctx_size, 0, prog->ctx.rights};
+    core_ctx_clear_padding(&prog->ctx, ctx);
     if (ctx && type->has_data) {
-        uintptr_t data, end;
-        memcpy(&data, (const char *)ctx + type->data_offset, sizeof(data));
-        memcpy(&end, (const char *)ctx + type->data_end_offset, sizeof(end));
-        if (data && end > data)
-            regions[n++] = (struct exec_region){(const void *)data, end - data, type->data_access};
+        /* Whatever happened to the context before, the pair is the host's again. */
+        core_ctx_data_put(type, ctx, data);
+        if (data.size)
+            regions[n++] = (struct exec_region){data.data, data.size, type->data_access, NULL};
     }
     struct core_run run = {.prog = prog, .ctx = ctx, .task = task};
     struct exec_run_args args = {

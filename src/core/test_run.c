@@ -1,8 +1,8 @@
 /*
  * Test runs, like Linux's BPF_PROG_TEST_RUN: the caller's context and data
  * are copied into memory of the core's, the context's data/end pair is
- * pointed at the data copy, and the results are copied back without any
- * host address.
+ * pointed at the data copy (and is pointed there again before every run),
+ * and the results are copied back without any host address.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -26,12 +26,6 @@ static bool valid(const struct core_prog_type *t, const struct core_test_run *r)
            (!r->data_out_size || r->data_out);
 }
 
-/* Stores a pointer into the context at offset. */
-static void put_ptr(uint8_t *ctx, uint32_t offset, const void *ptr)
-{
-    memcpy(ctx + offset, &ptr, sizeof(ptr));
-}
-
 /* Copies the context out with its data pointers zeroed. */
 static void ctx_out(const struct core_prog_type *t, const uint8_t *ctx, struct core_test_run *r)
 {
@@ -45,11 +39,19 @@ static void ctx_out(const struct core_prog_type *t, const uint8_t *ctx, struct c
     }
 }
 
-/* The run's context: the type's own (context_create) or copies of the inputs; 0 or -errno. */
-static int make_ctx(const struct core_prog_type *t, const struct core_test_run *r, void **ctx)
+/*
+ * The run's context: the type's own (context_create) or copies of the
+ * inputs, and the data its pair points to; 0 or -errno.
+ */
+static int make_ctx(const struct core_prog_type *t, const struct core_test_run *r, void **ctx,
+                    struct core_ctx_data *pair)
 {
-    if (t->context_create)
-        return t->context_create(r->ctx_in, r->ctx_in_size, r->data_in, r->data_in_size, ctx);
+    if (t->context_create) {
+        int err = t->context_create(r->ctx_in, r->ctx_in_size, r->data_in, r->data_in_size, ctx);
+        if (!err) /* no program has run on it yet */
+            *pair = core_ctx_data_get(t, *ctx);
+        return err;
+    }
     /* One block: the context, then the data it points to. */
     if (r->data_in_size > SIZE_MAX - t->ctx_size - 1)
         return -EINVAL;
@@ -61,10 +63,8 @@ static int make_ctx(const struct core_prog_type *t, const struct core_test_run *
         memcpy(block, r->ctx_in, r->ctx_in_size);
     if (r->data_in_size)
         memcpy(data, r->data_in, r->data_in_size);
-    if (t->has_data) {
-        put_ptr(block, t->data_offset, data);
-        put_ptr(block, t->data_end_offset, data + r->data_in_size);
-    }
+    *pair = (struct core_ctx_data){data, r->data_in_size};
+    core_ctx_data_put(t, block, *pair);
     *ctx = block;
     return 0;
 }
@@ -77,20 +77,14 @@ static void free_ctx(const struct core_prog_type *t, void *ctx)
         free(ctx);
 }
 
-/* Copies the data the context points to out; 0, or -ENOSPC if it did not fit. */
-static int data_out(const struct core_prog_type *t, const uint8_t *ctx, struct core_test_run *r)
+/* Copies the run's data out; 0, or -ENOSPC if it did not fit. */
+static int data_out(struct core_ctx_data pair, struct core_test_run *r)
 {
-    const uint8_t *data = NULL, *end = NULL;
-    if (t->has_data) {
-        memcpy(&data, ctx + t->data_offset, sizeof(data));
-        memcpy(&end, ctx + t->data_end_offset, sizeof(end));
-    }
-    size_t size = data && end > data ? (size_t)(end - data) : 0;
-    size_t n = r->data_out_size < size ? r->data_out_size : size;
+    size_t n = r->data_out_size < pair.size ? r->data_out_size : pair.size;
     if (n)
-        memcpy(r->data_out, data, n);
-    r->data_out_size = size;
-    return n < size ? -ENOSPC : 0;
+        memcpy(r->data_out, pair.data, n);
+    r->data_out_size = pair.size;
+    return n < pair.size ? -ENOSPC : 0;
 }
 
 int core_test_run(struct core_prog *prog, struct core_test_run *r)
@@ -99,14 +93,15 @@ int core_test_run(struct core_prog *prog, struct core_test_run *r)
         return -EINVAL;
     const struct core_prog_type *t = prog->type;
     void *ctx = NULL;
-    int err = make_ctx(t, r, &ctx);
+    struct core_ctx_data pair = {0};
+    int err = make_ctx(t, r, &ctx, &pair);
     if (err)
         return err;
     uint32_t runs = r->repeat ? r->repeat : 1, done = 0;
     int rc = 0;
     uint64_t start = now_ns();
     while (done < runs && rc == 0) {
-        rc = core_run_prog(prog, ctx, r->task, &r->error);
+        rc = core_run_prog(prog, ctx, pair, r->task, &r->error);
         done++;
     }
     r->duration_ns = (now_ns() - start) / done;
@@ -115,7 +110,7 @@ int core_test_run(struct core_prog *prog, struct core_test_run *r)
         ctx_out(t, ctx, r);
     err = rc ? -EFAULT : 0;
     if (r->data_out_size) {
-        int out = data_out(t, ctx, r);
+        int out = data_out(pair, r);
         if (!err)
             err = out;
     }

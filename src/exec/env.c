@@ -34,13 +34,27 @@ void exec_env_enter_frame(struct exec_env *env)
     }
 }
 
+/* True if every byte of [offset, offset+len) of the region grants access. */
+static bool bytes_grant(const uint8_t *byte_access, uint64_t offset, size_t len, unsigned access)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((byte_access[offset + i] & access) != access)
+            return false;
+    return true;
+}
+
 bool exec_env_in_regions(const struct exec_env *env, uint64_t addr, size_t len, unsigned access)
 {
     const struct exec_run_args *a = env->args;
     for (size_t i = 0; i < a->region_count; i++) {
         const struct exec_region *r = &a->regions[i];
         uint64_t lo = (uintptr_t)r->start;
-        if ((access & r->access) == access && len <= r->len && addr - lo <= r->len - len)
+        if (len > r->len || addr - lo > r->len - len)
+            continue;
+        /* Regions do not overlap: the one holding addr decides. */
+        if (r->byte_access)
+            return bytes_grant(r->byte_access, addr - lo, len, access);
+        if ((access & r->access) == access)
             return true;
     }
     return a->mem_check && a->mem_check(a->mem_check_opaque, (uintptr_t)addr, len, access);

@@ -43,6 +43,9 @@ struct exec_region {
     const void *start;
     size_t len;
     unsigned access; /* EXEC_READ | EXEC_WRITE */
+    /* Optional: len bytes, the rights of each byte of the region (a context's
+     * fields); an access needs its rights on every byte it touches. */
+    const uint8_t *byte_access;
 };
 
 enum { EXEC_MAX_REGIONS = 8 };

@@ -68,6 +68,10 @@ static void duplicates_and_malformed_types_are_refused(void **state)
 
     static const struct core_ctx_field too_far[] = {{"x", 12, 8, EXEC_READ}};
     static const struct core_ctx_field write_only[] = {{"x", 0, 8, EXEC_WRITE << 2}};
+    /* The data pair is the host's: no field may make it writable. */
+    static const struct core_ctx_field writes_data[] = {{"data", 0, 8, EXEC_READ | EXEC_WRITE}};
+    static const struct core_ctx_field covers_end[] = {{"blob", 4, 8, EXEC_READ | EXEC_WRITE}};
+    static const struct core_ctx_field overlapping[] = {{"a", 0, 8, EXEC_READ}, {"b", 4, 4, EXEC_READ}};
     static const struct core_helper low_id[] = {{5, "low", nothing, CORE_RET_INTEGER, {0}}};
     static const struct core_helper twice[] = {{0x10000, "a", nothing, CORE_RET_INTEGER, {0}},
                                                {0x10000, "b", nothing, CORE_RET_INTEGER, {0}}};
@@ -77,6 +81,11 @@ static void duplicates_and_malformed_types_are_refused(void **state)
         {.name = "f", .type_id = 1, .ctx_size = 16, .fields = write_only, .field_count = 1},
         {.name = "d", .type_id = 1, .ctx_size = 8, .has_data = true, .data_end_offset = 8, .data_access = EXEC_READ},
         {.name = "d", .type_id = 1, .ctx_size = 16, .has_data = true, .data_end_offset = 8, .data_access = 0},
+        {.name = "p", .type_id = 1, .ctx_size = 16, .fields = writes_data, .field_count = 1, .has_data = true,
+         .data_end_offset = 8, .data_access = EXEC_READ},
+        {.name = "p", .type_id = 1, .ctx_size = 16, .fields = covers_end, .field_count = 1, .has_data = true,
+         .data_end_offset = 8, .data_access = EXEC_READ},
+        {.name = "o", .type_id = 1, .ctx_size = 16, .fields = overlapping, .field_count = 2},
         {.name = "h", .type_id = 1, .helpers = low_id, .helper_count = 1},
         {.name = "h", .type_id = 1, .helpers = twice, .helper_count = 2},
         {.name = "r", .type_id = 1, .retval_rule = CORE_RETVAL_RANGE, .retval_min = 2, .retval_max = 1},

@@ -58,18 +58,23 @@ static void task_helpers_default_to_the_calling_thread(void **state)
     struct core_prog *task = prog_of(obj, "task");
     prctl(PR_SET_NAME, "core-tester");
     struct core_sample_ctx ctx = {0};
-    assert_int_equal(run_on(task, &ctx), 'c');
+    uint64_t ids = 0;
+    struct core_test_run r = {.ctx_in = &ctx, .ctx_in_size = sizeof(ctx), .ctx_out = &ctx,
+                              .ctx_out_size = sizeof(ctx), .data_in = &ids, .data_in_size = sizeof(ids),
+                              .data_out = &ids, .data_out_size = sizeof(ids)};
+    assert_int_equal(core_test_run(task, &r), 0);
+    assert_int_equal(r.retval, 'c');
     assert_int_equal(ctx.uint64_data, (uint64_t)getpid() << 32 | (uint32_t)gettid());
-    assert_int_equal(ctx.helper_data_1, (uint64_t)getgid() << 32 | getuid());
+    assert_int_equal(ids, (uint64_t)getgid() << 32 | getuid());
 
     /* A hook names another task. */
     struct core_task other = {.process_id = 77, .thread_id = 78, .uid = 1000, .gid = 1001, .comm = "curl"};
-    struct core_test_run r = {.ctx_in = &ctx, .ctx_in_size = sizeof(ctx), .ctx_out = &ctx,
-                              .ctx_out_size = sizeof(ctx), .task = &other};
+    r.task = &other;
+    r.data_out_size = sizeof(ids);
     assert_int_equal(core_test_run(task, &r), 0);
     assert_int_equal(r.retval, 'c');
     assert_int_equal(ctx.uint64_data, 77ull << 32 | 78);
-    assert_int_equal(ctx.helper_data_1, 1001ull << 32 | 1000);
+    assert_int_equal(ids, 1001ull << 32 | 1000);
     core_object_close(obj);
 }
 

@@ -84,7 +84,7 @@ static void region_access_rights_are_enforced(void **state)
 {
     (void)state;
     uint8_t buf[8] = {7};
-    struct exec_region ro = {buf, sizeof(buf), EXEC_READ};
+    struct exec_region ro = {buf, sizeof(buf), EXEC_READ, NULL};
     struct exec_run_args args = {.args = {(uintptr_t)buf}, .regions = &ro, .region_count = 1};
     struct exec_result res;
     assert_int_equal(run("ldxb %r0, [%r1]\nexit\n", &args, &res), 0);
@@ -284,7 +284,7 @@ static void *worker_main(void *opaque)
         uint64_t expected = 0;
         for (size_t i = 0; i < sizeof(data); i++)
             expected += data[i] = (uint8_t)(w->seed + iter + i);
-        struct exec_region region = {data, sizeof(data), EXEC_READ};
+        struct exec_region region = {data, sizeof(data), EXEC_READ, NULL};
         struct exec_run_args args = {.args = {(uintptr_t)data, sizeof(data)}, .regions = &region, .region_count = 1};
         struct exec_result res;
         if (exec_run(w->prog, &args, &res) != 0 || res.r0 != expected)
@@ -369,7 +369,7 @@ static void tail_calls_stop_after_the_limit(void **state)
     struct exec_program *self = load_with_control_helpers("ldxdw %r2, [%r1]\nadd %r2, 1\nstxdw [%r1], %r2\n"
                                                           "call 100\nmov %r0, %r0\nexit\n");
     uint64_t runs = 0;
-    struct exec_region region = {&runs, sizeof(runs), EXEC_READ | EXEC_WRITE};
+    struct exec_region region = {&runs, sizeof(runs), EXEC_READ | EXEC_WRITE, NULL};
     struct exec_run_args args = {.args = {(uintptr_t)&runs}, .regions = &region, .region_count = 1,
                                  .host_ctx = &self};
     struct exec_result res;

@@ -151,6 +151,15 @@ static void errors_exit_1_with_a_reason(void **state)
     assert_contains(res.err, "run_sum.c:");
     assert_string_equal(res.out, "");
     subprocess_result_free(&res);
+
+    /* Issue 10's reproduction: repointing the context's data pair stops at the write. */
+    char *repoint = bpf_compile("tests/core/progs", "ctx_repoint", NULL);
+    assert_non_null(repoint);
+    res = bpfhost(1, (const char *[]){"test-run", repoint, "repoint", "--repeat", "2", NULL});
+    assert_contains(res.err, "program repoint (section sample) failed: instruction ");
+    assert_contains(res.err, "ctx_repoint.c:18");
+    subprocess_result_free(&res);
+    free(repoint);
 }
 
 static void bad_usage_exits_2(void **state)

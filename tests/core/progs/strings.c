@@ -95,13 +95,15 @@ int print(struct sample_ctx *ctx)
     return bpf_trace_printk2(three, sizeof(three)); /* one conversion, no argument */
 }
 
-/* Task helpers: returns the comm's first byte; the ids go to the context. */
+/* Task helpers: returns the comm's first byte; the ids go to the context's
+ * writable field and the data. */
 SEC("sample")
 int task(struct sample_ctx *ctx)
 {
     char comm[16];
     ctx->uint64_data = bpf_get_current_pid_tgid();
-    ctx->helper_data_1 = bpf_get_current_uid_gid();
+    if (ctx->data + 8 <= ctx->data_end)
+        *(uint64_t *)ctx->data = bpf_get_current_uid_gid();
     if (bpf_get_current_comm(comm, sizeof(comm)))
         return -1;
     return comm[0];
