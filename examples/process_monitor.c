@@ -105,6 +105,10 @@ process_hook_t ProcessMonitor;
 SEC("process")
 int ProcessMonitor(process_md_t *ctx)
 {
+    /* A process' interpreters (its "#!" interpreter, its ld.so) are creates of their own for policies;
+     * the monitor shows the process once, with the program its exec named. */
+    if (ctx->operation == PROCESS_OPERATION_CREATE && ctx->image_kind != PROCESS_IMAGE_PROGRAM)
+        return STATUS_SUCCESS;
     uint32_t zero = 0;
     struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
     if (!s)

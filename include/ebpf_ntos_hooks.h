@@ -44,6 +44,19 @@ typedef enum _process_operation
     PROCESS_OPERATION_DELETE, ///< Process deletion (its exit).
 } process_operation_t;
 
+/*
+ * How an exec reached the file a create shows (bpfhost's own). One execve
+ * may open several files for execution, and each is a create of its own,
+ * so a policy on a file holds whichever way the file is reached:
+ */
+typedef enum _process_image_kind
+{
+    PROCESS_IMAGE_PROGRAM,            ///< The file the exec names (the process' new program).
+    PROCESS_IMAGE_SCRIPT_INTERPRETER, ///< The "#!" interpreter of the script (or interpreter) before it.
+    PROCESS_IMAGE_ELF_INTERPRETER,    ///< The ELF interpreter (PT_INTERP, ld.so) of the program before it.
+    PROCESS_IMAGE_LOADED_PROGRAM,     ///< The program an ELF interpreter run directly ("ld.so PROGRAM") will load.
+} process_image_kind_t;
+
 /* The largest security identifier, in bytes (SECURITY_MAX_SID_SIZE). */
 #define TOKEN_SID_MAX_SIZE 68
 
@@ -65,6 +78,9 @@ typedef struct _process_md
     /* bpfhost's own fields: only ever appended after ntosebpfext's. */
     uint32_t uid; ///< Real user id of the process.
     uint32_t gid; ///< Real group id of the process.
+    uint32_t image_kind;   ///< process_image_kind_t of the image. Set only for PROCESS_OPERATION_CREATE.
+    uint64_t image_device; ///< Device of the image file (st_dev as Linux encodes it); 0 if unknown.
+    uint64_t image_inode;  ///< Inode number of the image file; 0 if unknown.
 } process_md_t;
 
 /* NTSTATUS values a process program returns. */
@@ -105,6 +121,29 @@ EBPF_HELPER(int, bpf_process_get_account_name, (process_md_t * ctx, uint8_t* nam
  */
 EBPF_HELPER(int, bpf_process_get_account_domain, (process_md_t * ctx, uint8_t* domain, uint32_t domain_length));
 #define bpf_process_get_account_domain ((bpf_process_get_account_domain_t)0x10002)
+
+/* bpfhost's own process helpers, in a block of their own (0x10100 up). */
+
+/*
+ * Copies the path of the file whose exec led to the image into path: the
+ * script (PROCESS_IMAGE_SCRIPT_INTERPRETER), the program
+ * (PROCESS_IMAGE_ELF_INTERPRETER) or the ELF interpreter run directly
+ * (PROCESS_IMAGE_LOADED_PROGRAM); nothing (0) for PROCESS_IMAGE_PROGRAM.
+ * Returns its length in bytes, or < 0 as bpf_process_get_image_path.
+ */
+EBPF_HELPER(int, bpf_process_get_cause_path, (process_md_t * ctx, uint8_t* path, uint32_t path_length));
+#define bpf_process_get_cause_path ((bpf_process_get_cause_path_t)0x10100)
+
+/*
+ * Writes the SHA-256 of the image file's content (32 bytes) into digest, so
+ * a policy can name a file by what it is rather than by its path (a copy, a
+ * hard link, a bind mount and a memfd of a file have its digest). Returns
+ * 32, or < 0: -EINVAL if digest_size < 32, -ENOENT if the source has no
+ * file to read (a delete, an unresolved path), -EFBIG for a file over
+ * 1 GiB, or the error of reading it.
+ */
+EBPF_HELPER(int, bpf_process_get_image_sha256, (process_md_t * ctx, uint8_t* digest, uint32_t digest_size));
+#define bpf_process_get_image_sha256 ((bpf_process_get_image_sha256_t)0x10101)
 #endif
 
 #endif

@@ -40,7 +40,12 @@ enum {
     EXT_PROCESS_HELPER_GET_IMAGE_PATH = 0x10000,
     EXT_PROCESS_HELPER_GET_ACCOUNT_NAME = 0x10001,
     EXT_PROCESS_HELPER_GET_ACCOUNT_DOMAIN = 0x10002,
+    EXT_PROCESS_HELPER_GET_CAUSE_PATH = 0x10100,
+    EXT_PROCESS_HELPER_GET_IMAGE_SHA256 = 0x10101,
 };
+
+/* Bytes of a SHA-256 digest. */
+#define EXT_SHA256_SIZE 32
 
 /* Names of the system-wide hooks. */
 #define EXT_PROCESS_HOOK_NETLINK "process"
@@ -60,6 +65,11 @@ struct ext_process_event {
     size_t command_line_len;
     const char *image_path;
     size_t image_path_len;
+    const char *cause_path; /* the file whose exec led to the image (see process_image_kind_t) */
+    size_t cause_path_len;
+    /* NUL-terminated path that opens the image file itself from the
+     * dispatching thread (e.g. "/proc/self/fd/N"), for its digest; NULL: none. */
+    const char *image_file;
     struct core_task task; /* who caused it: the creator of a create, the exiting process of a delete */
 };
 
@@ -85,7 +95,9 @@ int ext_process_dispatch(struct core_hook *hook, const struct ext_process_event 
 /*
  * The test-run input for an event (what core_test_run() takes for a
  * process program): ctx is ev->md; data is the command line, then, if
- * there is an image path, one NUL byte and the image path. Returns the
+ * there is an image or cause path, one NUL byte and the image path, then,
+ * if there is a cause path, one NUL byte and the cause path. A test run's
+ * image file (for its digest) is the image path on this host. Returns the
  * data's size (written into data, malloc'd, to be freed), or -ENOMEM.
  */
 long ext_process_test_input(const struct ext_process_event *ev, uint8_t **data);
@@ -94,8 +106,10 @@ long ext_process_test_input(const struct ext_process_event *ev, uint8_t **data);
  * Parses a simulated event from a JSON object naming process_md_t's fields
  * by their C names ("operation": "create"/"delete" or 0/1, "process_id",
  * "parent_process_id", "creating_process_id", "creating_thread_id",
- * "creation_time", "exit_time", "process_exit_code", "uid", "gid") plus
- * "command_line" and "image_path" strings; absent fields are zero. The
+ * "creation_time", "exit_time", "process_exit_code", "uid", "gid",
+ * "image_kind" (a number or "program", "script_interpreter",
+ * "elf_interpreter", "loaded_program"), "image_device", "image_inode") plus
+ * "command_line", "image_path" and "cause_path" strings; absent fields are zero. The
  * event's strings point into *storage (malloc'd, to be freed by the
  * caller). Returns 0, or -EINVAL with the reason (naming the field) in err.
  */
@@ -173,6 +187,17 @@ int ext_proc_tgid(uint32_t tid);
 
 /* The exit code of a wait status: the code, or 128+N for death by signal N. */
 uint32_t ext_exit_code(int status);
+
+/*
+ * The SHA-256 of the file that open_path opens (read-only, a regular file
+ * of at most 1 GiB) into digest (EXT_SHA256_SIZE bytes), from a cache when
+ * that version of the file (device, inode, size, change time) was hashed
+ * before. Returns 0, or -errno (-EAGAIN: the file changed while read).
+ */
+struct ext_image_hash_stats {
+    bool cached; /* the digest came from the cache */
+};
+int ext_image_sha256(const char *open_path, uint8_t *digest, struct ext_image_hash_stats *stats);
 
 /* Joins argv-style NUL-separated strings (len bytes) with spaces in place; returns len without a trailing NUL. */
 size_t ext_join_args(char *args, size_t len);

@@ -1,7 +1,7 @@
 /*
  * What the files of the fanotify event source share: source_fanotify.c
  * (the source), fanotify_marks.c (which filesystems are watched) and
- * fanotify_chain.c (which exec opens belong to an exec already reported).
+ * fanotify_exec.c (what an exec open is: which exec, which of its files).
  * Not for other files.
  */
 #ifndef BPFHOST_EXT_FANOTIFY_H
@@ -10,7 +10,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+
+#include "ext/exec_target.h"
+#include "ext/internal.h"
 
 /* ------------------------------------------------------------------------ */
 /* fanotify_marks.c                                                         */
@@ -38,36 +42,42 @@ int fanotify_marks_walk(struct fanotify_marks *m, int fan_fd, fanotify_refused_f
 void fanotify_marks_free(struct fanotify_marks *m);
 
 /* ------------------------------------------------------------------------ */
-/* fanotify_chain.c                                                         */
-
-enum { FANOTIFY_CHAIN_SLOTS = 256 };
-
-/* The file one thread's exec in progress is expected to open next. */
-struct fanotify_chain_slot {
-    pid_t tid; /* 0: free */
-    dev_t dev;
-    ino_t ino;
-    uint64_t deadline_ns; /* CLOCK_MONOTONIC */
-};
-
-/* Expected follow-up opens, one per thread (zero-initialised: empty). */
-struct fanotify_chain {
-    struct fanotify_chain_slot slots[FANOTIFY_CHAIN_SLOTS];
-};
+/* fanotify_exec.c                                                          */
 
 /*
- * Whether thread tid's exec open of the file (dev, ino) is the one its exec
- * in progress was expected to make next. Either way the thread's
- * expectation is used up.
+ * What one exec open is: the exec the thread is in (read from the thread,
+ * which waits with its old memory), the files that exec opens for
+ * execution, which of them this open is, and the creates to dispatch for
+ * it. Scratch memory of the reader thread, reused for every event.
  */
-bool fanotify_chain_is_followup(struct fanotify_chain *c, pid_t tid, dev_t dev, ino_t ino);
+struct fanotify_exec {
+    struct ext_exec_args args;
+    bool have_args;          /* the thread is in an exec system call we could read */
+    struct ext_exec_chain chain;
+    int at;                  /* index in chain of the file this event opens; -1 if not in it */
+    char *command_line;      /* EXT_COMMAND_LINE_MAX bytes */
+    size_t command_len;
+    bool truncated;          /* argv is longer than EXT_COMMAND_LINE_MAX */
+    char opened_path[PATH_MAX];
+    char opened_file[64];    /* "/proc/PID/task/TID/fd/N" of the event's fd */
+    struct ext_proc_info info;
+    struct ext_process_event events[EXT_EXEC_CHAIN_MAX];
+    size_t event_count;
+};
 
+/* Allocates the scratch memory: 0 or -ENOMEM. */
+int fanotify_exec_init(struct fanotify_exec *x);
+/* Frees it. */
+void fanotify_exec_free(struct fanotify_exec *x);
 /*
- * Remembers which file thread tid's exec opens next after the file open as
- * fd: its "#!" interpreter or its ELF interpreter, resolved as the kernel
- * will (in the thread's root, or its working directory if relative). A
- * file naming none leaves no expectation.
+ * Reads what thread tid (of process tgid) is doing when its exec opens
+ * the file open as fd (st: its stat) and fills x->events with the creates
+ * to dispatch, in order: this file's, then, if this file is ld.so run
+ * directly, the program it will load. 0, or -errno if the opened file's
+ * path cannot be read (no event then).
  */
-void fanotify_chain_expect(struct fanotify_chain *c, pid_t tid, int fd);
+int fanotify_exec_read(struct fanotify_exec *x, pid_t tgid, pid_t tid, int fd, const struct stat *st);
+/* Closes what the last fanotify_exec_read() opened. */
+void fanotify_exec_done(struct fanotify_exec *x);
 
 #endif

@@ -47,6 +47,9 @@ struct ext_process_run {
     process_md_t md;
     const char *image_path;
     size_t image_path_len;
+    const char *cause_path;
+    size_t cause_path_len;
+    const char *image_file; /* see struct ext_process_event */
 };
 
 /* process_type.c: registers the process program type (once). */

@@ -31,7 +31,12 @@ int ext_process_dispatch(struct core_hook *hook, const struct ext_process_event 
     if (!hook || !ev || !verdict)
         return -EINVAL;
     memset(verdict, 0, sizeof(*verdict));
-    struct ext_process_run run = {.md = ev->md, .image_path = ev->image_path, .image_path_len = ev->image_path_len};
+    struct ext_process_run run = {.md = ev->md,
+                                  .image_path = ev->image_path,
+                                  .image_path_len = ev->image_path_len,
+                                  .cause_path = ev->cause_path,
+                                  .cause_path_len = ev->cause_path_len,
+                                  .image_file = ev->image_file};
     const char *cmd = ev->command_line ? ev->command_line : "";
     size_t cmd_len = ev->command_line ? ev->command_line_len : 0;
     run.md.command_start = (uint8_t *)cmd;

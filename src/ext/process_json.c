@@ -56,8 +56,31 @@ static int get_operation(struct json_object *v, process_md_t *md, char *err, siz
     return rc;
 }
 
+static int get_image_kind(struct json_object *v, process_md_t *md, char *err, size_t errlen)
+{
+    static const char *const names[] = {"program", "script_interpreter", "elf_interpreter", "loaded_program"};
+    const size_t count = sizeof(names) / sizeof(names[0]);
+    if (json_object_is_type(v, json_type_string)) {
+        const char *s = json_object_get_string(v);
+        for (size_t i = 0; i < count; i++)
+            if (strcmp(s, names[i]) == 0) {
+                md->image_kind = (uint32_t)i;
+                return 0;
+            }
+        return fail(err, errlen,
+                    "field \"image_kind\": \"%s\" is none of \"program\", \"script_interpreter\", "
+                    "\"elf_interpreter\", \"loaded_program\"",
+                    s);
+    }
+    uint64_t u;
+    int rc = get_uint("image_kind", v, count - 1, &u, err, errlen);
+    if (!rc)
+        md->image_kind = (uint32_t)u;
+    return rc;
+}
+
 struct strings {
-    const char *command_line, *image_path;
+    const char *command_line, *image_path, *cause_path;
 };
 
 static int get_string(const char *name, struct json_object *v, const char **out, char *err, size_t errlen)
@@ -80,6 +103,7 @@ static int set_field(const char *name, struct json_object *v, process_md_t *md, 
         INT_FIELD(process_id),          INT_FIELD(parent_process_id), INT_FIELD(creating_process_id),
         INT_FIELD(creating_thread_id),  INT_FIELD(creation_time),     INT_FIELD(exit_time),
         INT_FIELD(process_exit_code),   INT_FIELD(uid),               INT_FIELD(gid),
+        INT_FIELD(image_device),        INT_FIELD(image_inode),
 #undef INT_FIELD
     };
     if (strcmp(name, "operation") == 0)
@@ -88,6 +112,10 @@ static int set_field(const char *name, struct json_object *v, process_md_t *md, 
         return get_string(name, v, &str->command_line, err, errlen);
     if (strcmp(name, "image_path") == 0)
         return get_string(name, v, &str->image_path, err, errlen);
+    if (strcmp(name, "cause_path") == 0)
+        return get_string(name, v, &str->cause_path, err, errlen);
+    if (strcmp(name, "image_kind") == 0)
+        return get_image_kind(v, md, err, errlen);
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
         if (strcmp(name, ints[i].name) != 0)
             continue;
@@ -104,7 +132,7 @@ static int set_field(const char *name, struct json_object *v, process_md_t *md, 
         }
         return 0;
     }
-    return fail(err, errlen, "unknown field \"%s\" (process_md_t's fields, command_line, image_path)", name);
+    return fail(err, errlen, "unknown field \"%s\" (process_md_t's fields, command_line, image_path, cause_path)", name);
 }
 
 int ext_process_event_from_json(const char *json, struct ext_process_event *ev, char **storage, char *err,
@@ -129,19 +157,24 @@ int ext_process_event_from_json(const char *json, struct ext_process_event *ev, 
         rc = set_field(key, val, &ev->md, &str, err, errlen);
     }
     if (!rc) {
-        /* The strings outlive the JSON tree in one block: command line, NUL, image path, NUL. */
+        /* The strings outlive the JSON tree in one block: each NUL-terminated, in turn. */
         size_t cmd = str.command_line ? strlen(str.command_line) : 0;
         size_t img = str.image_path ? strlen(str.image_path) : 0;
-        char *block = malloc(cmd + img + 2);
+        size_t cause = str.cause_path ? strlen(str.cause_path) : 0;
+        char *block = malloc(cmd + img + cause + 3);
         if (!block)
             rc = -ENOMEM;
         else {
             memcpy(block, str.command_line ? str.command_line : "", cmd + 1);
             memcpy(block + cmd + 1, str.image_path ? str.image_path : "", img + 1);
+            memcpy(block + cmd + img + 2, str.cause_path ? str.cause_path : "", cause + 1);
             ev->command_line = block;
             ev->command_line_len = cmd;
             ev->image_path = str.image_path ? block + cmd + 1 : NULL;
             ev->image_path_len = img;
+            ev->image_file = ev->image_path;
+            ev->cause_path = str.cause_path ? block + cmd + img + 2 : NULL;
+            ev->cause_path_len = cause;
             *storage = block;
             bool create = ev->md.operation == PROCESS_OPERATION_CREATE;
             if (create) /* as the real sources: the token SID comes with creates only */

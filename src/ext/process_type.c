@@ -17,6 +17,9 @@ _Static_assert(sizeof(void *) == 8, "process_md_t's pointers are 64-bit, as in e
 _Static_assert(offsetof(process_md_t, process_exit_code) == 64, "the seed's layout");
 _Static_assert(offsetof(process_md_t, token_sid_size) == 72, "ntosebpfext's layout");
 _Static_assert(offsetof(process_md_t, uid) == 144, "host fields after ntosebpfext's");
+_Static_assert(offsetof(process_md_t, image_kind) == 152 && offsetof(process_md_t, image_inode) == 168 &&
+                   sizeof(process_md_t) == 176,
+               "bpfhost's fields, only ever appended");
 _Static_assert(offsetof(struct ext_process_run, md) == 0, "the context starts the run");
 
 #define FIELD(name) {#name, offsetof(process_md_t, name), sizeof(((process_md_t *)0)->name), EXEC_READ}
@@ -36,6 +39,9 @@ static const struct core_ctx_field fields[] = {
     FIELD(token_sid),
     FIELD(uid),
     FIELD(gid),
+    FIELD(image_kind),
+    FIELD(image_device),
+    FIELD(image_inode),
 };
 
 /* The run behind the context argument of a helper call, or NULL if r1 is not the context. */
@@ -98,6 +104,35 @@ static uint64_t get_account_domain(uint64_t r1, uint64_t r2, uint64_t r3, uint64
     return copy_out(env, r2, (uint32_t)r3, host, strlen(host));
 }
 
+/* int bpf_process_get_cause_path(process_md_t *ctx, uint8_t *path, uint32_t path_length) */
+static uint64_t get_cause_path(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, struct exec_env *env)
+{
+    (void)r4, (void)r5;
+    struct ext_process_run *run = run_of(env, r1);
+    if (!run)
+        return (uint64_t)-EINVAL;
+    return copy_out(env, r2, (uint32_t)r3, run->cause_path, run->cause_path ? run->cause_path_len : 0);
+}
+
+/* int bpf_process_get_image_sha256(process_md_t *ctx, uint8_t *digest, uint32_t digest_size) */
+static uint64_t get_image_sha256(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                 struct exec_env *env)
+{
+    (void)r4, (void)r5;
+    struct ext_process_run *run = run_of(env, r1);
+    if (!run || (uint32_t)r3 < EXT_SHA256_SIZE)
+        return (uint64_t)-EINVAL;
+    uint8_t *out = exec_env_mem(env, r2, EXT_SHA256_SIZE, EXEC_WRITE);
+    if (!out)
+        return (uint64_t)-EFAULT;
+    uint8_t digest[EXT_SHA256_SIZE];
+    int err = ext_image_sha256(run->image_file, digest, NULL);
+    if (err)
+        return (uint64_t)(int64_t)err;
+    memcpy(out, digest, sizeof(digest));
+    return EXT_SHA256_SIZE;
+}
+
 #define STRING_HELPER(id, name, fn) \
     {id, name, fn, CORE_RET_INTEGER, {CORE_ARG_CTX, CORE_ARG_MEM_WRITE, CORE_ARG_CONST_SIZE}}
 
@@ -105,12 +140,28 @@ static const struct core_helper helpers[] = {
     STRING_HELPER(EXT_PROCESS_HELPER_GET_IMAGE_PATH, "bpf_process_get_image_path", get_image_path),
     STRING_HELPER(EXT_PROCESS_HELPER_GET_ACCOUNT_NAME, "bpf_process_get_account_name", get_account_name),
     STRING_HELPER(EXT_PROCESS_HELPER_GET_ACCOUNT_DOMAIN, "bpf_process_get_account_domain", get_account_domain),
+    STRING_HELPER(EXT_PROCESS_HELPER_GET_CAUSE_PATH, "bpf_process_get_cause_path", get_cause_path),
+    STRING_HELPER(EXT_PROCESS_HELPER_GET_IMAGE_SHA256, "bpf_process_get_image_sha256", get_image_sha256),
 };
+
+/* The next NUL-terminated piece of the test data at *p (up to end): its start and length. */
+static const char *next_piece(const char **p, const char *end, size_t *len)
+{
+    if (*p >= end) {
+        *len = 0;
+        return NULL;
+    }
+    const char *start = *p, *nul = memchr(start, '\0', (size_t)(end - start));
+    *len = nul ? (size_t)(nul - start) : (size_t)(end - start);
+    *p = start + *len + 1;
+    return start;
+}
 
 /*
  * Test runs: ctx_in is process_md_t (its pointers ignored); data_in is the
- * command line, then optionally a NUL byte and the image path (see
- * ext_process_test_input()). One block holds the run and a copy of the data.
+ * command line, then optionally a NUL byte and the image path, then
+ * optionally a NUL byte and the cause path (see ext_process_test_input()).
+ * One block holds the run and a copy of the data.
  */
 static int context_create(const void *ctx_in, size_t ctx_in_size, const void *data_in, size_t data_in_size,
                           void **ctx)
@@ -125,14 +176,16 @@ static int context_create(const void *ctx_in, size_t ctx_in_size, const void *da
         memcpy(&run->md, ctx_in, ctx_in_size);
     if (data_in_size)
         memcpy(data, data_in, data_in_size);
-    const char *nul = memchr(data, '\0', data_in_size);
-    size_t command_len = nul ? (size_t)(nul - data) : data_in_size;
+    const char *p = data, *end = data + data_in_size;
+    size_t command_len;
+    next_piece(&p, end, &command_len);
     run->md.command_start = (uint8_t *)data;
     run->md.command_end = (uint8_t *)data + command_len;
-    if (nul) {
-        run->image_path = nul + 1;
-        run->image_path_len = data_in_size - command_len - 1;
-    }
+    run->image_path = next_piece(&p, end, &run->image_path_len);
+    run->cause_path = next_piece(&p, end, &run->cause_path_len);
+    /* Simulated: the image is the file of that path on this host (NUL-terminated by calloc's extra byte,
+     * or by the cause path's separator). */
+    run->image_file = run->image_path;
     *ctx = run;
     return 0;
 }
@@ -177,15 +230,21 @@ long ext_process_test_input(const struct ext_process_event *ev, uint8_t **data)
 {
     size_t cmd = ev->command_line ? ev->command_line_len : 0;
     size_t img = ev->image_path ? ev->image_path_len : 0;
-    size_t size = cmd + (img ? 1 + img : 0);
+    size_t cause = ev->cause_path ? ev->cause_path_len : 0;
+    size_t size = cmd + (img || cause ? 1 + img : 0) + (cause ? 1 + cause : 0);
     uint8_t *out = malloc(size ? size : 1);
     if (!out)
         return -ENOMEM;
     if (cmd)
         memcpy(out, ev->command_line, cmd);
-    if (img) {
+    if (img || cause) {
         out[cmd] = '\0';
-        memcpy(out + cmd + 1, ev->image_path, img);
+        if (img)
+            memcpy(out + cmd + 1, ev->image_path, img);
+    }
+    if (cause) {
+        out[cmd + 1 + img] = '\0';
+        memcpy(out + cmd + 2 + img, ev->cause_path, cause);
     }
     *data = out;
     return (long)size;

@@ -22,9 +22,10 @@
  * Exec opens of our own process are allowed at once without running
  * programs: a thread of ours that the answer depends on (the reader, the
  * relay, whatever holds a lock they need) would wait for itself, and an
- * exec of ours replaces the host, source included, anyway. Follow-up opens of an exec already reported
- * (its script interpreter, its ELF interpreter) are allowed without a
- * second create, see fanotify_chain.c.
+ * exec of ours replaces the host, source included, anyway. Every other
+ * exec open is a create (the program, each interpreter, ld.so), and an
+ * ld.so run directly brings the create of the program it loads; see
+ * fanotify_exec.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,9 +68,7 @@ struct fanotify_source {
     /* The reader's own, in its private file table. */
     int fan_fd, mounts_fd;
     struct fanotify_marks marks;
-    struct fanotify_chain chain;
-    struct ext_proc_info info; /* of the process of the event at hand */
-    char image_path[PATH_MAX];
+    struct fanotify_exec exec; /* the exec open at hand */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -181,40 +180,39 @@ static void dispatch_in_relay(void *arg)
     c->rc = ext_process_dispatch(c->s->hook, c->ev, &c->verdict);
 }
 
-/* Runs the programs on the create of thread tid's exec of the file open as fd; true to deny it. */
-static bool report_create(struct fanotify_source *s, pid_t tid, pid_t tgid, int fd)
+/* Runs the programs on one create; true to deny it. */
+static bool dispatch_create(struct fanotify_source *s, const struct ext_process_event *ev)
 {
-    char link[64];
-    snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", fd); /* our own table, not the process' */
-    ssize_t len = readlink(link, s->image_path, sizeof(s->image_path));
-    if (len < 0) {
-        fail(s, "cannot read the path of an exec'd file of pid %d: %s; allowed", (int)tgid, strerror(errno));
-        return false;
-    }
-    struct ext_proc_info *info = &s->info;
-    ext_proc_read((uint32_t)tgid, info); /* the exec has not happened: the process still runs the old image */
-    struct ext_process_event ev = {
-        .md = {.operation = PROCESS_OPERATION_CREATE,
-               .process_id = (uint64_t)tgid,
-               .parent_process_id = info->ppid,
-               .creating_process_id = (uint64_t)tgid,
-               .creating_thread_id = (uint64_t)tid,
-               .creation_time = info->start_filetime},
-        .image_path = s->image_path,
-        .image_path_len = (size_t)len,
-        .task = {.process_id = (uint32_t)tgid, .thread_id = (uint32_t)tid, .uid = info->uid, .gid = info->gid},
-    };
-    ext_process_set_account(&ev.md, info->uid, info->gid);
-    memcpy(ev.task.comm, info->comm, sizeof(ev.task.comm));
-    struct dispatch_call call = {.s = s, .ev = &ev};
+    struct dispatch_call call = {.s = s, .ev = ev};
     relay_call(&s->relay, dispatch_in_relay, &call);
     if (call.rc < 0) {
-        fail(s, "dispatch of the exec of %.*s by pid %d failed: %s; allowed", (int)len, s->image_path, (int)tgid,
-             strerror(-call.rc));
+        fail(s, "dispatch of the exec of %.*s by pid %d failed: %s; allowed", (int)ev->image_path_len,
+             ev->image_path, (int)ev->md.process_id, strerror(-call.rc));
         return false;
     }
     ext_counters_add(s->counters, &call.verdict);
     return call.verdict.denied;
+}
+
+/* Runs the programs on the creates of thread tid's exec open of the file open as fd; true to deny it. */
+static bool report_creates(struct fanotify_source *s, pid_t tid, pid_t tgid, int fd, const struct stat *st)
+{
+    struct fanotify_exec *x = &s->exec;
+    int err = fanotify_exec_read(x, tgid, tid, fd, st);
+    bool denied = false;
+    if (err) {
+        fail(s, "cannot read the path of an exec'd file of pid %d: %s; allowed", (int)tgid, strerror(-err));
+    } else if (x->truncated) {
+        /* What programs cannot see, they cannot check: fail closed, as the supervised source does. */
+        fail(s, "exec of %s by pid %d denied: command line longer than %d bytes", x->opened_path, (int)tgid,
+             EXT_COMMAND_LINE_MAX);
+        denied = true;
+    } else {
+        for (size_t i = 0; i < x->event_count && !denied; i++)
+            denied = dispatch_create(s, &x->events[i]);
+    }
+    fanotify_exec_done(x);
+    return denied;
 }
 
 /* What to answer to thread tid's exec open of the file open as fd. */
@@ -234,15 +232,7 @@ static uint32_t decide(struct fanotify_source *s, pid_t tid, int fd)
         fail(s, "cannot stat a file exec'd by pid %d: %s; allowed", tgid, strerror(errno));
         return FAN_ALLOW;
     }
-    if (tid > 0 && fanotify_chain_is_followup(&s->chain, tid, st.st_dev, st.st_ino)) {
-        fanotify_chain_expect(&s->chain, tid, fd);
-        return FAN_ALLOW;
-    }
-    if (report_create(s, tid, tgid, fd))
-        return FAN_DENY;
-    if (tid > 0)
-        fanotify_chain_expect(&s->chain, tid, fd);
-    return FAN_ALLOW;
+    return report_creates(s, tid, tgid, fd, &st) ? FAN_DENY : FAN_ALLOW;
 }
 
 static void respond(struct fanotify_source *s, int fd, uint32_t response)
@@ -389,6 +379,7 @@ static void *reader_main(void *arg)
 static void source_free(struct fanotify_source *s)
 {
     fanotify_marks_free(&s->marks);
+    fanotify_exec_free(&s->exec);
     sem_destroy(&s->started);
     close(s->stop_fd);
     free(s);
@@ -403,8 +394,11 @@ static int fanotify_start(struct core_hook *hook, struct ext_source_counters *co
     s->counters = counters;
     s->self = getpid();
     s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (s->stop_fd < 0) {
-        int err = -errno;
+    if (s->stop_fd < 0 || fanotify_exec_init(&s->exec) != 0) {
+        int err = s->stop_fd < 0 ? -errno : -ENOMEM;
+        if (s->stop_fd >= 0)
+            close(s->stop_fd);
+        fanotify_exec_free(&s->exec);
         free(s);
         return err;
     }

@@ -3,8 +3,6 @@
  * supervise_*.c); not for other files. One job each:
  *   supervise_filter.c  the seccomp filter: built with libseccomp, installed in the child
  *   supervise_launch.c  the helper process (subreaper) and the command child
- *   supervise_target.c  reading the exec's arguments and image path from the target
- *   supervise_path.c    resolving a path as the target would
  *   supervise_events.c  the events: an exec notification (read, dispatch, answer), an exit
  *   supervise_tree.c    the processes of the tree seen so far, and their exits
  */
@@ -17,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ext/exec_target.h"
 #include "ext/internal.h"
 
 /* ------------------------------------------------------------------------ */
@@ -79,37 +78,6 @@ int sv_launch_recv(const struct sv_launch *l, struct sv_msg *msg, int *fd);
 void sv_launch_finish(struct sv_launch *l);
 
 /* ------------------------------------------------------------------------ */
-/* supervise_target.c                                                       */
-
-/* Bytes of the joined command line kept: the kernel's default ARG_MAX (a quarter of an 8 MiB stack). */
-enum { SV_COMMAND_LINE_MAX = 2 << 20 };
-
-/* Reads up to len bytes at addr of process pid, page by page: bytes read (up to the first unreadable page), or -errno if none. */
-ssize_t sv_target_read(pid_t pid, uint64_t addr, void *buf, size_t len);
-/* Reads the NUL-terminated string at addr into buf: its length, -ENAMETOOLONG if cap is reached, or -errno (-EFAULT: a bad address). */
-long sv_target_string(pid_t pid, uint64_t addr, char *buf, size_t cap);
-/*
- * Reads the argv array at addr (pointers of ptr_size bytes) and joins its
- * strings with single spaces into buf (cap bytes, not NUL-terminated).
- * Returns the length (cap and *truncated if cap was reached), or -errno
- * (-EFAULT: a bad address, as the exec itself will find).
- */
-long sv_target_argv(pid_t pid, uint64_t addr, unsigned ptr_size, char *buf, size_t cap, bool *truncated);
-/*
- * The image an exec of path by thread tid of process tgid (relative to its
- * dirfd, AT_FDCWD: its cwd; flags AT_EMPTY_PATH / AT_SYMLINK_NOFOLLOW as
- * execveat takes them) will run, symbolic links resolved, into out: 0
- * (the path as written if we may not look up what the target can), or
- * -errno.
- */
-int sv_target_image(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags, char *out, size_t cap);
-/* Whether sv_target_image()'s error is the one the exec itself will fail with (ENOENT, ENOTDIR, ...). */
-bool sv_target_exec_fails_with(int err);
-
-/* supervise_path.c: path (see sv_target_image()) opened with O_PATH as thread tid resolves it; fd or -errno. */
-int sv_path_open(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags);
-
-/* ------------------------------------------------------------------------ */
 /* supervise_tree.c                                                         */
 
 /* A process of the tree that has exec'd at least once (so has had a create event). */
@@ -167,7 +135,7 @@ struct sv_run {
     bool root_status_known;
     struct sv_tree tree;
     struct sv_request *request; /* scratch: what one exec asks for */
-    char *command_line;   /* SV_COMMAND_LINE_MAX bytes of scratch */
+    char *command_line;   /* EXT_COMMAND_LINE_MAX bytes of scratch */
     void *notif, *resp;   /* seccomp_notif and _resp, of the kernel's sizes */
     size_t notif_size, resp_size;
 };

@@ -35,11 +35,14 @@
 /* What an exec asks for, read from the waiting thread. */
 struct sv_request {
     pid_t tid, tgid;
+    struct ext_exec_args args;
     char path[4096];  /* as passed */
     char image[4096]; /* resolved */
+    int image_fd;     /* O_PATH, or -1 */
     long command_len;
     bool truncated;
     struct ext_proc_info info; /* the process before the exec */
+    struct ext_exec_chain chain;
 };
 
 int sv_events_init(struct sv_run *run)
@@ -55,7 +58,7 @@ int sv_events_init(struct sv_run *run)
     run->notif = calloc(1, run->notif_size);
     run->resp = calloc(1, run->resp_size);
     run->request = malloc(sizeof(*run->request));
-    run->command_line = malloc(SV_COMMAND_LINE_MAX);
+    run->command_line = malloc(EXT_COMMAND_LINE_MAX);
     return run->notif && run->resp && run->request && run->command_line ? 0 : -ENOMEM;
 }
 
@@ -79,42 +82,51 @@ static int read_request(struct sv_run *run, const struct seccomp_notif *n, enum 
                         const struct sv_abi *abi, struct sv_request *r, bool *fails)
 {
     *fails = false;
+    r->image_fd = -1;
+    r->chain.count = 0;
     bool at = kind == SV_EXECVEAT;
     uint64_t mask = abi->ptr_size == 4 ? 0xffffffffu : ~0ull; /* 32-bit ABIs: pointers are 32 bits */
     uint64_t path_addr = n->data.args[at ? 1 : 0] & mask, argv_addr = n->data.args[at ? 2 : 1] & mask;
     int dirfd = at ? (int)(uint32_t)n->data.args[0] : AT_FDCWD;
     int flags = at ? (int)(uint32_t)n->data.args[4] : 0;
     r->tid = (pid_t)n->pid;
-    long len = sv_target_string(r->tid, path_addr, r->path, sizeof(r->path));
+    r->args = (struct ext_exec_args){.tid = r->tid, .at = at, .dirfd = dirfd, .flags = flags, .path = path_addr,
+                                     .argv = argv_addr, .envp = n->data.args[at ? 3 : 2] & mask,
+                                     .ptr_size = abi->ptr_size};
+    long len = ext_target_string(r->tid, path_addr, r->path, sizeof(r->path));
     if (len == -EFAULT || len == -ENAMETOOLONG) {
         *fails = true;
         return (int)len;
     }
     if (len < 0)
         return (int)len;
-    r->command_len = sv_target_argv(r->tid, argv_addr, abi->ptr_size, run->command_line, SV_COMMAND_LINE_MAX,
+    r->command_len = ext_target_argv(r->tid, argv_addr, abi->ptr_size, run->command_line, EXT_COMMAND_LINE_MAX,
                                     &r->truncated);
     if (r->command_len < 0) {
         *fails = r->command_len == -EFAULT;
         return (int)r->command_len;
     }
-    r->tgid = ext_proc_tgid((uint32_t)r->tid);
+    r->tgid = r->args.tgid = ext_proc_tgid((uint32_t)r->tid);
     if (r->tgid < 0)
         return r->tgid;
-    int err = sv_target_image(r->tgid, r->tid, dirfd, r->path, flags, r->image, sizeof(r->image));
+    int err = ext_target_image(r->tgid, r->tid, dirfd, r->path, flags, r->image, sizeof(r->image), &r->image_fd);
     if (err) {
-        *fails = sv_target_exec_fails_with(err);
+        *fails = ext_target_exec_fails_with(err);
         return err;
     }
     return ext_proc_read((uint32_t)r->tgid, &r->info);
 }
 
-/* Builds the create event of a request. */
-static void create_event(struct sv_run *run, const struct sv_request *r, struct ext_process_event *ev)
+/* Builds the create event of file i of the request's chain. */
+static void create_event(struct sv_run *run, const struct sv_request *r, size_t i, struct ext_process_event *ev)
 {
     memset(ev, 0, sizeof(*ev));
+    const struct ext_exec_file *f = &r->chain.files[i];
     process_md_t *md = &ev->md;
     md->operation = PROCESS_OPERATION_CREATE;
+    md->image_kind = f->kind;
+    md->image_device = (uint64_t)f->dev;
+    md->image_inode = (uint64_t)f->ino;
     md->process_id = md->creating_process_id = (uint64_t)r->tgid;
     md->creating_thread_id = (uint64_t)r->tid;
     md->parent_process_id = r->info.ppid;
@@ -122,8 +134,13 @@ static void create_event(struct sv_run *run, const struct sv_request *r, struct 
     ext_process_set_account(md, r->info.uid, r->info.gid);
     ev->command_line = run->command_line;
     ev->command_line_len = (size_t)r->command_len;
-    ev->image_path = r->image;
-    ev->image_path_len = strlen(r->image);
+    ev->image_path = f->path;
+    ev->image_path_len = strlen(f->path);
+    if (f->cause >= 0) {
+        ev->cause_path = r->chain.files[f->cause].path;
+        ev->cause_path_len = strlen(ev->cause_path);
+    }
+    ev->image_file = f->file[0] ? f->file : NULL;
     ev->task = (struct core_task){.process_id = (uint32_t)r->tgid, .thread_id = (uint32_t)r->tid,
                                   .uid = r->info.uid, .gid = r->info.gid};
     memcpy(ev->task.comm, r->info.comm, sizeof(ev->task.comm));
@@ -180,47 +197,70 @@ static bool still_valid(struct sv_run *run, uint64_t id)
 
 enum { NO_ANSWER = 1 };
 
-/* Dispatches the create event of r and decides: the answer. */
-static int decide(struct sv_run *run, const struct sv_request *r)
+/* Dispatches the create of file i of r's chain: whether it is denied. */
+static bool dispatch_file(struct sv_run *run, const struct sv_request *r, size_t i)
+{
+    struct ext_process_event ev;
+    create_event(run, r, i, &ev);
+    struct ext_process_verdict verdict;
+    int rc = ext_process_dispatch(run->hook, &ev, &verdict);
+    if (rc < 0) {
+        atomic_fetch_add(&run->counters->errors, 1);
+        core_trace_printf("bpfhost: supervised exec of %s denied: dispatch failed: %s", ev.image_path, strerror(-rc));
+        return true;
+    }
+    ext_counters_add(run->counters, &verdict);
+    return verdict.denied;
+}
+
+/*
+ * Dispatches a create for every file r's exec opens for execution (the
+ * program, its interpreters, the program a directly run ld.so loads), in
+ * the order the exec opens them, and decides: the answer. A denial fails
+ * the exec, which then opens no further file (no more creates).
+ */
+static int decide(struct sv_run *run, struct sv_request *r)
 {
     if (r->truncated) {
         /* What programs cannot see, they cannot check: fail closed, as for an unreadable exec. */
         atomic_fetch_add(&run->counters->errors, 1);
         core_trace_printf("bpfhost: supervised exec of %s by %d denied: command line longer than %d bytes", r->image,
-                          (int)r->tgid, SV_COMMAND_LINE_MAX);
+                          (int)r->tgid, EXT_COMMAND_LINE_MAX);
         track(run, r, false);
         return -E2BIG;
     }
-    struct ext_process_event ev;
-    create_event(run, r, &ev);
-    struct ext_process_verdict verdict;
-    int rc = ext_process_dispatch(run->hook, &ev, &verdict);
-    if (rc < 0) {
-        atomic_fetch_add(&run->counters->errors, 1);
-        core_trace_printf("bpfhost: supervised exec of %s denied: dispatch failed: %s", r->image, strerror(-rc));
-        verdict.denied = true;
-    } else {
-        ext_counters_add(run->counters, &verdict);
-    }
-    track(run, r, !verdict.denied);
-    return verdict.denied ? -EPERM : 0;
+    ext_exec_chain_build(&r->chain, r->tgid, r->tid, r->image_fd, r->image, &r->args);
+    r->image_fd = -1; /* the chain's now */
+    bool denied = false;
+    for (size_t i = 0; i < r->chain.count && !denied; i++) /* a denied file opens no further one */
+        denied = dispatch_file(run, r, i);
+    ext_exec_chain_close(&r->chain);
+    track(run, r, !denied);
+    return denied ? -EPERM : 0;
 }
 
 /* Reads and decides one exec: the answer, or NO_ANSWER if the thread is gone. */
 static int examine(struct sv_run *run, const struct seccomp_notif *n, enum sv_syscall kind, const struct sv_abi *abi)
 {
     bool fails;
-    int err = read_request(run, n, kind, abi, run->request, &fails);
+    struct sv_request *r = run->request;
+    int err = read_request(run, n, kind, abi, r, &fails);
+    int answer = 0;
     if (!still_valid(run, n->id))
-        return NO_ANSWER;
-    if (err && fails)
-        return err; /* what the kernel would answer: no exec, no event */
-    if (err) {
+        answer = NO_ANSWER;
+    else if (err && fails)
+        answer = err; /* what the kernel would answer: no exec, no event */
+    else if (err) {
         atomic_fetch_add(&run->counters->errors, 1);
         core_trace_printf("bpfhost: supervised exec by thread %u denied: cannot read it: %s", n->pid, strerror(-err));
-        return -EPERM;
+        answer = -EPERM;
+    } else {
+        answer = decide(run, r);
     }
-    return decide(run, run->request);
+    if (r->image_fd >= 0)
+        close(r->image_fd);
+    r->image_fd = -1;
+    return answer;
 }
 
 int sv_events_exec(struct sv_run *run)

@@ -47,7 +47,7 @@ struct config {
 };
 
 struct create_record {
-    uint64_t creates;
+    uint64_t creates, followups;
     uint64_t process_id, parent_process_id, creating_process_id, creating_thread_id, creation_time;
     uint64_t command_len;
     uint32_t uid, gid, token_sid_size;
@@ -237,11 +237,12 @@ static struct create_record record_of(size_t i, pid_t pid)
     return rec;
 }
 
-/* Policy i saw exactly one create of pid, the exec of path. */
-static void assert_one_create(size_t i, pid_t pid, const char *path)
+/* Policy i saw exactly one create of a program for pid, the exec of path, and followups creates of interpreters. */
+static void assert_one_create(size_t i, pid_t pid, const char *path, uint64_t followups)
 {
     struct create_record rec = record_of(i, pid);
     assert_int_equal(rec.creates, 1);
+    assert_int_equal(rec.followups, followups);
     assert_int_equal(rec.image_len, strlen(path));
     assert_string_equal((const char *)rec.image, path);
 }
@@ -268,7 +269,7 @@ static void denied_exec_fails_with_eperm(void **state)
     assert_int_equal(rec.creating_process_id, denied);
     assert_int_equal(rec.creating_thread_id, denied);
     assert_int_equal(rec.parent_process_id, getpid());
-    assert_int_equal(rec.command_len, 0); /* not known before the exec */
+    assert_int_equal(rec.command_len, strlen(denied_a)); /* its argv, read from the waiting thread */
     assert_int_equal(rec.uid, getuid());
     assert_int_equal(rec.gid, getgid());
     assert_int_equal(rec.token_sid_size, 16);
@@ -321,16 +322,17 @@ static void every_program_sees_every_create_and_any_denial_wins(void **state)
     assert_int_equal(run(denied_b, &b), 100 + EPERM);
     assert_int_equal(run(dynamic, &ok), 0);
     for (size_t i = first; i <= second; i++) {
-        assert_one_create(i, a, denied_a);
-        assert_one_create(i, b, denied_b);
-        assert_one_create(i, ok, dynamic);
+        assert_one_create(i, a, denied_a, 0); /* denied: its ld.so is never opened */
+        assert_one_create(i, b, denied_b, 0);
+        assert_one_create(i, ok, dynamic, 1);
     }
 }
 
 /*
  * A dynamic program opens its ELF interpreter too, a script its interpreter
  * and that one's (a script's interpreter may be a script, and may be named
- * relative to the working directory): one create each.
+ * relative to the working directory): one create of a program each, and
+ * one more create per interpreter (see test_exec_followups.c).
  */
 static void one_create_per_exec_of_dynamic_programs_and_scripts(void **state)
 {
@@ -342,10 +344,10 @@ static void one_create_per_exec_of_dynamic_programs_and_scripts(void **state)
         assert_int_equal(run(script, &scr), 0);
         assert_int_equal(run(nested, &nest), 0);
         assert_int_equal(run_in("/", relative, &rel), 0);
-        assert_one_create(p, prog, dynamic);
-        assert_one_create(p, scr, script);
-        assert_one_create(p, nest, nested);
-        assert_one_create(p, rel, relative);
+        assert_one_create(p, prog, dynamic, 1);  /* ld.so */
+        assert_one_create(p, scr, script, 2);    /* sh, ld.so */
+        assert_one_create(p, nest, nested, 3);   /* script.sh, sh, ld.so */
+        assert_one_create(p, rel, relative, 2);  /* bin/sh, ld.so */
     }
 }
 

@@ -81,8 +81,9 @@ static void denies_in_the_tree_and_exits_with_the_command(void **state)
         bpfhost(4, (const char *[]){"run", "--attach", object, "--", "/bin/sh", "-c", denied_then_exit_4(), NULL});
     assert_string_equal(res.out, "denied 126\nallowed\n");
     assert_contains(res.err, "bpfhost-denied: Operation not permitted");
-    /* Creates: sh, the denied exec (in a child of sh), echo; deletes: that child (still a shell), echo, sh. */
-    assert_contains(res.err, "bpfhost run: 6 events, 1 denied, exit code 4\n");
+    /* Creates: sh and its ld.so, the denied exec (in a child of sh; its ld.so is never opened), echo and its
+     * ld.so; deletes: that child (still a shell), echo, sh. */
+    assert_contains(res.err, "bpfhost run: 8 events, 1 denied, exit code 4\n");
     subprocess_result_free(&res);
 }
 
@@ -91,7 +92,7 @@ static void json_summary_and_quiet(void **state)
     (void)state;
     struct subprocess_result res = bpfhost(
         4, (const char *[]){"run", "--json", "--attach", object, "--", "/bin/sh", "-c", denied_then_exit_4(), NULL});
-    assert_contains(res.err, "{\"exit_code\": 4, \"events\": 6, \"denied\": 1, \"errors\": 0, \"lost\": 0}\n");
+    assert_contains(res.err, "{\"exit_code\": 4, \"events\": 8, \"denied\": 1, \"errors\": 0, \"lost\": 0}\n");
     subprocess_result_free(&res);
     res = bpfhost(4, (const char *[]){"run", "--quiet", "--attach", object, "--", "/bin/sh", "-c",
                                       denied_then_exit_4(), NULL});
@@ -125,7 +126,7 @@ static void runs_without_programs_and_passes_exit_codes(void **state)
     /* 2 is the command's, not a usage error: no usage text. */
     struct subprocess_result res = bpfhost(2, (const char *[]){"run", "--", "/bin/sh", "-c", "exit 2", NULL});
     assert_null(strstr(res.err, "usage:"));
-    assert_contains(res.err, "bpfhost run: 2 events, 0 denied, exit code 2\n");
+    assert_contains(res.err, "bpfhost run: 3 events, 0 denied, exit code 2\n"); /* sh, its ld.so, its exit */
     subprocess_result_free(&res);
     res = bpfhost(128 + 15, (const char *[]){"run", "--quiet", "--", "/bin/sh", "-c", "kill $$", NULL});
     subprocess_result_free(&res);

@@ -68,8 +68,8 @@ static void seed_program_records_the_context(void **state)
     struct subprocess_result res = run("ProcessHandler", ev, "--json");
     assert_int_equal(res.exit_code, 0);
     assert_contains(res.out, "\"return_value\": 0");
-    /* One record of sizeof(process_md_t) = 152 bytes plus its 8-byte header. */
-    assert_contains(res.out, "\"pending_bytes\": 160");
+    /* One record of sizeof(process_md_t) = 176 bytes plus its 8-byte header. */
+    assert_contains(res.out, "\"pending_bytes\": 184");
     subprocess_result_free(&res);
 }
 

@@ -15,7 +15,8 @@ struct config {
 };
 
 struct create_record {
-    uint64_t creates; /* creates seen for this pid */
+    uint64_t creates;   /* creates of programs (image_kind 0) seen for this pid */
+    uint64_t followups; /* creates of their interpreters (image_kind not 0) */
     uint64_t process_id, parent_process_id, creating_process_id, creating_thread_id, creation_time;
     uint64_t command_len;
     uint32_t uid, gid, token_sid_size;
@@ -56,10 +57,17 @@ int record_and_deny(process_md_t *ctx)
         return STATUS_SUCCESS;
     bpf_memset(rec->image, sizeof(rec->image), 0);
     rec->image_len = bpf_process_get_image_path(ctx, rec->image, sizeof(rec->image));
-    if (ctx->parent_process_id == cfg->parent_pid) {
+    /* The program's own record is kept; its interpreters only count. */
+    if (ctx->parent_process_id == cfg->parent_pid && ctx->image_kind != PROCESS_IMAGE_PROGRAM) {
         uint32_t pid = (uint32_t)ctx->process_id;
         struct create_record *old = bpf_map_lookup_elem(&creates, &pid);
-        rec->creates = old ? old->creates + 1 : 1;
+        if (old)
+            old->followups++;
+    } else if (ctx->parent_process_id == cfg->parent_pid) {
+        uint32_t pid = (uint32_t)ctx->process_id;
+        struct create_record *old = bpf_map_lookup_elem(&creates, &pid);
+        rec->creates = (old ? old->creates : 0) + 1;
+        rec->followups = old ? old->followups : 0;
         rec->process_id = ctx->process_id;
         rec->parent_process_id = ctx->parent_process_id;
         rec->creating_process_id = ctx->creating_process_id;

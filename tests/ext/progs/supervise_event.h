@@ -14,8 +14,12 @@ struct supervise_event {
     uint32_t uid, gid;
     uint32_t command_len; /* the whole length; at most SUPERVISE_TEXT_MAX - 1 bytes kept */
     int32_t image_len;    /* bpf_process_get_image_path's result */
+    uint32_t image_kind;
+    int32_t cause_len;    /* bpf_process_get_cause_path's result */
+    uint64_t image_device, image_inode;
     char command[SUPERVISE_TEXT_MAX];
     char image[SUPERVISE_TEXT_MAX];
+    char cause[SUPERVISE_TEXT_MAX];
 };
 
 /* A deny rule: image paths equal to path (or starting with it if prefix). */

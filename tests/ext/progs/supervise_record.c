@@ -31,6 +31,10 @@ int record(process_md_t *ctx)
         len = SUPERVISE_TEXT_MAX - 1;
     bpf_memcpy_s(e->command, SUPERVISE_TEXT_MAX, ctx->command_start, len);
     e->image_len = bpf_process_get_image_path(ctx, (uint8_t *)e->image, SUPERVISE_TEXT_MAX - 1);
+    e->image_kind = ctx->image_kind;
+    e->image_device = ctx->image_device;
+    e->image_inode = ctx->image_inode;
+    e->cause_len = bpf_process_get_cause_path(ctx, (uint8_t *)e->cause, SUPERVISE_TEXT_MAX - 1);
     bpf_ringbuf_submit(e, 0);
     return STATUS_SUCCESS;
 }

@@ -20,7 +20,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "ext/supervise.h"
+#include "ext/exec_target.h"
 
 enum { MAX_LINKS = 40 }; /* the kernel's limit on symbolic links in one lookup */
 
@@ -137,7 +137,7 @@ static int walk_path(struct walk *w, int *fd, const char *path, int flags)
     }
 }
 
-int sv_path_open(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags)
+int ext_target_path_open(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags)
 {
     struct walk w = {.tgid = tgid, .tid = tid};
     char where[64];

@@ -1,11 +1,11 @@
 /*
- * Reading what an exec asks for from the process that asks, while it
- * waits in the notification: its argument strings (process_vm_readv, page
- * by page so a string ending just before an unmapped page is still read)
- * and the file the exec will run (resolved in supervise_path.c, or the
- * file of the fd for fexecve). The caller checks
- * afterwards that the notification is still valid (the pid may have died
- * and been reused while we read).
+ * Reading what an exec asks for from the thread that asks, while it is
+ * stopped in the exec (a seccomp notification, a fanotify permission
+ * event): its argument strings (process_vm_readv, page by page so a
+ * string ending just before an unmapped page is still read) and the file
+ * the exec will run (resolved in target_path.c, or the file of the fd for
+ * fexecve). A caller must check afterwards that the thread still waits
+ * (its pid may have died and been reused while we read).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "ext/supervise.h"
+#include "ext/exec_target.h"
 
 static size_t page_size(void)
 {
@@ -27,7 +27,7 @@ static size_t page_size(void)
     return size;
 }
 
-ssize_t sv_target_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+ssize_t ext_target_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
     size_t got = 0;
     while (got < len) {
@@ -46,7 +46,7 @@ ssize_t sv_target_read(pid_t pid, uint64_t addr, void *buf, size_t len)
     return (ssize_t)got;
 }
 
-long sv_target_string(pid_t pid, uint64_t addr, char *buf, size_t cap)
+long ext_target_string(pid_t pid, uint64_t addr, char *buf, size_t cap)
 {
     size_t got = 0;
     while (got < cap) {
@@ -54,7 +54,7 @@ long sv_target_string(pid_t pid, uint64_t addr, char *buf, size_t cap)
         size_t chunk = page_size() - (size_t)((addr + got) % page_size());
         if (chunk > cap - got)
             chunk = cap - got;
-        ssize_t n = sv_target_read(pid, addr + got, buf + got, chunk);
+        ssize_t n = ext_target_read(pid, addr + got, buf + got, chunk);
         if (n < 0)
             return n;
         char *nul = memchr(buf + got, '\0', (size_t)n);
@@ -71,7 +71,7 @@ long sv_target_string(pid_t pid, uint64_t addr, char *buf, size_t cap)
 static int read_pointer(pid_t pid, uint64_t argv, unsigned ptr_size, size_t i, uint64_t *out)
 {
     uint32_t p32;
-    ssize_t n = ptr_size == 4 ? sv_target_read(pid, argv + i * 4, &p32, 4) : sv_target_read(pid, argv + i * 8, out, 8);
+    ssize_t n = ptr_size == 4 ? ext_target_read(pid, argv + i * 4, &p32, 4) : ext_target_read(pid, argv + i * 8, out, 8);
     if (n < 0)
         return (int)n;
     if ((size_t)n != ptr_size)
@@ -81,7 +81,18 @@ static int read_pointer(pid_t pid, uint64_t argv, unsigned ptr_size, size_t i, u
     return 0;
 }
 
-long sv_target_argv(pid_t pid, uint64_t addr, unsigned ptr_size, char *buf, size_t cap, bool *truncated)
+long ext_target_vector_at(pid_t pid, uint64_t addr, unsigned ptr_size, size_t i, char *buf, size_t cap)
+{
+    uint64_t p;
+    int err = addr ? read_pointer(pid, addr, ptr_size, i, &p) : 0;
+    if (err)
+        return err;
+    if (!addr || !p)
+        return -ENOENT;
+    return ext_target_string(pid, p, buf, cap);
+}
+
+long ext_target_argv(pid_t pid, uint64_t addr, unsigned ptr_size, char *buf, size_t cap, bool *truncated)
 {
     *truncated = false;
     size_t len = 0;
@@ -94,7 +105,7 @@ long sv_target_argv(pid_t pid, uint64_t addr, unsigned ptr_size, char *buf, size
             break;
         if (i > 0 && len < cap)
             buf[len++] = ' ';
-        long n = len < cap ? sv_target_string(pid, p, buf + len, cap - len) : -ENAMETOOLONG;
+        long n = len < cap ? ext_target_string(pid, p, buf + len, cap - len) : -ENAMETOOLONG;
         if (n == -ENAMETOOLONG) {
             *truncated = true;
             return (long)cap;
@@ -118,29 +129,36 @@ static int read_link(const char *path, char *out, size_t cap)
     return 0;
 }
 
-bool sv_target_exec_fails_with(int err)
+bool ext_target_exec_fails_with(int err)
 {
     return err == -ENOENT || err == -ENOTDIR || err == -ELOOP || err == -ENAMETOOLONG || err == -EBADF;
 }
 
-int sv_target_image(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags, char *out, size_t cap)
+int ext_target_image(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags, char *out, size_t cap, int *opened)
 {
     char link[64];
+    if (opened)
+        *opened = -1;
     if (!*path) { /* fexecve(), or execveat(fd, "", AT_EMPTY_PATH): the file of the fd itself */
         if (!(flags & AT_EMPTY_PATH))
             return -ENOENT;
         snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)tid, dirfd);
         int err = read_link(link, out, cap);
+        if (!err && opened)
+            *opened = open(link, O_PATH | O_CLOEXEC); /* the magic link: the file itself, a memfd too */
         return err == -ENOENT ? -EBADF : err;
     }
-    int fd = sv_path_open(tgid, tid, dirfd, path, flags);
+    int fd = ext_target_path_open(tgid, tid, dirfd, path, flags);
     if (fd >= 0) {
-        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", fd);
         int err = read_link(link, out, cap);
-        close(fd);
+        if (!err && opened)
+            *opened = fd;
+        else
+            close(fd);
         return err;
     }
-    if (sv_target_exec_fails_with(fd))
+    if (ext_target_exec_fails_with(fd))
         return fd;
     /* We may not see what the target sees (permissions): the path as written. */
     return snprintf(out, cap, "%s", path) < (int)cap ? 0 : -ENAMETOOLONG;

@@ -1,0 +1,117 @@
+/*
+ * What one exec open of the fanotify source is. A thread's execve opens
+ * several files for execution (the program, "#!" interpreters, ld.so),
+ * each a FAN_OPEN_EXEC_PERM event of that thread, and every one is shown
+ * to programs as a create of its own: a policy on a file holds whichever
+ * way the file is reached. Which file of the exec this open is, and so
+ * its image_kind and cause, comes from the exec itself: the thread still
+ * waits in execve with its old memory, so its path and argv are read
+ * there (/proc/TID/syscall, process_vm_readv), the program resolved as
+ * the thread resolves it and the chain of files followed from it. No
+ * state is kept from one event to the next: an exec that failed half-way
+ * leaves nothing a later exec could use.
+ *
+ * An open that is no file of the chain (a binfmt_misc handler, a file
+ * replaced while we looked) is shown as a program with no cause; a thread
+ * in no exec system call we can read (an exec the kernel starts itself,
+ * a thread outside our pid namespace) too, with no command line.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ext/fanotify.h"
+
+int fanotify_exec_init(struct fanotify_exec *x)
+{
+    memset(x, 0, sizeof(*x));
+    x->command_line = malloc(EXT_COMMAND_LINE_MAX);
+    return x->command_line ? 0 : -ENOMEM;
+}
+
+void fanotify_exec_free(struct fanotify_exec *x)
+{
+    free(x->command_line);
+    x->command_line = NULL;
+}
+
+/* Reads the exec's argv and builds its chain of files (x->have_args set). */
+static void read_exec(struct fanotify_exec *x, const struct stat *st)
+{
+    const struct ext_exec_args *a = &x->args;
+    long n = ext_target_argv(a->tid, a->argv, a->ptr_size, x->command_line, EXT_COMMAND_LINE_MAX, &x->truncated);
+    x->command_len = n > 0 ? (size_t)n : 0;
+    char path[PATH_MAX], image[PATH_MAX];
+    int program_fd = -1;
+    if (ext_target_string(a->tid, a->path, path, sizeof(path)) >= 0 &&
+        ext_target_image(a->tgid, a->tid, a->dirfd, path, a->flags, image, sizeof(image), &program_fd) == 0 &&
+        program_fd >= 0)
+        ext_exec_chain_build(&x->chain, a->tgid, a->tid, program_fd, image, a);
+    x->at = ext_exec_chain_find(&x->chain, st->st_dev, st->st_ino);
+}
+
+/* Appends the create of one file: kind and cause from the chain (f NULL: a program with no cause). */
+static void add_event(struct fanotify_exec *x, pid_t tgid, pid_t tid, const struct ext_exec_file *f,
+                      const char *path, const char *file, dev_t dev, ino_t ino)
+{
+    struct ext_process_event *ev = &x->events[x->event_count++];
+    const struct ext_proc_info *info = &x->info;
+    memset(ev, 0, sizeof(*ev));
+    ev->md = (process_md_t){.operation = PROCESS_OPERATION_CREATE,
+                            .process_id = (uint64_t)tgid,
+                            .parent_process_id = info->ppid,
+                            .creating_process_id = (uint64_t)tgid,
+                            .creating_thread_id = (uint64_t)tid,
+                            .creation_time = info->start_filetime,
+                            .image_kind = f ? f->kind : PROCESS_IMAGE_PROGRAM,
+                            .image_device = (uint64_t)dev,
+                            .image_inode = (uint64_t)ino};
+    ext_process_set_account(&ev->md, info->uid, info->gid);
+    ev->command_line = x->command_line;
+    ev->command_line_len = x->command_len;
+    ev->image_path = path;
+    ev->image_path_len = strlen(path);
+    if (f && f->cause >= 0) {
+        ev->cause_path = x->chain.files[f->cause].path;
+        ev->cause_path_len = strlen(ev->cause_path);
+    }
+    ev->image_file = file && *file ? file : NULL;
+    ev->task = (struct core_task){.process_id = (uint32_t)tgid, .thread_id = (uint32_t)tid, .uid = info->uid,
+                                  .gid = info->gid};
+    memcpy(ev->task.comm, info->comm, sizeof(ev->task.comm));
+}
+
+int fanotify_exec_read(struct fanotify_exec *x, pid_t tgid, pid_t tid, int fd, const struct stat *st)
+{
+    x->event_count = x->command_len = x->chain.count = 0;
+    x->at = -1;
+    x->truncated = false;
+    char link[64];
+    snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", fd); /* our own table, not the process' */
+    ssize_t len = readlink(link, x->opened_path, sizeof(x->opened_path) - 1);
+    if (len < 0)
+        return -errno;
+    x->opened_path[len] = '\0';
+    snprintf(x->opened_file, sizeof(x->opened_file), "/proc/%d/task/%d/fd/%d", (int)getpid(), (int)gettid(), fd);
+    ext_proc_read((uint32_t)tgid, &x->info); /* the exec has not happened: the process still runs the old image */
+    x->have_args = tid > 0 && ext_exec_args_read(tgid, tid, &x->args) == 0;
+    if (x->have_args)
+        read_exec(x, st);
+    const struct ext_exec_file *opened = x->at >= 0 ? &x->chain.files[x->at] : NULL;
+    add_event(x, tgid, tid, opened, x->opened_path, x->opened_file, st->st_dev, st->st_ino);
+    /* ld.so run directly maps its program without an exec open: that program's create comes with ld.so's. */
+    for (size_t i = 0; opened && i < x->chain.count; i++) {
+        const struct ext_exec_file *f = &x->chain.files[i];
+        if (f->kind == PROCESS_IMAGE_LOADED_PROGRAM && f->cause == x->at)
+            add_event(x, tgid, tid, f, f->path, f->file, f->dev, f->ino);
+    }
+    return 0;
+}
+
+void fanotify_exec_done(struct fanotify_exec *x)
+{
+    ext_exec_chain_close(&x->chain);
+}
