@@ -12,11 +12,13 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ext/exec_target.h"
 
 #define X32_SYSCALL_BIT 0x40000000
+#define RUNNING_WAIT_NS (100 * 1000 * 1000ll)
 
 /* The exec system calls of each ABI a 64-bit x86 process may use. */
 static const struct {
@@ -32,20 +34,41 @@ static const struct {
     {X32_SYSCALL_BIT | 545, true, 4},   /* x32 execveat */
 };
 
+/* Reads /proc/TID/syscall into line: 0 or -errno. */
+static int read_syscall_file(const char *path, char *line, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = pread(fd, line, cap - 1, 0);
+    int err = n < 0 ? -errno : 0;
+    close(fd);
+    if (!err)
+        line[n] = '\0';
+    return err;
+}
+
 int ext_exec_args_read(pid_t tgid, pid_t tid, struct ext_exec_args *args)
 {
 #if defined(__x86_64__)
     char path[64], line[256];
     snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)tgid, (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t n = read(fd, line, sizeof(line) - 1);
-    int err = n < 0 ? -errno : 0;
-    close(fd);
-    if (err)
-        return err;
-    line[n] = '\0';
+    /* The kernel queues the event before the thread goes to sleep waiting for our answer: until it
+     * sleeps, the file says "running". It sleeps within moments; a thread still running after
+     * RUNNING_WAIT_NS is given up on (its exec is then shown without its arguments). */
+    struct timespec start, now, pause = {0, 20 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        int err = read_syscall_file(path, line, sizeof(line));
+        if (err)
+            return err;
+        if (strncmp(line, "running", 7) != 0)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - start.tv_sec) * 1000000000ll + (now.tv_nsec - start.tv_nsec) > RUNNING_WAIT_NS)
+            return -EBUSY;
+        nanosleep(&pause, NULL);
+    }
     long nr;
     uint64_t a[6];
     if (sscanf(line, "%ld %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64, &nr, &a[0], &a[1],

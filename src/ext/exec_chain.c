@@ -9,10 +9,12 @@
  * and mmap, so that program is added as what the exec really runs.
  *
  * Interpreters are looked up as the kernel does, in the exec'ing thread:
- * from its root, or its cwd for a relative path. The program ld.so loads
- * is looked up as glibc's ld.so does: a name with a '/' from the cwd,
- * else in the --library-path or LD_LIBRARY_PATH directories, then the
- * system's (ld.so.cache is not consulted; a program is never in it).
+ * from its root, or its cwd for a relative path; so is the program ld.so
+ * loads when its name has a '/'. A name without one, glibc's ld.so looks
+ * up in /etc/ld.so.cache only (root's list of libraries; libc.so.6 runs
+ * that way): we do not read the cache, so such a program is shown by its
+ * name, with no file (its digest cannot be taken; a policy can refuse
+ * that).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,10 +28,7 @@
 #include "ext/exec_target.h"
 
 /* The kernel reads a "#!" line from the first BINPRM_BUF_SIZE bytes. */
-enum { BINPRM_BUF_SIZE = 256, LOADER_ARGS = 64, ENV_SCAN_MAX = 4096, ARG_BYTES = 4096 };
-
-/* Where glibc's ld.so looks for a program named without a '/' after the library path (Debian, x86-64). */
-static const char *const system_dirs[] = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib"};
+enum { BINPRM_BUF_SIZE = 256, LOADER_ARGS = 64, ARG_BYTES = 4096 };
 
 /*
  * A "#!" line as binfmt_script reads it: the interpreter after "#!" and
@@ -138,12 +137,11 @@ static void push_exec_argv(struct loader_argv *v, const struct ext_exec_args *ar
 }
 
 /*
- * The program glibc's ld.so, given argv (after its own name), loads: its
- * index, or -1 when it loads none (--help, --version, a usage error).
- * *library_path is the --library-path value if given. -2 when the
- * program lies beyond what was read.
+ * The program glibc's ld.so (2.36), given argv (after its own name),
+ * loads: its index, or -1 when it loads none (--help, --version, a usage
+ * error such as "--"). -2 when the program lies beyond what was read.
  */
-static int loader_program(const struct loader_argv *v, const char **library_path)
+static int loader_program(const struct loader_argv *v)
 {
     static const char *const flags[] = {"--list", "--verify", "--inhibit-cache"};
     static const char *const with_value[] = {"--library-path", "--inhibit-rpath", "--audit", "--preload",
@@ -163,17 +161,11 @@ static int loader_program(const struct loader_argv *v, const char **library_path
         if (known) {
             if (i + 1 >= v->count)
                 return v->complete ? -1 : -2;
-            if (strcmp(a, "--library-path") == 0)
-                *library_path = v->items[i + 1];
             i += 2;
             continue;
         }
-        if (strcmp(a, "--") == 0) {
-            i++;
-            break;
-        }
         if (a[0] == '-' && a[1] == '-')
-            return -1; /* --help, --version, --list-tunables, or a usage error: nothing is loaded */
+            return -1; /* --help, --version, --list-tunables, or a usage error ("--" too): nothing is loaded */
         break;
     }
     if (i < v->count)
@@ -181,65 +173,15 @@ static int loader_program(const struct loader_argv *v, const char **library_path
     return v->complete ? -1 : -2;
 }
 
-/* LD_LIBRARY_PATH of the exec's environment into buf; false if unset or unreadable. */
-static bool exec_library_path(const struct ext_exec_args *args, char *buf, size_t cap)
-{
-    static const char name[] = "LD_LIBRARY_PATH=";
-    for (size_t i = 0; i < ENV_SCAN_MAX; i++) {
-        long n = ext_target_vector_at(args->tid, args->envp, args->ptr_size, i, buf, cap);
-        if (n < 0)
-            return false;
-        if (strncmp(buf, name, sizeof(name) - 1) == 0) {
-            memmove(buf, buf + sizeof(name) - 1, (size_t)n - (sizeof(name) - 1) + 1);
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Opens what "dir/name" names in the thread (dir "" is its cwd); fd or -errno. */
-static int open_in_dir(pid_t tgid, pid_t tid, const char *dir, size_t dir_len, const char *name)
-{
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof(path), "%.*s%s%s", (int)dir_len, dir, dir_len ? "/" : "", name) >= (int)sizeof(path))
-        return -ENAMETOOLONG;
-    return ext_target_path_open(tgid, tid, AT_FDCWD, path, 0);
-}
-
-/* The program ld.so loads, looked up as ld.so does (see the top of the file); fd or -errno. */
-static int open_loaded(pid_t tgid, pid_t tid, const char *name, const char *library_path)
-{
-    if (strchr(name, '/'))
-        return ext_target_path_open(tgid, tid, AT_FDCWD, name, 0);
-    for (const char *p = library_path; p && *p;) {
-        size_t len = strcspn(p, ":;");
-        int fd = open_in_dir(tgid, tid, p, len, name);
-        if (fd >= 0)
-            return fd;
-        p += len + (p[len] != '\0');
-    }
-    for (size_t i = 0; i < sizeof(system_dirs) / sizeof(system_dirs[0]); i++) {
-        int fd = open_in_dir(tgid, tid, system_dirs[i], strlen(system_dirs[i]), name);
-        if (fd >= 0)
-            return fd;
-    }
-    return -ENOENT;
-}
-
 /* Adds the program the ld.so at index at (run with argv v) loads, if any. */
-static void add_loaded(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int at, const struct loader_argv *v,
-                       const struct ext_exec_args *args)
+static void add_loaded(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int at, const struct loader_argv *v)
 {
-    const char *library_path = NULL;
-    int i = loader_program(v, &library_path);
+    int i = loader_program(v);
     if (i == -1)
         return;
     /* Unknown (beyond what we read): shown with no path and no file, which a policy can refuse. */
     const char *name = i >= 0 ? v->items[i] : "";
-    char env_path[ARG_BYTES];
-    if (!library_path && args && exec_library_path(args, env_path, sizeof(env_path)))
-        library_path = env_path;
-    int fd = *name ? open_loaded(tgid, tid, name, library_path) : -ENOENT;
+    int fd = strchr(name, '/') ? ext_target_path_open(tgid, tid, AT_FDCWD, name, 0) : -ENOENT;
     add_file(c, PROCESS_IMAGE_LOADED_PROGRAM, at, fd >= 0 ? fd : -1, name);
 }
 
@@ -278,7 +220,7 @@ void ext_exec_chain_build(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int p
         } else if (n > 0 && ext_elf_is_loader(fd, (const unsigned char *)head, (size_t)n)) {
             struct loader_argv v = {0};
             loader_args(c, cur, script_arg, path, args, &v);
-            add_loaded(c, tgid, tid, cur, &v, args);
+            add_loaded(c, tgid, tid, cur, &v);
             loader_argv_free(&v);
         }
         close(fd);

@@ -70,7 +70,7 @@ struct ext_exec_args {
  * The exec thread tid of process tgid is stopped in, from
  * /proc/TID/syscall (execve and execveat of x86-64, i386 and x32): 0, or
  * -errno (-ENOEXEC: it is in no exec system call, e.g. an exec the kernel
- * started itself).
+ * started itself; -EBUSY: it did not go to sleep in time).
  */
 int ext_exec_args_read(pid_t tgid, pid_t tid, struct ext_exec_args *args);
 

@@ -92,6 +92,8 @@ static int hash_fd(int fd, uint8_t *digest)
 
 int ext_image_sha256(const char *open_path, uint8_t *digest, struct ext_image_hash_stats *stats)
 {
+    if (stats)
+        stats->cached = false;
     if (!open_path || !*open_path)
         return -ENOENT;
     int fd = open(open_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

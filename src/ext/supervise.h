@@ -133,6 +133,7 @@ struct sv_run {
     pid_t root;   /* the command child */
     int root_status;
     bool root_status_known;
+    bool root_exit_seen; /* its delete was dispatched: a later process of its pid is another */
     struct sv_tree tree;
     struct sv_request *request; /* scratch: what one exec asks for */
     char *command_line;   /* EXT_COMMAND_LINE_MAX bytes of scratch */

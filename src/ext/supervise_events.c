@@ -302,9 +302,12 @@ void sv_events_exit(struct sv_run *run, struct sv_proc *p)
         core_trace_printf("bpfhost: supervised process %d: exit code unknown (reaped before we could read it)",
                           (int)p->pid);
     }
-    if (p->pid == run->root) {
-        run->root_status = p->status;
-        run->root_status_known = p->status_known;
+    if (p->pid == run->root && !run->root_exit_seen) { /* a later process may have reused its pid */
+        run->root_exit_seen = true;
+        if (!run->root_status_known) {
+            run->root_status = p->status;
+            run->root_status_known = p->status_known;
+        }
     }
     ev.image_path = p->image_path;
     ev.image_path_len = strlen(p->image_path);

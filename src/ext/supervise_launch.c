@@ -154,6 +154,11 @@ static void helper(int chan, const struct sv_filter *f, const char *path, char *
     for (size_t i = 0; i < sizeof(terminal_signals) / sizeof(terminal_signals[0]); i++)
         signal(terminal_signals[i], SIG_IGN);
     sigprocmask(SIG_SETMASK, &old, NULL);
+    /* The command has the caller's descriptors; the helper needs none but its channel, and a copy
+     * kept for the whole run would hold the caller's pipes and files open behind its back. */
+    if (chan > 0)
+        close_range(0, (unsigned)chan - 1, 0);
+    close_range((unsigned)chan + 1, ~0u, 0);
     for (;;) {
         int status;
         pid_t pid = waitpid(-1, &status, __WALL);

@@ -108,7 +108,8 @@ static void read_channel(struct loop *l)
         if (msg.kind == SV_MSG_SETUP_FAILED || msg.kind == SV_MSG_EXEC_FAILED) {
             l->start_err = -msg.value;
         } else if (msg.kind == SV_MSG_EXIT) {
-            if (msg.pid == run->root) {
+            /* The command's first exit only: its pid may be reused in the tree after it was reaped. */
+            if (msg.pid == run->root && !run->root_status_known) {
                 run->root_status = msg.value;
                 run->root_status_known = true;
             }
