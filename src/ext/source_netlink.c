@@ -18,10 +18,12 @@
 #include <linux/netlink.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -232,11 +234,19 @@ static void on_exec_event(struct netlink_source *s, const struct proc_event *ev)
     rec.command_line = info->command_line;
     rec.command_line_len = info->command_line_len;
 
+    /* The image is the process' executable for as long as it runs (after the fact: it may be gone). */
+    char exe[48];
+    snprintf(exe, sizeof(exe), "/proc/%u/exe", tgid);
+    struct stat st;
+    bool have_exe = alive && stat(exe, &st) == 0;
     struct ext_process_event e = {
         .md = {.operation = PROCESS_OPERATION_CREATE, .process_id = tgid, .parent_process_id = rec.ppid,
-               .creating_process_id = tgid, .creating_thread_id = tid, .creation_time = rec.creation_time},
+               .creating_process_id = tgid, .creating_thread_id = tid, .creation_time = rec.creation_time,
+               .image_kind = PROCESS_IMAGE_PROGRAM, .image_device = have_exe ? (uint64_t)st.st_dev : 0,
+               .image_inode = have_exe ? (uint64_t)st.st_ino : 0},
         .command_line = rec.command_line, .command_line_len = rec.command_line_len,
         .image_path = rec.image_path, .image_path_len = rec.image_path_len,
+        .image_file = have_exe ? exe : NULL,
         .task = {.process_id = tgid, .thread_id = tid, .uid = rec.uid, .gid = rec.gid},
     };
     ext_process_set_account(&e.md, rec.uid, rec.gid);
