@@ -65,14 +65,21 @@ static uint64_t copy_out(struct exec_env *env, uint64_t dst, uint64_t cap, const
     return len;
 }
 
+/* Copies the image path (or, with cause, the cause path) of the run behind r1 to r2 (r3 bytes). */
+static uint64_t copy_path(struct exec_env *env, uint64_t r1, uint64_t r2, uint64_t r3, bool cause)
+{
+    struct ext_process_run *run = run_of(env, r1);
+    if (!run)
+        return (uint64_t)-EINVAL;
+    const char *path = cause ? run->cause_path : run->image_path;
+    return copy_out(env, r2, (uint32_t)r3, path, !path ? 0 : cause ? run->cause_path_len : run->image_path_len);
+}
+
 /* int bpf_process_get_image_path(process_md_t *ctx, uint8_t *path, uint32_t path_length) */
 static uint64_t get_image_path(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, struct exec_env *env)
 {
     (void)r4, (void)r5;
-    struct ext_process_run *run = run_of(env, r1);
-    if (!run)
-        return (uint64_t)-EINVAL;
-    return copy_out(env, r2, (uint32_t)r3, run->image_path, run->image_path ? run->image_path_len : 0);
+    return copy_path(env, r1, r2, r3, false);
 }
 
 /* int bpf_process_get_account_name(process_md_t *ctx, uint8_t *name, uint32_t name_length) */
@@ -108,10 +115,7 @@ static uint64_t get_account_domain(uint64_t r1, uint64_t r2, uint64_t r3, uint64
 static uint64_t get_cause_path(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, struct exec_env *env)
 {
     (void)r4, (void)r5;
-    struct ext_process_run *run = run_of(env, r1);
-    if (!run)
-        return (uint64_t)-EINVAL;
-    return copy_out(env, r2, (uint32_t)r3, run->cause_path, run->cause_path ? run->cause_path_len : 0);
+    return copy_path(env, r1, r2, r3, true);
 }
 
 /* int bpf_process_get_image_sha256(process_md_t *ctx, uint8_t *digest, uint32_t digest_size) */

@@ -17,11 +17,8 @@
 
 #include <cmocka.h>
 
-#include "common/bpf_objects.h"
-#include "ext/ext.h"
+#include "ext_test.h"
 #include "progs/image_identity.h"
-
-#define PROGS "tests/ext/progs"
 
 static int setup(void **state)
 {
@@ -32,23 +29,8 @@ static int setup(void **state)
 /* Test-runs record_identity on the event given as JSON; returns what it saw. */
 static struct image_identity run_json(const char *json)
 {
-    struct ext_process_event ev;
-    char *storage, err[256];
-    if (ext_process_event_from_json(json, &ev, &storage, err, sizeof(err)) != 0)
-        fail_msg("%s", err);
-    uint8_t *data;
-    long size = ext_process_test_input(&ev, &data);
-    assert_true(size >= 0);
-    struct core_object *obj = test_object_load(PROGS, "image_identity", NULL);
-    struct core_test_run run = {.ctx_in = &ev.md, .ctx_in_size = sizeof(ev.md), .data_in = data,
-                                .data_in_size = (size_t)size, .task = &ev.task};
-    assert_int_equal(core_test_run(test_prog_of(obj, "record_identity"), &run), 0);
-    uint32_t zero = 0;
     struct image_identity id;
-    assert_int_equal(map_lookup_copy(test_map_of(obj, "identity"), &zero, &id), 0);
-    core_object_close(obj);
-    free(data);
-    free(storage);
+    run_process_json(json, "image_identity", "record_identity", "identity", &id);
     return id;
 }
 

@@ -15,8 +15,7 @@
 
 #include <cmocka.h>
 
-#include "common/bpf_objects.h"
-#include "ext/ext.h"
+#include "ext_test.h"
 
 #define PROGS "tests/ext/progs"
 
@@ -44,24 +43,8 @@ static int setup(void **state)
 /* Test-runs process_fields on the event given as JSON; returns what it saw. */
 static struct seen run_json(const char *json)
 {
-    struct ext_process_event ev;
-    char *storage, err[256];
-    if (ext_process_event_from_json(json, &ev, &storage, err, sizeof(err)) != 0)
-        fail_msg("%s", err);
-    uint8_t *data;
-    long size = ext_process_test_input(&ev, &data);
-    assert_true(size >= 0);
-    struct core_object *obj = test_object_load(PROGS, "process_fields", NULL);
-    struct core_test_run run = {.ctx_in = &ev.md, .ctx_in_size = sizeof(ev.md), .data_in = data,
-                                .data_in_size = (size_t)size, .task = &ev.task};
-    assert_int_equal(core_test_run(test_prog_of(obj, "record_fields"), &run), 0);
-    assert_int_equal(run.retval, 0);
-    uint32_t zero = 0;
     struct seen seen;
-    assert_int_equal(map_lookup_copy(test_map_of(obj, "seen"), &zero, &seen), 0);
-    core_object_close(obj);
-    free(data);
-    free(storage);
+    run_process_json(json, "process_fields", "record_fields", "seen", &seen);
     return seen;
 }
 
