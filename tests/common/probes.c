@@ -182,9 +182,10 @@ static int cn_answer(int sock, uint32_t nonce)
         if (n < (ssize_t)(sizeof(*nl) + sizeof(struct cn_msg) + sizeof(struct proc_event)))
             continue;
         const struct cn_msg *cn = NLMSG_DATA(nl);
-        const struct proc_event *ev = (const void *)cn->data;
-        if (cn->id.idx == CN_IDX_PROC && cn->ack == nonce + 1 && ev->what == PROC_EVENT_NONE)
-            return -(int)ev->event_data.ack.err;
+        struct proc_event ev; /* at offset 36: copied out, it needs 8-byte alignment */
+        memcpy(&ev, cn->data, sizeof(ev));
+        if (cn->id.idx == CN_IDX_PROC && cn->ack == nonce + 1 && ev.what == PROC_EVENT_NONE)
+            return -(int)ev.event_data.ack.err;
     }
     return 1;
 }
