@@ -17,13 +17,15 @@ deps:
 # The whole suite: a normal build, then again under ASan + UBSan.
 check: test test-asan
 
+# After each run: how many machine-dependent checks were skipped, and why.
 test: all
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && { ctest --output-on-failure -j $(JOBS); rc=$$?; $(CURDIR)/tests/common/skips-summary.sh .; exit $$rc; }
 
 test-asan: deps
 	cmake -S . -B $(BUILD_ASAN) -DBPFHOST_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
-	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD_ASAN) && { ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS); \
+	  rc=$$?; $(CURDIR)/tests/common/skips-summary.sh .; exit $$rc; }
 
 bench: all
 	$(BUILD)/bin/bpfhost_bench

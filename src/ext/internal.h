@@ -52,6 +52,47 @@ struct ext_process_run {
     const char *image_file; /* see struct ext_process_event */
 };
 
+/*
+ * accounts.c: user names by uid and the host name for the process helpers,
+ * cached (at most `capacity` uids, least recently used evicted; answers,
+ * also "no such user", fresh for `ttl_ms`, then given while asked again)
+ * and looked up on a resolver thread, never on the caller's: a uid never
+ * answered waits at most `wait_ms` after its lookup was asked.
+ */
+enum { EXT_ACCOUNT_TEXT_MAX = 256 }; /* the longest name given: LOGIN_NAME_MAX; host names are shorter */
+
+/* The cache's limits; defaults: 1024 uids, 60 s, 100 ms, 1 KiB. */
+struct ext_accounts_config {
+    size_t capacity;       /* uids kept */
+    unsigned ttl_ms;       /* how long an answer is fresh */
+    unsigned wait_ms;      /* how long a caller waits for a uid never answered */
+    size_t initial_buffer; /* getpwuid_r's first buffer size; doubled on ERANGE */
+};
+
+/* What the cache did since it was last configured. */
+struct ext_accounts_stats {
+    uint64_t hits, stale, misses; /* answers fresh, answers past their time, uids not in the cache */
+    uint64_t lookups;             /* getpwuid_r calls the resolver made */
+    uint64_t grown;               /* doublings of getpwuid_r's buffer on ERANGE */
+    uint64_t evicted;             /* entries dropped for others */
+    size_t entries, capacity, buffer_size;
+};
+
+/*
+ * uid's user name into name (no NUL): its length, -ENOENT (no such user),
+ * -EAGAIN (the name service has not answered in time; asked in the
+ * background), -ENAMETOOLONG (longer than EXT_ACCOUNT_TEXT_MAX) or -errno.
+ */
+long ext_account_name(uint32_t uid, char name[EXT_ACCOUNT_TEXT_MAX]);
+/* Asks for uid's name in the background unless it is cached and fresh (for sources that learn a uid early). */
+void ext_account_prefetch(uint32_t uid);
+/* The host name into name (no NUL): its length or -errno; read again once ttl_ms has passed. */
+long ext_account_domain(char name[EXT_ACCOUNT_TEXT_MAX]);
+/* Empties the cache and sets its limits (NULL: the defaults): 0, -EINVAL or -ENOMEM. */
+int ext_accounts_configure(const struct ext_accounts_config *cfg);
+/* Copies the cache's counters and sizes out. */
+void ext_accounts_stats(struct ext_accounts_stats *stats);
+
 /* process_type.c: registers the process program type (once). */
 int ext_process_type_register(void);
 

@@ -90,11 +90,9 @@ static uint64_t get_account_name(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
     struct ext_process_run *run = run_of(env, r1);
     if (!run)
         return (uint64_t)-EINVAL;
-    struct passwd pw, *found = NULL;
-    char buf[1024];
-    if (getpwuid_r(run->md.uid, &pw, buf, sizeof(buf), &found) != 0 || !found)
-        return (uint64_t)-ENOENT;
-    return copy_out(env, r2, (uint32_t)r3, pw.pw_name, strlen(pw.pw_name));
+    char name[EXT_ACCOUNT_TEXT_MAX];
+    long len = ext_account_name(run->md.uid, name);
+    return len < 0 ? (uint64_t)len : copy_out(env, r2, (uint32_t)r3, name, (size_t)len);
 }
 
 /* int bpf_process_get_account_domain(process_md_t *ctx, uint8_t *domain, uint32_t domain_length) */
@@ -104,11 +102,9 @@ static uint64_t get_account_domain(uint64_t r1, uint64_t r2, uint64_t r3, uint64
     (void)r4, (void)r5;
     if (!run_of(env, r1))
         return (uint64_t)-EINVAL;
-    char host[256];
-    if (gethostname(host, sizeof(host)) != 0)
-        return (uint64_t)-ENOENT;
-    host[sizeof(host) - 1] = '\0';
-    return copy_out(env, r2, (uint32_t)r3, host, strlen(host));
+    char host[EXT_ACCOUNT_TEXT_MAX];
+    long len = ext_account_domain(host);
+    return len < 0 ? (uint64_t)len : copy_out(env, r2, (uint32_t)r3, host, (size_t)len);
 }
 
 /* int bpf_process_get_cause_path(process_md_t *ctx, uint8_t *path, uint32_t path_length) */

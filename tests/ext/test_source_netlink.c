@@ -3,7 +3,9 @@
  * the test's children are watched by tests/ext/progs/netlink_record.c,
  * which records what its program saw of them; other processes on the
  * machine pass by unrecorded. Runs as root, as in CI (older kernels let
- * only CAP_NET_ADMIN listen).
+ * only CAP_NET_ADMIN listen); where a probe finds the proc connector
+ * unavailable (or no network namespace can be made), the tests that need
+ * it are skipped with the reason.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,8 @@
 #include <cmocka.h>
 
 #include "common/bpf_compile.h"
+#include "common/probes.h"
+#include "common/skips.h"
 #include "ext/ext.h"
 #include "ext/pid_table.h"
 #include "ext/progs/netlink_record.h"
@@ -228,6 +232,8 @@ static void assert_child_event(const struct netlink_event *e, pid_t pid, const c
 static void creates_and_deletes_of_children(void **state)
 {
     (void)state;
+    if (probe_proc_connector())
+        test_skip(probe_proc_connector());
     struct watcher *w = watcher_load();
     watcher_attach(w);
     char shell[PATH_MAX];
@@ -291,6 +297,8 @@ static pid_t run_true(struct watcher *const *ws, size_t n)
 static void programs_share_events_and_the_source_follows_links(void **state)
 {
     (void)state;
+    if (probe_proc_connector())
+        test_skip(probe_proc_connector());
     struct watcher *a = watcher_load(), *b = watcher_load();
     struct watcher *both[] = {a, b};
     watcher_attach(a);
@@ -326,6 +334,9 @@ static void programs_share_events_and_the_source_follows_links(void **state)
 static void attach_fails_outside_the_initial_network_namespace(void **state)
 {
     (void)state;
+    const char *no_netns = probe_new_network_namespace();
+    if (no_netns)
+        test_skip(no_netns);
     struct watcher *w = watcher_load();
     pid_t pid = fork(); /* no source thread runs now: the child may use the library */
     assert_true(pid >= 0);
@@ -357,6 +368,8 @@ enum { BURST = 200 };
 static void burst_is_seen_or_counted_lost(void **state)
 {
     (void)state;
+    if (probe_proc_connector())
+        test_skip(probe_proc_connector());
     struct watcher *w = watcher_load();
     watcher_attach(w);
     uint64_t lost_before = stats_now().lost;

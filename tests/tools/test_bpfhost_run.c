@@ -2,7 +2,9 @@
  * `bpfhost run` end to end, driven as a subprocess, with
  * tests/tools/progs/run_deny.c (denies executables named bpfhost-denied):
  * denial inside the tree, exit-code propagation, the summary line and its
- * JSON form, program selection, --help and the error exits.
+ * JSON form, program selection, --help and the error exits. The runs are
+ * skipped, saying why, where a probe finds that this machine cannot
+ * supervise a command tree.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,8 @@
 
 #include "common/assertions.h"
 #include "common/bpf_compile.h"
+#include "common/probes.h"
+#include "common/skips.h"
 #include "common/subprocess.h"
 
 #include <limits.h>
@@ -23,10 +27,12 @@
 static char *object;
 static char dir[] = "/tmp/bpfhost-run-XXXXXX";
 static char denied[sizeof(dir) + 32]; /* a copy of /bin/true named bpfhost-denied */
+static const char *no_supervision;    /* why this machine cannot supervise a tree, or NULL */
 
 static int setup(void **state)
 {
     (void)state;
+    no_supervision = probe_supervision();
     object = bpf_compile("tests/tools/progs", "run_deny", NULL);
     if (!object || !mkdtemp(dir))
         return -1;
@@ -77,6 +83,8 @@ static const char *denied_then_exit_4(void)
 static void denies_in_the_tree_and_exits_with_the_command(void **state)
 {
     (void)state;
+    if (no_supervision)
+        test_skip(no_supervision);
     struct subprocess_result res =
         bpfhost(4, (const char *[]){"run", "--attach", object, "--", "/bin/sh", "-c", denied_then_exit_4(), NULL});
     assert_string_equal(res.out, "denied 126\nallowed\n");
@@ -90,6 +98,8 @@ static void denies_in_the_tree_and_exits_with_the_command(void **state)
 static void json_summary_and_quiet(void **state)
 {
     (void)state;
+    if (no_supervision)
+        test_skip(no_supervision);
     struct subprocess_result res = bpfhost(
         4, (const char *[]){"run", "--json", "--attach", object, "--", "/bin/sh", "-c", denied_then_exit_4(), NULL});
     assert_contains(res.err, "{\"exit_code\": 4, \"events\": 8, \"denied\": 1, \"errors\": 0, \"lost\": 0}\n");
@@ -103,6 +113,8 @@ static void json_summary_and_quiet(void **state)
 static void selects_programs_by_section_or_name(void **state)
 {
     (void)state;
+    if (no_supervision)
+        test_skip(no_supervision);
     char spec[PATH_MAX];
     /* Only the counter: nothing is denied. */
     snprintf(spec, sizeof(spec), "%s:process/count", object);
@@ -123,6 +135,8 @@ static void selects_programs_by_section_or_name(void **state)
 static void runs_without_programs_and_passes_exit_codes(void **state)
 {
     (void)state;
+    if (no_supervision)
+        test_skip(no_supervision);
     /* 2 is the command's, not a usage error: no usage text. */
     struct subprocess_result res = bpfhost(2, (const char *[]){"run", "--", "/bin/sh", "-c", "exit 2", NULL});
     assert_null(strstr(res.err, "usage:"));
