@@ -2,6 +2,8 @@
 #include "common/subprocess.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,4 +78,21 @@ const char *tool_path(const char *name)
     const char *dir = getenv("BPFHOST_BIN_DIR");
     snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "build/bin", name);
     return path;
+}
+
+int subprocess_shell(const char *fmt, ...)
+{
+    char cmd[8 * PATH_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    struct subprocess_result res;
+    if (subprocess_run((char *[]){"/bin/sh", "-c", cmd, NULL}, NULL, &res) != 0)
+        return -1;
+    int rc = res.exit_code;
+    if (rc)
+        fprintf(stderr, "%s: exit %d: %s%s\n", cmd, rc, res.out, res.err);
+    subprocess_result_free(&res);
+    return rc;
 }

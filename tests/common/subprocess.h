@@ -16,6 +16,9 @@ int subprocess_run(char *const argv[], const char *stdin_text, struct subprocess
 /* Frees the captured output. */
 void subprocess_result_free(struct subprocess_result *res);
 
+/* Runs the printf-style command line with /bin/sh (setup work); its exit code, printing its output if not 0. */
+int subprocess_shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Path of a built tool: $BPFHOST_BIN_DIR/name (static buffer). */
 const char *tool_path(const char *name);
 

@@ -20,7 +20,7 @@
  * The fanotify source watches the whole machine: the policy applies only to
  * processes of a group of the test's own (children setgid to it), and every
  * link is detached after each test. Needs root for fanotify and the bind
- * mount; without it those parts are skipped, saying so.
+ * mount; without it those parts are skipped, saying so (probes.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +46,8 @@
 
 #include "../../examples/deny_by_hash.h"
 #include "common/bpf_compile.h"
+#include "common/probes.h"
+#include "common/skips.h"
 #include "common/subprocess.h"
 #include "ext/ext.h"
 
@@ -57,23 +59,6 @@ static char interp_script[PATH_MAX + 32], ldso_script[PATH_MAX + 32], helper[PAT
 static bool have_bind_mount;
 static struct bpf_elf_object *policy_elf;
 
-static int shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int shell(const char *fmt, ...)
-{
-    char cmd[8 * PATH_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    struct subprocess_result res;
-    if (subprocess_run((char *[]){"/bin/sh", "-c", cmd, NULL}, NULL, &res) != 0)
-        return -1;
-    int rc = res.exit_code;
-    if (rc)
-        fprintf(stderr, "%s: exit %d: %s%s\n", cmd, rc, res.out, res.err);
-    subprocess_result_free(&res);
-    return rc;
-}
 
 static int group_setup(void **state)
 {
@@ -95,7 +80,7 @@ static int group_setup(void **state)
     snprintf(helper, sizeof(helper), "%s/bypass_helper", dir);
     snprintf(primer, sizeof(primer), "%s/primer.sh", dir);
     /* A file nobody else has: /bin/true and a line of its own (ELF ignores what follows its segments). */
-    if (shell("chmod 755 %s && cp /bin/true %s && echo 'bpfhost test %d %ld' >> %s && cp %s %s && ln %s %s && "
+    if (subprocess_shell("chmod 755 %s && cp /bin/true %s && echo 'bpfhost test %d %ld' >> %s && cp %s %s && ln %s %s && "
               "printf '#!%s\\n' > %s && printf '#!%s %s\\n' > %s && printf '#!/bin/sh\\nexit 0\\n' > %s && "
               "touch %s && chmod 755 %s %s %s %s && "
               "cc -O1 -Wall -Werror -o %s %s/tests/ext/helpers/bypass_helper.c",
@@ -119,7 +104,7 @@ static int group_teardown(void **state)
     if (have_bind_mount)
         umount2(bound, MNT_DETACH);
     alarm(0);
-    return dir[0] ? shell("rm -rf %s", dir) : 0;
+    return dir[0] ? subprocess_shell("rm -rf %s", dir) : 0;
 }
 
 /* The policy, loaded and set to deny the digest of path (for processes of TEST_GID if scoped). */
@@ -156,7 +141,7 @@ static size_t attempts(struct attempt *a, bool with_memfd)
     if (have_bind_mount)
         a[n++] = (struct attempt){"bind mount", {bound, NULL}, true};
     else
-        print_message("SKIPPED: bind mount attempt: mounting needs root\n");
+        test_skip_check("bind mount attempt", "mounting needs root (CAP_SYS_ADMIN)");
     a[n++] = (struct attempt){"interpreter", {interp_script, NULL}, true};
     a[n++] = (struct attempt){"ld.so", {LDSO, target, NULL}, true};
     a[n++] = (struct attempt){"ld.so with options", {LDSO, "--inhibit-cache", "--argv0", "x", target, NULL}, true};
@@ -173,6 +158,9 @@ static size_t attempts(struct attempt *a, bool with_memfd)
 static void supervised_tree_denies_every_way(void **state)
 {
     (void)state;
+    const char *why = probe_supervision();
+    if (why)
+        test_skip(why);
     struct ext_supervisor *sv;
     struct core_hook *hook;
     assert_int_equal(ext_supervisor_create(&sv, &hook), 0);
@@ -218,10 +206,11 @@ static int run_in_group(char *const argv[])
 static void fanotify_denies_every_way_it_sees(void **state)
 {
     (void)state;
-    if (geteuid() != 0) {
-        print_message("SKIPPED: fanotify attempts: the fanotify source needs CAP_SYS_ADMIN (run as root)\n");
-        skip();
-    }
+    const char *why = probe_fanotify_exec_perm();
+    if (!why)
+        why = probe_root(); /* the children change their group */
+    if (why)
+        test_skip(why);
     struct core_object *obj = load_policy(target, true);
     struct core_link *link;
     int err = core_hook_attach(core_hook_find(EXT_PROCESS_HOOK_FANOTIFY), core_object_find_prog(obj, "deny_by_hash"),
@@ -265,10 +254,11 @@ static void fanotify_denies_every_way_it_sees(void **state)
 static void supervised_exit_code_survives_pid_reuse(void **state)
 {
     (void)state;
-    if (geteuid() != 0) {
-        print_message("SKIPPED: pid reuse: choosing a pid (ns_last_pid) needs root\n");
-        skip();
-    }
+    const char *why = probe_root(); /* choosing a pid (ns_last_pid) */
+    if (!why)
+        why = probe_supervision();
+    if (why)
+        test_skip(why);
     struct ext_supervisor *sv;
     struct core_hook *hook;
     assert_int_equal(ext_supervisor_create(&sv, &hook), 0);
@@ -298,6 +288,9 @@ static void *close_later(void *fd)
 static void supervised_helper_holds_no_caller_descriptor(void **state)
 {
     (void)state;
+    const char *why = probe_supervision();
+    if (why)
+        test_skip(why);
     int pipefd[2];
     assert_int_equal(pipe(pipefd), 0); /* not close-on-exec: the command may inherit it, the helper must not */
     pid_t reader = fork();
@@ -341,7 +334,7 @@ static void digests_are_cached_per_version_of_a_file(void **state)
     struct ext_image_hash_stats st = {0};
     char path[PATH_MAX + 32];
     snprintf(path, sizeof(path), "%s/versions", dir);
-    assert_int_equal(shell("printf abc > %s", path), 0);
+    assert_int_equal(subprocess_shell("printf abc > %s", path), 0);
     assert_int_equal(ext_image_sha256(path, a, &st), 0);
     /* SHA-256("abc"), FIPS 180-2's example. */
     static const uint8_t abc[EXT_SHA256_SIZE] = {
@@ -355,7 +348,7 @@ static void digests_are_cached_per_version_of_a_file(void **state)
     /* Rewritten with the same size: another version (its change time moved). */
     struct timespec pause = {0, 20 * 1000 * 1000};
     nanosleep(&pause, NULL);
-    assert_int_equal(shell("printf abd > %s", path), 0);
+    assert_int_equal(subprocess_shell("printf abd > %s", path), 0);
     st.cached = true;
     assert_int_equal(ext_image_sha256(path, c, &st), 0);
     assert_false(st.cached);

@@ -63,24 +63,6 @@ static int open_elf(const char *name, struct bpf_elf_object **elf)
     return rc;
 }
 
-/* Runs a shell command line outside supervision (setup only); 0 if it exits 0. */
-static int shell(const char *fmt, ...)
-{
-    char cmd[8 * PATH_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    struct subprocess_result res;
-    if (subprocess_run((char *[]){"/bin/sh", "-c", cmd, NULL}, NULL, &res) != 0)
-        return -1;
-    int rc = res.exit_code;
-    if (rc)
-        fprintf(stderr, "%s: exit %d: %s%s\n", cmd, rc, res.out, res.err);
-    subprocess_result_free(&res);
-    return rc;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -95,7 +77,7 @@ static int setup(void **state)
     snprintf(helper, sizeof(helper), "%s/helper", dir);
     snprintf(out, sizeof(out), "%s/out", dir);
     /* Readable by the unprivileged test's user too. */
-    return shell("chmod 755 %s && cp /bin/true %s && cp /bin/true %s && printf '#!/bin/sh\\nexit 5\\n' > %s && "
+    return subprocess_shell("chmod 755 %s && cp /bin/true %s && cp /bin/true %s && printf '#!/bin/sh\\nexit 5\\n' > %s && "
                  "chmod 755 %s && cc -O1 -Wall -Werror -pthread -o %s %s/tests/ext/helpers/supervise_helper.c",
                  dir, denied, allowed, script, script, helper, bpf_source_dir());
 }
@@ -106,7 +88,7 @@ static int teardown(void **state)
     bpf_elf_close(record_elf);
     bpf_elf_close(deny_elf);
     bpf_compile_cleanup();
-    return dir[0] ? shell("rm -rf %s", dir) : 0;
+    return dir[0] ? subprocess_shell("rm -rf %s", dir) : 0;
 }
 
 /* ------------------------------------------------------------------------ */
