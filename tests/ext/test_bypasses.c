@@ -13,7 +13,7 @@
  *   interpreter   a script whose "#!" names it
  *   ld.so         /lib64/ld-linux-x86-64.so.2 FILE (ld.so maps FILE, no exec of it)
  *   ld.so script  a script whose "#!" is ld.so with FILE as its argument
- *   failed exec   an exec that fails after opening a script (bad envp), then FILE
+ *   failed exec   an exec of a script naming FILE that fails after the open (bad envp), then FILE
  *   memfd         a memfd copy run with fexecve (supervised only: fanotify
  *                 cannot mark a memfd's filesystem; the README says so)
  *
@@ -55,7 +55,8 @@
 enum { TEST_GID = 54321, SAFETY_ALARM_S = 120 };
 
 static char dir[PATH_MAX], target[PATH_MAX + 32], copy[PATH_MAX + 32], hardlink[PATH_MAX + 32], bound[PATH_MAX + 32];
-static char interp_script[PATH_MAX + 32], ldso_script[PATH_MAX + 32], helper[PATH_MAX + 32], primer[PATH_MAX + 32];
+static char interp_script[PATH_MAX + 32], ldso_script[PATH_MAX + 32], helper[PATH_MAX + 32];
+static char static_helper[PATH_MAX + 32];
 static bool have_bind_mount;
 static struct bpf_elf_object *policy_elf;
 
@@ -78,15 +79,15 @@ static int group_setup(void **state)
     snprintf(interp_script, sizeof(interp_script), "%s/interp.sh", dir);
     snprintf(ldso_script, sizeof(ldso_script), "%s/ldso.sh", dir);
     snprintf(helper, sizeof(helper), "%s/bypass_helper", dir);
-    snprintf(primer, sizeof(primer), "%s/primer.sh", dir);
+    snprintf(static_helper, sizeof(static_helper), "%s/bypass_helper_static", dir);
     /* A file nobody else has: /bin/true and a line of its own (ELF ignores what follows its segments). */
     if (subprocess_shell("chmod 755 %s && cp /bin/true %s && echo 'bpfhost test %d %ld' >> %s && cp %s %s && ln %s %s && "
-              "printf '#!%s\\n' > %s && printf '#!%s %s\\n' > %s && printf '#!/bin/sh\\nexit 0\\n' > %s && "
-              "touch %s && chmod 755 %s %s %s %s && "
-              "cc -O1 -Wall -Werror -o %s %s/tests/ext/helpers/bypass_helper.c",
+              "printf '#!%s\\n' > %s && printf '#!%s %s\\n' > %s && touch %s && chmod 755 %s %s %s && "
+              "cc -O1 -Wall -Werror -o %s %s/tests/ext/helpers/bypass_helper.c && "
+              "cc -static -O1 -Wall -Werror -o %s %s/tests/ext/helpers/bypass_helper.c",
               dir, target, (int)getpid(), (long)time(NULL), target, target, copy, target, hardlink, target,
-              interp_script, LDSO, target, ldso_script, primer, bound, interp_script, ldso_script, primer, bound,
-              helper, bpf_source_dir()))
+              interp_script, LDSO, target, ldso_script, bound, interp_script, ldso_script, bound, helper,
+              bpf_source_dir(), static_helper, bpf_source_dir()))
         return -1;
     have_bind_mount = root && mount(target, bound, NULL, MS_BIND, NULL) == 0;
     char *obj = bpf_compile("examples", "deny_by_hash", NULL);
@@ -146,7 +147,8 @@ static size_t attempts(struct attempt *a, bool with_memfd)
     a[n++] = (struct attempt){"ld.so", {LDSO, target, NULL}, true};
     a[n++] = (struct attempt){"ld.so with options", {LDSO, "--inhibit-cache", "--argv0", "x", target, NULL}, true};
     a[n++] = (struct attempt){"ld.so script", {ldso_script, NULL}, true};
-    a[n++] = (struct attempt){"failed exec", {helper, "failed-exec", primer, target, NULL}, true};
+    /* The review's trick: the script's open credits its interpreter (the file), the exec fails on envp. */
+    a[n++] = (struct attempt){"failed exec", {helper, "failed-exec", interp_script, target, NULL}, true};
     if (with_memfd)
         a[n++] = (struct attempt){"memfd", {helper, "memfd", target, NULL}, true};
     return n;
@@ -241,6 +243,52 @@ static void fanotify_denies_every_way_it_sees(void **state)
     if (failure[0])
         fail_msg("%s", failure);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/*
+ * The review's second trick: with ld.so denied, a failed exec of any
+ * dynamic program left a credit for ld.so that a direct "ld.so PROGRAM"
+ * then used. The helper is static (a denied ld.so would stop a dynamic
+ * one); it fails an exec of /bin/true, then runs ld.so itself.
+ */
+static void a_failed_exec_leaves_no_credit_for_ldso(void **state)
+{
+    (void)state;
+    char *argv[] = {static_helper, "failed-exec", "/bin/true", LDSO, "/bin/true", NULL};
+    const char *why = probe_supervision();
+    if (why) {
+        test_skip_check("supervised ld.so credit", why);
+    } else {
+        struct ext_supervisor *sv;
+        struct core_hook *hook;
+        assert_int_equal(ext_supervisor_create(&sv, &hook), 0);
+        struct core_object *obj = load_policy(LDSO, false);
+        struct core_link *link;
+        assert_int_equal(core_hook_attach(hook, core_object_find_prog(obj, "deny_by_hash"), NULL, 0, &link), 0);
+        int code = -1;
+        assert_int_equal(ext_supervisor_run(sv, argv, &code), 0);
+        assert_int_equal(code, 100 + EPERM);
+        core_link_release(link);
+        ext_supervisor_destroy(sv);
+        core_object_close(obj);
+    }
+    why = probe_fanotify_exec_perm();
+    if (!why)
+        why = probe_root();
+    if (why) {
+        test_skip_check("fanotify ld.so credit", why);
+        return;
+    }
+    struct core_object *obj = load_policy(LDSO, true);
+    struct core_link *link;
+    assert_int_equal(core_hook_attach(core_hook_find(EXT_PROCESS_HOOK_FANOTIFY),
+                                      core_object_find_prog(obj, "deny_by_hash"), NULL, 0, &link),
+                     0);
+    int code = run_in_group(argv);
+    core_link_detach(link);
+    core_link_release(link);
+    core_object_close(obj);
+    assert_int_equal(code, 100 + EPERM);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -363,6 +411,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(supervised_tree_denies_every_way),
         cmocka_unit_test(fanotify_denies_every_way_it_sees),
+        cmocka_unit_test(a_failed_exec_leaves_no_credit_for_ldso),
         cmocka_unit_test(supervised_exit_code_survives_pid_reuse),
         cmocka_unit_test(supervised_helper_holds_no_caller_descriptor),
         cmocka_unit_test(digests_are_cached_per_version_of_a_file),

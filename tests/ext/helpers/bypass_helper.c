@@ -4,7 +4,8 @@
  *
  *   bypass_helper failed-exec PRIMER PATH [ARG...]
  *       execve(PRIMER) with a bad envp (the kernel opens PRIMER, then fails
- *       with EFAULT while copying envp), then execve(PATH, [PATH, ARG...])
+ *       with EFAULT while copying envp; or a source denies it, EPERM), then
+ *       execve(PATH, [PATH, ARG...])
  *   bypass_helper memfd PATH [ARG...]
  *       copies PATH into a memfd and runs it with fexecve
  *   bypass_helper reuse-pid PID PATH [ARG...]
@@ -73,7 +74,7 @@ int main(int argc, char **argv)
     if (argc >= 4 && strcmp(argv[1], "failed-exec") == 0) {
         char *primer[] = {argv[2], NULL};
         syscall(SYS_execve, argv[2], primer, (char **)1); /* a bad envp pointer */
-        if (errno != EFAULT)
+        if (errno != EFAULT && errno != EPERM) /* EPERM: a source denied a file of it (then no trick either) */
             return 90;
         execve(argv[3], argv + 3, environ);
         return 100 + errno;
