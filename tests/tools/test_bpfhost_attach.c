@@ -117,14 +117,6 @@ static void start_attach(const char *const *options, const char *attached)
         fail_msg("bpfhost attach did not say \"%s\":\n%s", attached, attach.err);
 }
 
-/* Fails unless text holds no byte a terminal acts on, nor the invalid byte of FORGED. */
-static void assert_no_raw_controls(const char *text)
-{
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-        if ((*p < 0x20 && *p != '\n') || *p == 0x7f || *p == 0xff)
-            fail_msg("raw byte 0x%02x at %zu of:\n%s", *p, (size_t)(p - (const unsigned char *)text), text);
-}
-
 /* Why this machine cannot run the fanotify test, or NULL. */
 static const char *no_fanotify(void)
 {
@@ -149,8 +141,8 @@ static void fanotify_denies_the_test_group_machine_wide(void **state)
         fail_msg("no escaped trace line of the denied exec in:\n%s", attach.out);
 
     assert_int_equal(subprocess_stop(&attach, SIGINT), 0);
-    assert_no_raw_controls(attach.out);
-    assert_no_raw_controls(attach.err);
+    assert_no_terminal_controls(attach.out);
+    assert_no_terminal_controls(attach.err);
     const char *summary = strstr(attach.out, "bpfhost attach: hook process/fanotify: ");
     if (!summary)
         fail_msg("no summary in:\n%s", attach.out);

@@ -192,9 +192,7 @@ static void trace_lines_come_escaped_and_maps_at_the_end(void **state)
     struct subprocess_result res =
         bpfhost(0, (const char *[]){"run", "--trace", "--attach", spec, "--", "/bin/true", FORGED_ARG, NULL});
     assert_contains(res.err, ": trace_command: exec /bin/true " FORGED_ESCAPED "\n");
-    for (const unsigned char *p = (const unsigned char *)res.err; *p; p++)
-        if ((*p < 0x20 && *p != '\n') || *p == 0x7f || *p == 0xff)
-            fail_msg("raw byte 0x%02x at %zu of:\n%s", *p, (size_t)(p - (const unsigned char *)res.err), res.err);
+    assert_no_terminal_controls(res.err);
     subprocess_result_free(&res);
 
     res = bpfhost(4, (const char *[]){"run", "--trace", "--maps", "--attach", spec, "--attach", object, "--",

@@ -73,29 +73,21 @@ static void disassembly_interleaves_source_lines(void **state)
     subprocess_result_free(&res);
 }
 
-/* Fails unless text holds no byte a terminal acts on, nor invalid UTF-8 we gave (0xff). */
-static void assert_no_raw_controls(const char *text)
-{
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-        if ((*p < 0x20 && *p != '\n') || *p == 0x7f || *p == 0xff)
-            fail_msg("raw byte 0x%02x at %zu of:\n%s", *p, (size_t)(p - (const unsigned char *)text), text);
-}
-
 static void forged_names_are_escaped(void **state)
 {
     (void)state;
     struct subprocess_result res = bpfhost(0, "show", "sections", forged, NULL);
-    assert_no_raw_controls(res.out);
+    assert_no_terminal_controls(res.out);
     assert_contains(res.out, "process/\\x1b]0;owned\\x07\\xff named");
     assert_contains(res.out, "license: GPL\\x1b[2J\\x0d\n");
     subprocess_result_free(&res);
     res = bpfhost(0, "show", "disassembly", forged, NULL);
-    assert_no_raw_controls(res.out);
+    assert_no_terminal_controls(res.out);
     assert_contains(res.out, "process/\\x1b]0;owned\\x07\\xff: named (2 instructions)\n");
     subprocess_result_free(&res);
     /* In error messages too: the sections listed when the one asked for is not there. */
     res = bpfhost(1, "test-run", forged, "nosuch", NULL);
-    assert_no_raw_controls(res.err);
+    assert_no_terminal_controls(res.err);
     assert_contains(res.err, " process/\\x1b]0;owned\\x07\\xff (named)");
     subprocess_result_free(&res);
 }

@@ -75,14 +75,6 @@ static void supervised_command_events_are_exact(void **state)
     "\\x1b[2J\\x0d2024-01-01T00:00:00.000000Z delete pid 1 ppid 0 uid 0 exit 0 image /sbin/init "                \
     "\\x01\\x7f\\xff\\xc3("
 
-/* Fails unless text holds no byte a terminal acts on and no invalid UTF-8 lead byte we wrote (0xff). */
-static void assert_no_raw_controls(const char *text)
-{
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-        if ((*p < 0x20 && *p != '\n') || *p == 0x7f || *p == 0xff)
-            fail_msg("raw byte 0x%02x at %zu of:\n%s", *p, (size_t)(p - (const unsigned char *)text), text);
-}
-
 static void forged_command_lines_are_escaped(void **state)
 {
     (void)state;
@@ -92,7 +84,7 @@ static void forged_command_lines_are_escaped(void **state)
     struct subprocess_result res;
     assert_int_equal(subprocess_run(argv, NULL, &res), 0);
     assert_int_equal(res.exit_code, 0);
-    assert_no_raw_controls(res.out);
+    assert_no_terminal_controls(res.out);
     assert_contains(res.out, " command /bin/true " FORGED_TEXT "\n");
     /* One line per event: the create and the delete, nothing forged. */
     int lines = 0;
@@ -103,7 +95,7 @@ static void forged_command_lines_are_escaped(void **state)
 
     char *json_argv[] = {(char *)tool_path("process_monitor"), "--json", "--", "/bin/true", FORGED, NULL};
     assert_int_equal(subprocess_run(json_argv, NULL, &res), 0);
-    assert_no_raw_controls(res.out);
+    assert_no_terminal_controls(res.out);
     struct json_object *events[4];
     assert_int_equal(assert_json_lines(res.out, events, 4), 2);
     /* The string decodes to the command line, each invalid byte as U+FFFD; the raw bytes are in _hex. */

@@ -2,8 +2,7 @@
  * command line on the trace pipe (whatever bytes it holds), and one that
  * faults on the exec of files named "bpfhost-faulty" by reading past its
  * context. */
-#include "bpf_helpers.h"
-#include "ebpf_ntos_hooks.h"
+#include "image_name.h"
 
 #define FAULTY_NAME "/bpfhost-faulty"
 #define NAME_LEN (sizeof(FAULTY_NAME) - 1)
@@ -24,13 +23,7 @@ int trace_command(process_md_t *ctx)
 SEC("process")
 int fault_on_marked(process_md_t *ctx)
 {
-    if (ctx->operation != PROCESS_OPERATION_CREATE)
-        return STATUS_SUCCESS;
-    char image[256];
-    int len = bpf_process_get_image_path(ctx, (uint8_t *)image, sizeof(image));
-    if (len < (int)NAME_LEN || len > (int)sizeof(image))
-        return STATUS_SUCCESS;
-    if (bpf_memcmp_s(image + len - NAME_LEN, NAME_LEN, FAULTY_NAME, NAME_LEN) != 0)
+    if (!image_ends_with(ctx, FAULTY_NAME, NAME_LEN))
         return STATUS_SUCCESS;
     volatile uint32_t offset = 400; /* past the end of the context */
     return *((const volatile uint8_t *)ctx + offset);
