@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "common/assertions.h"
+#include "common/bpf_compile.h"
 #include "common/json_strict.h"
 #include "common/probes.h"
 #include "common/skips.h"
@@ -134,6 +135,31 @@ static void cut_command_lines_say_so(void **state)
     subprocess_result_free(&res);
 }
 
+static void program_faults_are_reported_and_counted(void **state)
+{
+    (void)state;
+    if (probe_supervision())
+        test_skip(probe_supervision());
+    char *object = bpf_compile("tests/tools/progs", "monitor_fault", NULL);
+    assert_non_null(object);
+    char *argv[] = {(char *)tool_path("process_monitor"), "--object", object, "--", "/bin/sh", "-c", "/bin/true",
+                    NULL};
+    struct subprocess_result res;
+    assert_int_equal(subprocess_run(argv, NULL, &res), 0);
+    assert_int_equal(res.exit_code, 0);
+    /* Once, with the instruction, the address as the program sees it, and the source line. */
+    assert_contains(res.err, "program ProcessMonitor (section process) faulted (counted; the event went on as if it "
+                             "returned 0): instruction ");
+    assert_contains(res.err, "at context+300 (of ");
+    assert_contains(res.err, "monitor_fault.c:");
+    assert_null(strstr(strstr(res.err, "faulted") + 1, "faulted"));
+    /* Creates: sh, its ld.so, true, its ld.so; each faulted. */
+    assert_contains(res.err, " runs, 0 denied, 4 faults\n");
+    subprocess_result_free(&res);
+    free(object);
+    bpf_compile_cleanup();
+}
+
 static void bad_usage_exits_2(void **state)
 {
     (void)state;
@@ -215,6 +241,7 @@ int main(void)
         cmocka_unit_test(supervised_command_events_are_exact),
         cmocka_unit_test(forged_command_lines_are_escaped),
         cmocka_unit_test(cut_command_lines_say_so),
+        cmocka_unit_test(program_faults_are_reported_and_counted),
         cmocka_unit_test(bad_usage_exits_2),
         cmocka_unit_test_teardown(system_wide_sees_a_child_live_and_stops_on_sigint, kill_monitor),
     };
