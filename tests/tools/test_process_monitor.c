@@ -20,16 +20,12 @@
 #include "common/skips.h"
 #include "common/subprocess.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static void supervised_command_events_are_exact(void **state)
