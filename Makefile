@@ -33,8 +33,11 @@ bench: all
 # The main job: every process creation and exit on this machine, live, until
 # Ctrl-C. System-wide monitoring needs root: sudo is used when not root.
 # MONITOR_ARGS passes options, e.g. make monitor MONITOR_ARGS=--json
+# The build is quiet unless it fails (then its log is shown).
 MONITOR_ARGS ?=
-monitor: all
+monitor: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_ARGS) >/dev/null && \
+	  { cmake --build $(BUILD) -j $(JOBS) >$(BUILD)/monitor-build.log 2>&1 || { cat $(BUILD)/monitor-build.log; exit 1; }; }
 	@if [ "$$(id -u)" -eq 0 ]; then exec $(BUILD)/bin/process_monitor $(MONITOR_ARGS); \
 	else exec sudo $(BUILD)/bin/process_monitor $(MONITOR_ARGS); fi
 

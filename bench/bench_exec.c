@@ -93,7 +93,7 @@ static int bench_one(const struct bench_program *p)
     }
     uint8_t *mem = malloc(p->input_len);
     fill_input(mem, p->input_len, p->input);
-    struct exec_region region = {mem, p->input_len, EXEC_READ | EXEC_WRITE, NULL};
+    struct exec_region region = {mem, p->input_len, EXEC_READ | EXEC_WRITE, NULL, "input"};
     struct exec_run_args args = {.args = {(uintptr_t)mem, p->input_len}, .regions = &region, .region_count = 1};
     struct exec_result res;
 

@@ -267,11 +267,20 @@ struct core_prog_info {
     size_t map_count;      /* maps it uses, see core_prog_map_ids() */
     uint64_t run_count;    /* runs by hooks (core_hook_invoke) */
     uint64_t run_time_ns;  /* their total duration */
-    uint64_t error_count;  /* runs that stopped with an error */
+    uint64_t error_count;  /* runs that stopped with an error (a fault) */
+    uint64_t deny_count;   /* runs the hook's extension counted as a vote to deny (core_prog_count_denial) */
 };
 
 /* Describes a program. */
 void core_prog_info(const struct core_prog *prog, struct core_prog_info *info);
+/*
+ * The first run by a hook that stopped with an error (its instruction and
+ * reason): 0 with *fault set, or -ENOENT if no run has faulted. Kept for
+ * the program's life, so a tool can report the first fault once.
+ */
+int core_prog_first_fault(const struct core_prog *prog, struct exec_result *fault);
+/* For an extension's result callback: counts one run of prog as a vote to deny (see deny_count). */
+void core_prog_count_denial(struct core_prog *prog);
 /* Writes up to cap ids of the maps the program uses; returns how many it uses. */
 size_t core_prog_map_ids(const struct core_prog *prog, uint32_t *ids, size_t cap);
 /* The program as loaded, lddw naming maps by index into core_prog_map_ids(). */
@@ -346,6 +355,8 @@ void core_hook_unregister(struct core_hook *hook);
 struct core_hook *core_hook_find(const char *name);
 /* The hook's name. */
 const char *core_hook_name(const struct core_hook *hook);
+/* The name of the program type the hook runs. */
+const char *core_hook_prog_type(const struct core_hook *hook);
 
 /*
  * Attaches prog (of the hook's type, else -EINVAL) after the programs
@@ -370,16 +381,17 @@ struct core_link_info {
 /* Describes a link. */
 void core_link_info(const struct core_link *link, struct core_link_info *info);
 
-/* One program's outcome in a dispatch; return non-zero to skip the rest. */
-typedef int (*core_hook_result_fn)(void *arg, const struct core_prog *prog, uint64_t retval,
+/* One program's outcome in a dispatch (the link ran its program); return non-zero to skip the rest. */
+typedef int (*core_hook_result_fn)(void *arg, const struct core_link *link, uint64_t retval,
                                    const struct exec_result *result);
 
 /*
  * Runs every program attached to hook, in attach order, on ctx (the
  * program type's context) on behalf of task (NULL: the calling thread),
  * and reports each outcome to fn (result->status != EXEC_OK: the program
- * stopped with an error, retval is then 0). The caller decides what the
- * values mean. Returns how many programs ran.
+ * stopped with an error, retval is then 0; the link's parameters say how
+ * its owner wants it treated). The caller decides what the values mean.
+ * Returns how many programs ran.
  */
 int core_hook_invoke(struct core_hook *hook, void *ctx, const struct core_task *task, core_hook_result_fn fn,
                      void *arg);

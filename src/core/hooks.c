@@ -86,6 +86,11 @@ const char *core_hook_name(const struct core_hook *hook)
     return hook->desc.name;
 }
 
+const char *core_hook_prog_type(const struct core_hook *hook)
+{
+    return hook->desc.prog_type;
+}
+
 /* The hook's links plus or minus one; with hooks_lock held. NULL if out of memory. */
 static struct link_list *changed_list(const struct link_list *old, struct core_link *add, struct core_link *drop)
 {
@@ -236,6 +241,17 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Counts a run that stopped with an error, keeps the program's first one and traces it. */
+static void note_fault(const struct core_hook *hook, struct core_prog *prog, const struct exec_result *res)
+{
+    atomic_fetch_add_explicit(&prog->error_count, 1, memory_order_relaxed);
+    if (!atomic_exchange(&prog->fault_claimed, true)) {
+        prog->first_fault = *res;
+        atomic_store_explicit(&prog->fault_recorded, true, memory_order_release);
+    }
+    core_trace_printf("bpfhost: program %s on hook %s stopped: %s", prog->name, hook->desc.name, res->msg);
+}
+
 int core_hook_invoke(struct core_hook *hook, void *ctx, const struct core_task *task, core_hook_result_fn fn,
                      void *arg)
 {
@@ -253,12 +269,10 @@ int core_hook_invoke(struct core_hook *hook, void *ctx, const struct core_task *
         int rc = core_run_prog(prog, ctx, data, task, &res);
         atomic_fetch_add_explicit(&prog->run_time_ns, now_ns() - start, memory_order_relaxed);
         atomic_fetch_add_explicit(&prog->run_count, 1, memory_order_relaxed);
-        if (rc) {
-            atomic_fetch_add_explicit(&prog->error_count, 1, memory_order_relaxed);
-            core_trace_printf("bpfhost: program %s on hook %s stopped: %s", prog->name, hook->desc.name, res.msg);
-        }
+        if (rc)
+            note_fault(hook, prog, &res);
         ran++;
-        if (fn && fn(arg, prog, rc ? 0 : res.r0, &res))
+        if (fn && fn(arg, list->links[i], rc ? 0 : res.r0, &res))
             break;
     }
     core_grace_exit();

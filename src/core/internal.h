@@ -72,7 +72,10 @@ struct core_prog {
     struct exec_helper *helpers; /* the table exec resolved calls against */
     struct exec_program *exec;
     struct core_ctx_layout ctx;
-    atomic_uint_fast64_t run_count, run_time_ns, error_count;
+    atomic_uint_fast64_t run_count, run_time_ns, error_count, deny_count;
+    atomic_bool fault_claimed;  /* set by the first run that faulted */
+    atomic_bool fault_recorded; /* first_fault is written */
+    struct exec_result first_fault;
 };
 
 struct core_link {

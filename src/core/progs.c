@@ -165,7 +165,21 @@ void core_prog_info(const struct core_prog *p, struct core_prog_info *info)
         .run_count = atomic_load(&p->run_count),
         .run_time_ns = atomic_load(&p->run_time_ns),
         .error_count = atomic_load(&p->error_count),
+        .deny_count = atomic_load(&p->deny_count),
     };
+}
+
+int core_prog_first_fault(const struct core_prog *p, struct exec_result *fault)
+{
+    if (!atomic_load_explicit(&p->fault_recorded, memory_order_acquire))
+        return -ENOENT;
+    *fault = p->first_fault;
+    return 0;
+}
+
+void core_prog_count_denial(struct core_prog *p)
+{
+    atomic_fetch_add_explicit(&p->deny_count, 1, memory_order_relaxed);
 }
 
 size_t core_prog_map_ids(const struct core_prog *p, uint32_t *ids, size_t cap)

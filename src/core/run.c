@@ -77,13 +77,13 @@ int core_run_prog(const struct core_prog *prog, void *ctx, struct core_ctx_data 
     struct exec_region regions[2];
     size_t n = 0;
     if (ctx && type->ctx_size)
-        regions[n++] = (struct exec_region){ctx, type->ctx_size, 0, prog->ctx.rights};
+        regions[n++] = (struct exec_region){ctx, type->ctx_size, 0, prog->ctx.rights, "context"};
     core_ctx_clear_padding(&prog->ctx, ctx);
     if (ctx && type->has_data) {
         /* Whatever happened to the context before, the pair is the host's again. */
         core_ctx_data_put(type, ctx, data);
         if (data.size)
-            regions[n++] = (struct exec_region){data.data, data.size, type->data_access, NULL};
+            regions[n++] = (struct exec_region){data.data, data.size, type->data_access, NULL, "data"};
     }
     struct core_run run = {.prog = prog, .ctx = ctx, .task = task};
     struct exec_run_args args = {

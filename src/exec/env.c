@@ -60,6 +60,47 @@ bool exec_env_in_regions(const struct exec_env *env, uint64_t addr, size_t len, 
     return a->mem_check && a->mem_check(a->mem_check_opaque, (uintptr_t)addr, len, access);
 }
 
+enum { NEAR_BYTES = 4096, LOW_ADDRESSES = 65536 };
+
+/* How far addr is from [lo, lo+size): 0 inside. */
+static uint64_t distance(uint64_t addr, uint64_t lo, uint64_t size)
+{
+    if (addr < lo)
+        return lo - addr;
+    return addr - lo < size ? 0 : addr - lo - size + 1;
+}
+
+void exec_env_describe_addr(const struct exec_env *env, uint64_t addr, char *buf, size_t len)
+{
+    /* The nearest of the stack and the regions, if near enough to be what the program meant. */
+    uint64_t best = distance(addr, (uintptr_t)env->stack, sizeof(env->stack));
+    const struct exec_region *region = NULL;
+    const struct exec_run_args *a = env->args;
+    for (size_t i = 0; i < a->region_count; i++) {
+        uint64_t d = distance(addr, (uintptr_t)a->regions[i].start, a->regions[i].len);
+        if (d < best) {
+            best = d;
+            region = &a->regions[i];
+        }
+    }
+    if (best > NEAR_BYTES) {
+        if (addr < LOW_ADDRESSES)
+            snprintf(buf, len, "0x%llx", (unsigned long long)addr);
+        else
+            snprintf(buf, len, "an address in no region of the run");
+    } else if (!region) {
+        uint64_t fp = env->stack_lo + EBPF_STACK_SIZE; /* r10 of the innermost frame */
+        snprintf(buf, len, "r10%+lld (the stack)", (long long)(int64_t)(addr - fp));
+    } else {
+        uint64_t lo = (uintptr_t)region->start;
+        const char *name = region->name ? region->name : "a region";
+        if (addr >= lo)
+            snprintf(buf, len, "%s+%llu (of %zu bytes)", name, (unsigned long long)(addr - lo), region->len);
+        else
+            snprintf(buf, len, "%s-%llu (before it)", name, (unsigned long long)(lo - addr));
+    }
+}
+
 void *exec_env_mem(struct exec_env *env, uint64_t addr, size_t len, unsigned access)
 {
     size_t span = env->stack_hi - env->stack_lo;

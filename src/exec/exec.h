@@ -9,7 +9,8 @@
  * the active call frames, the context, input memory, and whatever a
  * mem_check callback admits, e.g. map values). Even a program that no
  * verifier has seen cannot touch other host memory; an access outside the
- * regions stops it with an error naming the instruction and the address.
+ * regions stops it with an error naming the instruction and the address
+ * as the program sees it (an offset from r10 or into a region).
  */
 #ifndef BPFHOST_EXEC_H
 #define BPFHOST_EXEC_H
@@ -46,6 +47,9 @@ struct exec_region {
     /* Optional: len bytes, the rights of each byte of the region (a context's
      * fields); an access needs its rights on every byte it touches. */
     const uint8_t *byte_access;
+    /* Optional: what the region is ("context"), for error messages, which
+     * name an address by its offset in a region, never as a host address. */
+    const char *name;
 };
 
 enum { EXEC_MAX_REGIONS = 8 };

@@ -125,6 +125,7 @@ int exec_interp_loop(struct exec_env *env, size_t start_pc, uint64_t *reg, unsig
     uint64_t fault_addr = 0;
     size_t fault_len = 0;
     unsigned fault_access = 0;
+    char where[80]; /* a faulting address as the program sees it */
     int rc = 0;
 
 #define DST reg[pc->dst]
@@ -404,9 +405,9 @@ L_LDDW:
 #define ATOMIC_ADDR(p, type)                                                                       \
     uint64_t addr_ = DST + (uint64_t)(int64_t)pc->offset;                                          \
     if (addr_ % sizeof(type)) {                                                                    \
+        exec_env_describe_addr(env, addr_, where, sizeof(where));                                  \
         rc = stop(res, EXEC_ERR_ALIGNMENT, (size_t)(pc - code), addr_,                             \
-                  "misaligned %zu-byte atomic access at 0x%llx", sizeof(type),                     \
-                  (unsigned long long)addr_);                                                      \
+                  "misaligned %zu-byte atomic access at %s", sizeof(type), where);                 \
         goto out;                                                                                  \
     }                                                                                              \
     CHECKED(p, addr_, sizeof(type), EXEC_READ | EXEC_WRITE)
@@ -453,9 +454,10 @@ L_LDDW:
     ATOMIC_CMPXCHG(CMPXCHG32, uint32_t)
 
 out_of_bounds:
+    exec_env_describe_addr(env, fault_addr, where, sizeof(where));
     rc = stop(res, EXEC_ERR_MEMORY, (size_t)(pc - code), fault_addr,
-              "%s of %zu bytes at 0x%llx is outside the memory granted to the program",
-              access_name(fault_access), fault_len, (unsigned long long)fault_addr);
+              "%s of %zu bytes at %s is outside the memory granted to the program", access_name(fault_access),
+              fault_len, where);
     goto out;
 out_of_budget:
     budget = 0;

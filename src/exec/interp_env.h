@@ -35,6 +35,14 @@ int exec_interp_loop(struct exec_env *env, size_t start_pc, uint64_t *reg, unsig
 /* Activates the next (deeper) call frame, zeroing it on first use. */
 void exec_env_enter_frame(struct exec_env *env);
 
+/*
+ * Writes where addr is for an error message, as the program sees it and
+ * never as a host address: "r10-520" near the stack, "context+176" near a
+ * region, the number itself below 64 KiB (no host memory is there), else
+ * that it is in no region.
+ */
+void exec_env_describe_addr(const struct exec_env *env, uint64_t addr, char *buf, size_t len);
+
 /* True if [addr, addr+len) lies in a granted region (not the stack) with access. */
 bool exec_env_in_regions(const struct exec_env *env, uint64_t addr, size_t len, unsigned access);
 

@@ -50,6 +50,11 @@ enum {
 /* Names of the system-wide hooks. */
 #define EXT_PROCESS_HOOK_NETLINK "process"
 #define EXT_PROCESS_HOOK_FANOTIFY "process/fanotify"
+/* Prefix of the supervised trees' hooks. */
+#define EXT_PROCESS_HOOK_SUPERVISED "process/supervised/"
+
+/* Whether a denial on the process hook of that name stops the create (false for "process", which observes). */
+bool ext_process_hook_can_deny(const char *hook_name);
 
 /* The program type (registered by ext_register_builtin()). */
 const struct core_prog_type *ext_process_type(void);
@@ -80,14 +85,30 @@ void ext_process_set_account(process_md_t *md, uint32_t uid, uint32_t gid);
 struct ext_process_verdict {
     int programs;         /* how many programs ran */
     int denials;          /* how many returned non-zero on a create */
-    int errors;           /* how many stopped with an error (they do not deny) */
+    int errors;           /* how many stopped with an error (a fault) */
+    int failed_closed;    /* of those, on a create, how many were attached fail-closed (each denies) */
     bool denied;          /* the create is to be denied */
 };
 
 /*
+ * Attach parameters of a process program (core_hook_attach()'s params;
+ * without them the defaults). A program that faults (a bad memory access,
+ * its instruction budget spent) has no return value: by default the create
+ * goes on as if it had returned 0 (fail-open: a broken policy does not stop
+ * every exec); EXT_PROCESS_FAIL_CLOSED makes its fault deny the create.
+ */
+struct ext_process_link_opts {
+    uint32_t flags;
+};
+enum { EXT_PROCESS_FAIL_CLOSED = 1 };
+
+/*
  * Runs every program attached to hook on ev, in attach order: every program
- * sees every event; on a create any non-zero return denies it; on a delete
- * returns are ignored. Returns programs run, or -errno.
+ * sees every event; on a create any non-zero return denies it, and so does
+ * the fault of a program attached fail-closed; on a delete returns are
+ * ignored. Each non-zero return on a create counts as a vote to deny in the
+ * program's deny_count (core_prog_info), on every hook. Returns programs
+ * run, or -errno.
  */
 int ext_process_dispatch(struct core_hook *hook, const struct ext_process_event *ev,
                          struct ext_process_verdict *verdict);

@@ -14,14 +14,25 @@ struct tally {
     struct ext_process_verdict *verdict;
 };
 
-static int on_result(void *arg, const struct core_prog *prog, uint64_t retval, const struct exec_result *result)
+/* Whether the link was attached with EXT_PROCESS_FAIL_CLOSED. */
+static bool fail_closed(const struct core_link *link)
 {
-    (void)prog;
+    size_t size;
+    const struct ext_process_link_opts *opts = core_link_params(link, &size);
+    return opts && size >= sizeof(*opts) && (opts->flags & EXT_PROCESS_FAIL_CLOSED);
+}
+
+static int on_result(void *arg, const struct core_link *link, uint64_t retval, const struct exec_result *result)
+{
     struct tally *t = arg;
-    if (result->status != EXEC_OK)
+    if (result->status != EXEC_OK) {
         t->verdict->errors++;
-    else if (t->create && retval != 0)
+        if (t->create && fail_closed(link))
+            t->verdict->failed_closed++;
+    } else if (t->create && retval != 0) {
         t->verdict->denials++;
+        core_prog_count_denial(core_link_prog(link));
+    }
     return 0; /* never skip the rest */
 }
 
@@ -46,8 +57,14 @@ int ext_process_dispatch(struct core_hook *hook, const struct ext_process_event 
     if (n < 0)
         return n;
     verdict->programs = n;
-    verdict->denied = verdict->denials > 0;
+    verdict->denied = verdict->denials > 0 || verdict->failed_closed > 0;
     return n;
+}
+
+bool ext_process_hook_can_deny(const char *hook_name)
+{
+    return !strcmp(hook_name, EXT_PROCESS_HOOK_FANOTIFY) ||
+           !strncmp(hook_name, EXT_PROCESS_HOOK_SUPERVISED, strlen(EXT_PROCESS_HOOK_SUPERVISED));
 }
 
 void ext_process_set_account(process_md_t *md, uint32_t uid, uint32_t gid)

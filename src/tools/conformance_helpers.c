@@ -79,7 +79,7 @@ int conformance_run(const struct ebpf_insn *insns, size_t count, uint8_t *mem, s
         snprintf(err, err_len, "%s", ierr.msg);
         return -1;
     }
-    struct exec_region region = {mem, mem_len, EXEC_READ | EXEC_WRITE, NULL};
+    struct exec_region region = {mem, mem_len, EXEC_READ | EXEC_WRITE, NULL, "memory"};
     struct exec_run_args args = {
         .args = {(uintptr_t)mem, mem_len},
         .regions = &region,

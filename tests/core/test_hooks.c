@@ -47,10 +47,10 @@ struct outcome {
     int stop_after;
 };
 
-static int record(void *arg, const struct core_prog *prog, uint64_t retval, const struct exec_result *result)
+static int record(void *arg, const struct core_link *link, uint64_t retval, const struct exec_result *result)
 {
     struct outcome *o = arg;
-    (void)prog;
+    (void)link;
     o->retvals[o->count++] = result->status == EXEC_OK ? retval : 99;
     return o->count == o->stop_after;
 }
@@ -153,6 +153,8 @@ static void failing_programs_are_counted_and_traced(void **state)
     struct core_link *link;
     assert_int_equal(core_hook_attach(hook, prog_of(obj, "forged_key"), NULL, 0, &link), 0);
     uint64_t cursor = core_trace_tail();
+    struct exec_result fault;
+    assert_int_equal(core_prog_first_fault(prog_of(obj, "forged_key"), &fault), -ENOENT);
     struct core_sample_ctx ctx = {.uint64_data = 0x10};
     struct outcome out = {0};
     assert_int_equal(core_hook_invoke(hook, &ctx, NULL, record, &out), 1);
@@ -163,6 +165,23 @@ static void failing_programs_are_counted_and_traced(void **state)
     char line[CORE_TRACE_LINE_MAX];
     assert_int_equal(core_trace_follow(&cursor, line, sizeof(line), 1000), 0);
     assert_non_null(strstr(line, "program forged_key on hook faulty stopped"));
+    /* The first fault is kept, with its instruction, for a tool to report once. */
+    assert_int_equal(core_prog_first_fault(prog_of(obj, "forged_key"), &fault), 0);
+    assert_int_equal(fault.status, EXEC_ERR_MEMORY);
+    assert_non_null(strstr(line, fault.msg));
+    out.count = 0;
+    assert_int_equal(core_hook_invoke(hook, &ctx, NULL, record, &out), 1);
+    struct exec_result again;
+    assert_int_equal(core_prog_first_fault(prog_of(obj, "forged_key"), &again), 0);
+    assert_int_equal(again.pc, fault.pc);
+    assert_string_equal(again.msg, fault.msg);
+    core_prog_info(prog_of(obj, "forged_key"), &info);
+    assert_int_equal(info.error_count, 2);
+    assert_int_equal(info.deny_count, 0);
+    core_prog_count_denial(prog_of(obj, "forged_key"));
+    core_prog_info(prog_of(obj, "forged_key"), &info);
+    assert_int_equal(info.deny_count, 1);
+    assert_string_equal(core_hook_prog_type(hook), "sample");
     core_link_release(link);
     core_hook_unregister(hook);
     core_object_close(obj);
@@ -178,9 +197,10 @@ struct dispatcher {
     bool bad;
 };
 
-static int check_order(void *arg, const struct core_prog *prog, uint64_t retval, const struct exec_result *result)
+static int check_order(void *arg, const struct core_link *link, uint64_t retval, const struct exec_result *result)
 {
     struct dispatcher *d = arg;
+    const struct core_prog *prog = core_link_prog(link);
     d->bad |= result->status != EXEC_OK || (prog == d->first) != (retval == 1);
     d->first_runs += prog == d->first;
     return 0;

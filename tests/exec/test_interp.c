@@ -84,7 +84,7 @@ static void region_access_rights_are_enforced(void **state)
 {
     (void)state;
     uint8_t buf[8] = {7};
-    struct exec_region ro = {buf, sizeof(buf), EXEC_READ, NULL};
+    struct exec_region ro = {buf, sizeof(buf), EXEC_READ, NULL, "buffer"};
     struct exec_run_args args = {.args = {(uintptr_t)buf}, .regions = &ro, .region_count = 1};
     struct exec_result res;
     assert_int_equal(run("ldxb %r0, [%r1]\nexit\n", &args, &res), 0);
@@ -231,6 +231,38 @@ static void misaligned_atomic_is_an_error(void **state)
     struct exec_result res;
     assert_int_equal(run("mov %r1, 1\nlock add [%r10-7], %r1\nexit\n", &args, &res), -1);
     assert_int_equal(res.status, EXEC_ERR_ALIGNMENT);
+    assert_non_null(strstr(res.msg, "at r10-7 (the stack)"));
+}
+
+/* Runs code with r1 pointing at a named 16-byte region; asserts a memory fault whose message holds want. */
+static void expect_fault_at(const char *code, const char *want)
+{
+    uint8_t mem[16];
+    struct exec_region region = {mem, sizeof(mem), EXEC_READ | EXEC_WRITE, NULL, "input"};
+    struct exec_run_args args = {.args = {(uintptr_t)mem}, .regions = &region, .region_count = 1};
+    struct exec_result res;
+    assert_int_equal(run(code, &args, &res), -1);
+    assert_int_equal(res.status, EXEC_ERR_MEMORY);
+    if (!strstr(res.msg, want))
+        fail_msg("'%s' not in '%s'", want, res.msg);
+    /* No host address: neither the region's nor the stack's (a local of ours is near it). */
+    char host[32];
+    snprintf(host, sizeof(host), "%llx", (unsigned long long)(uintptr_t)mem >> 12);
+    assert_null(strstr(res.msg, host));
+    snprintf(host, sizeof(host), "%llx", (unsigned long long)(uintptr_t)&res >> 12);
+    assert_null(strstr(res.msg, host));
+}
+
+static void fault_messages_name_offsets_not_host_addresses(void **state)
+{
+    (void)state;
+    expect_fault_at("ldxdw %r0, [%r10-520]\nexit\n", "read of 8 bytes at r10-520 (the stack)");
+    expect_fault_at("stw [%r10+8], 1\nexit\n", "write of 4 bytes at r10+8 (the stack)");
+    expect_fault_at("ldxw %r0, [%r1+16]\nexit\n", "read of 4 bytes at input+16 (of 16 bytes)");
+    expect_fault_at("ldxb %r0, [%r1-8]\nexit\n", "at input-8 (before it)");
+    expect_fault_at("lddw %r2, 0x10000000\nadd %r1, %r2\nldxb %r0, [%r1]\nexit\n",
+                    "at an address in no region of the run");
+    expect_fault_at("mov %r1, 0\nldxw %r0, [%r1+16]\nexit\n", "at 0x10 is outside");
 }
 
 static void legacy_packet_loads(void **state)
@@ -284,7 +316,7 @@ static void *worker_main(void *opaque)
         uint64_t expected = 0;
         for (size_t i = 0; i < sizeof(data); i++)
             expected += data[i] = (uint8_t)(w->seed + iter + i);
-        struct exec_region region = {data, sizeof(data), EXEC_READ, NULL};
+        struct exec_region region = {data, sizeof(data), EXEC_READ, NULL, "data"};
         struct exec_run_args args = {.args = {(uintptr_t)data, sizeof(data)}, .regions = &region, .region_count = 1};
         struct exec_result res;
         if (exec_run(w->prog, &args, &res) != 0 || res.r0 != expected)
@@ -369,7 +401,7 @@ static void tail_calls_stop_after_the_limit(void **state)
     struct exec_program *self = load_with_control_helpers("ldxdw %r2, [%r1]\nadd %r2, 1\nstxdw [%r1], %r2\n"
                                                           "call 100\nmov %r0, %r0\nexit\n");
     uint64_t runs = 0;
-    struct exec_region region = {&runs, sizeof(runs), EXEC_READ | EXEC_WRITE, NULL};
+    struct exec_region region = {&runs, sizeof(runs), EXEC_READ | EXEC_WRITE, NULL, "runs"};
     struct exec_run_args args = {.args = {(uintptr_t)&runs}, .regions = &region, .region_count = 1,
                                  .host_ctx = &self};
     struct exec_result res;
@@ -447,6 +479,7 @@ int main(void)
         cmocka_unit_test(unknown_helpers_are_rejected),
         cmocka_unit_test(unresolved_references_are_rejected),
         cmocka_unit_test(misaligned_atomic_is_an_error),
+        cmocka_unit_test(fault_messages_name_offsets_not_host_addresses),
         cmocka_unit_test(legacy_packet_loads),
         cmocka_unit_test(too_many_regions_is_an_argument_error),
         cmocka_unit_test(one_program_runs_on_many_threads),

@@ -1,7 +1,9 @@
 /*
  * Dispatch of process events to several programs: every program sees
- * every event, any non-zero return denies a create, returns on deletes are
- * ignored, a program that fails does not deny.
+ * every event, any non-zero return denies a create (and counts in the
+ * program's deny_count), returns on deletes are ignored, a program that
+ * fails does not deny unless it was attached fail-closed; which hooks can
+ * deny.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -122,6 +124,52 @@ static void delete_returns_are_ignored_and_failures_do_not_deny(void **state)
     core_object_close(obj);
 }
 
+static void fail_closed_programs_deny_the_creates_they_fault_on(void **state)
+{
+    (void)state;
+    obj = test_object_load(PROGS, "process_policy", NULL);
+    struct ext_process_link_opts opts = {.flags = EXT_PROCESS_FAIL_CLOSED};
+    struct core_link *faulty, *deny;
+    assert_int_equal(core_hook_attach(hook, test_prog_of(obj, "faulty"), &opts, sizeof(opts), &faulty), 0);
+    struct ext_process_verdict v = dispatch(7, PROCESS_OPERATION_CREATE);
+    assert_int_equal(v.errors, 1);
+    assert_int_equal(v.failed_closed, 1);
+    assert_int_equal(v.denials, 0);
+    assert_true(v.denied);
+    /* A delete cannot be denied: the fault is only counted. */
+    v = dispatch(7, PROCESS_OPERATION_DELETE);
+    assert_int_equal(v.errors, 1);
+    assert_int_equal(v.failed_closed, 0);
+    assert_false(v.denied);
+    core_link_release(faulty);
+
+    /* Denials count per program, creates only. */
+    deny = attach("deny_all");
+    dispatch(8, PROCESS_OPERATION_CREATE);
+    dispatch(8, PROCESS_OPERATION_DELETE);
+    struct core_prog_info info;
+    core_prog_info(test_prog_of(obj, "deny_all"), &info);
+    assert_int_equal(info.deny_count, 1);
+    core_prog_info(test_prog_of(obj, "faulty"), &info);
+    assert_int_equal(info.deny_count, 0);
+    assert_int_equal(info.error_count, 2);
+    core_link_release(deny);
+    core_object_close(obj);
+}
+
+static void which_hooks_can_deny(void **state)
+{
+    (void)state;
+    assert_false(ext_process_hook_can_deny(EXT_PROCESS_HOOK_NETLINK));
+    assert_true(ext_process_hook_can_deny(EXT_PROCESS_HOOK_FANOTIFY));
+    struct ext_supervisor *sv;
+    struct core_hook *supervised;
+    assert_int_equal(ext_supervisor_create(&sv, &supervised), 0);
+    assert_true(ext_process_hook_can_deny(core_hook_name(supervised)));
+    ext_supervisor_destroy(sv);
+    assert_false(ext_process_hook_can_deny("test/process"));
+}
+
 static void account_fields_follow_the_unix_user(void **state)
 {
     (void)state;
@@ -142,6 +190,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(either_program_denies_and_all_see_every_event),
         cmocka_unit_test(delete_returns_are_ignored_and_failures_do_not_deny),
+        cmocka_unit_test(fail_closed_programs_deny_the_creates_they_fault_on),
+        cmocka_unit_test(which_hooks_can_deny),
         cmocka_unit_test(account_fields_follow_the_unix_user),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,6 +1,7 @@
 /*
  * `bpfhost show sections` and `show disassembly` on a real object, driven as
- * a subprocess; plus usage and error exits.
+ * a subprocess; an object with forged names shown escaped; plus usage and
+ * error exits.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,17 +18,21 @@
 
 static char *object; /* tests/elf/progs/calls.c, compiled once */
 
+static char *forged; /* tests/tools/progs/forged_names.c */
+
 static int compile_object(void **state)
 {
     (void)state;
     object = bpf_compile("tests/elf/progs", "calls", NULL);
-    return object ? 0 : -1;
+    forged = bpf_compile("tests/tools/progs", "forged_names", NULL);
+    return object && forged ? 0 : -1;
 }
 
 static int remove_object(void **state)
 {
     (void)state;
     free(object);
+    free(forged);
     bpf_compile_cleanup();
     return 0;
 }
@@ -68,6 +73,25 @@ static void disassembly_interleaves_source_lines(void **state)
     subprocess_result_free(&res);
 }
 
+static void forged_names_are_escaped(void **state)
+{
+    (void)state;
+    struct subprocess_result res = bpfhost(0, "show", "sections", forged, NULL);
+    assert_no_terminal_controls(res.out);
+    assert_contains(res.out, "process/\\x1b]0;owned\\x07\\xff named");
+    assert_contains(res.out, "license: GPL\\x1b[2J\\x0d\n");
+    subprocess_result_free(&res);
+    res = bpfhost(0, "show", "disassembly", forged, NULL);
+    assert_no_terminal_controls(res.out);
+    assert_contains(res.out, "process/\\x1b]0;owned\\x07\\xff: named (2 instructions)\n");
+    subprocess_result_free(&res);
+    /* In error messages too: the sections listed when the one asked for is not there. */
+    res = bpfhost(1, "test-run", forged, "nosuch", NULL);
+    assert_no_terminal_controls(res.err);
+    assert_contains(res.err, " process/\\x1b]0;owned\\x07\\xff (named)");
+    subprocess_result_free(&res);
+}
+
 static void errors_and_usage(void **state)
 {
     (void)state;
@@ -99,6 +123,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sections_lists_programs_and_maps),
         cmocka_unit_test(disassembly_interleaves_source_lines),
+        cmocka_unit_test(forged_names_are_escaped),
         cmocka_unit_test(errors_and_usage),
     };
     return cmocka_run_group_tests_name("tools/bpfhost_show", tests, compile_object, remove_object);

@@ -1,7 +1,8 @@
 /*
  * `bpfhost test-run PROG.o process --ctx EVENT.json` on the seed's process
- * program: simulated events as JSON, the record the program writes, the
- * deny return, and the errors for bad events.
+ * program: simulated events as JSON, the record the program writes (shown
+ * as hex), the deny return as the signed int it is however the compiler
+ * extended it, and the errors for bad events and bad --ctx files.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 
 #include "common/assertions.h"
 #include "common/bpf_compile.h"
+#include "common/json_strict.h"
 #include "common/subprocess.h"
 
 #include <stdio.h>
@@ -18,14 +20,15 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *object;
+static char *object, *object_alu32; /* the same program, built for -mcpu=v3 (32-bit returns zero-extended) */
 static char dir[] = "/tmp/bpfhost-test-run-process-XXXXXX";
 
 static int setup(void **state)
 {
     (void)state;
     object = bpf_compile("tests/tools/progs", "seed_process", NULL);
-    return object && mkdtemp(dir) ? 0 : -1;
+    object_alu32 = bpf_compile("tests/tools/progs", "seed_process", (const char *const[]){"-mcpu=v3", NULL});
+    return object && object_alu32 && mkdtemp(dir) ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -34,6 +37,7 @@ static int teardown(void **state)
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     free(object);
+    free(object_alu32);
     bpf_compile_cleanup();
     return system(cmd);
 }
@@ -50,14 +54,20 @@ static const char *event_file(const char *name, const char *json)
     return path;
 }
 
-/* Runs bpfhost test-run on object with the event; returns the result. */
-static struct subprocess_result run(const char *section, const char *event, const char *extra)
+/* Runs bpfhost test-run on obj with the event; returns the result. */
+static struct subprocess_result run_object(const char *obj, const char *section, const char *event, const char *extra)
 {
-    char *argv[] = {(char *)tool_path("bpfhost"), "test-run", object, (char *)section, "--ctx", (char *)event,
+    char *argv[] = {(char *)tool_path("bpfhost"), "test-run", (char *)obj, (char *)section, "--ctx", (char *)event,
                     (char *)extra, NULL};
     struct subprocess_result res;
     assert_int_equal(subprocess_run(argv, NULL, &res), 0);
     return res;
+}
+
+/* Runs bpfhost test-run on the object with the event; returns the result. */
+static struct subprocess_result run(const char *section, const char *event, const char *extra)
+{
+    return run_object(object, section, event, extra);
 }
 
 static void seed_program_records_the_context(void **state)
@@ -67,9 +77,19 @@ static void seed_program_records_the_context(void **state)
                                                " \"command_line\": \"ls -l /tmp\", \"image_path\": \"/bin/ls\"}");
     struct subprocess_result res = run("ProcessHandler", ev, "--json");
     assert_int_equal(res.exit_code, 0);
-    assert_contains(res.out, "\"return_value\": 0");
-    /* One record of sizeof(process_md_t) = 176 bytes plus its 8-byte header. */
-    assert_contains(res.out, "\"pending_bytes\": 184");
+    struct json_object *o = assert_json(res.out);
+    assert_int_equal(json_int(o, "return_value"), 0);
+    /* One record of sizeof(process_md_t) = 176 bytes plus its 8-byte header, shown as hex: pid 4321 after the
+     * command line pointers. */
+    struct json_object *ring = json_object_array_get_idx(json_member(o, "maps"), 0);
+    assert_int_equal(json_int(ring, "pending_bytes"), 184);
+    struct json_object *records = json_member(ring, "records");
+    assert_int_equal(json_object_array_length(records), 1);
+    const char *record = json_object_get_string(json_object_array_get_idx(records, 0));
+    assert_int_equal(strlen(record), 2 * 176);
+    assert_memory_equal(record + 32, "e110000000000000", 16);
+    assert_int_equal(json_int(ring, "more_records"), 0);
+    json_object_put(o);
     subprocess_result_free(&res);
 }
 
@@ -79,8 +99,17 @@ static void deny_program_returns_access_denied(void **state)
     const char *rm = event_file("rm.json", "{\"operation\": \"create\", \"command_line\": \"rm -rf /\"}");
     struct subprocess_result res = run("deny_rm", rm, NULL);
     assert_int_equal(res.exit_code, 0);
-    /* An int return, so r0 holds it sign-extended. */
-    assert_contains(res.out, "return value: -1073741790 (0xffffffffc0000022)");
+    /* An int return: r0 holds it sign-extended here, zero-extended with 32-bit ALU; the same int either way. */
+    assert_contains(res.out, "return value: -1073741790 (0xc0000022)\n");
+    subprocess_result_free(&res);
+    res = run_object(object_alu32, "deny_rm", rm, NULL);
+    assert_contains(res.out, "return value: -1073741790 (0xc0000022)\n");
+    subprocess_result_free(&res);
+    res = run_object(object_alu32, "deny_rm", rm, "--json");
+    struct json_object *o = assert_json(res.out);
+    assert_int_equal(json_int(o, "return_value"), -1073741790);
+    assert_string_equal(json_object_get_string(json_member(o, "r0")), "0xc0000022");
+    json_object_put(o);
     subprocess_result_free(&res);
 
     const char *ls = event_file("ls.json", "{\"operation\": \"create\", \"command_line\": \"ls\"}");
@@ -99,12 +128,38 @@ static void bad_events_exit_1_naming_the_field(void **state)
     subprocess_result_free(&res);
 }
 
+static void bad_ctx_files_are_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *content, *why;
+    } cases[] = {
+        {"array.json", "[1,2]", "array.json: a JSON event is one object ({...}), not an array or another value\n"},
+        {"empty.json", "", "empty.json: empty; a context is its raw bytes or a JSON event (or no --ctx: all zero)\n"},
+        {"trailing.json", "{\"operation\": \"create\"} rm -rf", "trailing.json: text after the JSON object, at byte 24\n"},
+        {"two.json", "{\"operation\": \"create\"}\n{}", "two.json: text after the JSON object, at byte 24\n"},
+        {"cut.json", "{\"operation\": \"create\"", "cut.json: not JSON: it ends inside a value\n"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct subprocess_result res = run("deny_rm", event_file(cases[i].name, cases[i].content), NULL);
+        assert_int_equal(res.exit_code, 1);
+        assert_contains(res.err, cases[i].why);
+        assert_string_equal(res.out, "");
+        subprocess_result_free(&res);
+    }
+    /* Blanks after the object are fine. */
+    struct subprocess_result res = run("deny_rm", event_file("blank.json", "{\"operation\": \"create\"}\n\n"), NULL);
+    assert_int_equal(res.exit_code, 0);
+    subprocess_result_free(&res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(seed_program_records_the_context),
         cmocka_unit_test(deny_program_returns_access_denied),
         cmocka_unit_test(bad_events_exit_1_naming_the_field),
+        cmocka_unit_test(bad_ctx_files_are_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

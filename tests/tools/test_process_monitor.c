@@ -1,8 +1,11 @@
 /*
  * build/bin/process_monitor end to end: a supervised command's events with
- * exact command lines and exit codes; system-wide, a child started by the
- * test shows up live and Ctrl-C (SIGINT) detaches cleanly. Each is skipped,
- * saying why, where a probe finds its event source unavailable.
+ * exact command lines and exit codes; forged command lines (ESC, CR,
+ * control bytes, invalid UTF-8) escaped in text and valid in JSON (parsed
+ * strictly), a cut command line said to be cut; system-wide, a child
+ * started by the test shows up live and Ctrl-C (SIGINT) detaches cleanly.
+ * Each is skipped, saying why, where a probe finds its event source
+ * unavailable.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,20 +14,18 @@
 #include <cmocka.h>
 
 #include "common/assertions.h"
+#include "common/bpf_compile.h"
+#include "common/json_strict.h"
 #include "common/probes.h"
 #include "common/skips.h"
 #include "common/subprocess.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static void supervised_command_events_are_exact(void **state)
@@ -65,48 +66,125 @@ static void supervised_command_events_are_exact(void **state)
     subprocess_result_free(&res);
 }
 
-static void bad_usage_exits_2(void **state)
+/* A command line that would clear the screen, return to the line's start and print a forged event. */
+#define FORGED "\x1b[2J\r2024-01-01T00:00:00.000000Z delete pid 1 ppid 0 uid 0 exit 0 image /sbin/init \x01\x7f\xff\xc3("
+#define FORGED_TEXT                                                                                                \
+    "\\x1b[2J\\x0d2024-01-01T00:00:00.000000Z delete pid 1 ppid 0 uid 0 exit 0 image /sbin/init "                \
+    "\\x01\\x7f\\xff\\xc3("
+
+static void forged_command_lines_are_escaped(void **state)
 {
     (void)state;
-    char *argv[] = {(char *)tool_path("process_monitor"), "--source", "kernel", NULL};
+    if (probe_supervision())
+        test_skip(probe_supervision());
+    char *argv[] = {(char *)tool_path("process_monitor"), "--", "/bin/true", FORGED, NULL};
     struct subprocess_result res;
     assert_int_equal(subprocess_run(argv, NULL, &res), 0);
-    assert_int_equal(res.exit_code, 2);
-    assert_contains(res.err, "'kernel' is neither netlink nor fanotify");
+    assert_int_equal(res.exit_code, 0);
+    assert_no_terminal_controls(res.out);
+    assert_contains(res.out, " command /bin/true " FORGED_TEXT "\n");
+    /* One line per event: the create and the delete, nothing forged. */
+    int lines = 0;
+    for (const char *p = res.out; (p = strchr(p, '\n')); p++)
+        lines++;
+    assert_int_equal(lines, 2);
+    subprocess_result_free(&res);
+
+    char *json_argv[] = {(char *)tool_path("process_monitor"), "--json", "--", "/bin/true", FORGED, NULL};
+    assert_int_equal(subprocess_run(json_argv, NULL, &res), 0);
+    assert_no_terminal_controls(res.out);
+    struct json_object *events[4];
+    assert_int_equal(assert_json_lines(res.out, events, 4), 2);
+    /* The string decodes to the command line, each invalid byte as U+FFFD; the raw bytes are in _hex. */
+    assert_string_equal(json_object_get_string(json_member(events[0], "command_line")),
+                        "/bin/true \x1b[2J\r2024-01-01T00:00:00.000000Z delete pid 1 ppid 0 uid 0 exit 0 image "
+                        "/sbin/init \x01\x7f\xef\xbf\xbd\xef\xbf\xbd(");
+    assert_contains(res.out, "\",\"command_line_hex\":\"2f62696e"); /* spaced like the rest of the line */
+    const char *hex = json_object_get_string(json_member(events[0], "command_line_hex"));
+    assert_memory_equal(hex, "2f62696e2f74727565201b5b324a0d", 30);
+    assert_contains(hex, "017fffc328");
+    for (int i = 0; i < 2; i++)
+        json_object_put(events[i]);
     subprocess_result_free(&res);
 }
 
-/* Reads from fd into buf (growing) until needle appears or 20 s pass; returns whether it did. */
-static int read_until(int fd, char **buf, size_t *len, const char *needle)
+static void cut_command_lines_say_so(void **state)
 {
-    time_t deadline = time(NULL) + 20;
-    while (!strstr(*buf, needle) && time(NULL) < deadline) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 200) <= 0)
-            continue;
-        char chunk[4096];
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n <= 0)
-            break;
-        *buf = realloc(*buf, *len + (size_t)n + 1);
-        memcpy(*buf + *len, chunk, (size_t)n);
-        *len += (size_t)n;
-        (*buf)[*len] = '\0';
-    }
-    return strstr(*buf, needle) != NULL;
+    (void)state;
+    if (probe_supervision())
+        test_skip(probe_supervision());
+    static char long_arg[3000];
+    memset(long_arg, 'a', sizeof(long_arg) - 1);
+    char *argv[] = {(char *)tool_path("process_monitor"), "--", "/bin/true", long_arg, NULL};
+    struct subprocess_result res;
+    assert_int_equal(subprocess_run(argv, NULL, &res), 0);
+    assert_contains(res.out, " command[cut at 2048 bytes] /bin/true aaaa");
+    subprocess_result_free(&res);
+    char *json_argv[] = {(char *)tool_path("process_monitor"), "--json", "--", "/bin/true", long_arg, NULL};
+    assert_int_equal(subprocess_run(json_argv, NULL, &res), 0);
+    struct json_object *events[2];
+    assert_int_equal(assert_json_lines(res.out, events, 2), 2);
+    assert_true(json_object_get_boolean(json_member(events[0], "command_line_truncated")));
+    assert_int_equal(strlen(json_object_get_string(json_member(events[0], "command_line"))), 2048);
+    json_object_put(events[0]);
+    json_object_put(events[1]);
+    subprocess_result_free(&res);
 }
 
-static pid_t monitor = -1;
+static void program_faults_are_reported_and_counted(void **state)
+{
+    (void)state;
+    if (probe_supervision())
+        test_skip(probe_supervision());
+    char *object = bpf_compile("tests/tools/progs", "monitor_fault", NULL);
+    assert_non_null(object);
+    char *argv[] = {(char *)tool_path("process_monitor"), "--object", object, "--", "/bin/sh", "-c", "/bin/true",
+                    NULL};
+    struct subprocess_result res;
+    assert_int_equal(subprocess_run(argv, NULL, &res), 0);
+    assert_int_equal(res.exit_code, 0);
+    /* Once, with the instruction, the address as the program sees it, and the source line. */
+    assert_contains(res.err, "program ProcessMonitor (section process) faulted (counted; the event went on as if it "
+                             "returned 0): instruction ");
+    assert_contains(res.err, "at context+300 (of ");
+    assert_contains(res.err, "monitor_fault.c:");
+    assert_null(strstr(strstr(res.err, "faulted") + 1, "faulted"));
+    /* Creates: sh, its ld.so, true, its ld.so; each faulted. */
+    assert_contains(res.err, " runs, 0 denied, 4 faults\n");
+    subprocess_result_free(&res);
+    free(object);
+    bpf_compile_cleanup();
+}
+
+static void bad_usage_exits_2(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *args[3], *why;
+    } cases[] = {
+        {{"--source", "kernel"}, "'kernel' is neither netlink nor fanotify"},
+        {{"--count", "-1"}, "--count: '-1' is not a positive number"},
+        {{"--count", "0"}, "--count: '0' is not a positive number"},
+        {{"--count", " 5"}, "--count: ' 5' is not a positive number"},
+        {{"--count", "99999999999999999999999"}, "is not a positive number"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *argv[] = {(char *)tool_path("process_monitor"), (char *)cases[i].args[0], (char *)cases[i].args[1], NULL};
+        struct subprocess_result res;
+        assert_int_equal(subprocess_run(argv, NULL, &res), 0);
+        assert_int_equal(res.exit_code, 2);
+        assert_contains(res.err, cases[i].why);
+        subprocess_result_free(&res);
+    }
+}
+
+static struct subprocess_live monitor;
 
 /* Stops a monitor a failed test left running. */
 static int kill_monitor(void **state)
 {
     (void)state;
-    if (monitor > 0) {
-        kill(monitor, SIGKILL);
-        waitpid(monitor, NULL, 0);
-        monitor = -1;
-    }
+    subprocess_live_free(&monitor);
     return 0;
 }
 
@@ -115,26 +193,11 @@ static void system_wide_sees_a_child_live_and_stops_on_sigint(void **state)
     (void)state;
     if (probe_proc_connector())
         test_skip(probe_proc_connector());
-    int out[2], err[2];
-    assert_int_equal(pipe(out), 0);
-    assert_int_equal(pipe(err), 0);
-    monitor = fork();
-    assert_true(monitor >= 0);
-    if (monitor == 0) {
-        dup2(out[1], 1);
-        dup2(err[1], 2);
-        close(out[0]);
-        close(err[0]);
-        execl(tool_path("process_monitor"), "process_monitor", "--json", (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    close(err[1]);
-    char *text = calloc(1, 1), *errs = calloc(1, 1);
-    size_t len = 0, errlen = 0;
+    char *argv[] = {(char *)tool_path("process_monitor"), "--json", NULL};
+    assert_int_equal(subprocess_start(argv, &monitor), 0);
     /* Attached once it says so; then a child with a distinctive command line. */
-    if (!read_until(err[0], &errs, &errlen, "attached"))
-        fail_msg("process_monitor did not attach: %s", errs);
+    if (!subprocess_read_until(&monitor, 1, "attached", 20))
+        fail_msg("process_monitor did not attach: %s", monitor.err);
     /* The child waits on its stdin until its create was seen: the proc connector
      * reports an exec after the fact and its command line is read from /proc. */
     int in[2];
@@ -149,34 +212,32 @@ static void system_wide_sees_a_child_live_and_stops_on_sigint(void **state)
     close(in[0]);
     char create[160], del[160];
     snprintf(create, sizeof(create), "\"pid\":%d,", (int)child);
-    if (!read_until(out[0], &text, &len, "\"command_line\":\"sh -c read line; exit 5 bpfhost-monitor-marker\""))
-        fail_msg("no create event of pid %d with its command line in:\n%s", (int)child, text);
-    assert_contains(text, create);
+    if (!subprocess_read_until(&monitor, 0, "\"command_line\":\"sh -c read line; exit 5 bpfhost-monitor-marker\"",
+                               20))
+        fail_msg("no create event of pid %d with its command line in:\n%s", (int)child, monitor.out);
+    assert_contains(monitor.out, create);
     close(in[1]);
     int status;
     assert_int_equal(waitpid(child, &status, 0), child);
     snprintf(del, sizeof(del), "\"operation\":\"delete\",\"pid\":%d,", (int)child);
-    if (!read_until(out[0], &text, &len, del))
-        fail_msg("no delete event of pid %d in:\n%s", (int)child, text);
-    assert_contains(text, "\"exit_code\":5");
+    if (!subprocess_read_until(&monitor, 0, del, 20))
+        fail_msg("no delete event of pid %d in:\n%s", (int)child, monitor.out);
+    assert_contains(monitor.out, "\"exit_code\":5");
 
-    assert_int_equal(kill(monitor, SIGINT), 0);
-    assert_int_equal(waitpid(monitor, &status, 0), monitor);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
-    monitor = -1;
-    read_until(err[0], &errs, &errlen, "events printed");
-    assert_contains(errs, "events printed; source:");
-    free(text);
-    free(errs);
-    close(out[0]);
-    close(err[0]);
+    assert_int_equal(subprocess_stop(&monitor, SIGINT), 0);
+    assert_contains(monitor.err, "events printed; source:");
+    assert_contains(monitor.err, "; program: ");
+    assert_contains(monitor.err, " would have denied, 0 faults\n");
+    subprocess_live_free(&monitor);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(supervised_command_events_are_exact),
+        cmocka_unit_test(forged_command_lines_are_escaped),
+        cmocka_unit_test(cut_command_lines_say_so),
+        cmocka_unit_test(program_faults_are_reported_and_counted),
         cmocka_unit_test(bad_usage_exits_2),
         cmocka_unit_test_teardown(system_wide_sees_a_child_live_and_stops_on_sigint, kill_monitor),
     };

@@ -3,6 +3,7 @@
  * `bpfhost <verb> ... --help` explains every verb.
  */
 #include "cli.h"
+#include "tools/tools.h"
 
 #include <string.h>
 
@@ -26,8 +27,13 @@ static const struct cli_verb verbs[] = {
      cli_show_disassembly, show_disassembly_help},
     {"test-run", "FILE.o SECTION [--ctx FILE] [--data FILE] [--repeat N] [--json]",
      "run a program on a context and data, then show the maps", cli_test_run, cli_test_run_help},
-    {"run", "--attach PROG.o[:SECTION] [--attach ...] [--json] [--quiet] -- CMD ARGS...",
+    {"run",
+     "--attach PROG.o[:SECTION] [--attach ...] [--fail-closed] [--trace] [--maps] [--json] [--quiet] -- CMD "
+     "ARGS...",
      "run a command tree under process programs (each exec a create, each exit a delete)", cli_run, cli_run_help},
+    {"attach", "PROG.o[:SECTION]... [--hook HOOK] [--fail-closed] [--json]",
+     "attach programs to a system-wide hook until Ctrl-C, then show counts and maps", cli_attach,
+     cli_attach_help},
 };
 enum { VERB_COUNT = sizeof(verbs) / sizeof(verbs[0]) };
 
@@ -91,7 +97,7 @@ int main(int argc, char **argv)
             cli_usage(&verbs[i], stderr);
         return rc;
     }
-    fprintf(stderr, "bpfhost: unknown command '%s'\n", argv[1]);
+    tools_text_printf(stderr, "bpfhost: unknown command '%s'\n", argv[1]);
     usage_all(stderr);
     return CLI_USAGE;
 }

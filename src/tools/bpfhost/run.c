@@ -4,29 +4,20 @@
 #include "cli.h"
 #include "core/core.h"
 #include "ext/ext.h"
+#include "tools/tools.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-enum { MAX_ATTACH = 32 };
-
-/* One --attach: an object file and the programs of it to attach. */
-struct attachment {
-    char *file;          /* malloc'd */
-    const char *section; /* NULL: every process program; points into the --attach argument */
-    struct bpf_elf_object *elf;
-    struct core_object *obj;
-};
 
 struct options {
-    struct attachment attach[MAX_ATTACH];
-    size_t attach_count;
-    bool json, quiet;
+    struct cli_policy policy;
+    bool json, quiet, trace, maps;
     char **command; /* NULL-terminated, after "--" */
 };
 
@@ -42,43 +33,30 @@ void cli_run_help(FILE *out)
             "                      \"process\", or only those whose section (else function\n"
             "                      name) is SECTION; repeat for more objects (at most %d);\n"
             "                      every program sees every event, any one can deny\n"
-            "  --quiet             no summary line at the end\n"
-            "  --json              the summary as one JSON object\n"
-            "  The summary goes to stderr: \"bpfhost run: E events, D denied, exit code X\"\n"
-            "  (plus \", N errors\" / \", N lost\" if any; bpf_printk output and the\n"
-            "  reasons are on the trace pipe, see BPFHOST_TRACE_PIPE), or with --json\n"
-            "  {\"exit_code\": X, \"events\": E, \"denied\": D, \"errors\": N, \"lost\": N}.\n"
+            "  --fail-closed       a create on which a program faults (bad memory access,\n"
+            "                      instruction budget spent) is denied; by default it goes\n"
+            "                      on as if the program had returned 0 (fail-open)\n"
+            "  --trace             bpf_printk lines (and the host's own trace lines) on\n"
+            "                      stderr as they come, escaped\n"
+            "  --maps              the programs' maps after the summary, as test-run shows\n"
+            "                      them (ring buffers: the pending records as hex)\n"
+            "  --quiet             no summary at the end\n"
+            "  --json              the summary (and maps) as one JSON object\n"
+            "  The first fault of each program is reported on stderr when it happens, with\n"
+            "  its instruction and source line. The summary goes to stderr:\n"
+            "  \"bpfhost run: E events, D denied, exit code X\" (plus \", N errors\" /\n"
+            "  \", N lost\" / \", N faults\" if any), then per program \"  program NAME (FILE,\n"
+            "  section S): R runs, D denied, F faults\"; with --json {\"exit_code\": X,\n"
+            "  \"events\": E, \"denied\": D, \"errors\": N, \"lost\": N, \"faults\": N,\n"
+            "  \"programs\": [...] (, \"objects\": [{\"file\", \"maps\"}] with --maps)}.\n"
             "  Exit status: CMD's (128+N if signal N killed it); 127 if CMD could not be\n"
             "  started or executed (not found, or its own exec denied); 1 if an object\n"
             "  could not be loaded or attached; 2 bad usage.\n",
-            MAX_ATTACH);
+            CLI_MAX_OBJECTS);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Command line.                                                            */
-
-/* Splits PROG.o[:SECTION] into a; the whole argument is the file if it exists. -1 after a message. */
-static int parse_attach(const char *spec, struct attachment *a)
-{
-    struct stat st;
-    const char *colon = strrchr(spec, ':');
-    if (stat(spec, &st) == 0 || !colon) {
-        a->file = strdup(spec);
-        a->section = NULL;
-    } else {
-        a->file = strndup(spec, (size_t)(colon - spec));
-        a->section = colon + 1;
-    }
-    if (!a->file) {
-        fprintf(stderr, "bpfhost: out of memory\n");
-        return -1;
-    }
-    if (a->section && !*a->section) {
-        fprintf(stderr, "bpfhost: --attach %s: empty section after ':'\n", spec);
-        return -1;
-    }
-    return 0;
-}
 
 /* Fills o from argv; a CLI_* code. */
 static int parse_args(int argc, char **argv, struct options *o)
@@ -94,18 +72,20 @@ static int parse_args(int argc, char **argv, struct options *o)
                 fprintf(stderr, "bpfhost: --attach needs PROG.o[:SECTION]\n");
                 return CLI_USAGE;
             }
-            if (o->attach_count == MAX_ATTACH) {
-                fprintf(stderr, "bpfhost: at most %d --attach\n", MAX_ATTACH);
-                return CLI_USAGE;
-            }
-            if (parse_attach(argv[i], &o->attach[o->attach_count++]))
+            if (cli_policy_add(&o->policy, argv[i]))
                 return CLI_USAGE;
         } else if (!strcmp(arg, "--json")) {
             o->json = true;
         } else if (!strcmp(arg, "--quiet")) {
             o->quiet = true;
+        } else if (!strcmp(arg, "--trace")) {
+            o->trace = true;
+        } else if (!strcmp(arg, "--maps")) {
+            o->maps = true;
+        } else if (!strcmp(arg, "--fail-closed")) {
+            o->policy.fail_closed = true;
         } else {
-            fprintf(stderr, "bpfhost: %s '%s' (the command goes after --)\n",
+            tools_text_printf(stderr, "bpfhost: %s '%s' (the command goes after --)\n",
                     arg[0] == '-' ? "unknown option" : "unexpected argument", arg);
             return CLI_USAGE;
         }
@@ -118,87 +98,22 @@ static int parse_args(int argc, char **argv, struct options *o)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Loading and attaching.                                                   */
-
-/* Whether program i of a is one to attach. */
-static bool selected(const struct attachment *a, size_t i, bool by_name)
-{
-    const struct bpf_elf_program *p = &a->elf->programs[i];
-    if (!a->section)
-        return core_prog_type_find_by_section(p->section) == ext_process_type();
-    return !strcmp(by_name ? p->name : p->section, a->section);
-}
-
-/* Attaches program i of a to hook, adding its link to links; -1 after a message. */
-static int attach_one(const struct attachment *a, size_t i, struct core_hook *hook, struct core_link **link)
-{
-    const struct bpf_elf_program *p = &a->elf->programs[i];
-    struct core_prog_info info;
-    core_prog_info(a->obj->progs[i], &info);
-    if (info.type != ext_process_type()) {
-        fprintf(stderr, "bpfhost: %s: program %s (section %s) is of type '%s', not 'process'\n", a->file, p->name,
-                p->section, info.type->name);
-        return -1;
-    }
-    int rc = core_hook_attach(hook, a->obj->progs[i], NULL, 0, link);
-    if (rc) {
-        fprintf(stderr, "bpfhost: %s: cannot attach %s: %s\n", a->file, p->name, strerror(-rc));
-        return -1;
-    }
-    return 0;
-}
-
-/* Loads a and attaches its selected programs (in object order); -1 after a message. */
-static int load_and_attach(struct attachment *a, struct core_hook *hook, struct core_link ***links, size_t *count)
-{
-    a->elf = cli_open_object(a->file);
-    if (!a->elf)
-        return -1;
-    char err[512];
-    if (core_object_load(a->elf, NULL, &a->obj, err, sizeof(err)) != 0) {
-        fprintf(stderr, "bpfhost: %s: %s\n", a->file, err);
-        return -1;
-    }
-    size_t attached = 0;
-    for (int by_name = 0; by_name < 2 && !attached; by_name++) {
-        for (size_t i = 0; i < a->elf->program_count; i++) {
-            if (!selected(a, i, by_name))
-                continue;
-            struct core_link **grown = realloc(*links, (*count + 1) * sizeof(**links));
-            if (!grown)
-                return -1;
-            *links = grown;
-            if (attach_one(a, i, hook, &(*links)[*count]))
-                return -1;
-            (*count)++;
-            attached++;
-        }
-        if (!a->section)
-            break;
-    }
-    if (!attached) {
-        fprintf(stderr, "bpfhost: %s has no %s; sections:", a->file,
-                a->section ? "program in that section or of that name" : "process program");
-        for (size_t i = 0; i < a->elf->program_count; i++)
-            fprintf(stderr, " %s (%s)", a->elf->programs[i].section, a->elf->programs[i].name);
-        fprintf(stderr, "%s\n", a->elf->program_count ? "" : " none");
-        return -1;
-    }
-    return 0;
-}
-
-/* ------------------------------------------------------------------------ */
 /* Running.                                                                 */
 
-static void print_summary(const struct options *o, const struct ext_source_stats *st, int exit_code)
+static void print_summary(struct options *o, const struct ext_source_stats *st, int exit_code)
 {
-    if (o->quiet)
-        return;
+    uint64_t faults = cli_policy_faults(&o->policy);
     if (o->json) {
         fprintf(stderr,
                 "{\"exit_code\": %d, \"events\": %" PRIu64 ", \"denied\": %" PRIu64 ", \"errors\": %" PRIu64
-                ", \"lost\": %" PRIu64 "}\n",
-                exit_code, st->events, st->denied, st->errors, st->lost);
+                ", \"lost\": %" PRIu64 ", \"faults\": %" PRIu64 ", \"programs\": ",
+                exit_code, st->events, st->denied, st->errors, st->lost, faults);
+        cli_policy_print_programs(&o->policy, stderr, true);
+        if (o->maps) {
+            fprintf(stderr, ", \"objects\": ");
+            cli_policy_print_maps(&o->policy, stderr, true);
+        }
+        fprintf(stderr, "}\n");
         return;
     }
     fprintf(stderr, "bpfhost run: %" PRIu64 " events, %" PRIu64 " denied, exit code %d", st->events, st->denied,
@@ -207,7 +122,12 @@ static void print_summary(const struct options *o, const struct ext_source_stats
         fprintf(stderr, ", %" PRIu64 " errors", st->errors);
     if (st->lost)
         fprintf(stderr, ", %" PRIu64 " lost", st->lost);
+    if (faults)
+        fprintf(stderr, ", %" PRIu64 " faults (%s)", faults, o->policy.fail_closed ? "fail-closed" : "fail-open");
     fprintf(stderr, "\n");
+    cli_policy_print_programs(&o->policy, stderr, false);
+    if (o->maps)
+        cli_policy_print_maps(&o->policy, stderr, false);
 }
 
 static void ignore_signal(int sig)
@@ -215,8 +135,23 @@ static void ignore_signal(int sig)
     (void)sig;
 }
 
+/* The thread that shows trace lines and first faults while the command runs. */
+struct watcher {
+    struct cli_trace trace;
+    pthread_t thread;
+    atomic_bool stop;
+};
+
+static void *watch(void *arg)
+{
+    struct watcher *w = arg;
+    while (!atomic_load(&w->stop))
+        cli_trace_pump(&w->trace, 100);
+    return NULL;
+}
+
 /* Runs the command under sv; its exit code (127 if it could not be run, after a message). */
-static int run_command(const struct options *o, struct ext_supervisor *sv)
+static int run_command(struct options *o, struct ext_supervisor *sv)
 {
     /* Like system(3): the terminal's ^C and ^\ reach the whole foreground
      * group; we wait to report how the command ended. A handler, not
@@ -225,14 +160,24 @@ static int run_command(const struct options *o, struct ext_supervisor *sv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGQUIT, &sa, NULL);
+    struct watcher w = {.stop = false};
+    cli_trace_begin(&w.trace, o->trace ? stderr : NULL, false, &o->policy);
+    bool watching = pthread_create(&w.thread, NULL, watch, &w) == 0;
     int exit_code = 127;
     int rc = ext_supervisor_run(sv, o->command, &exit_code);
     if (rc)
-        fprintf(stderr, "bpfhost: %s: %s\n", o->command[0],
-                rc == -EPERM ? "its exec was denied" : strerror(-rc));
+        tools_text_printf(stderr, "bpfhost: %s: %s\n", o->command[0],
+                          rc == -EPERM ? "its exec was denied" : strerror(-rc));
+    cli_policy_detach(&o->policy);
+    if (watching) {
+        atomic_store(&w.stop, true);
+        pthread_join(w.thread, NULL);
+    }
+    cli_trace_pump(&w.trace, 0); /* what came last */
     struct ext_source_stats st;
     ext_supervisor_stats(sv, &st);
-    print_summary(o, &st, exit_code);
+    if (!o->quiet)
+        print_summary(o, &st, exit_code);
     return exit_code;
 }
 
@@ -243,8 +188,6 @@ int cli_run(int argc, char **argv)
     bool ran = false;
     struct ext_supervisor *sv = NULL;
     struct core_hook *hook = NULL;
-    struct core_link **links = NULL;
-    size_t link_count = 0;
     if (rc == CLI_OK) {
         int err = cli_register_program_types();
         if (!err)
@@ -254,22 +197,15 @@ int cli_run(int argc, char **argv)
             rc = CLI_FAILED;
         }
     }
-    for (size_t i = 0; rc == CLI_OK && i < o.attach_count; i++)
-        if (load_and_attach(&o.attach[i], hook, &links, &link_count))
-            rc = CLI_FAILED;
+    if (rc == CLI_OK && (cli_policy_open(&o.policy) || cli_policy_attach(&o.policy, hook)))
+        rc = CLI_FAILED;
     if (rc == CLI_OK) {
         rc = run_command(&o, sv);
         ran = true;
     }
-    for (size_t i = 0; i < link_count; i++)
-        core_link_release(links[i]);
-    free(links);
+    cli_policy_detach(&o.policy);
     ext_supervisor_destroy(sv);
-    for (size_t i = 0; i < o.attach_count; i++) {
-        core_object_close(o.attach[i].obj);
-        bpf_elf_close(o.attach[i].elf);
-        free(o.attach[i].file);
-    }
+    cli_policy_close(&o.policy);
     if (ran) /* CMD's status, whatever it is: main() would take a 2 for bad usage */
         exit(rc);
     return rc;

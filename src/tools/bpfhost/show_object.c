@@ -1,6 +1,7 @@
 /* `show sections` and `show disassembly`: what is inside an object file. */
 #include "cli.h"
 #include "elf/bpf_elf.h"
+#include "tools/tools.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@ struct bpf_elf_object *cli_open_object(const char *path)
     struct bpf_elf_object *obj;
     char err[512];
     if (bpf_elf_open_file(path, &obj, err, sizeof(err)) != 0) {
-        fprintf(stderr, "bpfhost: %s\n", err);
+        tools_text_printf(stderr, "bpfhost: %s\n", err);
         return NULL;
     }
     return obj;
@@ -33,7 +34,8 @@ static void print_used_maps(const struct bpf_elf_object *obj, const struct bpf_e
         int m = map_of_insn(&p->insns[i]);
         if (m >= 0 && (size_t)m < obj->map_count && !used[m]) {
             used[m] = true;
-            printf("%s%s", printed++ ? "," : "", obj->maps[m].name);
+            printf("%s", printed++ ? "," : "");
+            tools_text_puts(stdout, obj->maps[m].name);
         }
     }
     printf("%s\n", printed ? "" : "-");
@@ -52,7 +54,10 @@ int cli_show_sections(int argc, char **argv)
            "====");
     for (size_t i = 0; i < obj->program_count; i++) {
         const struct bpf_elf_program *p = &obj->programs[i];
-        printf("%-24s %-24s %8zu  ", p->section, p->name, p->insn_count);
+        char *section = tools_text_dup(p->section, TOOLS_TEXT_SPACE), *name = tools_text_dup(p->name, TOOLS_TEXT_SPACE);
+        printf("%-24s %-24s %8zu  ", section ? section : "?", name ? name : "?", p->insn_count);
+        free(section);
+        free(name);
         print_used_maps(obj, p);
     }
     printf("\n%-24s %-16s %6s %6s %8s  %s\n", "Map", "Type", "Key", "Value", "Entries", "Section");
@@ -61,31 +66,36 @@ int cli_show_sections(int argc, char **argv)
     for (size_t i = 0; i < obj->map_count; i++) {
         const struct bpf_elf_map *m = &obj->maps[i];
         const char *type = bpf_elf_map_type_name(m->def.type);
-        printf("%-24s %-16s %6u %6u %8u  %s\n", m->name, type ? type : "?", m->def.key_size, m->def.value_size,
-               m->def.max_entries, m->section);
+        char *name = tools_text_dup(m->name, TOOLS_TEXT_SPACE);
+        printf("%-24s %-16s %6u %6u %8u  ", name ? name : "?", type ? type : "?", m->def.key_size, m->def.value_size,
+               m->def.max_entries);
+        free(name);
+        tools_text_printf(stdout, "%s\n", m->section);
     }
-    if (obj->license)
-        printf("\nlicense: %s\n", obj->license);
+    if (obj->license) {
+        printf("\n");
+        tools_text_printf(stdout, "license: %s\n", obj->license);
+    }
     bpf_elf_close(obj);
     return CLI_OK;
 }
 
 static void disassemble_program(const struct bpf_elf_object *obj, const struct bpf_elf_program *p)
 {
-    printf("%s: %s (%zu instructions)\n", p->section, p->name, p->insn_count);
+    tools_text_printf(stdout, "%s: %s (%zu instructions)\n", p->section, p->name, p->insn_count);
     const struct bpf_elf_line *last = NULL;
     for (size_t pc = 0; pc < p->insn_count;) {
         /* Clang records a line once per column it touches; print each run once. */
         const struct bpf_elf_line *line = bpf_elf_line_of(p, pc);
         if (line && line->insn == pc && (!last || last->line != line->line || strcmp(last->file, line->file))) {
-            printf("; %s  (%s:%u)\n", line->text, line->file, line->line);
+            tools_text_printf(stdout, "; %s  (%s:%u)\n", line->text, line->file, line->line);
             last = line;
         }
         char text[160];
         int slots = isa_disassemble_insn(p->insns, p->insn_count, pc, text, sizeof(text));
         int m = map_of_insn(&p->insns[pc]);
         if (m >= 0 && (size_t)m < obj->map_count)
-            printf("%6zu: %-40s # %s\n", pc, text, obj->maps[m].name);
+            tools_text_printf(stdout, "%6zu: %-40s # %s\n", pc, text, obj->maps[m].name);
         else
             printf("%6zu: %s\n", pc, text);
         pc += slots > 0 ? (size_t)slots : 1;
@@ -109,7 +119,7 @@ int cli_show_disassembly(int argc, char **argv)
         }
     bpf_elf_close(obj);
     if (!shown) {
-        fprintf(stderr, "bpfhost: %s has no program in section '%s'\n", argv[1], section);
+        tools_text_printf(stderr, "bpfhost: %s has no program in section '%s'\n", argv[1], section);
         return CLI_FAILED;
     }
     return CLI_OK;

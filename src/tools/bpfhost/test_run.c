@@ -3,15 +3,17 @@
 #include "cli.h"
 #include "core/core.h"
 #include "ext/ext.h"
+#include "tools/tools.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <json-c/json.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { ENTRIES_SHOWN = 64, MAX_REPEAT = 10000000 };
+enum { MAX_REPEAT = 10000000 };
 
 struct options {
     const char *file, *section, *ctx_path, *data_path, *repeat_text;
@@ -42,28 +44,33 @@ void cli_test_run_help(FILE *out)
     fprintf(out,
             "  Loads FILE.o, runs the first program whose section (or function name) is\n"
             "  SECTION on a context and data, and prints the result and the object's maps.\n"
-            "  --ctx FILE    raw bytes of the context (at most the program type's context\n"
-            "                size; shorter is zero-padded; the data/end pointers are set);\n"
-            "                for a process program also a JSON event: process_md_t's fields\n"
-            "                by C name (\"operation\": \"create\"|\"delete\", \"process_id\", ...)\n"
-            "                plus \"command_line\" and \"image_path\"; absent fields are zero\n"
+            "  --ctx FILE    raw bytes of the context (1 to the program type's context size;\n"
+            "                shorter is zero-padded; the data/end pointers are set); for a\n"
+            "                process program also a JSON event: one object naming\n"
+            "                process_md_t's fields by C name (\"operation\": \"create\"|\"delete\",\n"
+            "                \"process_id\", ...) plus \"command_line\" and \"image_path\"; absent\n"
+            "                fields are zero. A file with no NUL byte whose first non-blank\n"
+            "                character is '{' or '[' is JSON (and must be one object, nothing after)\n"
             "  --data FILE   raw bytes the context's data/end pointer pair points to\n"
             "  --repeat N    runs, 1..10000000 (default 1); the context carries over\n"
             "  --json        one JSON object on stdout instead of text\n"
             "  Text output:\n"
-            "    return value: <signed decimal> (0x<hex of the 64-bit r0>)\n"
+            "    return value: <signed decimal> (0x<hex>)   the int the program returned (r0's low\n"
+            "                  32 bits); \"; r0 0x<hex>\" inside the parentheses if r0 holds more\n"
             "    duration: <ns> ns per run (<N> runs)\n"
             "    then per map: map NAME (TYPE, key K, value V, max M):\n"
             "      key <hex bytes>  value <hex bytes>      (per-CPU: cpu0 <hex> cpu1 <hex> ...)\n"
             "      ... N more                              (after %d entries)\n"
-            "      ring buffer, <n> bytes pending           (ring buffers)\n"
-            "  JSON output: {\"return_value\": N, \"duration_ns\": N, \"repeat\": N, \"maps\": [\n"
-            "    {\"name\": S, \"type\": S, \"key_size\": N, \"value_size\": N, \"max_entries\": N,\n"
+            "      ring buffer, <n> bytes pending           (ring buffers, then each record:)\n"
+            "      record <hex bytes>                      (... N more records after %d)\n"
+            "  JSON output: {\"return_value\": N, \"r0\": \"0x<hex>\", \"duration_ns\": N, \"repeat\": N,\n"
+            "    \"maps\": [{\"name\": S, \"type\": S, \"key_size\": N, \"value_size\": N, \"max_entries\": N,\n"
+            "     (ring buffers: \"pending_bytes\": N, \"records\": [HEX], \"more_records\": N,)\n"
             "     \"entries\": [{\"key\": HEX, \"value\": HEX} or {\"key\": HEX, \"values\": [HEX per CPU]}],\n"
-            "     \"more_entries\": N, \"pending_bytes\": N (ring buffers only)}]}\n"
+            "     \"more_entries\": N}]}\n"
             "  A program that stops with an error (bad memory access, ...) prints the\n"
             "  instruction and source line on stderr and exits 1.\n",
-            ENTRIES_SHOWN);
+            CLI_ENTRIES_SHOWN, CLI_ENTRIES_SHOWN);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -72,14 +79,11 @@ void cli_test_run_help(FILE *out)
 /* Parses --repeat's value into o->repeat; -1 after a message. */
 static int parse_repeat(struct options *o)
 {
-    const char *text = o->repeat_text;
-    if (!text)
+    unsigned long long n;
+    if (!o->repeat_text)
         return 0;
-    char *end;
-    errno = 0;
-    unsigned long long n = isdigit((unsigned char)*text) ? strtoull(text, &end, 10) : 0;
-    if (n < 1 || n > MAX_REPEAT || errno || *end) {
-        fprintf(stderr, "bpfhost: --repeat must be 1..%d, not '%s'\n", MAX_REPEAT, text);
+    if (tools_parse_count(o->repeat_text, MAX_REPEAT, &n)) {
+        tools_text_printf(stderr, "bpfhost: --repeat must be 1..%d, not '%s'\n", MAX_REPEAT, o->repeat_text);
         return -1;
     }
     o->repeat = (uint32_t)n;
@@ -105,19 +109,19 @@ static int take_arg(struct options *o, int argc, char **argv, int *i)
     const char **slot = valued_option(o, arg);
     if (slot) {
         if (++*i >= argc) {
-            fprintf(stderr, "bpfhost: %s needs a value\n", arg);
+            tools_text_printf(stderr, "bpfhost: %s needs a value\n", arg);
             return CLI_USAGE;
         }
         *slot = argv[*i];
     } else if (!strcmp(arg, "--json")) {
         o->json = true;
     } else if (arg[0] == '-' && arg[1]) {
-        fprintf(stderr, "bpfhost: unknown option '%s'\n", arg);
+        tools_text_printf(stderr, "bpfhost: unknown option '%s'\n", arg);
         return CLI_USAGE;
     } else if (!o->file || !o->section) {
         *(o->file ? &o->section : &o->file) = arg;
     } else {
-        fprintf(stderr, "bpfhost: unexpected argument '%s'\n", arg);
+        tools_text_printf(stderr, "bpfhost: unexpected argument '%s'\n", arg);
         return CLI_USAGE;
     }
     return CLI_OK;
@@ -144,7 +148,7 @@ static int read_blob(const char *path, struct blob *b)
         return 0;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "bpfhost: %s: %s\n", path, strerror(errno));
+        tools_text_printf(stderr, "bpfhost: %s: %s\n", path, strerror(errno));
         return -1;
     }
     size_t cap = 0;
@@ -160,7 +164,7 @@ static int read_blob(const char *path, struct blob *b)
     int failed = ferror(f) || b->size == cap;
     fclose(f);
     if (failed)
-        fprintf(stderr, "bpfhost: %s: could not be read\n", path);
+        tools_text_printf(stderr, "bpfhost: %s: could not be read\n", path);
     return failed ? -1 : 0;
 }
 
@@ -172,7 +176,7 @@ static int load(struct session *s)
 {
     int rc = cli_register_program_types();
     if (rc) {
-        fprintf(stderr, "bpfhost: cannot register the program types: %s\n", strerror(-rc));
+        tools_text_printf(stderr, "bpfhost: cannot register the program types: %s\n", strerror(-rc));
         return -1;
     }
     s->elf = cli_open_object(s->opt.file);
@@ -180,7 +184,7 @@ static int load(struct session *s)
         return -1;
     char err[512];
     if (core_object_load(s->elf, NULL, &s->obj, err, sizeof(err)) != 0) {
-        fprintf(stderr, "bpfhost: %s: %s\n", s->opt.file, err);
+        tools_text_printf(stderr, "bpfhost: %s: %s\n", s->opt.file, err);
         return -1;
     }
     return 0;
@@ -196,39 +200,72 @@ static int find_program(struct session *s)
                 s->prog = i;
                 return 0;
             }
-    fprintf(stderr, "bpfhost: %s has no program in section or named '%s'; sections:", s->opt.file,
+    tools_text_printf(stderr, "bpfhost: %s has no program in section or named '%s'; sections:", s->opt.file,
             s->opt.section);
     for (size_t i = 0; i < elf->program_count; i++)
-        fprintf(stderr, " %s (%s)", elf->programs[i].section, elf->programs[i].name);
-    fprintf(stderr, "%s\n", elf->program_count ? "" : " none");
+        tools_text_printf(stderr, " %s (%s)", elf->programs[i].section, elf->programs[i].name);
+    tools_text_printf(stderr, "%s\n", elf->program_count ? "" : " none");
     return -1;
 }
 
-/* Whether a file's bytes are a JSON object (first non-blank byte '{'). */
+/* Whether a file's bytes are JSON: text (no NUL byte, which a raw context has in its zero fields) starting with '{' or '['. */
 static bool is_json(const struct blob *b)
 {
+    if (memchr(b->bytes, 0, b->size))
+        return false;
     size_t i = 0;
     while (i < b->size && isspace(b->bytes[i]))
         i++;
-    return i < b->size && b->bytes[i] == '{';
+    return i < b->size && (b->bytes[i] == '{' || b->bytes[i] == '[');
+}
+
+/* Checks that text is one JSON object and nothing after it; -1 after a message. */
+static int check_one_object(const char *path, const char *text, size_t len)
+{
+    struct json_tokener *tok = json_tokener_new();
+    if (!tok)
+        return -1;
+    struct json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    const char *why = NULL;
+    if (!o)
+        why = jerr == json_tokener_continue ? "not JSON: it ends inside a value" : json_tokener_error_desc(jerr);
+    else if (!json_object_is_type(o, json_type_object))
+        why = "a JSON event is one object ({...}), not an array or another value";
+    json_object_put(o);
+    while (!why && end < len && isspace((unsigned char)text[end]))
+        end++;
+    if (!why && end < len) {
+        tools_text_printf(stderr, "bpfhost: %s: text after the JSON object, at byte %zu\n", path, end);
+        return -1;
+    }
+    if (why)
+        tools_text_printf(stderr, "bpfhost: %s: %s\n", path, why);
+    return why ? -1 : 0;
 }
 
 /* Turns a JSON process event in s->ctx into the context and data of a test run; -1 after a message. */
 static int process_event_inputs(struct session *s)
 {
     if (s->opt.data_path) {
-        fprintf(stderr, "bpfhost: --data: a JSON event carries the command line and image path itself\n");
+        tools_text_printf(stderr, "bpfhost: --data: a JSON event carries the command line and image path itself\n");
         return -1;
     }
     char *text = calloc(1, s->ctx.size + 1), *storage = NULL, err[256];
     if (!text)
         return -1;
     memcpy(text, s->ctx.bytes, s->ctx.size);
+    if (check_one_object(s->opt.ctx_path, text, s->ctx.size)) {
+        free(text);
+        return -1;
+    }
     struct ext_process_event ev;
     int rc = ext_process_event_from_json(text, &ev, &storage, err, sizeof(err));
     free(text);
     if (rc) {
-        fprintf(stderr, "bpfhost: %s: %s\n", s->opt.ctx_path, rc == -EINVAL ? err : strerror(-rc));
+        tools_text_printf(stderr, "bpfhost: %s: %s\n", s->opt.ctx_path, rc == -EINVAL ? err : strerror(-rc));
         return -1;
     }
     long n = ext_process_test_input(&ev, &s->data.bytes);
@@ -236,7 +273,7 @@ static int process_event_inputs(struct session *s)
     s->ctx.bytes = malloc(sizeof(ev.md));
     if (n < 0 || !s->ctx.bytes) {
         free(storage);
-        fprintf(stderr, "bpfhost: out of memory\n");
+        tools_text_printf(stderr, "bpfhost: out of memory\n");
         return -1;
     }
     memcpy(s->ctx.bytes, &ev.md, sizeof(ev.md));
@@ -255,34 +292,28 @@ static int read_inputs(struct session *s)
     core_prog_info(s->obj->progs[s->prog], &info);
     if (read_blob(s->opt.ctx_path, &s->ctx) || read_blob(s->opt.data_path, &s->data))
         return -1;
+    if (s->opt.ctx_path && !s->ctx.size) {
+        tools_text_printf(stderr, "bpfhost: %s: empty; a context is its raw bytes%s (or no --ctx: all zero)\n",
+                          s->opt.ctx_path, info.type == ext_process_type() ? " or a JSON event" : "");
+        return -1;
+    }
     if (s->opt.ctx_path && is_json(&s->ctx)) {
         if (info.type == ext_process_type())
             return process_event_inputs(s);
-        fprintf(stderr, "bpfhost: %s: JSON contexts are for process programs; a '%s' context is raw bytes\n",
+        tools_text_printf(stderr, "bpfhost: %s: JSON contexts are for process programs; a '%s' context is raw bytes\n",
                 s->opt.ctx_path, info.type->name);
         return -1;
     }
     if (s->ctx.size > info.type->ctx_size) {
-        fprintf(stderr, "bpfhost: %s: %zu bytes, but a '%s' context has %" PRIu32 "\n", s->opt.ctx_path,
+        tools_text_printf(stderr, "bpfhost: %s: %zu bytes, but a '%s' context has %" PRIu32 "\n", s->opt.ctx_path,
                 s->ctx.size, info.type->name, info.type->ctx_size);
         return -1;
     }
     if (s->opt.data_path && !info.type->has_data) {
-        fprintf(stderr, "bpfhost: --data: a '%s' context has no data pointers\n", info.type->name);
+        tools_text_printf(stderr, "bpfhost: --data: a '%s' context has no data pointers\n", info.type->name);
         return -1;
     }
     return 0;
-}
-
-/* Prints why the run stopped: the interpreter's message and the source line. */
-static void report_fault(const struct session *s)
-{
-    const struct bpf_elf_program *p = &s->elf->programs[s->prog];
-    const struct exec_result *e = &s->run.error;
-    fprintf(stderr, "bpfhost: %s: program %s (section %s) failed: %s\n", s->opt.file, p->name, p->section, e->msg);
-    const struct bpf_elf_line *line = bpf_elf_line_of(p, e->pc);
-    if (line)
-        fprintf(stderr, "  at %s:%u: %s\n", line->file, line->line, line->text);
 }
 
 /* Runs the program; -1 after a message. */
@@ -298,201 +329,46 @@ static int run(struct session *s)
     };
     int rc = core_test_run(s->obj->progs[s->prog], &s->run);
     if (rc == -EFAULT)
-        report_fault(s);
+        cli_print_fault(s->opt.file, &s->elf->programs[s->prog], &s->run.error, "failed");
     else if (rc)
-        fprintf(stderr, "bpfhost: %s: test run failed: %s\n", s->opt.file, strerror(-rc));
+        tools_text_printf(stderr, "bpfhost: %s: test run failed: %s\n", s->opt.file, strerror(-rc));
     return rc ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------------ */
-/* Output: one walk over the maps, written as text or JSON.                 */
+/* Output.                                                                  */
 
-/* One map as shown. */
-struct map_view {
-    const char *name;
-    const char *type;
-    struct core_map_info info;
-    bool ringbuf;
-    uint64_t pending; /* ring buffers: bytes not yet consumed */
-    unsigned cpus;    /* values per entry: map_nr_cpus() for per-CPU maps, else 1 */
-    size_t stride;    /* bytes between two CPUs' values */
-};
-
-/* One entry: cpus values of info.value_size bytes, stride apart. */
-struct entry_view {
-    const uint8_t *key, *value;
-};
-
-struct printer {
-    void (*result)(const struct session *s);
-    void (*map_begin)(const struct map_view *m, size_t index);
-    void (*entry)(const struct map_view *m, const struct entry_view *e, size_t index);
-    void (*map_end)(const struct map_view *m, size_t shown, size_t more);
-    void (*end)(void);
-};
-
-static void print_hex(const uint8_t *bytes, size_t n)
+/*
+ * The return value as the hooks read it: programs return an int, and r0
+ * holds it sign- or zero-extended depending on how the compiler wrote the
+ * return; both mean the same 32-bit value (Linux's test run reports 32 bits
+ * too). Whether r0 holds more than that.
+ */
+static bool r0_wider_than_int(uint64_t r0)
 {
-    for (size_t i = 0; i < n; i++)
-        printf("%02x", bytes[i]);
+    uint32_t hi = (uint32_t)(r0 >> 32);
+    return hi != 0 && !(hi == UINT32_MAX && (int32_t)(uint32_t)r0 < 0);
 }
 
-/* Prints a name with bytes outside printable ASCII as \xNN. */
-static void print_text_name(const char *name)
+static void print_text(const struct session *s)
 {
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        printf(isprint(*p) && *p != '\\' ? "%c" : "\\x%02x", *p);
-}
-
-static void text_result(const struct session *s)
-{
-    printf("return value: %" PRId64 " (0x%" PRIx64 ")\n", (int64_t)s->run.retval, s->run.retval);
+    uint64_t r0 = s->run.retval;
+    printf("return value: %" PRId32 " (0x%" PRIx32, (int32_t)(uint32_t)r0, (uint32_t)r0);
+    if (r0_wider_than_int(r0))
+        printf("; r0 0x%" PRIx64, r0);
+    printf(")\n");
     printf("duration: %" PRIu64 " ns per run (%" PRIu32 " runs)\n", s->run.duration_ns, s->opt.repeat);
+    cli_print_maps(stdout, s->obj, false);
 }
 
-static void text_map_begin(const struct map_view *m, size_t index)
+static void print_json(const struct session *s)
 {
-    (void)index;
-    printf("\nmap ");
-    print_text_name(m->name);
-    printf(" (%s, key %" PRIu32 ", value %" PRIu32 ", max %" PRIu32 "):\n", m->type, m->info.key_size,
-           m->info.value_size, m->info.max_entries);
-    if (m->ringbuf)
-        printf("  ring buffer, %" PRIu64 " bytes pending\n", m->pending);
-}
-
-static void text_entry(const struct map_view *m, const struct entry_view *e, size_t index)
-{
-    (void)index;
-    printf("  key ");
-    print_hex(e->key, m->info.key_size);
-    for (unsigned cpu = 0; cpu < m->cpus; cpu++) {
-        if (m->cpus > 1)
-            printf(" cpu%u ", cpu);
-        else
-            printf("  value ");
-        print_hex(e->value + cpu * m->stride, m->info.value_size);
-    }
-    printf("\n");
-}
-
-static void text_map_end(const struct map_view *m, size_t shown, size_t more)
-{
-    if (more)
-        printf("  ... %zu more\n", more);
-    else if (!m->info.key_size && !m->ringbuf)
-        printf("  (a %s has no keys: entries not listed)\n", m->type);
-    else if (!shown && !m->ringbuf)
-        printf("  (no entries)\n");
-}
-
-static void text_end(void)
-{
-}
-
-static const struct printer text_printer = {text_result, text_map_begin, text_entry, text_map_end, text_end};
-
-static void json_result(const struct session *s)
-{
-    printf("{\"return_value\": %" PRId64 ", \"duration_ns\": %" PRIu64 ", \"repeat\": %" PRIu32 ", \"maps\": [",
-           (int64_t)s->run.retval, s->run.duration_ns, s->opt.repeat);
-}
-
-/* Prints bytes as a JSON string of hex digits. */
-static void json_hex(const uint8_t *bytes, size_t n)
-{
-    printf("\"");
-    print_hex(bytes, n);
-    printf("\"");
-}
-
-static void json_map_begin(const struct map_view *m, size_t index)
-{
-    printf("%s{\"name\": ", index ? ", " : "");
-    cli_json_string(stdout, m->name);
-    printf(", \"type\": ");
-    cli_json_string(stdout, m->type);
-    printf(", \"key_size\": %" PRIu32 ", \"value_size\": %" PRIu32 ", \"max_entries\": %" PRIu32, m->info.key_size,
-           m->info.value_size, m->info.max_entries);
-    if (m->ringbuf)
-        printf(", \"pending_bytes\": %" PRIu64, m->pending);
-    printf(", \"entries\": [");
-}
-
-static void json_entry(const struct map_view *m, const struct entry_view *e, size_t index)
-{
-    printf("%s{\"key\": ", index ? ", " : "");
-    json_hex(e->key, m->info.key_size);
-    printf(m->cpus > 1 ? ", \"values\": [" : ", \"value\": ");
-    for (unsigned cpu = 0; cpu < m->cpus; cpu++) {
-        printf("%s", cpu ? ", " : "");
-        json_hex(e->value + cpu * m->stride, m->info.value_size);
-    }
-    printf(m->cpus > 1 ? "]}" : "}");
-}
-
-static void json_map_end(const struct map_view *m, size_t shown, size_t more)
-{
-    (void)m;
-    (void)shown;
-    printf("], \"more_entries\": %zu}", more);
-}
-
-static void json_end(void)
-{
-    printf("]}\n");
-}
-
-static const struct printer json_printer = {json_result, json_map_begin, json_entry, json_map_end, json_end};
-
-/* Describes map i of the loaded object. */
-static void view_map(const struct core_object *obj, size_t i, struct map_view *m)
-{
-    struct map *map = core_map_map(obj->maps[i]);
-    core_map_info(obj->maps[i], &m->info);
-    const char *type = bpf_elf_map_type_name(m->info.type);
-    bool percpu = m->info.type == MAP_TYPE_PERCPU_HASH || m->info.type == MAP_TYPE_PERCPU_ARRAY ||
-                  m->info.type == MAP_TYPE_LRU_PERCPU_HASH;
-    m->name = obj->map_names[i];
-    m->type = type ? type : "unknown";
-    m->ringbuf = m->info.type == MAP_TYPE_RINGBUF;
-    m->pending = m->ringbuf ? ringbuf_query(map, RINGBUF_Q_AVAIL_DATA) : 0;
-    m->cpus = percpu ? map_nr_cpus() : 1;
-    m->stride = percpu ? (m->info.value_size + 7u) / 8u * 8u : m->info.value_size;
-}
-
-/* Shows the first ENTRIES_SHOWN entries of a map that has keys; returns how many more there are. */
-static size_t walk_entries(struct map *map, const struct map_view *m, const struct printer *pr, size_t *shown)
-{
-    size_t key_size = m->info.key_size, more = 0;
-    uint8_t *key = calloc(1, key_size + 1), *next = calloc(1, key_size + 1);
-    uint8_t *value = calloc(1, map_user_value_size(map) + 1);
-    for (int rc = key && next && value ? map_get_next_key(map, NULL, next) : -ENOMEM; rc == 0;
-         rc = map_get_next_key(map, key, next)) {
-        memcpy(key, next, key_size);
-        if (*shown == ENTRIES_SHOWN)
-            more++;
-        else if (map_lookup_copy(map, key, value) == 0)
-            pr->entry(m, &(struct entry_view){key, value}, (*shown)++);
-    }
-    free(key);
-    free(next);
-    free(value);
-    return more;
-}
-
-/* Shows every map of the object after the run. */
-static void print_maps(const struct core_object *obj, const struct printer *pr)
-{
-    for (size_t i = 0; i < obj->map_count; i++) {
-        struct map_view m;
-        view_map(obj, i, &m);
-        pr->map_begin(&m, i);
-        size_t shown = 0, more = 0;
-        if (m.info.key_size) /* queue, stack and ring buffer have no keys to walk */
-            more = walk_entries(core_map_map(obj->maps[i]), &m, pr, &shown);
-        pr->map_end(&m, shown, more);
-    }
+    uint64_t r0 = s->run.retval;
+    printf("{\"return_value\": %" PRId32 ", \"r0\": \"0x%" PRIx64 "\", \"duration_ns\": %" PRIu64
+           ", \"repeat\": %" PRIu32 ", \"maps\": ",
+           (int32_t)(uint32_t)r0, r0, s->run.duration_ns, s->opt.repeat);
+    cli_print_maps(stdout, s->obj, true);
+    printf("}\n");
 }
 
 static void session_close(struct session *s)
@@ -513,10 +389,10 @@ int cli_test_run(int argc, char **argv)
         session_close(&s);
         return CLI_FAILED;
     }
-    const struct printer *pr = s.opt.json ? &json_printer : &text_printer;
-    pr->result(&s);
-    print_maps(s.obj, pr);
-    pr->end();
+    if (s.opt.json)
+        print_json(&s);
+    else
+        print_text(&s);
     session_close(&s);
     return CLI_OK;
 }

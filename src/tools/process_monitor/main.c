@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "ext/ext.h"
 #include "monitor.h"
+#include "tools/tools.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -35,17 +36,21 @@ static void usage(FILE *out)
             "       process_monitor [options] -- COMMAND [ARGS...]\n"
             "  Prints every process creation and exit as it happens, one line each.\n"
             "  System-wide by default (needs root): --source netlink (default) observes every\n"
-            "  exec and exit; --source fanotify sees each exec before it runs (creates only,\n"
-            "  no command line). With -- COMMAND, runs COMMAND supervised and reports its\n"
+            "  exec and exit; --source fanotify sees each exec before it runs (creates\n"
+            "  only). With -- COMMAND, runs COMMAND supervised and reports its\n"
             "  process tree only (no privilege needed); exits with COMMAND's exit code.\n"
             "  --json     one JSON object per line: time, operation (create|delete), pid, ppid,\n"
             "             creating_pid, creating_tid, image, command_line, exit_code (null on\n"
             "             creates), uid, gid, creation_time, exit_time\n"
             "  --object   the eBPF object (default: ../examples/process_monitor.o beside this\n"
             "             executable)\n"
-            "  --count N  stop after N events\n"
+            "  --count N  stop after N events (1 or more)\n"
             "  --quiet    nothing on stderr but errors (no \"attached\" line, no summary)\n"
             "  Text lines: TIME create|delete pid P ppid P uid U [exit C] image PATH command LINE\n"
+            "  (\"command[cut at N bytes] LINE\" when the command line was longer than the\n"
+            "  program keeps). Strings are escaped: in text, controls, invalid UTF-8 and a\n"
+            "  backslash as \\xHH / \\\\, spaces in PATH as \\x20; in JSON always valid UTF-8,\n"
+            "  each invalid byte U+FFFD and the raw bytes in image_hex / command_line_hex.\n"
             "  Exit status: 0 done (or COMMAND's), 1 failure (reason on stderr), 2 bad usage.\n");
 }
 
@@ -76,19 +81,18 @@ static int parse(int argc, char **argv, struct options *o)
             else if (!strcmp(s, "fanotify"))
                 o->hook = EXT_PROCESS_HOOK_FANOTIFY;
             else {
-                fprintf(stderr, "process_monitor: --source: '%s' is neither netlink nor fanotify\n", s);
+                tools_text_printf(stderr, "process_monitor: --source: '%s' is neither netlink nor fanotify\n", s);
                 return EXIT_USAGE;
             }
         } else if (i + 1 < argc && !strcmp(a, "--count")) {
-            char *end;
-            errno = 0;
-            o->count = strtoul(argv[++i], &end, 10);
-            if (errno || *end || !o->count) {
-                fprintf(stderr, "process_monitor: --count: '%s' is not a positive number\n", argv[i]);
+            unsigned long long n;
+            if (tools_parse_count(argv[++i], ULONG_MAX, &n)) {
+                tools_text_printf(stderr, "process_monitor: --count: '%s' is not a positive number\n", argv[i]);
                 return EXIT_USAGE;
             }
+            o->count = (unsigned long)n;
         } else {
-            fprintf(stderr, "process_monitor: unexpected '%s'\n", a);
+            tools_text_printf(stderr, "process_monitor: unexpected '%s'\n", a);
             usage(stderr);
             return EXIT_USAGE;
         }
@@ -125,7 +129,10 @@ static void on_signal(int sig)
 /* State of one monitoring session. */
 struct monitor {
     struct options opt;
+    const char *path; /* of the object */
     struct bpf_object *obj;
+    struct core_prog *prog; /* ProcessMonitor as the core holds it: its run, deny and fault counts */
+    bool fault_reported;
     struct bpf_link *link;
     struct ring_buffer *rb;
     unsigned long printed, malformed;
@@ -162,21 +169,29 @@ static void *run_command(void *arg)
 static int load(struct monitor *m)
 {
     char buf[PATH_MAX + 32];
-    const char *path = m->opt.object ? m->opt.object : default_object(buf, sizeof(buf));
+    static char path[PATH_MAX + 32];
+    snprintf(path, sizeof(path), "%s", m->opt.object ? m->opt.object : default_object(buf, sizeof(buf)));
+    m->path = path;
     m->obj = bpf_object__open_file(path, NULL);
     if (!m->obj) {
-        fprintf(stderr, "process_monitor: %s: %s\n", path, strerror(errno));
+        tools_text_printf(stderr, "process_monitor: %s: %s\n", path, strerror(errno));
         return -1;
     }
     if (bpf_object__load(m->obj)) {
-        fprintf(stderr, "process_monitor: %s: load failed: %s\n", path, strerror(errno));
+        tools_text_printf(stderr, "process_monitor: %s: load failed: %s\n", path, strerror(errno));
         return -1;
     }
     struct bpf_map *ring = bpf_object__find_map_by_name(m->obj, "process_ringbuf");
-    if (!bpf_object__find_program_by_name(m->obj, "ProcessMonitor") || !ring) {
-        fprintf(stderr, "process_monitor: %s has no program ProcessMonitor or map process_ringbuf\n", path);
+    struct bpf_program *prog = bpf_object__find_program_by_name(m->obj, "ProcessMonitor");
+    if (!prog || !ring) {
+        tools_text_printf(stderr, "process_monitor: %s has no program ProcessMonitor or map process_ringbuf\n",
+                          path);
         return -1;
     }
+    struct bpf_prog_info info = {0};
+    __u32 info_len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &info_len) == 0)
+        m->prog = core_obj_prog(core_obj_get_by_id(CORE_OBJ_PROG, info.id));
     m->rb = ring_buffer__new(bpf_map__fd(ring), on_record, m, NULL);
     if (!m->rb) {
         fprintf(stderr, "process_monitor: ring buffer: %s\n", strerror(errno));
@@ -226,6 +241,29 @@ static uint64_t ring_drops(const struct monitor *m)
     return sum;
 }
 
+/* Says once, when it first happens, why the program stopped (its instruction and source line). */
+static void report_fault(struct monitor *m)
+{
+    struct exec_result fault;
+    if (m->fault_reported || !m->prog || core_prog_first_fault(m->prog, &fault) != 0)
+        return;
+    m->fault_reported = true;
+    char *prefix = NULL, err[256];
+    struct bpf_elf_object *elf = NULL;
+    if (asprintf(&prefix, "process_monitor: %s", m->path) < 0)
+        return;
+    const char *what = "faulted (counted; the event went on as if it returned 0)";
+    if (bpf_elf_open_file(m->path, &elf, err, sizeof(err)) == 0) {
+        for (size_t i = 0; i < elf->program_count; i++)
+            if (!strcmp(elf->programs[i].name, "ProcessMonitor"))
+                tools_print_fault(stderr, prefix, &elf->programs[i], &fault, what);
+        bpf_elf_close(elf);
+    } else {
+        tools_text_printf(stderr, "%s: program ProcessMonitor %s: %s\n", prefix, what, fault.msg);
+    }
+    free(prefix);
+}
+
 static void summary(const struct monitor *m)
 {
     struct ext_source_stats st = {0};
@@ -233,11 +271,17 @@ static void summary(const struct monitor *m)
         ext_supervisor_stats(m->sv, &st);
     else
         ext_source_stats(m->opt.hook, &st);
+    struct core_prog_info info = {0};
+    if (m->prog)
+        core_prog_info(m->prog, &info);
+    bool can_deny = ext_process_hook_can_deny(m->sv ? EXT_PROCESS_HOOK_SUPERVISED : m->opt.hook);
     fprintf(stderr,
             "process_monitor: %lu events printed; source: %llu events, %llu lost, %llu errors; "
-            "ring buffer full: %llu dropped; malformed records: %lu\n",
+            "ring buffer full: %llu dropped; malformed records: %lu; program: %llu runs, %llu %s, %llu faults\n",
             m->printed, (unsigned long long)st.events, (unsigned long long)st.lost, (unsigned long long)st.errors,
-            (unsigned long long)ring_drops(m), m->malformed);
+            (unsigned long long)ring_drops(m), m->malformed, (unsigned long long)info.run_count,
+            (unsigned long long)info.deny_count, can_deny ? "denied" : "would have denied",
+            (unsigned long long)info.error_count);
 }
 
 /*
@@ -259,8 +303,10 @@ static void loop(struct monitor *m)
             break;
         }
         fflush(stdout);
+        report_fault(m);
     }
     fflush(stdout);
+    report_fault(m);
 }
 
 int main(int argc, char **argv)
@@ -288,7 +334,8 @@ int main(int argc, char **argv)
             if (m.opt.command) {
                 pthread_join(m.runner, NULL);
                 if (m.command_rc)
-                    fprintf(stderr, "process_monitor: %s: %s\n", m.opt.command[0], strerror(-m.command_rc));
+                    tools_text_printf(stderr, "process_monitor: %s: %s\n", m.opt.command[0],
+                                      strerror(-m.command_rc));
                 rc = m.command_exit;
             }
         }
@@ -298,6 +345,7 @@ int main(int argc, char **argv)
         summary(&m);
     ring_buffer__free(m.rb);
     ext_supervisor_destroy(m.sv);
+    core_prog_release(m.prog);
     bpf_object__close(m.obj);
     return rc;
 }

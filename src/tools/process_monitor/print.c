@@ -1,16 +1,17 @@
 /*
  * The lines process_monitor prints: one per event, readable text or one
- * JSON object. Strings come from the record as bytes; JSON escaping (and
- * invalid UTF-8) is left to json-c.
+ * JSON object. Strings come from the record as bytes, written through the
+ * tools' escaping (tools.h): a process' command line and image path are
+ * its own choice.
  */
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <string.h>
 #include <time.h>
 
 #include "ext/ext.h"
 #include "monitor.h"
 #include "process_monitor.h" /* examples/: the record layout */
+#include "tools/tools.h"
 
 void monitor_format_filetime(uint64_t filetime, char *buf, size_t len)
 {
@@ -37,14 +38,16 @@ static void event_time(const struct process_monitor_event *e, char *buf, size_t 
     monitor_format_filetime(ext_filetime_now(), buf, len);
 }
 
-static void add_string(struct json_object *o, const char *key, const char *bytes, size_t len)
+/* Writes ,"KEY":N. */
+static void json_uint(FILE *out, const char *key, uint64_t value)
 {
-    json_object_object_add(o, key, json_object_new_string_len(bytes, (int)len));
+    fprintf(out, ",\"%s\":%" PRIu64, key, value);
 }
 
-static void add_uint(struct json_object *o, const char *key, uint64_t value)
+/* Writes ,"KEY":"TIME", or null for an unknown time. */
+static void json_time(FILE *out, const char *key, const char *time)
 {
-    json_object_object_add(o, key, json_object_new_uint64(value));
+    fprintf(out, *time ? ",\"%s\":\"%s\"" : ",\"%s\":null", key, time);
 }
 
 static void print_json(FILE *out, const struct process_monitor_event *e, const char *time)
@@ -52,27 +55,30 @@ static void print_json(FILE *out, const struct process_monitor_event *e, const c
     bool del = e->operation == PROCESS_OPERATION_DELETE;
     char created[48], exited[48];
     monitor_format_filetime(e->creation_time, created, sizeof(created));
-    monitor_format_filetime(e->exit_time, exited, sizeof(exited));
-    struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "time", json_object_new_string(time));
-    json_object_object_add(o, "operation", json_object_new_string(del ? "delete" : "create"));
-    add_uint(o, "pid", e->process_id);
-    add_uint(o, "ppid", e->parent_process_id);
-    add_uint(o, "creating_pid", e->creating_process_id);
-    add_uint(o, "creating_tid", e->creating_thread_id);
-    add_string(o, "image", e->strings + e->command_line_len, e->image_path_len);
-    add_string(o, "command_line", e->strings, e->command_line_len);
+    monitor_format_filetime(del ? e->exit_time : 0, exited, sizeof(exited));
+    fprintf(out, "{\"time\":\"%s\",\"operation\":\"%s\"", time, del ? "delete" : "create");
+    json_uint(out, "pid", e->process_id);
+    json_uint(out, "ppid", e->parent_process_id);
+    json_uint(out, "creating_pid", e->creating_process_id);
+    json_uint(out, "creating_tid", e->creating_thread_id);
+    fputc(',', out);
+    tools_json_field(out, "image", ":", e->strings + e->command_line_len, e->image_path_len);
+    fputc(',', out);
+    tools_json_field(out, "command_line", ":", e->strings, e->command_line_len);
     if (e->command_line_truncated)
-        json_object_object_add(o, "command_line_truncated", json_object_new_boolean(1));
-    json_object_object_add(o, "exit_code", del ? json_object_new_int64(e->exit_code) : NULL);
-    add_uint(o, "uid", e->uid);
-    add_uint(o, "gid", e->gid);
-    json_object_object_add(o, "creation_time", *created ? json_object_new_string(created) : NULL);
-    json_object_object_add(o, "exit_time", del && *exited ? json_object_new_string(exited) : NULL);
-    fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(o);
+        fprintf(out, ",\"command_line_truncated\":true");
+    if (del)
+        json_uint(out, "exit_code", e->exit_code);
+    else
+        fprintf(out, ",\"exit_code\":null");
+    json_uint(out, "uid", e->uid);
+    json_uint(out, "gid", e->gid);
+    json_time(out, "creation_time", created);
+    json_time(out, "exit_time", exited);
+    fprintf(out, "}\n");
 }
 
+/* The image path has its spaces escaped, so the fields before the command line cannot be forged. */
 static void print_text(FILE *out, const struct process_monitor_event *e, const char *time)
 {
     bool del = e->operation == PROCESS_OPERATION_DELETE;
@@ -80,8 +86,18 @@ static void print_text(FILE *out, const struct process_monitor_event *e, const c
             e->parent_process_id, e->uid);
     if (del)
         fprintf(out, " exit %u", e->exit_code);
-    fprintf(out, " image %.*s command %.*s%s\n", (int)e->image_path_len, e->strings + e->command_line_len,
-            (int)e->command_line_len, e->strings, e->command_line_truncated ? "..." : "");
+    if (e->image_path_len) {
+        fprintf(out, " image ");
+        tools_text_write(out, e->strings + e->command_line_len, e->image_path_len, TOOLS_TEXT_SPACE);
+    } else {
+        fprintf(out, " image[none]");
+    }
+    if (e->command_line_truncated)
+        fprintf(out, " command[cut at %u bytes] ", (unsigned)e->command_line_len);
+    else
+        fprintf(out, " command ");
+    tools_text_write(out, e->strings, e->command_line_len, 0);
+    fputc('\n', out);
 }
 
 int monitor_print_event(FILE *out, bool json, const void *record, size_t size)

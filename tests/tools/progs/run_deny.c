@@ -1,8 +1,7 @@
 /* For `bpfhost run`: denies executables named "bpfhost-denied" and counts
  * the events it sees; a second process program permits everything; a
  * sample program that run must not attach. */
-#include "bpf_helpers.h"
-#include "ebpf_ntos_hooks.h"
+#include "image_name.h"
 
 #define DENIED_NAME "/bpfhost-denied"
 #define NAME_LEN (sizeof(DENIED_NAME) - 1)
@@ -17,13 +16,7 @@ struct {
 SEC("process")
 int deny_marked(process_md_t *ctx)
 {
-    if (ctx->operation != PROCESS_OPERATION_CREATE)
-        return STATUS_SUCCESS;
-    char image[256];
-    int len = bpf_process_get_image_path(ctx, (uint8_t *)image, sizeof(image));
-    if (len < (int)NAME_LEN || len > (int)sizeof(image))
-        return STATUS_SUCCESS;
-    if (bpf_memcmp_s(image + len - NAME_LEN, NAME_LEN, DENIED_NAME, NAME_LEN) != 0)
+    if (!image_ends_with(ctx, DENIED_NAME, NAME_LEN))
         return STATUS_SUCCESS;
     bpf_printk("denied %d", (int)ctx->process_id);
     return STATUS_ACCESS_DENIED;
