@@ -47,7 +47,7 @@ int ext_supervisor_create(struct ext_supervisor **out, struct core_hook **hook)
         return err;
     }
     char name[64];
-    snprintf(name, sizeof(name), "process/supervised/%u", atomic_fetch_add(&next_id, 1) + 1);
+    snprintf(name, sizeof(name), EXT_PROCESS_HOOK_SUPERVISED "%u", atomic_fetch_add(&next_id, 1) + 1);
     struct core_hook_desc desc = {.name = name, .prog_type = "process", .owner = sv};
     err = core_hook_register(&desc, &sv->hook);
     if (err) {
