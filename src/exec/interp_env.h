@@ -4,13 +4,23 @@
 
 #include "exec/exec.h"
 
+/* A caller's state saved by a local call. */
+struct call_frame {
+    const struct exec_insn *return_pc;
+    const struct exec_program *prog; /* the caller's: another than the callee's after a tail call */
+    unsigned prog_base;              /* depth of the caller's program's first frame */
+    uint64_t saved[4];               /* r6..r9 */
+};
+
 struct exec_env {
     const struct exec_run_args *args;
     struct exec_result *result;
-    const struct exec_program *prog; /* running now; changes on a tail call */
+    const struct exec_program *prog; /* running now; changes on a tail call and back on a return */
+    unsigned prog_base;              /* depth of the running program's first frame */
     uint64_t budget;                 /* instructions left (synced around helper calls) */
     uint64_t budget_total;
     unsigned depth;                         /* innermost active call frame (synced around helper calls) */
+    struct call_frame frames[EXEC_MAX_FRAMES]; /* frames[d]: the caller of the frame at depth d + 1 */
     const struct exec_program *tail_next;   /* tail call requested by the current helper */
     unsigned tail_calls;                    /* tail calls taken in this run */
     bool failed; /* a nested callback run failed; result holds why */
@@ -21,7 +31,7 @@ struct exec_env {
     uint64_t fault_addr;
     size_t fault_len;
     unsigned fault_access;
-    _Alignas(16) uint8_t stack[EBPF_MAX_CALL_DEPTH * EBPF_STACK_SIZE];
+    _Alignas(16) uint8_t stack[EXEC_MAX_FRAMES * EBPF_STACK_SIZE];
 };
 
 /* Prepares env for a run of prog: frame 0 active and zeroed. */
@@ -34,6 +44,11 @@ int exec_interp_loop(struct exec_env *env, size_t start_pc, uint64_t *reg, unsig
 
 /* Activates the next (deeper) call frame, zeroing it on first use. */
 void exec_env_enter_frame(struct exec_env *env);
+
+/* If one more frame below depth would exceed the running program's
+ * EBPF_MAX_CALL_DEPTH or the run's EXEC_MAX_FRAMES, writes why ("what
+ * nested ...") into msg and returns -1; else 0. */
+int exec_env_frame_refused(const struct exec_env *env, unsigned depth, const char *what, char *msg, size_t len);
 
 /* True if [addr, addr+len) lies in a granted region (not the stack) with access. */
 bool exec_env_in_regions(const struct exec_env *env, uint64_t addr, size_t len, unsigned access);
