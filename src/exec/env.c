@@ -35,16 +35,13 @@ void exec_env_enter_frame(struct exec_env *env)
     }
 }
 
-int exec_env_frame_refused(const struct exec_env *env, unsigned depth, const char *what, char *msg, size_t len)
+void exec_env_frame_refusal(unsigned depth, unsigned prog_base, const char *what, char *msg, size_t len)
 {
-    if (depth + 1 - env->prog_base >= EBPF_MAX_CALL_DEPTH)
+    if (depth + 1 - prog_base >= EBPF_MAX_CALL_DEPTH)
         snprintf(msg, len, "%s nested deeper than %d frames", what, EBPF_MAX_CALL_DEPTH);
-    else if (depth + 1 >= EXEC_MAX_FRAMES)
+    else
         snprintf(msg, len, "%s nested deeper than the run's %d frames (tail calls from functions keep their callers' frames)",
                  what, EXEC_MAX_FRAMES);
-    else
-        return 0;
-    return -1;
 }
 
 /* True if every byte of [offset, offset+len) of the region grants access. */
@@ -134,7 +131,8 @@ int exec_env_call_function(struct exec_env *env, uint64_t code_addr, uint64_t r1
         }
         return -1;
     }
-    if (exec_env_frame_refused(env, env->depth, "callbacks", env->result->msg, sizeof(env->result->msg)) != 0) {
+    if (!exec_env_frame_fits(env->depth, env->prog_base)) {
+        exec_env_frame_refusal(env->depth, env->prog_base, "callbacks", env->result->msg, sizeof(env->result->msg));
         env->failed = true;
         env->result->status = EXEC_ERR_CALL_DEPTH;
         return -1;

@@ -111,6 +111,7 @@ int exec_interp_loop(struct exec_env *env, size_t start_pc, uint64_t *reg, unsig
     const struct exec_run_args *args = env->args;
     struct exec_result *res = env->result;
     const struct exec_program *prog = env->prog;
+    unsigned prog_base = env->prog_base;
     const struct exec_insn *code = prog->insns;
     const struct exec_insn *pc = code + start_pc;
     unsigned depth = base_depth;
@@ -141,8 +142,8 @@ int exec_interp_loop(struct exec_env *env, size_t start_pc, uint64_t *reg, unsig
         uint64_t a_ = (addr_expr);                                                                \
         if (a_ - env->stack_lo <= (env->stack_hi - env->stack_lo) - (size)) {                        \
             ptr = (void *)(uintptr_t)a_;                                                          \
-        } else if (exec_env_in_regions(env, a_, (size), (access))) {                             \
-            ptr = (void *)(uintptr_t)a_;                                                          \
+        } else if ((env->prog = prog, exec_env_in_regions(env, a_, (size), (access)))) {          \
+            ptr = (void *)(uintptr_t)a_; /* (mem_check asks whose program runs) */               \
         } else {                                                                                  \
             fault_addr = a_;                                                                      \
             fault_len = (size);                                                                   \
@@ -289,6 +290,8 @@ L_JA:
         env->fault = false;
         env->budget = budget; /* helpers may run callbacks, which spend budget */
         env->depth = depth;
+        env->prog = prog;
+        env->prog_base = prog_base;
         reg[0] = helper->fn(reg[1], reg[2], reg[3], reg[4], reg[5], env);
         budget = env->budget;
         if (env->failed) { /* a callback failed; result already says why */
@@ -304,7 +307,7 @@ L_JA:
         if (env->tail_next) { /* another program replaces this frame's function, r1 unchanged */
             prog = env->prog = env->tail_next;
             env->tail_next = NULL;
-            env->prog_base = depth;
+            prog_base = depth;
             code = pc = prog->insns;
             memset((void *)env->stack_lo, 0, EBPF_STACK_SIZE);
             reg[EBPF_REG_FP] = env->stack_lo + EBPF_STACK_SIZE;
@@ -318,14 +321,15 @@ L_JA:
         struct call_frame *frame;
         char why[sizeof(res->msg)];
     L_CALL_LOCAL:
-        if (__builtin_expect(exec_env_frame_refused(env, depth, "local calls", why, sizeof(why)) != 0, 0)) {
+        if (__builtin_expect(!exec_env_frame_fits(depth, prog_base), 0)) {
+            exec_env_frame_refusal(depth, prog_base, "local calls", why, sizeof(why));
             rc = stop(res, EXEC_ERR_CALL_DEPTH, (size_t)(pc - code), 0, "%s", why);
             goto out;
         }
         frame = &env->frames[depth];
         frame->return_pc = pc;
         frame->prog = prog;
-        frame->prog_base = env->prog_base;
+        frame->prog_base = prog_base;
         memcpy(frame->saved, &reg[6], sizeof(frame->saved));
         depth++;
         exec_env_enter_frame(env);
@@ -339,8 +343,8 @@ L_JA:
         frame = &env->frames[depth];
         memcpy(&reg[6], frame->saved, sizeof(frame->saved));
         /* The caller's program: another one if a tail call replaced the callee. */
-        prog = env->prog = frame->prog;
-        env->prog_base = frame->prog_base;
+        prog = frame->prog;
+        prog_base = frame->prog_base;
         code = prog->insns;
         env->stack_lo += EBPF_STACK_SIZE;
         reg[EBPF_REG_FP] = env->stack_lo + EBPF_STACK_SIZE;
@@ -468,6 +472,8 @@ out_of_budget:
               (unsigned long long)env->budget_total);
 out:
     env->budget = budget;
+    env->prog = prog;
+    env->prog_base = prog_base;
     return rc;
 }
 

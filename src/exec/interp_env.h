@@ -15,8 +15,8 @@ struct call_frame {
 struct exec_env {
     const struct exec_run_args *args;
     struct exec_result *result;
-    const struct exec_program *prog; /* running now; changes on a tail call and back on a return */
-    unsigned prog_base;              /* depth of the running program's first frame */
+    const struct exec_program *prog; /* running now (synced around helper calls and memory checks) */
+    unsigned prog_base;              /* depth of its first frame (synced around helper calls) */
     uint64_t budget;                 /* instructions left (synced around helper calls) */
     uint64_t budget_total;
     unsigned depth;                         /* innermost active call frame (synced around helper calls) */
@@ -45,10 +45,15 @@ int exec_interp_loop(struct exec_env *env, size_t start_pc, uint64_t *reg, unsig
 /* Activates the next (deeper) call frame, zeroing it on first use. */
 void exec_env_enter_frame(struct exec_env *env);
 
-/* If one more frame below depth would exceed the running program's
- * EBPF_MAX_CALL_DEPTH or the run's EXEC_MAX_FRAMES, writes why ("what
- * nested ...") into msg and returns -1; else 0. */
-int exec_env_frame_refused(const struct exec_env *env, unsigned depth, const char *what, char *msg, size_t len);
+/* Whether a frame below depth fits: at most EBPF_MAX_CALL_DEPTH for the
+ * program whose first frame is at prog_base, EXEC_MAX_FRAMES in the run. */
+static inline bool exec_env_frame_fits(unsigned depth, unsigned prog_base)
+{
+    return depth + 1 - prog_base < EBPF_MAX_CALL_DEPTH && depth + 1 < EXEC_MAX_FRAMES;
+}
+
+/* Why a frame below depth does not fit ("what nested deeper than ..."), into msg. */
+void exec_env_frame_refusal(unsigned depth, unsigned prog_base, const char *what, char *msg, size_t len);
 
 /* True if [addr, addr+len) lies in a granted region (not the stack) with access. */
 bool exec_env_in_regions(const struct exec_env *env, uint64_t addr, size_t len, unsigned access);
