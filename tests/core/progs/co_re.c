@@ -22,13 +22,19 @@ struct task_struct {
     int pid;
 } CORE;
 
-/* uint64_data = uint32_data * 100 + uint16_data, uint16_data = 7; returns the host's context size. */
+/* A function of .text: its relocations travel with it into the program. */
+static __noinline uint64_t doubled(struct sample_ctx *ctx)
+{
+    return (uint64_t)ctx->uint32_data * 2;
+}
+
+/* uint64_data = uint32_data * 102 + uint16_data, uint16_data = 7; returns the host's context size. */
 SEC("sample")
 int moved(struct sample_ctx *ctx)
 {
     if (FIELD_EXISTS(ctx, session) || TYPE_EXISTS(struct task_struct))
         return -1;
-    ctx->uint64_data = (uint64_t)ctx->uint32_data * 100 + ctx->uint16_data;
+    ctx->uint64_data = (uint64_t)ctx->uint32_data * 100 + ctx->uint16_data + doubled(ctx);
     ctx->uint16_data = 7;
     return TYPE_SIZE(struct sample_ctx);
 }
