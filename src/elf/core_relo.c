@@ -141,12 +141,16 @@ static const char *field_target(const struct core_spec *s, uint32_t kind, const 
     /* An index over root objects moves by the target's size. */
     int64_t shift = (int64_t)s->index0 * ((int64_t)t->size - (int64_t)s->root_size);
     if (s->len == 1) { /* the root itself */
-        if (kind != BPF_ELF_CORE_FIELD_BYTE_OFFSET && kind != BPF_ELF_CORE_FIELD_BYTE_SIZE && !exists &&
-            s->root_size != t->size) {
+        if (kind == BPF_ELF_CORE_FIELD_BYTE_OFFSET)
+            *value = s->value + (uint64_t)shift;
+        else if (kind == BPF_ELF_CORE_FIELD_BYTE_SIZE)
+            *value = t->size;
+        else if (exists || s->root_size == t->size)
+            *value = s->value;
+        else {
             snprintf(why, cap, "%u bytes in the program, %u on this host", s->root_size, t->size);
             return why;
         }
-        *value = kind == BPF_ELF_CORE_FIELD_BYTE_SIZE ? t->size : s->value + (uint64_t)shift;
         return NULL;
     }
     if (!is_struct(&s->resolved) || !s->member)
