@@ -116,6 +116,10 @@ struct core_prog_type {
     uint32_t ctx_size;
     const struct core_ctx_field *fields;
     size_t field_count;
+    /* The context's C names (struct tag, typedef), NULL-terminated: CO-RE
+     * relocations of this type's programs resolve against the fields above
+     * by these names. NULL: every such relocation is refused. */
+    const char *const *ctx_type_names;
     bool has_data;
     uint32_t data_offset;     /* offset of the data pointer in the context */
     uint32_t data_end_offset; /* offset of the end pointer */
@@ -303,7 +307,15 @@ struct core_object {
     size_t map_count;
 };
 
-/* Creates the maps (or reuses pinned ones), loads every program and fills static slots. */
+/*
+ * Creates the maps (or reuses pinned ones), loads every program and fills
+ * static slots. A program's CO-RE relocations are applied against its
+ * type's context (ctx_type_names, fields); one that names a type, field or
+ * relocation kind this host does not have fails the load with -EOPNOTSUPP
+ * (only then), the message naming it ("program 'x': CO-RE relocation at
+ * instruction 12 of kprobe/x: field byte offset of struct task_struct.pid:
+ * no such type on this host"); the object stays open for offline tools.
+ */
 int core_object_load(const struct bpf_elf_object *elf, const struct core_load_opts *opts,
                      struct core_object **out, char *err, size_t errlen);
 /* Drops the object's references (NULL is fine). */

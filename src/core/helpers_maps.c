@@ -111,7 +111,8 @@ CORE_HELPER(core_helper_map_peek_elem)
 /*
  * The slot's program is borrowed: a replaced program is released only
  * after the grace period this run is part of. On success the run goes on
- * in that program (and its maps) once the helper returns.
+ * in that program (and its maps) once the helper returns, in place of the
+ * function that made the call (exec_env_tail_call: Linux's semantics).
  */
 CORE_HELPER(core_helper_tail_call)
 {
@@ -127,6 +128,5 @@ CORE_HELPER(core_helper_tail_call)
         return ERR(EINVAL);
     if (exec_env_tail_call(env, next->exec) != 0)
         return ERR(E2BIG);
-    run->prog = next;
     return 0;
 }

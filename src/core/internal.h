@@ -119,7 +119,7 @@ struct core_resv {
 };
 
 struct core_run {
-    const struct core_prog *prog; /* the running program: changes with tail calls */
+    const struct core_prog *prog; /* the running program, as core_run_of() last found it */
     void *ctx;
     const struct core_task *task; /* NULL until asked for, when none was given */
     struct core_task own_task;    /* the calling thread, filled on first use */

@@ -106,6 +106,22 @@ static int pinned_map(struct loading *ld, size_t i)
     return rc;
 }
 
+/* Applies ep's CO-RE relocations to insns against the context of type: 0,
+ * -EOPNOTSUPP if one names what this host lacks, -ENOMEM; why in err. */
+static int relocate_co_re(const struct bpf_elf_object *elf, const struct bpf_elf_program *ep,
+                          const struct core_prog_type *type, struct ebpf_insn *insns, char *err, size_t errlen)
+{
+    struct bpf_elf_core_field *fields = calloc(type->field_count + 1, sizeof(*fields));
+    if (!fields)
+        return core_fail(err, errlen, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < type->field_count; i++)
+        fields[i] = (struct bpf_elf_core_field){type->fields[i].name, type->fields[i].offset, type->fields[i].size};
+    const struct bpf_elf_core_type ctx = {type->ctx_type_names, type->ctx_size, fields, type->field_count};
+    int rc = bpf_elf_core_relocate(elf, ep, &ctx, type->ctx_type_names ? 1 : 0, insns, err, errlen);
+    free(fields);
+    return rc == 0 ? 0 : rc == BPF_ELF_CORE_UNRESOLVED ? -EOPNOTSUPP : -ENOMEM;
+}
+
 /* Loads program i: its lddw name maps by index into the list of maps it uses. */
 static int load_program(struct loading *ld, size_t i, const struct core_prog_type *type)
 {
@@ -120,6 +136,11 @@ static int load_program(struct loading *ld, size_t i, const struct core_prog_typ
         memcpy(insns, ep->insns, ep->insn_count * sizeof(*insns));
         for (size_t k = 0; k < map_count; k++)
             local[k] = -1;
+    }
+    if (!rc && ep->core_relo_count) {
+        char why[ERR_MAX] = "";
+        if ((rc = relocate_co_re(ld->elf, ep, type, insns, why, sizeof(why))) != 0)
+            core_fail(ld->err, ld->errlen, rc, "program '%s': %s", ep->name, why);
     }
     for (size_t pc = 0; !rc && pc + 1 < ep->insn_count; pc++) {
         struct ebpf_insn *in = &insns[pc];

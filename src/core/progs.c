@@ -141,6 +141,8 @@ int core_prog_load(const struct core_prog_load_args *args, struct core_prog **ou
         struct isa_error ierr;
         if (exec_program_new(insns, p->insn_count, p->helpers, (size_t)helper_count, &p->exec, &ierr) != 0)
             code = core_fail(err, errlen, -EINVAL, "instruction %zu: %s", ierr.pc, ierr.msg);
+        else
+            exec_program_set_owner(p->exec, p);
         free(insns);
     }
     if (!code && (code = core_obj_init(&p->obj, CORE_OBJ_PROG, prog_free, NULL)) != 0)

@@ -10,7 +10,11 @@
 
 struct core_run *core_run_of(struct exec_env *env)
 {
-    return exec_env_host_ctx(env);
+    struct core_run *run = exec_env_host_ctx(env);
+    /* Tail calls switch the running program, and a return from a function a
+     * tail call replaced switches back: exec knows which one runs now. */
+    run->prog = exec_env_owner(env);
+    return run;
 }
 
 void *core_run_ctx(const struct exec_env *env)
@@ -54,15 +58,16 @@ static bool map_admits(const struct map *map, uintptr_t addr, size_t len, bool w
     return map_value_contains(map, addr, len, write);
 }
 
-static bool run_mem_check(void *opaque, uintptr_t addr, size_t len, unsigned access)
+static bool run_mem_check(void *opaque, const void *owner, uintptr_t addr, size_t len, unsigned access)
 {
     const struct core_run *run = opaque;
+    const struct core_prog *prog = owner; /* the program running now */
     bool write = access & EXEC_WRITE;
     for (size_t i = 0; i < run->resv_count; i++)
         if (within((uintptr_t)run->resv[i].rec, run->resv[i].len, addr, len))
             return true;
-    for (size_t i = 0; i < run->prog->map_count; i++)
-        if (map_admits(run->prog->map_ptrs[i], addr, len, write))
+    for (size_t i = 0; i < prog->map_count; i++)
+        if (map_admits(prog->map_ptrs[i], addr, len, write))
             return true;
     for (size_t i = 0; i < run->inner_count; i++)
         if (map_admits(run->inner[i], addr, len, write))

@@ -41,6 +41,9 @@ static const struct core_helper helpers[] = {
 
 static const char *const prefixes[] = {"sample", NULL};
 
+/* The C names programs give the context (tests/core/progs/sample_ctx.h, core.h). */
+static const char *const ctx_names[] = {"sample_ctx", "core_sample_ctx", NULL};
+
 static const struct core_prog_type sample = {
     .name = "sample",
     .type_id = CORE_SAMPLE_TYPE_ID,
@@ -48,6 +51,7 @@ static const struct core_prog_type sample = {
     .ctx_size = sizeof(struct core_sample_ctx),
     .fields = fields,
     .field_count = sizeof(fields) / sizeof(fields[0]),
+    .ctx_type_names = ctx_names,
     .has_data = true,
     .data_offset = offsetof(struct core_sample_ctx, data),
     .data_end_offset = offsetof(struct core_sample_ctx, data_end),

@@ -11,7 +11,9 @@
  *    (imm = map index), those that name a global variable to
  *    EBPF_LDDW_MAP_VALUE_IDX (imm = map index, second imm = offset), those
  *    that name a function to EBPF_LDDW_CODE_ADDR (imm = relative offset);
- *  - license, version, raw BTF and BTF.ext, and per-instruction source lines.
+ *  - license, version, raw BTF and BTF.ext, and per-instruction source lines;
+ *  - CO-RE relocations, checked against the object's BTF, applied later
+ *    against a target's types (bpf_elf_core_relocate).
  *
  * Every offset read from the file is bounds-checked: a malformed object gives
  * an error naming the file and the problem. Layer 2: includes only isa.
@@ -100,6 +102,38 @@ struct bpf_elf_func {
     uint32_t type_id; /* BTF FUNC type */
 };
 
+/*
+ * A CO-RE relocation (a .BTF.ext core_relo record, Linux's struct
+ * bpf_core_relo): the instruction holds a value about a type of the
+ * object's BTF (a field's offset, size or existence, a type's size or
+ * existence, an enum value) that must be made the target's. Opening an
+ * object checks each record against its BTF and its instruction; applying
+ * them is bpf_elf_core_relocate().
+ */
+struct bpf_elf_core_relo {
+    size_t insn;        /* slot in the program */
+    uint32_t kind;      /* Linux's enum bpf_core_relo_kind, BPF_ELF_CORE_* */
+    uint32_t type_id;   /* the root type, in the object's BTF */
+    const char *access; /* the access string ("0:1:3"), in the object's BTF strings */
+};
+
+/* Relocation kinds (Linux's enum bpf_core_relo_kind). */
+enum {
+    BPF_ELF_CORE_FIELD_BYTE_OFFSET = 0,
+    BPF_ELF_CORE_FIELD_BYTE_SIZE = 1,
+    BPF_ELF_CORE_FIELD_EXISTS = 2,
+    BPF_ELF_CORE_FIELD_SIGNED = 3,
+    BPF_ELF_CORE_FIELD_LSHIFT_U64 = 4,
+    BPF_ELF_CORE_FIELD_RSHIFT_U64 = 5,
+    BPF_ELF_CORE_TYPE_ID_LOCAL = 6,
+    BPF_ELF_CORE_TYPE_ID_TARGET = 7,
+    BPF_ELF_CORE_TYPE_EXISTS = 8,
+    BPF_ELF_CORE_TYPE_SIZE = 9,
+    BPF_ELF_CORE_ENUMVAL_EXISTS = 10,
+    BPF_ELF_CORE_ENUMVAL_VALUE = 11,
+    BPF_ELF_CORE_TYPE_MATCHES = 12,
+};
+
 struct bpf_elf_program {
     char *name;    /* function name (the section name if the section has no symbols) */
     char *section; /* ELF section, e.g. "xdp", "process" */
@@ -110,6 +144,8 @@ struct bpf_elf_program {
     size_t line_count;
     struct bpf_elf_func *funcs; /* ascending insn; empty without BTF.ext */
     size_t func_count;
+    struct bpf_elf_core_relo *core_relos; /* ascending insn; instructions still hold the object's values */
+    size_t core_relo_count;
 };
 
 struct bpf_elf_object {
@@ -145,6 +181,42 @@ int bpf_elf_find_map(const struct bpf_elf_object *obj, const char *name);
 
 /* The line-info record covering instruction insn_index (the nearest one at or before it), or NULL. */
 const struct bpf_elf_line *bpf_elf_line_of(const struct bpf_elf_program *prog, size_t insn_index);
+
+/*
+ * The target of CO-RE relocations: the types a host (or, for offline
+ * checks, a profile of another system) defines, each a struct with named
+ * fields. A relocation names its type by the C names of the object's BTF
+ * (a struct's tag or a typedef; a "___flavor" suffix is ignored, as
+ * libbpf does) and its fields by name.
+ */
+struct bpf_elf_core_field {
+    const char *name;
+    uint32_t offset;
+    uint32_t size;
+};
+struct bpf_elf_core_type {
+    const char *const *names; /* the struct's tag and typedef names, NULL-terminated */
+    uint32_t size;
+    const struct bpf_elf_core_field *fields;
+    size_t field_count;
+};
+
+/* bpf_elf_core_relocate(): a relocation needs a type, field or kind the target does not have. */
+enum { BPF_ELF_CORE_UNRESOLVED = -2 };
+
+/*
+ * Applies prog's CO-RE relocations to insns (a copy of prog->insns) with the
+ * values of the target types. Inside a field the target has, the program's
+ * own types are trusted when the field's size is the same. An existence
+ * check of a type or field the target lacks yields 0; any other relocation
+ * it cannot resolve makes it return BPF_ELF_CORE_UNRESOLVED with "CO-RE
+ * relocation at instruction N of SECTION: KIND of PATH: REASON" in err
+ * (e.g. "field byte offset of struct task_struct.pid: no such type on this
+ * host"). Returns 0, or -1 if out of memory.
+ */
+int bpf_elf_core_relocate(const struct bpf_elf_object *obj, const struct bpf_elf_program *prog,
+                          const struct bpf_elf_core_type *types, size_t type_count, struct ebpf_insn *insns,
+                          char *err, size_t errlen);
 
 /* Linux's name of a map type ("hash", "array_of_maps", ...), or NULL if unknown. */
 const char *bpf_elf_map_type_name(uint32_t type);

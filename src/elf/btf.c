@@ -73,6 +73,14 @@ void btf_member(const struct btf *btf, const struct btf_type *t, uint32_t i, str
     out->type = ld_u32(p + 4);
     /* With kind_flag set, the top byte holds a bitfield size. */
     out->bit_offset = t->kind_flag ? offset & 0xffffff : offset;
+    out->bitfield_size = t->kind_flag ? offset >> 24 : 0;
+}
+
+bool btf_is_signed(const struct btf_type *t)
+{
+    if (t->kind == BTF_KIND_INT)
+        return (ld_u32(t->extra) >> 24) & 1; /* BTF_INT_SIGNED in the encoding */
+    return (t->kind == BTF_KIND_ENUM || t->kind == BTF_KIND_ENUM64) && t->kind_flag;
 }
 
 void btf_array(const struct btf_type *t, struct btf_array *out)

@@ -60,6 +60,7 @@ struct btf_member {
     const char *name;
     uint32_t type;
     uint32_t bit_offset;
+    uint32_t bitfield_size; /* 0: not a bit-field (or one in the legacy encoding) */
 };
 struct btf_array {
     uint32_t elem_type;
@@ -85,6 +86,9 @@ const char *btf_str(const struct btf *btf, uint32_t off);
 
 /* Member i of a struct or union. */
 void btf_member(const struct btf *btf, const struct btf_type *t, uint32_t i, struct btf_member *out);
+
+/* Whether an INT or an ENUM type is signed. */
+bool btf_is_signed(const struct btf_type *t);
 
 /* The element type and count of an array. */
 void btf_array(const struct btf_type *t, struct btf_array *out);

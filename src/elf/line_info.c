@@ -1,21 +1,25 @@
-/* .BTF.ext: line info (instruction -> file, line, source text) and func
- * info (instruction -> function), read per code section and later copied
- * into each program along with the code they describe. */
+/* .BTF.ext: line info (instruction -> file, line, source text), func info
+ * (instruction -> function) and CO-RE relocations (core_relo.c), read per
+ * code section and later copied into each program along with the code
+ * they describe. */
 #include <stdlib.h>
 
 #include "elf/btf.h"
 #include "elf/loader.h"
 
 enum {
-    EXT_HEADER_SIZE = 24, /* magic, version, flags, hdr_len, func and line info offset/length */
-    FUNC_RECORD_MIN = 8,  /* insn_off, type_id */
-    LINE_RECORD_MIN = 16, /* insn_off, file_name_off, line_off, line_col */
+    EXT_HEADER_SIZE = 24,      /* magic, version, flags, hdr_len, func and line info offset/length */
+    EXT_HEADER_CORE_SIZE = 32, /* ... then the CO-RE relocations' offset/length */
+    FUNC_RECORD_MIN = 8,       /* insn_off, type_id */
+    LINE_RECORD_MIN = 16,      /* insn_off, file_name_off, line_off, line_col */
+    CORE_RECORD_MIN = 16,      /* insn_off, type_id, access_str_off, kind */
 };
 
-/* Both record types start with their instruction index, so one copy and
- * one sort serve both. */
+/* The record types start with their instruction index, so one copy and
+ * one sort serve them all. */
 _Static_assert(offsetof(struct bpf_elf_line, insn) == 0, "insn leads a line record");
 _Static_assert(offsetof(struct bpf_elf_func, insn) == 0, "insn leads a func record");
+_Static_assert(offsetof(struct bpf_elf_core_relo, insn) == 0, "insn leads a CO-RE record");
 
 static size_t insn_of(const void *record)
 {
@@ -156,16 +160,22 @@ int ld_load_btf_ext(struct loader *ld)
         return ld_fail(ld, ".BTF.ext: header length %llu out of range", (unsigned long long)hdr_len);
     uint32_t func_off = ld_u32(raw + 8), func_len = ld_u32(raw + 12);
     uint32_t line_off = ld_u32(raw + 16), line_len = ld_u32(raw + 20);
-    if (block_in_range(ld, hdr_len, func_off, func_len) < 0 || block_in_range(ld, hdr_len, line_off, line_len) < 0)
+    /* Older headers end before the CO-RE fields: no relocations then. */
+    bool has_core = hdr_len >= EXT_HEADER_CORE_SIZE;
+    uint32_t core_off = has_core ? ld_u32(raw + 24) : 0, core_len = has_core ? ld_u32(raw + 28) : 0;
+    if (block_in_range(ld, hdr_len, func_off, func_len) < 0 || block_in_range(ld, hdr_len, line_off, line_len) < 0 ||
+        block_in_range(ld, hdr_len, core_off, core_len) < 0)
         return -1;
     const uint8_t *data = raw + hdr_len;
     if (read_block(ld, data + func_off, func_len, FUNC_RECORD_MIN, read_func) < 0 ||
-        read_block(ld, data + line_off, line_len, LINE_RECORD_MIN, read_line) < 0)
+        read_block(ld, data + line_off, line_len, LINE_RECORD_MIN, read_line) < 0 ||
+        read_block(ld, data + core_off, core_len, CORE_RECORD_MIN, ld_read_core_relo) < 0)
         return -1;
     for (size_t i = 0; i < ld->ext_count; i++) {
         struct ld_ext_sec *ext = &ld->ext[i];
         ld_sort(ext->lines, ext->line_count, sizeof *ext->lines, compare_insn);
         ld_sort(ext->funcs, ext->func_count, sizeof *ext->funcs, compare_insn);
+        ld_sort(ext->relos, ext->relo_count, sizeof *ext->relos, compare_insn);
     }
     return 0;
 }
@@ -210,7 +220,9 @@ int ld_copy_ext(struct loader *ld, struct bpf_elf_program *prog, const struct ld
         if (copy_records(ld, &prog->lines, &prog->line_count, ext->lines, ext->line_count, sizeof *ext->lines, start,
                          end, out) < 0 ||
             copy_records(ld, &prog->funcs, &prog->func_count, ext->funcs, ext->func_count, sizeof *ext->funcs, start,
-                         end, out) < 0)
+                         end, out) < 0 ||
+            copy_records(ld, &prog->core_relos, &prog->core_relo_count, ext->relos, ext->relo_count,
+                         sizeof *ext->relos, start, end, out) < 0)
             return -1;
     }
     return 0;
@@ -220,6 +232,7 @@ void ld_sort_ext(struct bpf_elf_program *prog)
 {
     ld_sort(prog->lines, prog->line_count, sizeof *prog->lines, compare_insn);
     ld_sort(prog->funcs, prog->func_count, sizeof *prog->funcs, compare_insn);
+    ld_sort(prog->core_relos, prog->core_relo_count, sizeof *prog->core_relos, compare_insn);
 }
 
 void ld_free_ext(struct loader *ld)
@@ -227,6 +240,7 @@ void ld_free_ext(struct loader *ld)
     for (size_t i = 0; i < ld->ext_count; i++) {
         free(ld->ext[i].lines);
         free(ld->ext[i].funcs);
+        free(ld->ext[i].relos);
     }
     free(ld->ext);
 }

@@ -78,6 +78,9 @@ struct ld_ext_sec {
     struct bpf_elf_func *funcs;
     size_t func_count;
     size_t func_cap;
+    struct bpf_elf_core_relo *relos;
+    size_t relo_count;
+    size_t relo_cap;
 };
 
 struct btf;
@@ -169,6 +172,10 @@ int ld_load_map_slots(struct loader *ld);
 
 /* Checks what every map definition needs (a known type, a known pinning); "what" names the map. */
 int ld_check_map_def(struct loader *ld, const char *what, const struct bpf_elf_map_def *def);
+
+/* core_relo.c: reads one CO-RE record of ext's section for slot insn, checking it
+ * against the BTF and the instruction (a .BTF.ext record reader). */
+int ld_read_core_relo(struct loader *ld, struct ld_ext_sec *ext, size_t insn, const uint8_t *rec);
 
 /* Appends the BTF.ext records of code[start, end) to prog, shifted to start at out. */
 int ld_copy_ext(struct loader *ld, struct bpf_elf_program *prog, const struct ld_code *code, size_t start,

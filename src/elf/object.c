@@ -252,6 +252,7 @@ void bpf_elf_close(struct bpf_elf_object *obj)
         free(p->insns);
         free(p->lines);
         free(p->funcs);
+        free(p->core_relos);
     }
     for (size_t i = 0; i < obj->map_count; i++) {
         struct bpf_elf_map *m = &obj->maps[i];

@@ -11,6 +11,7 @@ void exec_env_init(struct exec_env *env, const struct exec_program *prog, const 
     env->args = args;
     env->result = result;
     env->prog = prog;
+    env->prog_base = 0;
     env->budget_total = env->budget = args->budget ? args->budget : EXEC_DEFAULT_BUDGET;
     env->depth = 0;
     env->tail_next = NULL;
@@ -32,6 +33,15 @@ void exec_env_enter_frame(struct exec_env *env)
         memset((void *)env->stack_lo, 0, EBPF_STACK_SIZE);
         env->zeroed_lo = env->stack_lo;
     }
+}
+
+void exec_env_frame_refusal(unsigned depth, unsigned prog_base, const char *what, char *msg, size_t len)
+{
+    if (depth + 1 - prog_base >= EBPF_MAX_CALL_DEPTH)
+        snprintf(msg, len, "%s nested deeper than %d frames", what, EBPF_MAX_CALL_DEPTH);
+    else
+        snprintf(msg, len, "%s nested deeper than the run's %d frames (tail calls from functions keep their callers' frames)",
+                 what, EXEC_MAX_FRAMES);
 }
 
 /* True if every byte of [offset, offset+len) of the region grants access. */
@@ -57,7 +67,7 @@ bool exec_env_in_regions(const struct exec_env *env, uint64_t addr, size_t len, 
         if ((access & r->access) == access)
             return true;
     }
-    return a->mem_check && a->mem_check(a->mem_check_opaque, (uintptr_t)addr, len, access);
+    return a->mem_check && a->mem_check(a->mem_check_opaque, env->prog->owner, (uintptr_t)addr, len, access);
 }
 
 enum { NEAR_BYTES = 4096, LOW_ADDRESSES = 65536 };
@@ -122,9 +132,14 @@ void *exec_env_host_ctx(const struct exec_env *env)
     return env->args->host_ctx;
 }
 
+const void *exec_env_owner(const struct exec_env *env)
+{
+    return env->prog->owner;
+}
+
 int exec_env_tail_call(struct exec_env *env, const struct exec_program *next)
 {
-    if (!next || env->depth != 0 || env->tail_calls >= EXEC_MAX_TAIL_CALLS)
+    if (!next || env->tail_calls >= EXEC_MAX_TAIL_CALLS)
         return -1;
     env->tail_calls++;
     env->tail_next = next;
@@ -157,21 +172,25 @@ int exec_env_call_function(struct exec_env *env, uint64_t code_addr, uint64_t r1
         }
         return -1;
     }
-    if (env->depth + 1 >= EBPF_MAX_CALL_DEPTH) {
+    if (!exec_env_frame_fits(env->depth, env->prog_base)) {
+        exec_env_frame_refusal(env->depth, env->prog_base, "callbacks", env->result->msg, sizeof(env->result->msg));
         env->failed = true;
-        snprintf(env->result->msg, sizeof(env->result->msg), "callback nested deeper than %d frames",
-                 EBPF_MAX_CALL_DEPTH);
         env->result->status = EXEC_ERR_CALL_DEPTH;
         return -1;
     }
     uint64_t reg[EBPF_REG_COUNT] = {0, r1, r2, r3, r4, r5};
     uintptr_t saved_lo = env->stack_lo;
     unsigned saved_depth = env->depth++;
+    /* A tail call inside the callback replaces the callback's frame only. */
+    const struct exec_program *saved_prog = env->prog;
+    unsigned saved_base = env->prog_base;
     exec_env_enter_frame(env);
     reg[EBPF_REG_FP] = env->stack_lo + EBPF_STACK_SIZE;
     int rc = exec_interp_loop(env, start, reg, env->depth);
     env->stack_lo = saved_lo;
     env->depth = saved_depth;
+    env->prog = saved_prog;
+    env->prog_base = saved_base;
     if (rc != 0) {
         env->failed = true;
         return -1;

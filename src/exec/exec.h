@@ -54,8 +54,11 @@ struct exec_region {
 
 enum { EXEC_MAX_REGIONS = 8 };
 
-/* Admits accesses outside the fixed regions (e.g. map values); true = allowed. */
-typedef bool (*exec_mem_check_fn)(void *opaque, uintptr_t addr, size_t len, unsigned access);
+/* Admits accesses outside the fixed regions (e.g. map values); true = allowed.
+ * owner is that of the program running now (exec_program_set_owner), which
+ * tail calls change. */
+typedef bool (*exec_mem_check_fn)(void *opaque, const void *owner, uintptr_t addr, size_t len,
+                                  unsigned access);
 
 struct exec_run_args {
     uint64_t args[5];                  /* r1..r5 on entry */
@@ -75,7 +78,7 @@ enum exec_status {
     EXEC_OK = 0,
     EXEC_ERR_MEMORY,     /* access outside every granted region */
     EXEC_ERR_BUDGET,     /* instruction budget exhausted */
-    EXEC_ERR_CALL_DEPTH, /* local calls nested deeper than EBPF_MAX_CALL_DEPTH */
+    EXEC_ERR_CALL_DEPTH, /* a program's calls nested deeper than EBPF_MAX_CALL_DEPTH, or the run's frames used up */
     EXEC_ERR_HELPER,     /* callx to an unknown helper */
     EXEC_ERR_ALIGNMENT,  /* misaligned atomic access */
     EXEC_ERR_ARGS,       /* bad run arguments */
@@ -103,6 +106,10 @@ int exec_program_new(const struct ebpf_insn *insns, size_t count, const struct e
 /* Frees a program (NULL is fine). */
 void exec_program_free(struct exec_program *prog);
 
+/* Tags prog with the host's object for it (before it first runs); helpers
+ * and mem_check learn which program is running from it. */
+void exec_program_set_owner(struct exec_program *prog, const void *owner);
+
 /* Runs prog once. Returns 0 when it exited normally (result->r0 holds its
  * return value), or -1 with result->status and result->msg set. */
 int exec_run(const struct exec_program *prog, const struct exec_run_args *args, struct exec_result *result);
@@ -115,13 +122,31 @@ void *exec_env_mem(struct exec_env *env, uint64_t addr, size_t len, unsigned acc
 /* For helpers: the host_ctx of the run's arguments. */
 void *exec_env_host_ctx(const struct exec_env *env);
 
-enum { EXEC_MAX_TAIL_CALLS = 33 }; /* chained tail calls per run, as Linux */
+/* For helpers: the owner of the program running now (NULL if none was set). */
+const void *exec_env_owner(const struct exec_env *env);
 
-/* For the tail-call helper: once the helper returns, the run continues in
- * next from its first instruction, r1 unchanged, frame 0 zeroed (the helper's
- * return value is then never seen). Returns -1, and the program goes on
- * after the call, if next is NULL, EXEC_MAX_TAIL_CALLS were already taken, or
- * the call comes from inside a bpf-to-bpf function (not supported here). */
+enum {
+    EXEC_MAX_TAIL_CALLS = 33, /* tail calls per run, counted across functions, as Linux */
+    /* Call frames of one run. A program nests at most EBPF_MAX_CALL_DEPTH of
+     * them, but a tail call from a function keeps its callers' frames, so a
+     * chain of programs needs more: enough for 33 tail calls each made one
+     * function deep (a dispatcher that tail-calls itself from a helper
+     * function), with room to spare. */
+    EXEC_MAX_FRAMES = 64,
+};
+
+/*
+ * For the tail-call helper, with Linux's semantics (x86-64, since 5.10):
+ * once the helper returns, next runs in place of the function that made the
+ * call, from its first instruction, r1 unchanged, that frame zeroed (the
+ * helper's return value is never seen). Made from the program's main
+ * function, this ends the program; made from a bpf-to-bpf function (or a
+ * callback), only that function's frame is replaced: when next exits, its r0
+ * is the function's return value and the caller goes on, its frames,
+ * registers r6-r9 and program intact. Returns -1, and the program goes on
+ * after the call, if next is NULL or EXEC_MAX_TAIL_CALLS were already taken
+ * in this run.
+ */
 int exec_env_tail_call(struct exec_env *env, const struct exec_program *next);
 
 /* High 32 bits of the value a code-address lddw loads (a callback's entry);

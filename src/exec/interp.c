@@ -17,12 +17,6 @@
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the interpreter assumes a little-endian host");
 
-/* A caller's state saved by a local call. */
-struct call_frame {
-    const struct exec_insn *return_pc;
-    uint64_t saved[4]; /* r6..r9 */
-};
-
 static uint64_t sdiv64(uint64_t a, uint64_t b)
 {
     if (b == 0)
@@ -117,9 +111,9 @@ int exec_interp_loop(struct exec_env *env, size_t start_pc, uint64_t *reg, unsig
     const struct exec_run_args *args = env->args;
     struct exec_result *res = env->result;
     const struct exec_program *prog = env->prog;
+    unsigned prog_base = env->prog_base;
     const struct exec_insn *code = prog->insns;
     const struct exec_insn *pc = code + start_pc;
-    struct call_frame frames[EBPF_MAX_CALL_DEPTH];
     unsigned depth = base_depth;
     uint64_t budget = env->budget;
     uint64_t fault_addr = 0;
@@ -149,8 +143,8 @@ int exec_interp_loop(struct exec_env *env, size_t start_pc, uint64_t *reg, unsig
         uint64_t a_ = (addr_expr);                                                                \
         if (a_ - env->stack_lo <= (env->stack_hi - env->stack_lo) - (size)) {                        \
             ptr = (void *)(uintptr_t)a_;                                                          \
-        } else if (exec_env_in_regions(env, a_, (size), (access))) {                             \
-            ptr = (void *)(uintptr_t)a_;                                                          \
+        } else if ((env->prog = prog, exec_env_in_regions(env, a_, (size), (access)))) {          \
+            ptr = (void *)(uintptr_t)a_; /* (mem_check asks whose program runs) */               \
         } else {                                                                                  \
             fault_addr = a_;                                                                      \
             fault_len = (size);                                                                   \
@@ -297,6 +291,8 @@ L_JA:
         env->fault = false;
         env->budget = budget; /* helpers may run callbacks, which spend budget */
         env->depth = depth;
+        env->prog = prog;
+        env->prog_base = prog_base;
         reg[0] = helper->fn(reg[1], reg[2], reg[3], reg[4], reg[5], env);
         budget = env->budget;
         if (env->failed) { /* a callback failed; result already says why */
@@ -309,40 +305,53 @@ L_JA:
             fault_access = env->fault_access;
             goto out_of_bounds;
         }
-        if (env->tail_next) { /* continue in another program, r1 unchanged */
+        if (env->tail_next) { /* another program replaces this frame's function, r1 unchanged */
             prog = env->prog = env->tail_next;
             env->tail_next = NULL;
+            prog_base = depth;
             code = pc = prog->insns;
             memset((void *)env->stack_lo, 0, EBPF_STACK_SIZE);
-            reg[EBPF_REG_FP] = env->stack_hi;
+            reg[EBPF_REG_FP] = env->stack_lo + EBPF_STACK_SIZE;
             DISPATCH();
         }
         if (helper->unwind_on_zero && reg[0] == 0)
             goto out;
         NEXT();
     }
-L_CALL_LOCAL:
-    if (depth + 1 >= EBPF_MAX_CALL_DEPTH) {
-        rc = stop(res, EXEC_ERR_CALL_DEPTH, (size_t)(pc - code), 0, "local calls nested deeper than %d frames",
-                  EBPF_MAX_CALL_DEPTH);
-        goto out;
+    {
+        struct call_frame *frame;
+        char why[sizeof(res->msg)];
+    L_CALL_LOCAL:
+        if (__builtin_expect(!exec_env_frame_fits(depth, prog_base), 0)) {
+            exec_env_frame_refusal(depth, prog_base, "local calls", why, sizeof(why));
+            rc = stop(res, EXEC_ERR_CALL_DEPTH, (size_t)(pc - code), 0, "%s", why);
+            goto out;
+        }
+        frame = &env->frames[depth];
+        frame->return_pc = pc;
+        frame->prog = prog;
+        frame->prog_base = prog_base;
+        memcpy(frame->saved, &reg[6], sizeof(frame->saved));
+        depth++;
+        exec_env_enter_frame(env);
+        reg[EBPF_REG_FP] = env->stack_lo + EBPF_STACK_SIZE;
+        pc += pc->imm;
+        NEXT();
+    L_EXIT:
+        if (depth == base_depth)
+            goto out;
+        depth--;
+        frame = &env->frames[depth];
+        memcpy(&reg[6], frame->saved, sizeof(frame->saved));
+        /* The caller's program: another one if a tail call replaced the callee. */
+        prog = frame->prog;
+        prog_base = frame->prog_base;
+        code = prog->insns;
+        env->stack_lo += EBPF_STACK_SIZE;
+        reg[EBPF_REG_FP] = env->stack_lo + EBPF_STACK_SIZE;
+        pc = frame->return_pc;
+        NEXT();
     }
-    frames[depth - base_depth].return_pc = pc;
-    memcpy(frames[depth - base_depth].saved, &reg[6], sizeof(frames[0].saved));
-    depth++;
-    exec_env_enter_frame(env);
-    reg[EBPF_REG_FP] = env->stack_lo + EBPF_STACK_SIZE;
-    pc += pc->imm;
-    NEXT();
-L_EXIT:
-    if (depth == base_depth)
-        goto out;
-    depth--;
-    memcpy(&reg[6], frames[depth - base_depth].saved, sizeof(frames[0].saved));
-    env->stack_lo += EBPF_STACK_SIZE;
-    reg[EBPF_REG_FP] = env->stack_lo + EBPF_STACK_SIZE;
-    pc = frames[depth - base_depth].return_pc;
-    NEXT();
 
     /* ---- loads and stores ---- */
 L_LDDW:
@@ -465,6 +474,8 @@ out_of_budget:
               (unsigned long long)env->budget_total);
 out:
     env->budget = budget;
+    env->prog = prog;
+    env->prog_base = prog_base;
     return rc;
 }
 

@@ -4,13 +4,23 @@
 
 #include "exec/exec.h"
 
+/* A caller's state saved by a local call. */
+struct call_frame {
+    const struct exec_insn *return_pc;
+    const struct exec_program *prog; /* the caller's: another than the callee's after a tail call */
+    unsigned prog_base;              /* depth of the caller's program's first frame */
+    uint64_t saved[4];               /* r6..r9 */
+};
+
 struct exec_env {
     const struct exec_run_args *args;
     struct exec_result *result;
-    const struct exec_program *prog; /* running now; changes on a tail call */
+    const struct exec_program *prog; /* running now (synced around helper calls and memory checks) */
+    unsigned prog_base;              /* depth of its first frame (synced around helper calls) */
     uint64_t budget;                 /* instructions left (synced around helper calls) */
     uint64_t budget_total;
     unsigned depth;                         /* innermost active call frame (synced around helper calls) */
+    struct call_frame frames[EXEC_MAX_FRAMES]; /* frames[d]: the caller of the frame at depth d + 1 */
     const struct exec_program *tail_next;   /* tail call requested by the current helper */
     unsigned tail_calls;                    /* tail calls taken in this run */
     bool failed; /* a nested callback run failed; result holds why */
@@ -21,7 +31,7 @@ struct exec_env {
     uint64_t fault_addr;
     size_t fault_len;
     unsigned fault_access;
-    _Alignas(16) uint8_t stack[EBPF_MAX_CALL_DEPTH * EBPF_STACK_SIZE];
+    _Alignas(16) uint8_t stack[EXEC_MAX_FRAMES * EBPF_STACK_SIZE];
 };
 
 /* Prepares env for a run of prog: frame 0 active and zeroed. */
@@ -42,6 +52,16 @@ void exec_env_enter_frame(struct exec_env *env);
  * that it is in no region.
  */
 void exec_env_describe_addr(const struct exec_env *env, uint64_t addr, char *buf, size_t len);
+
+/* Whether a frame below depth fits: at most EBPF_MAX_CALL_DEPTH for the
+ * program whose first frame is at prog_base, EXEC_MAX_FRAMES in the run. */
+static inline bool exec_env_frame_fits(unsigned depth, unsigned prog_base)
+{
+    return depth + 1 - prog_base < EBPF_MAX_CALL_DEPTH && depth + 1 < EXEC_MAX_FRAMES;
+}
+
+/* Why a frame below depth does not fit ("what nested deeper than ..."), into msg. */
+void exec_env_frame_refusal(unsigned depth, unsigned prog_base, const char *what, char *msg, size_t len);
 
 /* True if [addr, addr+len) lies in a granted region (not the stack) with access. */
 bool exec_env_in_regions(const struct exec_env *env, uint64_t addr, size_t len, unsigned access);

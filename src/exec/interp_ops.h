@@ -63,6 +63,7 @@ struct exec_program {
     size_t helper_count;
     uint32_t *callbacks; /* slots that code-address lddws name, ascending */
     size_t callback_count;
+    const void *owner; /* the host's object for this program */
 };
 
 /* Translates one validated instruction; returns 0 or -1 with err set. */

@@ -69,6 +69,11 @@ int exec_program_new(const struct ebpf_insn *insns, size_t count, const struct e
     return 0;
 }
 
+void exec_program_set_owner(struct exec_program *prog, const void *owner)
+{
+    prog->owner = owner;
+}
+
 void exec_program_free(struct exec_program *prog)
 {
     if (!prog)

@@ -197,6 +197,9 @@ static void context_destroy(void *ctx)
 
 static const char *const prefixes[] = {"process", NULL};
 
+/* The context's C names in ebpf_ntos_hooks.h, for CO-RE relocations. */
+static const char *const ctx_names[] = {"_process_md", "process_md_t", NULL};
+
 static const struct core_prog_type process_type = {
     .name = "process",
     .type_id = EXT_PROCESS_TYPE_ID,
@@ -204,6 +207,7 @@ static const struct core_prog_type process_type = {
     .ctx_size = sizeof(process_md_t),
     .fields = fields,
     .field_count = sizeof(fields) / sizeof(fields[0]),
+    .ctx_type_names = ctx_names,
     .has_data = true,
     .data_offset = offsetof(process_md_t, command_start),
     .data_end_offset = offsetof(process_md_t, command_end),

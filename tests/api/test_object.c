@@ -162,6 +162,14 @@ static void load_errors_are_printed(void **state)
     assert_fails(bpf_object__load(obj), EINVAL);
     assert_non_null(strstr(captured, "no program type for section 'nonsense'"));
     bpf_object__close(obj);
+
+    /* CO-RE for a kernel type this host lacks: its own errno, and the relocation named. */
+    obj = bpf_object__open_file(object_path(CORE_PROGS, "co_re_linux"), NULL);
+    assert_non_null(obj);
+    captured[0] = '\0';
+    assert_fails(bpf_object__load(obj), EOPNOTSUPP);
+    assert_non_null(strstr(captured, "field byte offset of struct task_struct.pid: no such type on this host"));
+    bpf_object__close(obj);
 }
 
 /* The print callback: levels, replacing, silencing. */

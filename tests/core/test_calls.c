@@ -83,6 +83,48 @@ static void tail_call_cycles_are_freed(void **state)
     assert_null(core_obj_get_by_id(CORE_OBJ_MAP, jumps_id));
 }
 
+/* The target replaces the function that tail-called; entry goes on with its return value, stack and maps. */
+static void tail_call_from_a_function_returns_to_its_caller(void **state)
+{
+    (void)state;
+    struct core_object *obj = load("tail_calls_functions", NULL);
+    struct core_sample_ctx ctx = {0};
+    assert_int_equal(run_on(prog_of(obj, "entry"), &ctx), 40 + 7 * 100);
+    assert_int_equal(ctx.uint64_data, 123); /* 1, then target's 2, then entry's 3 */
+    assert_int_equal(ctx.uint16_data, 0);   /* the code after the tail call never ran */
+    uint32_t zero = 0;
+    uint64_t count;
+    assert_int_equal(map_lookup_copy(map_of(obj, "caller_only"), &zero, &count), 0);
+    assert_int_equal(count, 1);
+    core_object_close(obj);
+}
+
+static void failed_tail_call_in_a_function_goes_on(void **state)
+{
+    (void)state;
+    struct core_object *obj = load("tail_calls_functions", NULL);
+    struct core_sample_ctx ctx = {0};
+    assert_int_equal((int)run_on(prog_of(obj, "empty_slot"), &ctx), -1005);
+    assert_int_equal(ctx.uint16_data, 0xbad);
+    /* A slot emptied from user space fails the same way. */
+    uint32_t key = 0;
+    assert_int_equal(map_delete_elem(map_of(obj, "jumps"), &key), 0);
+    memset(&ctx, 0, sizeof(ctx));
+    assert_int_equal((int)run_on(prog_of(obj, "entry"), &ctx), -1005 + 7 * 100);
+    assert_int_equal(ctx.uint64_data, 13);
+    core_object_close(obj);
+}
+
+static void tail_call_limit_counts_across_functions(void **state)
+{
+    (void)state;
+    struct core_object *obj = load("tail_calls_functions", NULL);
+    struct core_sample_ctx ctx = {0};
+    assert_int_equal(run_on(prog_of(obj, "dispatcher"), &ctx), 1 + EXEC_MAX_TAIL_CALLS);
+    assert_int_equal(ctx.uint32_data, 1 + EXEC_MAX_TAIL_CALLS);
+    core_object_close(obj);
+}
+
 static void bpf_to_bpf_calls_and_loops(void **state)
 {
     (void)state;
@@ -102,6 +144,9 @@ int main(void)
         cmocka_unit_test(failed_tail_calls_return),
         cmocka_unit_test(tail_calls_keep_the_program_type),
         cmocka_unit_test(tail_call_cycles_are_freed),
+        cmocka_unit_test(tail_call_from_a_function_returns_to_its_caller),
+        cmocka_unit_test(failed_tail_call_in_a_function_goes_on),
+        cmocka_unit_test(tail_call_limit_counts_across_functions),
         cmocka_unit_test(bpf_to_bpf_calls_and_loops),
     };
     return cmocka_run_group_tests(tests, register_sample, close_progs);

@@ -161,6 +161,36 @@ static void unregistered_types_cannot_load(void **state)
     assert_non_null(strstr(err, "not registered"));
 }
 
+/* CO-RE relocations resolve against the program type's context by field name. */
+static void co_re_relocations_follow_the_context(void **state)
+{
+    (void)state;
+    struct core_object *obj = load("co_re", NULL);
+    struct core_sample_ctx ctx = {.uint32_data = 4, .uint16_data = 2};
+    assert_int_equal(run_on(prog_of(obj, "moved"), &ctx), sizeof(struct core_sample_ctx));
+    assert_int_equal(ctx.uint64_data, 4 * 102 + 2);
+    assert_int_equal(ctx.uint16_data, 7);
+    assert_int_equal(ctx.uint32_data, 4);
+    assert_int_equal(ctx.helper_data_1, 0);
+    core_object_close(obj);
+}
+
+/* A relocation naming what this host lacks fails the load with its own code, -EOPNOTSUPP. */
+static void co_re_for_another_kernel_is_refused(void **state)
+{
+    (void)state;
+    expect_load_error("co_re_linux", NULL, -EOPNOTSUPP,
+                      "program 'linux_task': CO-RE relocation at instruction 0 of sample: field byte offset of "
+                      "struct task_struct.pid: no such type on this host");
+    /* A type that gives no names for CO-RE refuses every relocation against it. */
+    static const struct core_prog_type plain = {.name = "plain_ctx", .type_id = 4344, .ctx_size = 8};
+    assert_int_equal(core_prog_type_register(&plain), 0);
+    struct core_load_opts forced = {.prog_type = "plain_ctx"};
+    expect_load_error("co_re", &forced, -EOPNOTSUPP, "field byte offset of struct sample_ctx.uint16_data: no "
+                                                     "such type on this host");
+    assert_int_equal(core_prog_type_unregister(&plain), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -170,6 +200,8 @@ int main(void)
         cmocka_unit_test(sections_choose_the_type),
         cmocka_unit_test(raw_programs_that_cannot_load),
         cmocka_unit_test(unregistered_types_cannot_load),
+        cmocka_unit_test(co_re_relocations_follow_the_context),
+        cmocka_unit_test(co_re_for_another_kernel_is_refused),
     };
     return cmocka_run_group_tests(tests, register_sample, close_progs);
 }

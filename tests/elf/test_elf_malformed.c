@@ -1,10 +1,11 @@
 /*
  * Robustness of the object loader: every real object of the corpus, cut
  * short at many lengths and corrupted at many places (a deterministic
- * pseudo-random sequence, some six thousand variants), either loads or fails
- * with a message naming the file, never crashes or hangs (the ASan build
- * is the real judge). Then specific corruptions, each with the message
- * that must name the problem.
+ * pseudo-random sequence, some eight thousand variants), either loads or
+ * fails with a message naming the file, never crashes or hangs (the ASan
+ * build is the real judge); what loads has its CO-RE relocations applied,
+ * which resolves them or refuses one by name. Then specific corruptions,
+ * each with the message that must name the problem.
  */
 #include "elf/bpf_elf.h"
 
@@ -33,7 +34,8 @@ struct image {
     size_t len;
 };
 
-static const char *const corpus[] = {"maps_btf", "legacy", "globals", "calls", "helpers_all", "trace_connections"};
+static const char *const corpus[] = {"maps_btf", "legacy",            "globals",      "calls",
+                                     "helpers_all", "trace_connections", "core_process", "core_refused"};
 enum { CORPUS = sizeof corpus / sizeof corpus[0] };
 static struct image images[CORPUS];
 
@@ -62,6 +64,26 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Applies every program's CO-RE relocations against a one-field target: resolved or refused by name. */
+static void relocate_survives(const struct bpf_elf_object *obj)
+{
+    static const struct bpf_elf_core_field fields[] = {{"uid", 0, 4}};
+    static const char *const names[] = {"_process_md", NULL};
+    static const struct bpf_elf_core_type target = {names, 8, fields, 1};
+    for (size_t i = 0; i < obj->program_count; i++) {
+        const struct bpf_elf_program *p = &obj->programs[i];
+        struct ebpf_insn *insns = malloc(p->insn_count * sizeof *insns);
+        assert_non_null(insns);
+        memcpy(insns, p->insns, p->insn_count * sizeof *insns);
+        char err[512] = "";
+        int rc = bpf_elf_core_relocate(obj, p, &target, 1, insns, err, sizeof err);
+        if (rc == BPF_ELF_CORE_UNRESOLVED && strncmp(err, "CO-RE relocation at instruction ", 32) != 0)
+            fail_msg("%s: unhelpful CO-RE error '%s'", obj->name, err);
+        assert_true(rc == 0 || rc == BPF_ELF_CORE_UNRESOLVED);
+        free(insns);
+    }
+}
+
 /* Opens len bytes of buf; success, or failure with "<name>: <reason>". */
 static void open_survives(const uint8_t *buf, size_t len, const char *name)
 {
@@ -69,6 +91,7 @@ static void open_survives(const uint8_t *buf, size_t len, const char *name)
     char err[512] = "";
     if (bpf_elf_open_mem(buf, len, name, &obj, err, sizeof err) == 0) {
         assert_non_null(obj);
+        relocate_survives(obj);
         bpf_elf_close(obj);
         return;
     }

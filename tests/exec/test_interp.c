@@ -95,9 +95,9 @@ static void region_access_rights_are_enforced(void **state)
     assert_int_equal(run("ldxdw %r0, [%r1+1]\nexit\n", &args, &res), -1); /* straddles the end */
 }
 
-static bool admit_one_address(void *opaque, uintptr_t addr, size_t len, unsigned access)
+static bool admit_one_address(void *opaque, const void *owner, uintptr_t addr, size_t len, unsigned access)
 {
-    (void)access;
+    (void)owner, (void)access;
     return addr == (uintptr_t)opaque && len <= 8;
 }
 
@@ -343,7 +343,8 @@ static void one_program_runs_on_many_threads(void **state)
 }
 
 /* Helpers for tail-call and callback tests: 100 tail-calls host_ctx's
- * program; 101 runs the callback in r2 r1 times and sums what it returns. */
+ * program; 101 runs the callback in r2 r1 times and sums what it returns;
+ * 102 returns the number the running program's owner points to. */
 static uint64_t tail_helper(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, struct exec_env *env)
 {
     (void)a, (void)b, (void)c, (void)d, (void)e;
@@ -362,9 +363,17 @@ static uint64_t loop_helper(uint64_t n, uint64_t fn, uint64_t c, uint64_t d, uin
     return sum;
 }
 
+static uint64_t owner_helper(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, struct exec_env *env)
+{
+    (void)a, (void)b, (void)c, (void)d, (void)e;
+    const uint64_t *owner = exec_env_owner(env);
+    return owner ? *owner : 0;
+}
+
 static const struct exec_helper control_helpers[] = {
     {100, "tail", tail_helper, false},
     {101, "loop", loop_helper, false},
+    {102, "owner", owner_helper, false},
 };
 
 static struct exec_program *load_with_control_helpers(const char *text)
@@ -374,7 +383,8 @@ static struct exec_program *load_with_control_helpers(const char *text)
     struct isa_error err;
     assert_int_equal(isa_assemble(text, &insns, &count, &err), 0);
     struct exec_program *prog;
-    if (exec_program_new(insns, count, control_helpers, 2, &prog, &err) != 0)
+    if (exec_program_new(insns, count, control_helpers, sizeof(control_helpers) / sizeof(control_helpers[0]), &prog,
+                         &err) != 0)
         fail_msg("load: %s", err.msg);
     free(insns);
     return prog;
@@ -411,16 +421,180 @@ static void tail_calls_stop_after_the_limit(void **state)
     exec_program_free(self);
 }
 
-static void tail_call_from_a_function_fails(void **state)
+static const uint64_t caller_tag = 1, target_tag = 2;
+
+/* The host variable only the caller's program (owner caller_tag) may read. */
+static bool admit_for_the_caller(void *opaque, const void *owner, uintptr_t addr, size_t len, unsigned access)
+{
+    (void)access;
+    return owner == &caller_tag && addr == (uintptr_t)opaque && len <= 8;
+}
+
+/*
+ * Linux's semantics: the target replaces only the function that made the
+ * call. It starts with r1 unchanged in that function's frame, zeroed; when it
+ * exits, its r0 is the function's return value and the caller goes on with
+ * its registers, its stack and its program (helpers and memory checks see
+ * the caller's owner again). The code after the tail call never runs.
+ */
+static void tail_call_from_a_function_replaces_only_that_function(void **state)
 {
     (void)state;
-    struct exec_program *prog = load_with_control_helpers("call local fn\nexit\nfn:\ncall 100\nexit\n");
-    struct exec_program *next = prog;
+    struct exec_program *caller = load_with_control_helpers("mov %r6, 7\n"
+                                                            "stdw [%r10-8], 100\n"
+                                                            "mov %r7, %r1\n"
+                                                            "mov %r1, 40\n"
+                                                            "call local fn\n"
+                                                            "ldxdw %r2, [%r10-8]\n" /* 100: the caller's frame */
+                                                            "add %r0, %r2\n"
+                                                            "mul %r6, 1000\n" /* r6 restored: 7 */
+                                                            "add %r0, %r6\n"
+                                                            "ldxdw %r3, [%r7]\n" /* only the caller may */
+                                                            "add %r0, %r3\n"
+                                                            "mov %r8, %r0\n"
+                                                            "call 102\n" /* the caller's owner: 1 */
+                                                            "mul %r0, 100000\n"
+                                                            "add %r0, %r8\n"
+                                                            "exit\n"
+                                                            "fn:\n"
+                                                            "stdw [%r10-8], 5\n"
+                                                            "mov %r6, 0\n"
+                                                            "call 100\n"
+                                                            "mov %r0, 99\n" /* never runs */
+                                                            "exit\n");
+    struct exec_program *target = load_with_control_helpers("ldxdw %r0, [%r10-8]\n" /* zeroed: 0 */
+                                                            "add %r0, %r1\n"         /* r1 kept: 40 */
+                                                            "mov %r6, 0\n"
+                                                            "mov %r9, %r0\n"
+                                                            "call 102\n" /* the target's owner: 2 */
+                                                            "mul %r0, 10\n"
+                                                            "add %r0, %r9\n" /* 60 */
+                                                            "exit\n");
+    exec_program_set_owner(caller, &caller_tag);
+    exec_program_set_owner(target, &target_tag);
+    uint64_t secret = 20000;
+    struct exec_program *next = target;
+    struct exec_run_args args = {.args = {(uintptr_t)&secret}, .mem_check = admit_for_the_caller,
+                                 .mem_check_opaque = &secret, .host_ctx = &next};
+    struct exec_result res;
+    if (exec_run(caller, &args, &res) != 0)
+        fail_msg("%s", res.msg);
+    assert_int_equal(res.r0, 1 * 100000 + 60 + 100 + 7000 + 20000);
+    exec_program_free(caller);
+    exec_program_free(target);
+}
+
+/* A failed tail call in a function returns to it, which goes on after the call. */
+static void failed_tail_call_in_a_function_goes_on(void **state)
+{
+    (void)state;
+    struct exec_program *prog = load_with_control_helpers("call local fn\nadd %r0, 1000\nexit\n"
+                                                          "fn:\ncall 100\nmov %r1, %r0\nmov %r0, 5\n"
+                                                          "jne %r1, -1, fail\nexit\nfail:\nmov %r0, 0\nexit\n");
+    struct exec_program *next = NULL; /* the empty slot */
     struct exec_run_args args = {.host_ctx = &next};
     struct exec_result res;
     assert_int_equal(exec_run(prog, &args, &res), 0);
-    assert_int_equal((int64_t)res.r0, -1);
+    assert_int_equal(res.r0, 1005);
     exec_program_free(prog);
+}
+
+/*
+ * A dispatcher that tail-calls itself from a function, twice per run (the
+ * pattern of Linux's selftest for counting across functions): the count is
+ * the run's, so it runs 1 + 33 times, then every further tail call fails and
+ * each level returns to its caller, which makes its second call.
+ */
+static void tail_call_limit_counts_across_functions(void **state)
+{
+    (void)state;
+    struct exec_program *self = load_with_control_helpers("mov %r6, %r1\n"
+                                                          "ldxdw %r2, [%r6]\n"
+                                                          "add %r2, 1\n"
+                                                          "stxdw [%r6], %r2\n"
+                                                          "call local fn\n"
+                                                          "mov %r1, %r6\n"
+                                                          "call local fn\n"
+                                                          "mov %r0, 1\n"
+                                                          "exit\n"
+                                                          "fn:\n"
+                                                          "call 100\n"
+                                                          "mov %r0, 0\n"
+                                                          "exit\n");
+    uint64_t runs = 0;
+    struct exec_region region = {&runs, sizeof(runs), EXEC_READ | EXEC_WRITE, NULL, "runs"};
+    struct exec_run_args args = {.args = {(uintptr_t)&runs}, .regions = &region, .region_count = 1,
+                                 .host_ctx = &self};
+    struct exec_result res;
+    if (exec_run(self, &args, &res) != 0)
+        fail_msg("%s", res.msg);
+    assert_int_equal(runs, 1 + EXEC_MAX_TAIL_CALLS);
+    assert_int_equal(res.r0, 1);
+    exec_program_free(self);
+}
+
+/* Each program nests up to EBPF_MAX_CALL_DEPTH frames from its own first one. */
+static void tail_called_program_has_its_own_call_depth(void **state)
+{
+    (void)state;
+    struct exec_program *caller = load_with_control_helpers("call local fn\nexit\nfn:\ncall 100\nexit\n");
+    struct exec_program *deep = load_with_control_helpers("call local f\nexit\nf:\ncall local f\nexit\n");
+    struct exec_program *next = deep;
+    struct exec_run_args args = {.host_ctx = &next};
+    struct exec_result res;
+    assert_int_equal(exec_run(caller, &args, &res), -1);
+    assert_int_equal(res.status, EXEC_ERR_CALL_DEPTH);
+    assert_int_equal(res.insns_executed, 2 + EBPF_MAX_CALL_DEPTH); /* 7 calls in deep, then the refused one */
+    assert_non_null(strstr(res.msg, "nested deeper than 8 frames"));
+    exec_program_free(caller);
+    exec_program_free(deep);
+}
+
+/* Frames tail calls leave behind add up; past the run's EXEC_MAX_FRAMES the program stops. */
+static void frames_left_by_tail_calls_are_bounded(void **state)
+{
+    (void)state;
+    /* Each level keeps two frames (main and f1) and tail-calls itself from f2. */
+    struct exec_program *self = load_with_control_helpers("call local f1\nexit\n"
+                                                          "f1:\ncall local f2\nexit\n"
+                                                          "f2:\ncall 100\nexit\n");
+    struct exec_run_args args = {.host_ctx = &self};
+    struct exec_result res;
+    assert_int_equal(exec_run(self, &args, &res), -1);
+    assert_int_equal(res.status, EXEC_ERR_CALL_DEPTH);
+    assert_non_null(strstr(res.msg, "the run's 64 frames"));
+    /* 31 levels of 3 instructions, then main and f1's refused call. */
+    assert_int_equal(res.insns_executed, (EXEC_MAX_FRAMES / 2 - 1) * 3 + 2);
+    exec_program_free(self);
+}
+
+/* A tail call in a callback replaces the callback: its r0 goes to the helper. */
+static void tail_call_in_a_callback_replaces_the_callback(void **state)
+{
+    (void)state;
+    struct exec_program *prog = load_with_control_helpers("mov %r1, 3\n"
+                                                          "lddw %r2, code_addr cb\n"
+                                                          "call 101\n"
+                                                          "mov %r6, %r0\n"
+                                                          "call 102\n" /* back in the caller's program */
+                                                          "mul %r0, 1000\n"
+                                                          "add %r0, %r6\n"
+                                                          "exit\n"
+                                                          "cb:\n"
+                                                          "call 100\n"
+                                                          "mov %r0, 99\n"
+                                                          "exit\n");
+    struct exec_program *triple = load_with_control_helpers("mov %r0, %r1\nmul %r0, 3\nexit\n");
+    exec_program_set_owner(prog, &caller_tag);
+    exec_program_set_owner(triple, &target_tag);
+    struct exec_program *next = triple;
+    struct exec_run_args args = {.host_ctx = &next};
+    struct exec_result res;
+    if (exec_run(prog, &args, &res) != 0)
+        fail_msg("%s", res.msg);
+    assert_int_equal(res.r0, 1000 + 3 * (0 + 1 + 2));
+    exec_program_free(prog);
+    exec_program_free(triple);
 }
 
 static void callbacks_run_in_their_own_frame(void **state)
@@ -485,7 +659,12 @@ int main(void)
         cmocka_unit_test(one_program_runs_on_many_threads),
         cmocka_unit_test(tail_call_continues_in_the_next_program),
         cmocka_unit_test(tail_calls_stop_after_the_limit),
-        cmocka_unit_test(tail_call_from_a_function_fails),
+        cmocka_unit_test(tail_call_from_a_function_replaces_only_that_function),
+        cmocka_unit_test(failed_tail_call_in_a_function_goes_on),
+        cmocka_unit_test(tail_call_limit_counts_across_functions),
+        cmocka_unit_test(tail_called_program_has_its_own_call_depth),
+        cmocka_unit_test(frames_left_by_tail_calls_are_bounded),
+        cmocka_unit_test(tail_call_in_a_callback_replaces_the_callback),
         cmocka_unit_test(callbacks_run_in_their_own_frame),
         cmocka_unit_test(forged_or_runaway_callbacks_stop_the_program),
     };
