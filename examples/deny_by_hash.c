@@ -6,10 +6,12 @@
  * interpreter, ld.so or the program a directly run ld.so loads).
  *
  * Fill denied_sha256 with the digests (key: the 32 bytes, value: anything)
- * and set config through the libbpf-style API before attaching:
- *   flags & DENY_BY_HASH_FAIL_CLOSED: also deny a file whose digest cannot
- *     be computed (unreadable, over 1 GiB, ld.so's program not found);
- *   flags & DENY_BY_HASH_ONLY_GID: apply only to processes of group gid
+ * and set config through the libbpf-style API before attaching. A file
+ * whose digest cannot be computed (not found, not a regular file, over
+ * 64 MiB, under a lease, changing) is denied: an attacker can arrange any
+ * of these for a copy of a denied file. Flags:
+ *   DENY_BY_HASH_FAIL_OPEN: allow such files instead;
+ *   DENY_BY_HASH_ONLY_GID: apply only to processes of group gid
  *     (a way to try a policy system-wide on a few processes first).
  * The map counts holds [0] creates seen, [1] denied, [2] digests that
  * could not be computed.
@@ -60,7 +62,7 @@ int deny_by_hash(process_md_t *ctx)
     uint8_t digest[DENY_BY_HASH_DIGEST_SIZE];
     if (bpf_process_get_image_sha256(ctx, digest, sizeof(digest)) != DENY_BY_HASH_DIGEST_SIZE) {
         count(2);
-        if (!(cfg->flags & DENY_BY_HASH_FAIL_CLOSED))
+        if (cfg->flags & DENY_BY_HASH_FAIL_OPEN)
             return STATUS_SUCCESS;
         count(1);
         return STATUS_ACCESS_DENIED;

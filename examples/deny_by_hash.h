@@ -5,8 +5,8 @@
 #define DENY_BY_HASH_DIGEST_SIZE 32
 
 enum {
-    DENY_BY_HASH_FAIL_CLOSED = 1, /* deny when the digest cannot be computed */
-    DENY_BY_HASH_ONLY_GID = 2,    /* apply to processes of group gid only */
+    DENY_BY_HASH_FAIL_OPEN = 1, /* allow a file whose digest cannot be computed (the default denies it) */
+    DENY_BY_HASH_ONLY_GID = 2,  /* apply to processes of group gid only */
 };
 
 struct deny_by_hash_config {

@@ -140,7 +140,7 @@ EBPF_HELPER(int, bpf_process_get_cause_path, (process_md_t * ctx, uint8_t* path,
  * hard link, a bind mount and a memfd of a file have its digest). Returns
  * 32, or < 0: -EINVAL if digest_size < 32, -ENOENT if the source has no
  * file to read (a delete, an unresolved path), -EFBIG for a file over
- * 1 GiB, or the error of reading it.
+ * 64 MiB, or the error of reading it.
  */
 EBPF_HELPER(int, bpf_process_get_image_sha256, (process_md_t * ctx, uint8_t* digest, uint32_t digest_size));
 #define bpf_process_get_image_sha256 ((bpf_process_get_image_sha256_t)0x10101)

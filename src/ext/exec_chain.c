@@ -28,44 +28,91 @@
 #include "ext/exec_target.h"
 
 /* The kernel reads a "#!" line from the first BINPRM_BUF_SIZE bytes. */
-enum { BINPRM_BUF_SIZE = 256, LOADER_ARGS = 64, ARG_BYTES = 4096 };
+enum { BINPRM_BUF_SIZE = 256, LOADER_ARGS_MAX = 65536 };
+
+static bool blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Index of the first byte of b[from..to] (inclusive) that is not blank, or -1. */
+static int first_non_blank(const char *b, int from, int to)
+{
+    for (int i = from; i <= to; i++)
+        if (!blank(b[i]))
+            return i;
+    return -1;
+}
+
+/* Index of the first blank or NUL of b[from..to] (inclusive), or -1. */
+static int first_terminator(const char *b, int from, int to)
+{
+    for (int i = from; i <= to; i++)
+        if (blank(b[i]) || !b[i])
+            return i;
+    return -1;
+}
 
 /*
- * A "#!" line as binfmt_script reads it: the interpreter after "#!" and
- * blanks up to a blank or the line's end, then the optional argument: the
- * rest of the line without surrounding blanks. false if none.
+ * A "#!" line exactly as the kernel's binfmt_script reads it from the
+ * file's first BINPRM_BUF_SIZE bytes (zero-padded): any difference would
+ * let a policy check another file than the kernel runs. The line ends at
+ * the first newline; without one, at the last byte, and only if a blank or
+ * NUL follows the interpreter's name (else the name may be cut: no exec).
+ * Blanks before the end are dropped; the interpreter is the first word; the
+ * optional argument starts at the next non-blank and ends at the line's end
+ * or a NUL (blanks in it kept; it may be empty). false if the kernel would
+ * find no interpreter.
  */
-static bool script_line(const char *head, size_t len, char *interp, size_t cap, char *arg, size_t arg_cap)
+static bool script_line(const char *head, size_t len, char *interp, size_t cap, char *arg, size_t arg_cap,
+                        bool *has_arg)
 {
-    const char *end = memchr(head, '\n', len);
-    len = end ? (size_t)(end - head) : len;
-    size_t i = 2;
-    while (i < len && (head[i] == ' ' || head[i] == '\t'))
-        i++;
-    size_t start = i;
-    while (i < len && head[i] != ' ' && head[i] != '\t' && head[i] != '\0')
-        i++;
-    if (i == start || i - start >= cap)
+    char b[BINPRM_BUF_SIZE] = {0};
+    memcpy(b, head, len < sizeof(b) ? len : sizeof(b));
+    const int last = BINPRM_BUF_SIZE - 1;
+    const char *newline = memchr(b, '\n', sizeof(b));
+    int end;
+    if (newline) {
+        end = (int)(newline - b);
+    } else {
+        int name = first_non_blank(b, 2, last);
+        if (name < 0 || first_terminator(b, name, last) < 0)
+            return false;
+        end = last;
+    }
+    while (end > 2 && blank(b[end - 1]))
+        end--;
+    int name = first_non_blank(b, 2, end);
+    if (name < 0 || name == end)
         return false;
-    memcpy(interp, head + start, i - start);
-    interp[i - start] = '\0';
-    while (i < len && (head[i] == ' ' || head[i] == '\t'))
-        i++;
-    size_t arg_end = len;
-    const char *nul = memchr(head + i, '\0', len - i);
-    if (nul)
-        arg_end = (size_t)(nul - head);
-    while (arg_end > i && (head[arg_end - 1] == ' ' || head[arg_end - 1] == '\t'))
-        arg_end--;
-    size_t n = arg_end - i < arg_cap - 1 ? arg_end - i : arg_cap - 1;
-    memcpy(arg, head + i, n);
-    arg[n] = '\0';
+    int sep = first_terminator(b, name, end), at = -1;
+    if (sep >= 0 && b[sep] != '\0')
+        at = first_non_blank(b, sep, end);
+    b[end] = '\0';
+    if (at >= 0)
+        b[sep] = '\0';
+    size_t name_len = strlen(b + name);
+    if (name_len >= cap)
+        return false;
+    memcpy(interp, b + name, name_len + 1);
+    snprintf(arg, arg_cap, "%s", at >= 0 ? b + at : "");
+    *has_arg = at >= 0; /* an empty argument is still one */
     return true;
 }
 
-/* Opens the O_PATH file fd (of the calling thread's file table) for reading; fd or -errno. */
+/*
+ * Opens the O_PATH file fd (of the calling thread's file table) for
+ * reading, if the kernel could execute it: a regular file with an execute
+ * bit. Never anything else: opening a FIFO or a device as root has effects
+ * of its own (a watchdog arms). fd or -errno.
+ */
 static int open_readable(int opath_fd)
 {
+    struct stat st;
+    if (fstat(opath_fd, &st) != 0)
+        return -errno;
+    if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+        return -EACCES;
     char link[48];
     snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", opath_fd);
     int fd = open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -99,104 +146,84 @@ static bool add_file(struct ext_exec_chain *c, uint32_t kind, int cause, int fd,
     return true;
 }
 
-/* ld.so's arguments after its own name, as far as we read them. */
-struct loader_argv {
-    char *items[LOADER_ARGS];
-    size_t count;
-    bool complete; /* every argument is in items */
+/*
+ * ld.so's arguments after its own name: for an ld.so run as the program,
+ * the exec's argv from index 1; for one run as a "#!" interpreter, the
+ * kernel's: the line's argument (if any), the script, then the exec's argv
+ * from index 1. Read one at a time from the exec'ing thread's memory.
+ */
+struct loader_args {
+    const char *prefix[2];
+    size_t prefix_count;
+    const struct ext_exec_args *exec; /* NULL: the exec's argv is unknown */
 };
 
-static void loader_argv_push(struct loader_argv *v, const char *s)
+/* Argument i into buf: its length, -ENOENT past the last, or -errno (unknown, or longer than cap). */
+static long loader_arg(const struct loader_args *la, size_t i, char *buf, size_t cap)
 {
-    if (v->count < LOADER_ARGS && (v->items[v->count] = strdup(s)))
-        v->count++;
-    else
-        v->complete = false;
+    if (i < la->prefix_count)
+        return snprintf(buf, cap, "%s", la->prefix[i]) < (int)cap ? (long)strlen(buf) : -ENAMETOOLONG;
+    if (!la->exec)
+        return -EIO;
+    const struct ext_exec_args *e = la->exec;
+    return ext_target_vector_at(e->tid, e->argv, e->ptr_size, i - la->prefix_count + 1, buf, cap);
 }
 
-static void loader_argv_free(struct loader_argv *v)
-{
-    for (size_t i = 0; i < v->count; i++)
-        free(v->items[i]);
-}
-
-/* Appends the exec's argv from index first on (as far as LOADER_ARGS goes). */
-static void push_exec_argv(struct loader_argv *v, const struct ext_exec_args *args, size_t first)
-{
-    char buf[ARG_BYTES];
-    for (size_t i = first;; i++) {
-        long n = ext_target_vector_at(args->tid, args->argv, args->ptr_size, i, buf, sizeof(buf));
-        if (n == -ENOENT)
-            return;
-        if (n < 0 || v->count == LOADER_ARGS) {
-            v->complete = false;
-            return;
-        }
-        loader_argv_push(v, buf);
-    }
-}
+enum loader_outcome { LOADS_NOTHING, LOADS_PROGRAM, LOADS_UNKNOWN };
 
 /*
- * The program glibc's ld.so (2.36), given argv (after its own name),
- * loads: its index, or -1 when it loads none (--help, --version, a usage
- * error such as "--"). -2 when the program lies beyond what was read.
+ * What glibc's ld.so (2.36) loads given its arguments: nothing (--help,
+ * --version, a usage error such as "--" or an option without its value),
+ * the program named in name, or something we cannot tell (an argument we
+ * cannot read, or beyond LOADER_ARGS_MAX).
  */
-static int loader_program(const struct loader_argv *v)
+static enum loader_outcome loader_program(const struct loader_args *la, char *name, size_t cap)
 {
     static const char *const flags[] = {"--list", "--verify", "--inhibit-cache"};
     static const char *const with_value[] = {"--library-path", "--inhibit-rpath", "--audit", "--preload",
                                              "--argv0", "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask"};
-    size_t i = 0;
-    while (i < v->count) {
-        const char *a = v->items[i];
+    for (size_t i = 0; i < LOADER_ARGS_MAX;) {
+        long n = loader_arg(la, i, name, cap);
+        if (n == -ENOENT)
+            return LOADS_NOTHING;
+        if (n < 0)
+            return LOADS_UNKNOWN; /* a program's name too long for a path fails in ld.so, but say unknown */
         bool known = false;
         for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]) && !known; k++)
-            known = strcmp(a, flags[k]) == 0;
+            known = strcmp(name, flags[k]) == 0;
         if (known) {
             i++;
             continue;
         }
         for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]) && !known; k++)
-            known = strcmp(a, with_value[k]) == 0;
+            known = strcmp(name, with_value[k]) == 0;
         if (known) {
-            if (i + 1 >= v->count)
-                return v->complete ? -1 : -2;
+            char value[8];
+            long v = loader_arg(la, i + 1, value, sizeof(value));
+            if (v == -ENOENT)
+                return LOADS_NOTHING; /* ld.so takes the bare option for an unknown one: a usage error */
+            if (v < 0 && v != -ENAMETOOLONG)
+                return LOADS_UNKNOWN;
             i += 2;
             continue;
         }
-        if (a[0] == '-' && a[1] == '-')
-            return -1; /* --help, --version, --list-tunables, or a usage error ("--" too): nothing is loaded */
-        break;
+        return name[0] == '-' && name[1] == '-' ? LOADS_NOTHING : LOADS_PROGRAM;
     }
-    if (i < v->count)
-        return (int)i;
-    return v->complete ? -1 : -2;
+    return LOADS_UNKNOWN;
 }
 
-/* Adds the program the ld.so at index at (run with argv v) loads, if any. */
-static void add_loaded(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int at, const struct loader_argv *v)
+/* Adds the program the ld.so at index at loads, given its arguments, if any. */
+static void add_loaded(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int at, const struct loader_args *la)
 {
-    int i = loader_program(v);
-    if (i == -1)
+    char name[PATH_MAX];
+    enum loader_outcome what = loader_program(la, name, sizeof(name));
+    if (what == LOADS_NOTHING)
         return;
-    /* Unknown (beyond what we read): shown with no path and no file, which a policy can refuse. */
-    const char *name = i >= 0 ? v->items[i] : "";
+    /* Unknown: shown with no path and no file, which a policy can refuse. */
+    if (what == LOADS_UNKNOWN)
+        name[0] = '\0';
     int fd = strchr(name, '/') ? ext_target_path_open(tgid, tid, AT_FDCWD, name, 0) : -ENOENT;
     add_file(c, PROCESS_IMAGE_LOADED_PROGRAM, at, fd >= 0 ? fd : -1, name);
-}
-
-/* The arguments ld.so gets when the file at index at runs it: as the program, or as a "#!" interpreter. */
-static void loader_args(const struct ext_exec_chain *c, int at, const char *script_arg, const char *path,
-                        const struct ext_exec_args *args, struct loader_argv *v)
-{
-    v->complete = args != NULL;
-    if (at > 0) { /* the kernel's argv for an interpreter: [optional argument,] the script, then argv[1..] */
-        if (*script_arg)
-            loader_argv_push(v, script_arg);
-        loader_argv_push(v, c->files[at].cause == 0 ? path : c->files[c->files[at].cause].path);
-    }
-    if (args)
-        push_exec_argv(v, args, 1);
 }
 
 void ext_exec_chain_build(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int program_fd, const char *path,
@@ -204,30 +231,37 @@ void ext_exec_chain_build(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int p
 {
     c->count = 0;
     add_file(c, PROCESS_IMAGE_PROGRAM, -1, program_fd, path);
-    char script_arg[ARG_BYTES] = "";
+    char script_arg[BINPRM_BUF_SIZE] = "";
+    bool script_has_arg = false;
     for (int cur = 0; c->files[cur].fd >= 0 && c->files[cur].kind != PROCESS_IMAGE_ELF_INTERPRETER;) {
         int fd = open_readable(c->files[cur].fd);
         if (fd < 0)
             return;
-        char head[BINPRM_BUF_SIZE], next[PATH_MAX], arg[ARG_BYTES];
+        char head[BINPRM_BUF_SIZE], next[PATH_MAX], arg[BINPRM_BUF_SIZE];
+        bool has_arg = false;
         ssize_t n = pread(fd, head, sizeof(head), 0);
         uint32_t kind = PROCESS_IMAGE_PROGRAM;
         if (n >= 2 && head[0] == '#' && head[1] == '!') {
-            if (script_line(head, (size_t)n, next, sizeof(next), arg, sizeof(arg)))
+            if (script_line(head, (size_t)n, next, sizeof(next), arg, sizeof(arg), &has_arg))
                 kind = PROCESS_IMAGE_SCRIPT_INTERPRETER;
         } else if (n > 0 && ext_elf_interpreter(fd, (const unsigned char *)head, (size_t)n, next, sizeof(next))) {
             kind = PROCESS_IMAGE_ELF_INTERPRETER;
         } else if (n > 0 && ext_elf_is_loader(fd, (const unsigned char *)head, (size_t)n)) {
-            struct loader_argv v = {0};
-            loader_args(c, cur, script_arg, path, args, &v);
-            add_loaded(c, tgid, tid, cur, &v);
-            loader_argv_free(&v);
+            struct loader_args la = {.exec = args};
+            if (cur > 0) { /* a "#!" interpreter: [the line's argument,] the script, argv[1..] */
+                if (script_has_arg)
+                    la.prefix[la.prefix_count++] = script_arg;
+                la.prefix[la.prefix_count++] = c->files[cur].cause == 0 ? path : c->files[c->files[cur].cause].path;
+            }
+            add_loaded(c, tgid, tid, cur, &la);
         }
         close(fd);
         if (kind == PROCESS_IMAGE_PROGRAM)
             return;
-        if (kind == PROCESS_IMAGE_SCRIPT_INTERPRETER)
+        if (kind == PROCESS_IMAGE_SCRIPT_INTERPRETER) {
             memcpy(script_arg, arg, sizeof(script_arg));
+            script_has_arg = has_arg;
+        }
         int next_fd = ext_target_path_open(tgid, tid, AT_FDCWD, next, 0);
         if (!add_file(c, kind, cur, next_fd >= 0 ? next_fd : -1, next))
             return;

@@ -211,7 +211,7 @@ uint32_t ext_exit_code(int status);
 
 /*
  * The SHA-256 of the file that open_path opens (read-only, a regular file
- * of at most 1 GiB) into digest (EXT_SHA256_SIZE bytes), from a cache when
+ * of at most 64 MiB) into digest (EXT_SHA256_SIZE bytes), from a cache when
  * that version of the file (device, inode, size, change time) was hashed
  * before. Returns 0, or -errno (-EAGAIN: the file changed while read).
  */

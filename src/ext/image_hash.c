@@ -6,22 +6,29 @@
  * Hashing reads the whole file, so digests are cached by what identifies
  * one version of a file: device, inode, size and change time (ctime moves
  * on every write, also one that keeps the size, and a program cannot set
- * it back). The cache is small, shared by every source's thread, and
- * replaces its least recently used entry. Files over IMAGE_HASH_MAX_SIZE
- * are refused rather than stalling an exec for seconds.
+ * it back). ctime has the filesystem's granularity (a second on ext2, two
+ * on FAT, a jiffy on older kernels), so a rewrite within that time keeps
+ * it: as git does with "racily clean" files, a digest is cached only once
+ * the file's ctime is RACY_SECONDS old. The cache is small, shared by
+ * every source's thread, and replaces its least recently used entry.
+ * Files over IMAGE_HASH_MAX_SIZE are refused rather than stalling an exec
+ * (under fanotify, every exec of the machine) for seconds. Only regular
+ * files are opened: opening a FIFO or a device as root has effects.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <nettle/sha2.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ext/internal.h"
 
-enum { CACHE_SLOTS = 64 };
-#define IMAGE_HASH_MAX_SIZE (1ll << 30)
+enum { CACHE_SLOTS = 64, RACY_SECONDS = 3 };
+#define IMAGE_HASH_MAX_SIZE (64ll << 20)
 
 struct cached_digest {
     dev_t dev;
@@ -90,28 +97,53 @@ static int hash_fd(int fd, uint8_t *digest)
     return 0;
 }
 
+/* Opens a regular file for reading, looking before it opens; fd or -errno (-EACCES: not a regular file). */
+static int open_regular(const char *open_path, struct stat *st)
+{
+    int path_fd = open(open_path, O_PATH | O_CLOEXEC);
+    if (path_fd < 0)
+        return -errno;
+    int err = fstat(path_fd, st) != 0 ? -errno : !S_ISREG(st->st_mode) ? -EACCES : 0;
+    char link[48];
+    snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", path_fd);
+    /* O_NONBLOCK: a file under a lease fails at once (EWOULDBLOCK) instead of waiting for its breaker. */
+    int fd = err ? -1 : open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (!err && fd < 0)
+        err = -errno;
+    close(path_fd);
+    return err ? err : fd;
+}
+
+/* Whether st's ctime is old enough that a rewrite would show in it (see the top of the file). */
+static bool settled(const struct stat *st)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return st->st_ctim.tv_sec + RACY_SECONDS < now.tv_sec;
+}
+
 int ext_image_sha256(const char *open_path, uint8_t *digest, struct ext_image_hash_stats *stats)
 {
     if (stats)
         stats->cached = false;
     if (!open_path || !*open_path)
         return -ENOENT;
-    int fd = open(open_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0)
-        return -errno;
     struct stat st;
-    int err = fstat(fd, &st) != 0 ? -errno : !S_ISREG(st.st_mode) ? -EACCES : st.st_size > IMAGE_HASH_MAX_SIZE ? -EFBIG : 0;
+    int fd = open_regular(open_path, &st);
+    if (fd < 0)
+        return fd;
+    int err = fstat(fd, &st) != 0 ? -errno : st.st_size > IMAGE_HASH_MAX_SIZE ? -EFBIG : 0;
     if (!err && cache_get(&st, digest)) {
         if (stats)
             stats->cached = true;
     } else if (!err && !(err = hash_fd(fd, digest))) {
         /* Changed while we read it: this digest names no version of the file. */
         struct stat after;
-        if (fstat(fd, &after) == 0 && after.st_size == st.st_size && after.st_ctim.tv_sec == st.st_ctim.tv_sec &&
-            after.st_ctim.tv_nsec == st.st_ctim.tv_nsec)
-            cache_put(&st, digest);
-        else
+        if (fstat(fd, &after) != 0 || after.st_size != st.st_size || after.st_ctim.tv_sec != st.st_ctim.tv_sec ||
+            after.st_ctim.tv_nsec != st.st_ctim.tv_nsec)
             err = -EAGAIN;
+        else if (settled(&st))
+            cache_put(&st, digest);
     }
     close(fd);
     return err;
