@@ -21,8 +21,14 @@
 /* ------------------------------------------------------------------------ */
 /* target_mem.c                                                             */
 
-/* Bytes of the joined command line kept: the kernel's default ARG_MAX (a quarter of an 8 MiB stack). */
-enum { EXT_COMMAND_LINE_MAX = 2 << 20 };
+/*
+ * Bytes of the joined command line kept: the kernel's default ARG_MAX (a
+ * quarter of an 8 MiB stack); and arguments read: what fits in that with
+ * their pointers (an exec with more is cut, as one with a longer command
+ * line, and the sources fail it: reading millions of empty strings would
+ * hold the exec, under fanotify every exec, for seconds).
+ */
+enum { EXT_COMMAND_LINE_MAX = 2 << 20, EXT_ARGC_MAX = (2 << 20) / 8 };
 
 /* Reads up to len bytes at addr of process pid, page by page: bytes read (up to the first unreadable page), or -errno if none. */
 ssize_t ext_target_read(pid_t pid, uint64_t addr, void *buf, size_t len);
@@ -31,8 +37,9 @@ long ext_target_string(pid_t pid, uint64_t addr, char *buf, size_t cap);
 /*
  * Reads the argv array at addr (pointers of ptr_size bytes) and joins its
  * strings with single spaces into buf (cap bytes, not NUL-terminated).
- * Returns the length (cap and *truncated if cap was reached), or -errno
- * (-EFAULT: a bad address, as the exec itself will find).
+ * Returns the length (*truncated if cap bytes or EXT_ARGC_MAX arguments
+ * were reached), or -errno (-EFAULT: a bad address, as the exec itself
+ * will find).
  */
 long ext_target_argv(pid_t pid, uint64_t addr, unsigned ptr_size, char *buf, size_t cap, bool *truncated);
 /* Reads string i of the argv-style array at addr into buf (NUL-terminated): its length, -ENOENT past the end, or -errno. */

@@ -12,9 +12,11 @@
  * leaves nothing a later exec could use.
  *
  * An open that is no file of the chain (a binfmt_misc handler, a file
- * replaced while we looked) is shown as a program with no cause; a thread
- * in no exec system call we can read (an exec the kernel starts itself,
- * a thread outside our pid namespace) too, with no command line.
+ * replaced while we looked) is shown as a program with no cause, and if it
+ * is ld.so, followed by a loaded program with no path and no file (what it
+ * loads is unknown: a policy can refuse it); a thread in no exec system
+ * call we can read (an exec the kernel starts itself, a thread outside our
+ * pid namespace) gets a program with no cause and no command line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +86,14 @@ static void add_event(struct fanotify_exec *x, pid_t tgid, pid_t tid, const stru
     memcpy(ev->task.comm, info->comm, sizeof(ev->task.comm));
 }
 
+/* Whether the file open as fd (the event's) is an ELF interpreter. */
+static bool opened_is_loader(int fd)
+{
+    unsigned char head[512];
+    ssize_t n = pread(fd, head, sizeof(head), 0);
+    return n > 0 && ext_elf_is_loader(fd, head, (size_t)n);
+}
+
 int fanotify_exec_read(struct fanotify_exec *x, pid_t tgid, pid_t tid, int fd, const struct stat *st)
 {
     x->event_count = x->command_len = x->chain.count = 0;
@@ -102,6 +112,12 @@ int fanotify_exec_read(struct fanotify_exec *x, pid_t tgid, pid_t tid, int fd, c
         read_exec(x, st);
     const struct ext_exec_file *opened = x->at >= 0 ? &x->chain.files[x->at] : NULL;
     add_event(x, tgid, tid, opened, x->opened_path, x->opened_file, st->st_dev, st->st_ino);
+    if (x->have_args && !opened && opened_is_loader(fd)) {
+        /* ld.so, in an exec whose files we could not follow to it (its path changed under us, a
+         * sibling thread moved its cwd): what it loads is unknown, shown with no path and no file. */
+        static const struct ext_exec_file unknown = {.kind = PROCESS_IMAGE_LOADED_PROGRAM, .cause = -1, .fd = -1};
+        add_event(x, tgid, tid, &unknown, "", NULL, 0, 0);
+    }
     /* ld.so run directly maps its program without an exec open: that program's create comes with ld.so's. */
     for (size_t i = 0; opened && i < x->chain.count; i++) {
         const struct ext_exec_file *f = &x->chain.files[i];

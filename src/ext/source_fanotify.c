@@ -204,8 +204,8 @@ static bool report_creates(struct fanotify_source *s, pid_t tid, pid_t tgid, int
         fail(s, "cannot read the path of an exec'd file of pid %d: %s; allowed", (int)tgid, strerror(-err));
     } else if (x->truncated) {
         /* What programs cannot see, they cannot check: fail closed, as the supervised source does. */
-        fail(s, "exec of %s by pid %d denied: command line longer than %d bytes", x->opened_path, (int)tgid,
-             EXT_COMMAND_LINE_MAX);
+        fail(s, "exec of %s by pid %d denied: command line over %d bytes or %d arguments", x->opened_path,
+             (int)tgid, EXT_COMMAND_LINE_MAX, EXT_ARGC_MAX);
         denied = true;
     } else {
         for (size_t i = 0; i < x->event_count && !denied; i++)

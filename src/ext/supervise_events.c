@@ -224,8 +224,8 @@ static int decide(struct sv_run *run, struct sv_request *r)
     if (r->truncated) {
         /* What programs cannot see, they cannot check: fail closed, as for an unreadable exec. */
         atomic_fetch_add(&run->counters->errors, 1);
-        core_trace_printf("bpfhost: supervised exec of %s by %d denied: command line longer than %d bytes", r->image,
-                          (int)r->tgid, EXT_COMMAND_LINE_MAX);
+        core_trace_printf("bpfhost: supervised exec of %s by %d denied: command line over %d bytes or %d arguments",
+                          r->image, (int)r->tgid, EXT_COMMAND_LINE_MAX, EXT_ARGC_MAX);
         track(run, r, false);
         return -E2BIG;
     }

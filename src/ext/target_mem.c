@@ -17,6 +17,8 @@
 
 #include "ext/exec_target.h"
 
+enum { POINTER_CHUNK = 512 };
+
 static size_t page_size(void)
 {
     static size_t size;
@@ -92,27 +94,60 @@ long ext_target_vector_at(pid_t pid, uint64_t addr, unsigned ptr_size, size_t i,
     return ext_target_string(pid, p, buf, cap);
 }
 
+/*
+ * Reads up to max pointers of the array at addr from index first into out
+ * (ptr_size bytes each, host byte order) in one read: how many, or -errno
+ * if not even the first could be read.
+ */
+static long read_pointers(pid_t pid, uint64_t addr, unsigned ptr_size, size_t first, uint64_t *out, size_t max)
+{
+    uint8_t raw[POINTER_CHUNK * 8];
+    ssize_t n = ext_target_read(pid, addr + first * ptr_size, raw, max * ptr_size);
+    if (n < 0)
+        return n;
+    size_t count = (size_t)n / ptr_size;
+    if (!count)
+        return -EFAULT;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t p32;
+        if (ptr_size == 4) {
+            memcpy(&p32, raw + i * 4, 4);
+            out[i] = p32;
+        } else {
+            memcpy(&out[i], raw + i * 8, 8);
+        }
+    }
+    return (long)count;
+}
+
 long ext_target_argv(pid_t pid, uint64_t addr, unsigned ptr_size, char *buf, size_t cap, bool *truncated)
 {
     *truncated = false;
-    size_t len = 0;
-    for (size_t i = 0; addr; i++) { /* argv NULL: no arguments, as the kernel takes it */
-        uint64_t p;
-        int err = read_pointer(pid, addr, ptr_size, i, &p);
-        if (err)
-            return err;
-        if (!p)
-            break;
-        if (i > 0 && len < cap)
-            buf[len++] = ' ';
-        long n = len < cap ? ext_target_string(pid, p, buf + len, cap - len) : -ENAMETOOLONG;
-        if (n == -ENAMETOOLONG) {
-            *truncated = true;
-            return (long)cap;
+    size_t len = 0, i = 0;
+    uint64_t ptrs[POINTER_CHUNK];
+    while (addr) { /* argv NULL: no arguments, as the kernel takes it */
+        long count = read_pointers(pid, addr, ptr_size, i, ptrs, POINTER_CHUNK);
+        if (count < 0)
+            return count;
+        for (long k = 0; k < count; k++, i++) {
+            if (!ptrs[k])
+                return (long)len;
+            /* More than the kernel takes with the default stack limit: cut, as a command line over cap. */
+            if (i == EXT_ARGC_MAX) {
+                *truncated = true;
+                return (long)len;
+            }
+            if (i > 0 && len < cap)
+                buf[len++] = ' ';
+            long n = len < cap ? ext_target_string(pid, ptrs[k], buf + len, cap - len) : -ENAMETOOLONG;
+            if (n == -ENAMETOOLONG) {
+                *truncated = true;
+                return (long)cap;
+            }
+            if (n < 0)
+                return n;
+            len += (size_t)n;
         }
-        if (n < 0)
-            return n;
-        len += (size_t)n;
     }
     return (long)len;
 }

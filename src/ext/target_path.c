@@ -6,7 +6,8 @@
  * link to /proc/self/fd) or /proc/self/exe would name our files, not the
  * target's — a way around a rule by path. So symbolic links are followed
  * here, and /proc's "self" and "thread-self" are replaced by the target's
- * ids; the magic links under /proc/PID (fd/N, exe, cwd, root) are left to
+ * ids (in a procfs of another pid namespace, where those ids name someone
+ * else, the lookup fails: EXDEV); the magic links under /proc/PID (fd/N, exe, cwd, root) are left to
  * the kernel, which follows them to the file itself (a memfd, a deleted
  * file). Mount namespaces are crossed through /proc/TID/root as the kernel
  * does.
@@ -44,6 +45,19 @@ static bool is_proc_root(int fd)
     return on_proc(fd) && fstat(fd, &st) == 0 && st.st_ino == 1;
 }
 
+/* Whether the procfs whose root is fd shows our pid namespace (its "self" is our pid). */
+static bool procfs_of_our_namespace(int fd)
+{
+    char self[32];
+    ssize_t n = readlinkat(fd, "self", self, sizeof(self) - 1);
+    if (n <= 0)
+        return false; /* we are not in its namespace at all */
+    self[n] = '\0';
+    char ours[32];
+    snprintf(ours, sizeof(ours), "%d", (int)getpid());
+    return strcmp(self, ours) == 0;
+}
+
 /* Whether fd is the target's root (where ".." stays). */
 static bool is_root(const struct walk *w, int fd)
 {
@@ -74,6 +88,10 @@ static int lookup(struct walk *w, int *fd, const char *name, bool last, int flag
         return is_root(w, *fd) ? 0 : step(fd, openat(*fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
     char ids[64];
     if (is_proc_root(*fd) && (!strcmp(name, "self") || !strcmp(name, "thread-self"))) {
+        /* The ids we put in are those of our pid namespace: only right in a procfs of it, where our
+         * own "self" is our pid. Another (a container's) would name whoever has that number there. */
+        if (!procfs_of_our_namespace(*fd))
+            return -EXDEV;
         if (name[0] == 's')
             snprintf(ids, sizeof(ids), "%d", (int)w->tgid);
         else

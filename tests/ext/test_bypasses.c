@@ -345,6 +345,49 @@ static void a_failed_exec_leaves_no_credit_for_ldso(void **state)
     assert_int_equal(code, 100 + EPERM);
 }
 
+/*
+ * Millions of empty arguments made the sources read each one, holding the
+ * exec (under fanotify every exec of the machine) for seconds; now an exec
+ * with more arguments than the kernel takes by default is cut and failed.
+ */
+static void an_argument_flood_is_failed_not_read(void **state)
+{
+    (void)state;
+    char *argv[] = {static_helper, "many-args", "2000000", "/bin/true", NULL};
+    const char *why = probe_supervision();
+    if (why) {
+        test_skip_check("supervised argument flood", why);
+    } else {
+        struct ext_supervisor *sv;
+        struct core_hook *hook;
+        assert_int_equal(ext_supervisor_create(&sv, &hook), 0);
+        int code = -1;
+        assert_int_equal(ext_supervisor_run(sv, argv, &code), 0);
+        assert_int_equal(code, 100 + E2BIG);
+        struct ext_source_stats st;
+        ext_supervisor_stats(sv, &st);
+        assert_int_equal(st.errors, 1);
+        ext_supervisor_destroy(sv);
+    }
+    why = probe_fanotify_exec_perm();
+    if (!why)
+        why = probe_root();
+    if (why) {
+        test_skip_check("fanotify argument flood", why);
+        return;
+    }
+    struct core_object *obj = load_policy(target, true);
+    struct core_link *link;
+    assert_int_equal(core_hook_attach(core_hook_find(EXT_PROCESS_HOOK_FANOTIFY),
+                                      core_object_find_prog(obj, "deny_by_hash"), NULL, 0, &link),
+                     0);
+    int code = run_in_group(argv);
+    core_link_detach(link);
+    core_link_release(link);
+    core_object_close(obj);
+    assert_int_equal(code, 100 + EPERM);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The supervised tree's own bookkeeping.                                   */
 
@@ -469,6 +512,7 @@ int main(void)
         cmocka_unit_test(supervised_tree_denies_every_way),
         cmocka_unit_test(fanotify_denies_every_way_it_sees),
         cmocka_unit_test(a_failed_exec_leaves_no_credit_for_ldso),
+        cmocka_unit_test(an_argument_flood_is_failed_not_read),
         cmocka_unit_test(supervised_exit_code_survives_pid_reuse),
         cmocka_unit_test(supervised_helper_holds_no_caller_descriptor),
         cmocka_unit_test(digests_are_cached_per_version_of_a_file),

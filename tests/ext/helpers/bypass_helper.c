@@ -8,6 +8,8 @@
  *       execve(PATH, [PATH, ARG...])
  *   bypass_helper memfd PATH [ARG...]
  *       copies PATH into a memfd and runs it with fexecve
+ *   bypass_helper many-args N PATH
+ *       execve(PATH, [PATH, and N empty strings])
  *   bypass_helper reuse-pid PID PATH [ARG...]
  *       waits until process PID is gone, then forks until a child gets PID
  *       (through /proc/sys/kernel/ns_last_pid, needs root) and has that
@@ -81,9 +83,20 @@ int main(int argc, char **argv)
     }
     if (argc >= 3 && strcmp(argv[1], "memfd") == 0)
         return memfd_exec(argv + 2);
+    if (argc == 4 && strcmp(argv[1], "many-args") == 0) {
+        size_t n = (size_t)atol(argv[2]);
+        char **args = calloc(n + 2, sizeof(*args));
+        if (!args)
+            return 80;
+        args[0] = argv[3];
+        for (size_t i = 1; i <= n; i++)
+            args[i] = "";
+        execve(argv[3], args, environ);
+        return 100 + errno;
+    }
     if (argc >= 4 && strcmp(argv[1], "reuse-pid") == 0)
         return reuse_pid((pid_t)atoi(argv[2]), argv + 3);
     fprintf(stderr, "usage: bypass_helper failed-exec PRIMER PATH [ARG...] | memfd PATH [ARG...] | "
-                    "reuse-pid PID PATH [ARG...]\n");
+                    "many-args N PATH | reuse-pid PID PATH [ARG...]\n");
     return 2;
 }
