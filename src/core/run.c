@@ -81,9 +81,10 @@ int core_run_prog(const struct core_prog *prog, void *ctx, struct core_ctx_data 
     const struct core_prog_type *type = prog->type;
     struct exec_region regions[2];
     size_t n = 0;
-    if (ctx && type->ctx_size)
+    if (ctx && type->ctx_size) {
         regions[n++] = (struct exec_region){ctx, type->ctx_size, 0, prog->ctx.rights, "context"};
-    core_ctx_clear_padding(&prog->ctx, ctx);
+        core_ctx_clear_padding(&prog->ctx, ctx);
+    }
     if (ctx && type->has_data) {
         /* Whatever happened to the context before, the pair is the host's again. */
         core_ctx_data_put(type, ctx, data);

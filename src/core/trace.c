@@ -72,6 +72,34 @@ static void mirror(const char *line, size_t len)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/*
+ * Writes line into out (cap bytes, NUL-terminated) with control bytes as
+ * \xHH and backslashes doubled: lines carry strings processes control
+ * (command lines, paths, printk'd data), and a newline or an escape
+ * sequence in one must not forge another line of the mirror file.
+ */
+static size_t escape_controls(const char *line, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)line; *p && n + 5 < cap; p++) {
+        if (*p < 0x20 || *p == 0x7f || *p == '\\') {
+            out[n++] = '\\';
+            if (*p == '\\') {
+                out[n++] = '\\';
+                continue;
+            }
+            out[n++] = 'x';
+            out[n++] = hex[*p >> 4];
+            out[n++] = hex[*p & 15];
+        } else {
+            out[n++] = (char)*p;
+        }
+    }
+    out[n] = '\0';
+    return n;
+}
+
 static void trace_emit(const char *line)
 {
     pthread_once(&trace.once, trace_init);
@@ -80,9 +108,10 @@ static void trace_emit(const char *line)
     snprintf(slot, CORE_TRACE_LINE_MAX, "%s", line);
     trace.next_seq++;
     pthread_cond_broadcast(&trace.grown);
-    char with_newline[CORE_TRACE_LINE_MAX + 1];
-    int n = snprintf(with_newline, sizeof(with_newline), "%s\n", slot);
-    mirror(with_newline, (size_t)n);
+    char escaped[4 * CORE_TRACE_LINE_MAX + 2];
+    size_t n = escape_controls(slot, escaped, sizeof(escaped) - 1);
+    escaped[n++] = '\n';
+    mirror(escaped, n);
     pthread_mutex_unlock(&trace.lock);
 }
 

@@ -116,6 +116,16 @@ static void printk_writes_the_trace_pipe(void **state)
     fclose(f);
     assert_non_null(strstr(text, "value 7 from world\n"));
     assert_non_null(strstr(text, "printk5 4 5 world\n"));
+
+    /* A host line carrying a process' string: its newline and escape sequence cannot forge a line. */
+    core_trace_printf("bpfhost: exec of %s", "/tmp/x\nbpfhost: forged\x1b[2J\\");
+    f = fopen(mirror, "r");
+    assert_non_null(f);
+    n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    assert_non_null(strstr(text, "bpfhost: exec of /tmp/x\\x0abpfhost: forged\\x1b[2J\\\\\n"));
+    assert_null(strstr(text, "\nbpfhost: forged"));
     unsetenv("BPFHOST_TRACE_PIPE");
     unlink(mirror);
     core_object_close(obj);
