@@ -56,7 +56,7 @@ enum {
 /* Creation flags (Linux's BPF_F_*), same bit values. */
 enum {
     MAP_F_NO_PREALLOC = 1u << 0,   /* accepted; elements are always preallocated here */
-    MAP_F_NO_COMMON_LRU = 1u << 1, /* LRU only; accepted, one common LRU list is kept */
+    MAP_F_NO_COMMON_LRU = 1u << 1, /* LRU only: one LRU list and share of the elements per CPU */
     MAP_F_NUMA_NODE = 1u << 2,     /* accepted, ignored */
     MAP_F_RDONLY = 1u << 3,
     MAP_F_WRONLY = 1u << 4,
