@@ -68,11 +68,11 @@ int bench_maps(void)
         const char *name;
         uint32_t type, flags, key_space;
     } kinds[] = {
-        {"hash", MAP_TYPE_HASH, 0, ENTRIES},
-        {"lru_hash", MAP_TYPE_LRU_HASH, 0, ENTRIES},
-        {"lru_hash x4", MAP_TYPE_LRU_HASH, 0, 4 * ENTRIES},
-        {"lru_hash no_common x4", MAP_TYPE_LRU_HASH, MAP_F_NO_COMMON_LRU, 4 * ENTRIES},
-        {"array", MAP_TYPE_ARRAY, 0, ENTRIES},
+        {"hash", BPF_MAP_TYPE_HASH, 0, ENTRIES},
+        {"lru_hash", BPF_MAP_TYPE_LRU_HASH, 0, ENTRIES},
+        {"lru_hash x4", BPF_MAP_TYPE_LRU_HASH, 0, 4 * ENTRIES},
+        {"lru_hash no_common x4", BPF_MAP_TYPE_LRU_HASH, MAP_F_NO_COMMON_LRU, 4 * ENTRIES},
+        {"array", BPF_MAP_TYPE_ARRAY, 0, ENTRIES},
     };
     printf("\nmap operations (%d entries, u32 key, u64 value, random keys: existing ones, or from 4x the "
            "entries in x4 rows; ns per operation per thread)\n",

@@ -27,7 +27,7 @@ static int check_key(const struct map *map, const void *key)
 static bool holds_objects(const struct map *map)
 {
     uint32_t type = map_type(map);
-    return type == MAP_TYPE_PROG_ARRAY || type == MAP_TYPE_ARRAY_OF_MAPS || type == MAP_TYPE_HASH_OF_MAPS;
+    return type == BPF_MAP_TYPE_PROG_ARRAY || type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS;
 }
 
 /* Stores the program or map whose fd is the value in a slot. */
@@ -35,7 +35,7 @@ static int update_slot(struct map *map, const void *key, const void *value, __u6
 {
     uint32_t fd;
     memcpy(&fd, value, sizeof(fd));
-    bool progs = map_type(map) == MAP_TYPE_PROG_ARRAY;
+    bool progs = map_type(map) == BPF_MAP_TYPE_PROG_ARRAY;
     struct core_obj *obj;
     int rc = api_fd_get((int)fd, progs ? CORE_OBJ_PROG : CORE_OBJ_MAP, &obj);
     if (rc)

@@ -100,7 +100,7 @@ static int array_get_next_key(struct map *m, const void *key, void *next)
 
 static int array_check(const struct map_params *p)
 {
-    bool percpu = p->type == MAP_TYPE_PERCPU_ARRAY;
+    bool percpu = p->type == BPF_MAP_TYPE_PERCPU_ARRAY;
     int err = map_check_flags(p->map_flags, MAP_F_NUMA_NODE | MAP_F_MMAPABLE |
                                                 MAP_F_ACCESS_MASK | MAP_F_INNER_MAP);
     if (err)
@@ -118,7 +118,7 @@ static int array_check(const struct map_params *p)
 
 static int array_alloc(const struct map_params *p, struct map **out)
 {
-    bool percpu = p->type == MAP_TYPE_PERCPU_ARRAY;
+    bool percpu = p->type == BPF_MAP_TYPE_PERCPU_ARRAY;
     unsigned nvals = percpu ? map_nr_cpus() : 1;
     struct array *a = calloc(1, sizeof(*a));
     if (!a)

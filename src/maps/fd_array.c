@@ -44,7 +44,7 @@ static void *fd_array_get(struct map *m, uint32_t index)
 static void *fd_array_lookup(struct map *m, const void *key)
 {
     _Atomic(void *) *slot = slot_of(m, key);
-    if (!slot || m->type != MAP_TYPE_ARRAY_OF_MAPS)
+    if (!slot || m->type != BPF_MAP_TYPE_ARRAY_OF_MAPS)
         return NULL;
     return atomic_load_explicit(slot, memory_order_acquire);
 }
@@ -59,7 +59,7 @@ static int fd_array_update_obj(struct map *m, const void *key, void *obj, uint64
         return -E2BIG;
     if (!obj)
         return -EINVAL;
-    if (m->type == MAP_TYPE_ARRAY_OF_MAPS) {
+    if (m->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
         int err = map_inner_accept(m, obj);
         if (err)
             return err;
@@ -100,7 +100,7 @@ static int fd_array_check(const struct map_params *p)
     /* User space names the objects by a u32 (fd in, id out). */
     if (!p->max_entries || p->key_size != 4 || p->value_size != 4)
         return -EINVAL;
-    return p->type == MAP_TYPE_ARRAY_OF_MAPS ? map_inner_template_check(p->inner) : 0;
+    return p->type == BPF_MAP_TYPE_ARRAY_OF_MAPS ? map_inner_template_check(p->inner) : 0;
 }
 
 static int fd_array_alloc(const struct map_params *p, struct map **out)
@@ -113,7 +113,7 @@ static int fd_array_alloc(const struct map_params *p, struct map **out)
         free(a);
         return -ENOMEM;
     }
-    if (p->type == MAP_TYPE_ARRAY_OF_MAPS)
+    if (p->type == BPF_MAP_TYPE_ARRAY_OF_MAPS)
         a->map.obj_ops = map_inner_obj_ops;
     *out = &a->map;
     return 0;

@@ -369,8 +369,8 @@ int htab_get_next_key(struct map *m, const void *key, void *next)
 
 int htab_check(const struct map_params *p)
 {
-    bool lru = p->type == MAP_TYPE_LRU_HASH || p->type == MAP_TYPE_LRU_PERCPU_HASH;
-    bool percpu = p->type == MAP_TYPE_PERCPU_HASH || p->type == MAP_TYPE_LRU_PERCPU_HASH;
+    bool lru = p->type == BPF_MAP_TYPE_LRU_HASH || p->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+    bool percpu = p->type == BPF_MAP_TYPE_PERCPU_HASH || p->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
     int err = map_check_flags(p->map_flags, MAP_F_NO_PREALLOC | MAP_F_NO_COMMON_LRU |
                                                 MAP_F_NUMA_NODE | MAP_F_ACCESS_MASK |
                                                 MAP_F_ZERO_SEED);
@@ -404,10 +404,10 @@ static uint32_t pow2_at_least(uint32_t n)
 
 int htab_init(struct htab *h, const struct map_params *p)
 {
-    bool lru = p->type == MAP_TYPE_LRU_HASH || p->type == MAP_TYPE_LRU_PERCPU_HASH;
-    bool percpu = p->type == MAP_TYPE_PERCPU_HASH || p->type == MAP_TYPE_LRU_PERCPU_HASH;
+    bool lru = p->type == BPF_MAP_TYPE_LRU_HASH || p->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+    bool percpu = p->type == BPF_MAP_TYPE_PERCPU_HASH || p->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
     unsigned ncpu = map_nr_cpus();
-    h->kind = p->type == MAP_TYPE_HASH_OF_MAPS ? HTAB_MAP_PTR : percpu ? HTAB_PERCPU : HTAB_PLAIN;
+    h->kind = p->type == BPF_MAP_TYPE_HASH_OF_MAPS ? HTAB_MAP_PTR : percpu ? HTAB_PERCPU : HTAB_PLAIN;
     h->key_size = p->key_size;
     h->value_size = p->value_size;
     h->n_elems = p->max_entries;
@@ -463,7 +463,7 @@ void htab_fini(struct htab *h)
 
 int htab_alloc(const struct map_params *p, struct map **out)
 {
-    if (p->type == MAP_TYPE_LRU_HASH || p->type == MAP_TYPE_LRU_PERCPU_HASH)
+    if (p->type == BPF_MAP_TYPE_LRU_HASH || p->type == BPF_MAP_TYPE_LRU_PERCPU_HASH)
         return lru_alloc(p, out);
     struct htab *h = calloc(1, sizeof(*h));
     if (!h)

@@ -13,25 +13,25 @@
 const struct map_ops *map_ops_for(uint32_t type)
 {
     switch (type) {
-    case MAP_TYPE_HASH:
-    case MAP_TYPE_PERCPU_HASH:
-    case MAP_TYPE_LRU_HASH:
-    case MAP_TYPE_LRU_PERCPU_HASH:
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
         return &htab_ops;
-    case MAP_TYPE_HASH_OF_MAPS:
+    case BPF_MAP_TYPE_HASH_OF_MAPS:
         return &hash_of_maps_ops;
-    case MAP_TYPE_ARRAY:
-    case MAP_TYPE_PERCPU_ARRAY:
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
         return &array_ops;
-    case MAP_TYPE_PROG_ARRAY:
-    case MAP_TYPE_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
         return &fd_array_ops;
-    case MAP_TYPE_LPM_TRIE:
+    case BPF_MAP_TYPE_LPM_TRIE:
         return &lpm_trie_ops;
-    case MAP_TYPE_QUEUE:
-    case MAP_TYPE_STACK:
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
         return &queue_stack_ops;
-    case MAP_TYPE_RINGBUF:
+    case BPF_MAP_TYPE_RINGBUF:
         return &ringbuf_ops;
     default:
         return NULL;
@@ -150,9 +150,9 @@ uint32_t map_id(const struct map *m)
 size_t map_user_value_size(const struct map *m)
 {
     switch (m->type) {
-    case MAP_TYPE_PERCPU_HASH:
-    case MAP_TYPE_PERCPU_ARRAY:
-    case MAP_TYPE_LRU_PERCPU_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
         return (size_t)map_nr_cpus() * round8(m->value_size);
     default:
         return m->value_size;

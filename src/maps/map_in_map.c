@@ -39,9 +39,9 @@ int map_inner_template_check(const struct map_params *inner)
     if (!inner)
         return -EINVAL;
     switch (inner->type) {
-    case MAP_TYPE_ARRAY_OF_MAPS:
-    case MAP_TYPE_HASH_OF_MAPS:
-    case MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_HASH_OF_MAPS:
+    case BPF_MAP_TYPE_PROG_ARRAY:
         return -EINVAL;
     default: {
         const struct map_ops *ops = map_ops_for(inner->type);
@@ -62,7 +62,7 @@ int map_inner_accept(const struct map *outer, void *obj)
     if (in->type != t->type || in->key_size != t->key_size ||
         in->value_size != t->value_size || in->map_flags != t->map_flags)
         return -EINVAL;
-    bool array = t->type == MAP_TYPE_ARRAY || t->type == MAP_TYPE_PERCPU_ARRAY;
+    bool array = t->type == BPF_MAP_TYPE_ARRAY || t->type == BPF_MAP_TYPE_PERCPU_ARRAY;
     if (array && !(t->map_flags & MAP_F_INNER_MAP) && in->max_entries != t->max_entries)
         return -EINVAL;
     return 0;

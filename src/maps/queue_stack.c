@@ -118,7 +118,7 @@ static int qs_alloc(const struct map_params *p, struct map **out)
     struct queue_stack *q = calloc(1, sizeof(*q));
     if (!q)
         return -ENOMEM;
-    q->lifo = p->type == MAP_TYPE_STACK;
+    q->lifo = p->type == BPF_MAP_TYPE_STACK;
     q->size = p->max_entries + 1;
     q->value_size = p->value_size;
     /* max_entries UINT32_MAX wraps size to 0: far too big anyway. */

@@ -69,7 +69,7 @@ static void expect_load_error(const char *name, const struct core_load_opts *opt
 static void incompatible_pins_fail(void **state)
 {
     (void)state;
-    struct map_params p = {.type = MAP_TYPE_HASH, .key_size = 4, .value_size = 8, .max_entries = 1};
+    struct map_params p = {.type = BPF_MAP_TYPE_HASH, .key_size = 4, .value_size = 8, .max_entries = 1};
     struct core_map *squatter;
     assert_int_equal(core_map_create(&p, &squatter), 0);
     assert_int_equal(core_pin("/test/bad/shared_counter", core_map_obj(squatter)), 0);
@@ -123,7 +123,7 @@ static int load_raw(const struct ebpf_insn *insns, size_t count, struct core_map
 static void raw_programs_that_cannot_load(void **state)
 {
     (void)state;
-    struct map_params p = {.type = MAP_TYPE_HASH, .key_size = 4, .value_size = 8, .max_entries = 1};
+    struct map_params p = {.type = BPF_MAP_TYPE_HASH, .key_size = 4, .value_size = 8, .max_entries = 1};
     struct core_map *hash;
     assert_int_equal(core_map_create(&p, &hash), 0);
     char err[256];

@@ -35,25 +35,25 @@ static void test_hash_params(void **state)
 {
     (void)state;
     static const struct create_case cases[] = {
-        {MAP_TYPE_HASH, 4, 8, 16, 0, 0},
-        {MAP_TYPE_HASH, 0, 8, 16, 0, -EINVAL},
-        {MAP_TYPE_HASH, 4, 0, 16, 0, -EINVAL},
-        {MAP_TYPE_HASH, 4, 8, 0, 0, -EINVAL},
-        {MAP_TYPE_HASH, 513, 8, 16, 0, -E2BIG},
-        {MAP_TYPE_HASH, 512, 8, 16, 0, 0},
-        {MAP_TYPE_HASH, 4, 1u << 22, 16, 0, -E2BIG},
-        {MAP_TYPE_HASH, 4, 8, (1u << 28) + 1, 0, -E2BIG},
-        {MAP_TYPE_HASH, 4, 8, 16, 1u << 20, -EINVAL},
-        {MAP_TYPE_HASH, 4, 8, 16, MAP_F_RDONLY | MAP_F_WRONLY, -EINVAL},
-        {MAP_TYPE_HASH, 4, 8, 16, MAP_F_RDONLY_PROG | MAP_F_WRONLY_PROG, -EINVAL},
-        {MAP_TYPE_HASH, 4, 8, 16, MAP_F_NO_COMMON_LRU, -EINVAL},
-        {MAP_TYPE_HASH, 4, 8, 16, MAP_F_NO_PREALLOC | MAP_F_ZERO_SEED | MAP_F_RDONLY_PROG, 0},
-        {MAP_TYPE_PERCPU_HASH, 4, 32768, 4, 0, 0},
-        {MAP_TYPE_PERCPU_HASH, 4, 32769, 4, 0, -E2BIG},
-        {MAP_TYPE_LRU_HASH, 4, 8, 16, MAP_F_NO_COMMON_LRU, 0},
-        {MAP_TYPE_LRU_HASH, 4, 8, 16, MAP_F_NO_PREALLOC, -EOPNOTSUPP},
-        {MAP_TYPE_LRU_PERCPU_HASH, 4, 8, 16, 0, 0},
-        {MAP_TYPE_LRU_PERCPU_HASH, 4, 40000, 16, 0, -E2BIG},
+        {BPF_MAP_TYPE_HASH, 4, 8, 16, 0, 0},
+        {BPF_MAP_TYPE_HASH, 0, 8, 16, 0, -EINVAL},
+        {BPF_MAP_TYPE_HASH, 4, 0, 16, 0, -EINVAL},
+        {BPF_MAP_TYPE_HASH, 4, 8, 0, 0, -EINVAL},
+        {BPF_MAP_TYPE_HASH, 513, 8, 16, 0, -E2BIG},
+        {BPF_MAP_TYPE_HASH, 512, 8, 16, 0, 0},
+        {BPF_MAP_TYPE_HASH, 4, 1u << 22, 16, 0, -E2BIG},
+        {BPF_MAP_TYPE_HASH, 4, 8, (1u << 28) + 1, 0, -E2BIG},
+        {BPF_MAP_TYPE_HASH, 4, 8, 16, 1u << 20, -EINVAL},
+        {BPF_MAP_TYPE_HASH, 4, 8, 16, MAP_F_RDONLY | MAP_F_WRONLY, -EINVAL},
+        {BPF_MAP_TYPE_HASH, 4, 8, 16, MAP_F_RDONLY_PROG | MAP_F_WRONLY_PROG, -EINVAL},
+        {BPF_MAP_TYPE_HASH, 4, 8, 16, MAP_F_NO_COMMON_LRU, -EINVAL},
+        {BPF_MAP_TYPE_HASH, 4, 8, 16, MAP_F_NO_PREALLOC | MAP_F_ZERO_SEED | MAP_F_RDONLY_PROG, 0},
+        {BPF_MAP_TYPE_PERCPU_HASH, 4, 32768, 4, 0, 0},
+        {BPF_MAP_TYPE_PERCPU_HASH, 4, 32769, 4, 0, -E2BIG},
+        {BPF_MAP_TYPE_LRU_HASH, 4, 8, 16, MAP_F_NO_COMMON_LRU, 0},
+        {BPF_MAP_TYPE_LRU_HASH, 4, 8, 16, MAP_F_NO_PREALLOC, -EOPNOTSUPP},
+        {BPF_MAP_TYPE_LRU_PERCPU_HASH, 4, 8, 16, 0, 0},
+        {BPF_MAP_TYPE_LRU_PERCPU_HASH, 4, 40000, 16, 0, -E2BIG},
     };
     check_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -62,22 +62,22 @@ static void test_array_params(void **state)
 {
     (void)state;
     static const struct create_case cases[] = {
-        {MAP_TYPE_ARRAY, 4, 8, 16, 0, 0},
-        {MAP_TYPE_ARRAY, 8, 8, 16, 0, -EINVAL},
-        {MAP_TYPE_ARRAY, 4, 0, 16, 0, -EINVAL},
-        {MAP_TYPE_ARRAY, 4, 8, 0, 0, -EINVAL},
-        {MAP_TYPE_ARRAY, 4, (1u << 22) + 1, 1, 0, -E2BIG},
-        {MAP_TYPE_ARRAY, 4, 8, 16, MAP_F_MMAPABLE | MAP_F_INNER_MAP, 0},
-        {MAP_TYPE_ARRAY, 4, 8, 16, MAP_F_NO_PREALLOC, -EINVAL},
-        {MAP_TYPE_PERCPU_ARRAY, 4, 8, 16, MAP_F_MMAPABLE, -EINVAL},
-        {MAP_TYPE_PERCPU_ARRAY, 4, 32769, 1, 0, -E2BIG},
-        {MAP_TYPE_PROG_ARRAY, 4, 4, 8, 0, 0},
-        {MAP_TYPE_PROG_ARRAY, 4, 8, 8, 0, -EINVAL},
-        {MAP_TYPE_PROG_ARRAY, 8, 4, 8, 0, -EINVAL},
-        {MAP_TYPE_PROG_ARRAY, 4, 4, 0, 0, -EINVAL},
-        {MAP_TYPE_PROG_ARRAY, 4, 4, 8, MAP_F_MMAPABLE, -EINVAL},
-        {MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 8, 0, -EINVAL},  /* no inner template */
-        {MAP_TYPE_HASH_OF_MAPS, 4, 4, 8, 0, -EINVAL},   /* no inner template */
+        {BPF_MAP_TYPE_ARRAY, 4, 8, 16, 0, 0},
+        {BPF_MAP_TYPE_ARRAY, 8, 8, 16, 0, -EINVAL},
+        {BPF_MAP_TYPE_ARRAY, 4, 0, 16, 0, -EINVAL},
+        {BPF_MAP_TYPE_ARRAY, 4, 8, 0, 0, -EINVAL},
+        {BPF_MAP_TYPE_ARRAY, 4, (1u << 22) + 1, 1, 0, -E2BIG},
+        {BPF_MAP_TYPE_ARRAY, 4, 8, 16, MAP_F_MMAPABLE | MAP_F_INNER_MAP, 0},
+        {BPF_MAP_TYPE_ARRAY, 4, 8, 16, MAP_F_NO_PREALLOC, -EINVAL},
+        {BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 16, MAP_F_MMAPABLE, -EINVAL},
+        {BPF_MAP_TYPE_PERCPU_ARRAY, 4, 32769, 1, 0, -E2BIG},
+        {BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 8, 0, 0},
+        {BPF_MAP_TYPE_PROG_ARRAY, 4, 8, 8, 0, -EINVAL},
+        {BPF_MAP_TYPE_PROG_ARRAY, 8, 4, 8, 0, -EINVAL},
+        {BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 0, 0, -EINVAL},
+        {BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 8, MAP_F_MMAPABLE, -EINVAL},
+        {BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 8, 0, -EINVAL},  /* no inner template */
+        {BPF_MAP_TYPE_HASH_OF_MAPS, 4, 4, 8, 0, -EINVAL},   /* no inner template */
     };
     check_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -87,32 +87,32 @@ static void test_other_params(void **state)
     (void)state;
     uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE);
     const struct create_case cases[] = {
-        {MAP_TYPE_LPM_TRIE, 8, 4, 16, MAP_F_NO_PREALLOC, 0},
-        {MAP_TYPE_LPM_TRIE, 8, 4, 16, 0, -EINVAL},
-        {MAP_TYPE_LPM_TRIE, 4, 4, 16, MAP_F_NO_PREALLOC, -EINVAL},
-        {MAP_TYPE_LPM_TRIE, 5, 4, 16, MAP_F_NO_PREALLOC, 0},
-        {MAP_TYPE_LPM_TRIE, 260, 4, 16, MAP_F_NO_PREALLOC, 0},
-        {MAP_TYPE_LPM_TRIE, 261, 4, 16, MAP_F_NO_PREALLOC, -EINVAL},
-        {MAP_TYPE_LPM_TRIE, 8, 0, 16, MAP_F_NO_PREALLOC, -EINVAL},
-        {MAP_TYPE_LPM_TRIE, 8, 1u << 22, 16, MAP_F_NO_PREALLOC, -EINVAL},
-        {MAP_TYPE_LPM_TRIE, 8, 4, 0, MAP_F_NO_PREALLOC, -EINVAL},
-        {MAP_TYPE_LPM_TRIE, 8, 4, UINT32_MAX / 2, MAP_F_NO_PREALLOC, -E2BIG},
-        {MAP_TYPE_LPM_TRIE, 8, 4, 16, MAP_F_NO_PREALLOC | MAP_F_ZERO_SEED, -EINVAL},
-        {MAP_TYPE_QUEUE, 0, 4, 16, 0, 0},
-        {MAP_TYPE_QUEUE, 4, 4, 16, 0, -EINVAL},
-        {MAP_TYPE_QUEUE, 0, 0, 16, 0, -EINVAL},
-        {MAP_TYPE_QUEUE, 0, 4, 0, 0, -EINVAL},
-        {MAP_TYPE_QUEUE, 0, (1u << 22) + 1, 1, 0, -E2BIG},
-        {MAP_TYPE_STACK, 0, 4, 16, MAP_F_NO_PREALLOC, -EINVAL},
-        {MAP_TYPE_STACK, 0, 4, 16, MAP_F_RDONLY_PROG, 0},
-        {MAP_TYPE_RINGBUF, 0, 0, page, 0, 0},
-        {MAP_TYPE_RINGBUF, 0, 0, 4 * page, MAP_F_NUMA_NODE, 0},
-        {MAP_TYPE_RINGBUF, 4, 0, page, 0, -EINVAL},
-        {MAP_TYPE_RINGBUF, 0, 4, page, 0, -EINVAL},
-        {MAP_TYPE_RINGBUF, 0, 0, 3 * page, 0, -EINVAL},
-        {MAP_TYPE_RINGBUF, 0, 0, page / 2, 0, -EINVAL},
-        {MAP_TYPE_RINGBUF, 0, 0, 0, 0, -EINVAL},
-        {MAP_TYPE_RINGBUF, 0, 0, page, MAP_F_RDONLY_PROG, -EINVAL},
+        {BPF_MAP_TYPE_LPM_TRIE, 8, 4, 16, MAP_F_NO_PREALLOC, 0},
+        {BPF_MAP_TYPE_LPM_TRIE, 8, 4, 16, 0, -EINVAL},
+        {BPF_MAP_TYPE_LPM_TRIE, 4, 4, 16, MAP_F_NO_PREALLOC, -EINVAL},
+        {BPF_MAP_TYPE_LPM_TRIE, 5, 4, 16, MAP_F_NO_PREALLOC, 0},
+        {BPF_MAP_TYPE_LPM_TRIE, 260, 4, 16, MAP_F_NO_PREALLOC, 0},
+        {BPF_MAP_TYPE_LPM_TRIE, 261, 4, 16, MAP_F_NO_PREALLOC, -EINVAL},
+        {BPF_MAP_TYPE_LPM_TRIE, 8, 0, 16, MAP_F_NO_PREALLOC, -EINVAL},
+        {BPF_MAP_TYPE_LPM_TRIE, 8, 1u << 22, 16, MAP_F_NO_PREALLOC, -EINVAL},
+        {BPF_MAP_TYPE_LPM_TRIE, 8, 4, 0, MAP_F_NO_PREALLOC, -EINVAL},
+        {BPF_MAP_TYPE_LPM_TRIE, 8, 4, UINT32_MAX / 2, MAP_F_NO_PREALLOC, -E2BIG},
+        {BPF_MAP_TYPE_LPM_TRIE, 8, 4, 16, MAP_F_NO_PREALLOC | MAP_F_ZERO_SEED, -EINVAL},
+        {BPF_MAP_TYPE_QUEUE, 0, 4, 16, 0, 0},
+        {BPF_MAP_TYPE_QUEUE, 4, 4, 16, 0, -EINVAL},
+        {BPF_MAP_TYPE_QUEUE, 0, 0, 16, 0, -EINVAL},
+        {BPF_MAP_TYPE_QUEUE, 0, 4, 0, 0, -EINVAL},
+        {BPF_MAP_TYPE_QUEUE, 0, (1u << 22) + 1, 1, 0, -E2BIG},
+        {BPF_MAP_TYPE_STACK, 0, 4, 16, MAP_F_NO_PREALLOC, -EINVAL},
+        {BPF_MAP_TYPE_STACK, 0, 4, 16, MAP_F_RDONLY_PROG, 0},
+        {BPF_MAP_TYPE_RINGBUF, 0, 0, page, 0, 0},
+        {BPF_MAP_TYPE_RINGBUF, 0, 0, 4 * page, MAP_F_NUMA_NODE, 0},
+        {BPF_MAP_TYPE_RINGBUF, 4, 0, page, 0, -EINVAL},
+        {BPF_MAP_TYPE_RINGBUF, 0, 4, page, 0, -EINVAL},
+        {BPF_MAP_TYPE_RINGBUF, 0, 0, 3 * page, 0, -EINVAL},
+        {BPF_MAP_TYPE_RINGBUF, 0, 0, page / 2, 0, -EINVAL},
+        {BPF_MAP_TYPE_RINGBUF, 0, 0, 0, 0, -EINVAL},
+        {BPF_MAP_TYPE_RINGBUF, 0, 0, page, MAP_F_RDONLY_PROG, -EINVAL},
         {0, 4, 4, 4, 0, -EINVAL},
         {4, 4, 4, 4, 0, -EINVAL}, /* PERF_EVENT_ARRAY: not provided */
         {28, 4, 4, 4, 0, -EINVAL},
@@ -122,7 +122,7 @@ static void test_other_params(void **state)
 
 static int create_named(const char *name)
 {
-    struct map_params p = {.type = MAP_TYPE_ARRAY, .key_size = 4, .value_size = 4,
+    struct map_params p = {.type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 4,
                            .max_entries = 1, .name = name};
     struct map *m = NULL;
     int err = map_create(&p, &m);
@@ -142,7 +142,7 @@ static void test_names_and_arguments(void **state)
     assert_int_equal(create_named(""), 0);
 
     struct map *m = NULL;
-    struct map_params p = {.type = MAP_TYPE_ARRAY, .key_size = 4, .value_size = 4,
+    struct map_params p = {.type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 4,
                            .max_entries = 1};
     assert_int_equal(map_create(NULL, &m), -EINVAL);
     assert_int_equal(map_create(&p, NULL), -EINVAL);
@@ -155,8 +155,8 @@ static void test_names_and_arguments(void **state)
 static void test_getters_and_refcount(void **state)
 {
     (void)state;
-    struct map *m = make_map(MAP_TYPE_PERCPU_HASH, 8, 12, 32, MAP_F_ZERO_SEED);
-    assert_int_equal(map_type(m), MAP_TYPE_PERCPU_HASH);
+    struct map *m = make_map(BPF_MAP_TYPE_PERCPU_HASH, 8, 12, 32, MAP_F_ZERO_SEED);
+    assert_int_equal(map_type(m), BPF_MAP_TYPE_PERCPU_HASH);
     assert_int_equal(map_key_size(m), 8);
     assert_int_equal(map_value_size(m), 12);
     assert_int_equal(map_max_entries(m), 32);
@@ -176,7 +176,7 @@ static void test_getters_and_refcount(void **state)
     free(value);
     map_release(m);
 
-    struct map *a = make_map(MAP_TYPE_ARRAY, 4, 12, 1, 0);
+    struct map *a = make_map(BPF_MAP_TYPE_ARRAY, 4, 12, 1, 0);
     assert_int_equal(map_user_value_size(a), 12);
     map_release(a);
 }
@@ -184,7 +184,7 @@ static void test_getters_and_refcount(void **state)
 static void test_freeze(void **state)
 {
     (void)state;
-    struct map *m = make_map(MAP_TYPE_HASH, 4, 4, 4, 0);
+    struct map *m = make_map(BPF_MAP_TYPE_HASH, 4, 4, 4, 0);
     uint32_t k = 1, v = 7, out = 0;
     assert_int_equal(map_update_elem(m, &k, &v, MAP_ANY), 0);
     void *p = map_lookup_elem(m, &k);
@@ -206,7 +206,7 @@ static void test_freeze(void **state)
     assert_false(map_value_contains(m, (uintptr_t)p, 4, true));
     map_release(m);
 
-    struct map *q = make_map(MAP_TYPE_QUEUE, 0, 4, 4, 0);
+    struct map *q = make_map(BPF_MAP_TYPE_QUEUE, 0, 4, 4, 0);
     assert_int_equal(map_push_elem(q, &v, 0), 0);
     assert_int_equal(map_freeze(q), 0);
     assert_int_equal(map_push_elem(q, &v, 0), -EPERM);
@@ -214,9 +214,9 @@ static void test_freeze(void **state)
     assert_int_equal(map_peek_elem(q, &out), 0);
     map_release(q);
 
-    struct map_params tmpl = {.type = MAP_TYPE_ARRAY, .key_size = 4, .value_size = 4,
+    struct map_params tmpl = {.type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 4,
                               .max_entries = 1};
-    struct map_params outer = {.type = MAP_TYPE_ARRAY_OF_MAPS, .key_size = 4, .value_size = 4,
+    struct map_params outer = {.type = BPF_MAP_TYPE_ARRAY_OF_MAPS, .key_size = 4, .value_size = 4,
                                .max_entries = 1, .inner = &tmpl};
     struct map *o = NULL, *in = NULL;
     assert_int_equal(map_create(&outer, &o), 0);
@@ -232,9 +232,9 @@ static void test_freeze(void **state)
 static void test_unsupported_operations(void **state)
 {
     (void)state;
-    struct map *h = make_map(MAP_TYPE_HASH, 4, 4, 4, 0);
-    struct map *a = make_map(MAP_TYPE_ARRAY, 4, 4, 4, 0);
-    struct map *r = make_map(MAP_TYPE_RINGBUF, 0, 0, (uint32_t)sysconf(_SC_PAGESIZE), 0);
+    struct map *h = make_map(BPF_MAP_TYPE_HASH, 4, 4, 4, 0);
+    struct map *a = make_map(BPF_MAP_TYPE_ARRAY, 4, 4, 4, 0);
+    struct map *r = make_map(BPF_MAP_TYPE_RINGBUF, 0, 0, (uint32_t)sysconf(_SC_PAGESIZE), 0);
     uint32_t k = 0, v = 0;
     assert_int_equal(map_push_elem(h, &v, 0), -EOPNOTSUPP);
     assert_int_equal(map_pop_elem(h, &v), -EOPNOTSUPP);

@@ -40,7 +40,7 @@ static void test_referenced_survive(void **state)
 {
     (void)state;
     enum { N = 64 };
-    struct map *m = make_map(MAP_TYPE_LRU_HASH, 4, 4, N, 0);
+    struct map *m = make_map(BPF_MAP_TYPE_LRU_HASH, 4, 4, N, 0);
     for (uint32_t k = 0; k < N; k++)
         assert_int_equal(map_update_elem(m, &k, &k, MAP_NOEXIST), 0);
     for (uint32_t k = 0; k < N / 2; k++)
@@ -63,7 +63,7 @@ static void test_hot_set_under_pressure(void **state)
 {
     (void)state;
     enum { N = 128, HOT = 16 };
-    struct map *m = make_map(MAP_TYPE_LRU_HASH, 4, 4, N, 0);
+    struct map *m = make_map(BPF_MAP_TYPE_LRU_HASH, 4, 4, N, 0);
     for (uint32_t k = 0; k < 2 * N; k++) {
         assert_int_equal(map_update_elem(m, &k, &k, MAP_ANY), 0);
         for (uint32_t h = 0; h < HOT && h <= k; h++)
@@ -82,7 +82,7 @@ static void test_replace_and_delete(void **state)
 {
     (void)state;
     enum { N = 8 };
-    struct map *m = make_map(MAP_TYPE_LRU_HASH, 4, 4, N, 0);
+    struct map *m = make_map(BPF_MAP_TYPE_LRU_HASH, 4, 4, N, 0);
     uint32_t k, v = 5;
     for (k = 0; k < N; k++)
         assert_int_equal(map_update_elem(m, &k, &k, MAP_ANY), 0);
@@ -114,7 +114,7 @@ static void test_lru_percpu(void **state)
     (void)state;
     unsigned cpu = pin_to_one_cpu();
     unsigned n = map_nr_cpus();
-    struct map *m = make_map(MAP_TYPE_LRU_PERCPU_HASH, 4, 8, 2, 0);
+    struct map *m = make_map(BPF_MAP_TYPE_LRU_PERCPU_HASH, 4, 8, 2, 0);
     uint64_t *vals = user_value_buffer(m);
     uint32_t k;
     for (k = 0; k < 3; k++) {
@@ -141,7 +141,7 @@ static void test_common_lru_batches_stay_small(void **state)
 {
     (void)state;
     enum { N = 8192 };
-    struct map *m = make_map(MAP_TYPE_LRU_HASH, 4, 4, N, 0);
+    struct map *m = make_map(BPF_MAP_TYPE_LRU_HASH, 4, 4, N, 0);
     for (uint32_t k = 0; k < 3 * N; k++) {
         assert_int_equal(map_update_elem(m, &k, &k, MAP_ANY), 0);
         if (k >= N && k % 512 == 0) {
@@ -178,7 +178,7 @@ static void test_no_common_lru_per_cpu_shares(void **state)
 {
     (void)state;
     enum { N = 64 };
-    struct map *m = make_map(MAP_TYPE_LRU_HASH, 4, 4, N, MAP_F_NO_COMMON_LRU);
+    struct map *m = make_map(BPF_MAP_TYPE_LRU_HASH, 4, 4, N, MAP_F_NO_COMMON_LRU);
     unsigned a = pin_to_one_cpu(), b = a + 1;
     while (b < CPU_SETSIZE && !CPU_ISSET(b, &saved_affinity))
         b++;
@@ -235,7 +235,7 @@ static void *lru_worker(void *p)
 static void test_concurrent_lru(void **state)
 {
     (void)state;
-    struct map *m = make_map(MAP_TYPE_LRU_HASH, 4, 4, CAP, 0);
+    struct map *m = make_map(BPF_MAP_TYPE_LRU_HASH, 4, 4, CAP, 0);
     struct worker w[THREADS];
     for (unsigned i = 0; i < THREADS; i++)
         w[i] = (struct worker){.m = m, .id = i};

@@ -320,7 +320,7 @@ static void run_phase(const struct stress_map *sm, bool pressure, uint32_t own_k
 static void stress(uint32_t type, uint32_t flags)
 {
     unsigned ncpu = map_nr_cpus();
-    struct stress_map sm = {.percpu = type == MAP_TYPE_LRU_PERCPU_HASH,
+    struct stress_map sm = {.percpu = type == BPF_MAP_TYPE_LRU_PERCPU_HASH,
                             .cap = 128 * (ncpu < 64 ? ncpu : 64)};
     sm.map = make_map(type, 4, WORDS * 8, sm.cap, flags);
     bool no_common = flags & MAP_F_NO_COMMON_LRU;
@@ -388,7 +388,7 @@ static void race_same_key(uint32_t flags)
     /* Small, so most inserts evict and take the slow path. */
     static struct race r;
     memset(&r, 0, sizeof(r));
-    r.map = make_map(MAP_TYPE_LRU_HASH, 4, WORDS * 8, 16, flags);
+    r.map = make_map(BPF_MAP_TYPE_LRU_HASH, 4, WORDS * 8, 16, flags);
     struct racer racers[2] = {{.race = &r, .id = 0}, {.race = &r, .id = 1}};
     run_threads(2, race_worker, racers, sizeof(racers[0]));
     assert_int_equal(r.failures, 0);
@@ -405,25 +405,25 @@ static void test_same_key_insert_race(void **state)
 static void test_lru_hash_common(void **state)
 {
     (void)state;
-    stress(MAP_TYPE_LRU_HASH, 0);
+    stress(BPF_MAP_TYPE_LRU_HASH, 0);
 }
 
 static void test_lru_hash_no_common(void **state)
 {
     (void)state;
-    stress(MAP_TYPE_LRU_HASH, MAP_F_NO_COMMON_LRU);
+    stress(BPF_MAP_TYPE_LRU_HASH, MAP_F_NO_COMMON_LRU);
 }
 
 static void test_lru_percpu_hash_common(void **state)
 {
     (void)state;
-    stress(MAP_TYPE_LRU_PERCPU_HASH, 0);
+    stress(BPF_MAP_TYPE_LRU_PERCPU_HASH, 0);
 }
 
 static void test_lru_percpu_hash_no_common(void **state)
 {
     (void)state;
-    stress(MAP_TYPE_LRU_PERCPU_HASH, MAP_F_NO_COMMON_LRU);
+    stress(BPF_MAP_TYPE_LRU_PERCPU_HASH, MAP_F_NO_COMMON_LRU);
 }
 
 int main(void)
