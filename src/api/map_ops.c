@@ -73,9 +73,13 @@ int bpf_map_create(enum bpf_map_type type, const char *map_name, __u32 key_size,
             params.inner = &inner;
         }
     }
+    char why[MAP_WHY_LEN] = "";
+    params.why = why;
+    params.why_len = sizeof(why);
     struct core_map *created;
-    if (!rc)
-        rc = core_map_create(&params, &created);
+    if (!rc && (rc = core_map_create(&params, &created)) != 0)
+        api_print(LIBBPF_WARN, "bpf_map_create: map '%s': %s", map_name ? map_name : "",
+                  why[0] ? why : strerror(-rc));
     core_obj_release(inner_obj);
     if (!rc) {
         rc = api_fd_new(core_map_obj(created));

@@ -57,12 +57,16 @@ static int create_map(struct loading *ld, size_t i)
     const struct bpf_elf_map *m = &ld->elf->maps[i];
     char name[MAP_NAME_LEN];
     kernel_name(ld->elf, m, name);
+    char why[MAP_WHY_LEN] = "";
     struct map_params p = params_of(&m->def), inner = params_of(&m->inner);
     p.name = name;
     p.inner = m->has_inner ? &inner : NULL;
+    p.why = why;
+    p.why_len = sizeof(why);
     int rc = core_map_create(&p, &ld->obj->maps[i]);
     if (rc)
-        return core_fail(ld->err, ld->errlen, rc, "map '%s': cannot create it (%s)", m->name, strerror(-rc));
+        return core_fail(ld->err, ld->errlen, rc, "map '%s': cannot create it: %s", m->name,
+                         why[0] ? why : strerror(-rc));
     struct map *map = ld->obj->maps[i]->map;
     uint32_t zero = 0;
     if (m->data && (rc = map_update_user(map, &zero, m->data, MAP_ANY)) != 0)

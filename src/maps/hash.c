@@ -367,31 +367,29 @@ int htab_get_next_key(struct map *m, const void *key, void *next)
     return -ENOENT;
 }
 
+/* Linux's flags; eBPF for Windows' sizes (no key or value limit but the storage's). */
 int htab_check(const struct map_params *p)
 {
     bool lru = p->type == BPF_MAP_TYPE_LRU_HASH || p->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
     bool percpu = p->type == BPF_MAP_TYPE_PERCPU_HASH || p->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-    int err = map_check_flags(p->map_flags, MAP_F_NO_PREALLOC | MAP_F_NO_COMMON_LRU |
-                                                MAP_F_NUMA_NODE | MAP_F_ACCESS_MASK |
-                                                MAP_F_ZERO_SEED);
+    int err = map_check_flags(p, MAP_F_NO_PREALLOC | MAP_F_NO_COMMON_LRU | MAP_F_NUMA_NODE |
+                                     MAP_F_ACCESS_MASK | MAP_F_ZERO_SEED);
     if (err)
         return err;
     if (!lru && (p->map_flags & MAP_F_NO_COMMON_LRU))
-        return -EINVAL;
+        return map_refuse(p, -EINVAL, "BPF_F_NO_COMMON_LRU is a flag of LRU maps only");
     /* Linux refuses an LRU without preallocation with its ENOTSUPP. */
     if (lru && (p->map_flags & MAP_F_NO_PREALLOC))
-        return -EOPNOTSUPP;
-    if (!p->max_entries || !p->key_size || !p->value_size)
-        return -EINVAL;
-    if (p->key_size > MAP_MAX_KEY)
-        return -E2BIG;
-    if (p->value_size >= MAP_KMALLOC_MAX - MAP_MAX_KEY - HTAB_HDR)
-        return -E2BIG;
-    if (percpu && round8(p->value_size) > MAP_PERCPU_UNIT_MAX)
-        return -E2BIG;
+        return map_refuse(p, -EOPNOTSUPP, "an LRU map is always preallocated: BPF_F_NO_PREALLOC is refused");
+    if ((err = map_check_counts(p, true)) != 0)
+        return err;
+    if (!p->key_size)
+        return map_refuse(p, -EINVAL, "key size is 0; a hash map's key has at least 1 byte");
     if (p->max_entries > HTAB_MAX_BUCKETS)
-        return -E2BIG;
-    return 0;
+        return map_refuse(p, -E2BIG, "max_entries %u exceeds %u, the most a hash map holds", p->max_entries,
+                          (unsigned)HTAB_MAX_BUCKETS);
+    uint64_t value_area = percpu ? map_nr_cpus() * (uint64_t)round8(p->value_size) : round8(p->value_size);
+    return map_check_storage(p, p->max_entries, HTAB_HDR + round8(p->key_size) + value_area);
 }
 
 static uint32_t pow2_at_least(uint32_t n)

@@ -1,9 +1,8 @@
 /*
- * The map object every type shares: creation and validation common to all
- * types, reference counting, freezing, and dispatch of each operation to
- * the type's table (internal.h).
+ * The map object every type shares: creation (the checks are in limits.c
+ * and the types' files), reference counting, freezing, and dispatch of
+ * each operation to the type's table (internal.h).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,45 +37,21 @@ const struct map_ops *map_ops_for(uint32_t type)
     }
 }
 
-/* Unknown bits, or read-only and write-only together, are -EINVAL as on Linux. */
-int map_check_flags(uint32_t flags, uint32_t allowed)
-{
-    if (flags & ~allowed)
-        return -EINVAL;
-    if ((flags & MAP_F_RDONLY) && (flags & MAP_F_WRONLY))
-        return -EINVAL;
-    if ((flags & MAP_F_RDONLY_PROG) && (flags & MAP_F_WRONLY_PROG))
-        return -EINVAL;
-    return 0;
-}
-
-/* Linux's rule for object names: up to 15 of [A-Za-z0-9_.]. */
-static int check_name(const char *name)
-{
-    if (!name)
-        return 0;
-    size_t n = strnlen(name, MAP_NAME_LEN);
-    if (n == MAP_NAME_LEN)
-        return -EINVAL;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '.')
-            return -EINVAL;
-    return 0;
-}
-
 int map_create(const struct map_params *p, struct map **out)
 {
     if (!p || !out)
         return -EINVAL;
     const struct map_ops *ops = map_ops_for(p->type);
     if (!ops)
-        return -EINVAL;
-    int err = check_name(p->name);
+        return map_refuse(p, -EINVAL, "map type %u is not one bpfhost provides", p->type);
+    int err = map_check_name(p);
     if (!err)
         err = ops->check(p);
     struct map *m = NULL;
     if (!err)
         err = ops->alloc(p, &m);
+    if (err == -ENOMEM)
+        map_refuse(p, err, "out of memory for its %u entries", p->max_entries);
     if (err)
         return err;
     m->ops = ops;
@@ -92,6 +67,7 @@ int map_create(const struct map_params *p, struct map **out)
         m->inner.name = NULL;
         m->inner.inner = NULL;
         m->inner.obj_ops = NULL;
+        m->inner.why = NULL;
     }
     if (p->obj_ops)
         m->obj_ops = *p->obj_ops;

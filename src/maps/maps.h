@@ -13,6 +13,12 @@
  * internal ENOTSUPP (524, unknown to user space), this layer returns
  * -EOPNOTSUPP (95) instead, so strerror() and callers understand it.
  *
+ * Sizes and limits at creation are eBPF for Windows' (the host runs its
+ * programs): an array's key may be longer than 4 bytes (its first 4 are
+ * the index), per-CPU and other values have no size limit of their own,
+ * one map's storage is capped at 128 GiB. Every refusal can say why,
+ * naming the parameter and the limit (map_params.why).
+ *
  * Memory model (the contract with the executor): every element of a map
  * is preallocated at creation in one pool that lives as long as the map.
  * A pointer returned by map_lookup_elem() therefore always points at valid
@@ -70,7 +76,11 @@ struct map_obj_ops {
     uint32_t (*id)(void *obj);
 };
 
-/* What map_create() builds; mirrors Linux's BPF_MAP_CREATE attributes. */
+/*
+ * What map_create() builds; mirrors Linux's BPF_MAP_CREATE attributes.
+ * Like BPF_PROG_LOAD's log buffer, why (if not NULL) receives the reason
+ * of a refusal: one sentence naming the parameter and the limit.
+ */
 struct map_params {
     uint32_t type;        /* enum bpf_map_type */
     uint32_t key_size;
@@ -80,11 +90,15 @@ struct map_params {
     const char *name;     /* NULL or up to 15 chars of [A-Za-z0-9_.] */
     const struct map_params *inner;      /* map-of-maps: template inner maps must match */
     const struct map_obj_ops *obj_ops;   /* prog_array / map-of-maps, see above */
+    char *why;            /* NULL, or why_len bytes for the reason of a refusal */
+    size_t why_len;
 };
+
+enum { MAP_WHY_LEN = 192 }; /* room enough for any reason map_create() gives */
 
 struct map;
 
-/* Creates a map; returns 0 and *out with one reference, or -errno. */
+/* Creates a map; returns 0 and *out with one reference, or -errno (and params->why). */
 int map_create(const struct map_params *params, struct map **out);
 /* Takes one more reference; returns map. */
 struct map *map_retain(struct map *map);

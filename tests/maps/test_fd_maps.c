@@ -144,7 +144,7 @@ static void test_templates(void **state)
                                       .value_size = 4, .max_entries = 1, .inner = &array_tmpl};
     const struct map_params progs = {.type = BPF_MAP_TYPE_PROG_ARRAY, .key_size = 4,
                                      .value_size = 4, .max_entries = 1};
-    const struct map_params invalid = {.type = BPF_MAP_TYPE_ARRAY, .key_size = 8, .value_size = 4,
+    const struct map_params invalid = {.type = BPF_MAP_TYPE_ARRAY, .key_size = 2, .value_size = 4,
                                        .max_entries = 1};
     const struct map_params unknown = {.type = 99, .key_size = 4, .value_size = 4,
                                        .max_entries = 1};
