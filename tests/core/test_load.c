@@ -74,11 +74,11 @@ static void incompatible_pins_fail(void **state)
     assert_int_equal(core_map_create(&p, &squatter), 0);
     assert_int_equal(core_pin("/test/bad/shared_counter", core_map_obj(squatter)), 0);
     struct core_load_opts opts = {.pin_root = "/test/bad"};
-    expect_load_error("pinned", &opts, -EINVAL, "does not match");
+    expect_load_error("pinned", &opts, -EINVAL, "does not match it (type 1 there, 2 here)");
     assert_int_equal(core_unpin("/test/bad/shared_counter"), 0);
     struct core_object *progs = load("hooked", NULL);
     assert_int_equal(core_pin("/test/bad/shared_counter", core_prog_obj(prog_of(progs, "first"))), 0);
-    expect_load_error("pinned", &opts, -EINVAL, "does not match");
+    expect_load_error("pinned", &opts, -EINVAL, "does not match it (it is no map)");
     assert_int_equal(core_unpin("/test/bad/shared_counter"), 0);
     core_object_close(progs);
     core_map_release(squatter);
