@@ -20,9 +20,9 @@
  * What a user sees: the map evicts only when no free element is left on
  * any list. Before evicting, every CPU's pending elements join the common
  * list, so the clock weighs every element in use. It then evicts
- * evict_batch elements at once: 1 below 64 entries per CPU, at most 16,
- * so at most 1/64 of the entries go before they must (Linux evicts up to
- * 128 per CPU at once, whatever the map's size).
+ * evict_batch = entries / (64 * CPUs) elements at once (at least 1, at
+ * most 16), so at most 1/64 of the entries go before they must (Linux
+ * evicts up to 128 per CPU at once, whatever the map's size).
  */
 #include <errno.h>
 
