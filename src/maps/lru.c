@@ -86,7 +86,7 @@ uint32_t lru_evict(struct lru_htab *t, struct lru_list *used, struct lru_list *f
         uint32_t v = used->tail;
         lru_list_remove(t, used, v);
         uint32_t tag = atomic_load_explicit(&t->nodes[v].where, memory_order_relaxed);
-        if (atomic_exchange_explicit(&t->nodes[v].ref, 0, memory_order_relaxed) ||
+        if (atomic_exchange_explicit(&t->ref[v], 0, memory_order_relaxed) ||
             !htab_unlink_if_linked(&t->h, v)) {
             lru_list_push(t, used, v, tag);
             continue;
@@ -113,7 +113,7 @@ int lru_stripes_init(struct lru_htab *t, uint32_t n)
 
 void lru_touched(struct htab *h, uint32_t i)
 {
-    atomic_uchar *ref = &lru_of(h)->nodes[i].ref;
+    atomic_uchar *ref = &lru_of(h)->ref[i];
     /* Read first: hot elements would otherwise bounce their cache line. */
     if (!atomic_load_explicit(ref, memory_order_relaxed))
         atomic_store_explicit(ref, 1, memory_order_relaxed);
@@ -123,6 +123,7 @@ void lru_destroy(struct htab *h)
 {
     struct lru_htab *t = lru_of(h);
     free(t->nodes);
+    free(t->ref);
     free(t->stripes);
     free(t);
 }
@@ -138,9 +139,10 @@ int lru_alloc(const struct map_params *p, struct map **out)
         return err;
     }
     t->nodes = calloc(p->max_entries, sizeof(*t->nodes));
-    for (uint32_t i = 0; t->nodes && i < p->max_entries; i++)
-        atomic_init(&t->nodes[i].ref, 0);
-    err = !t->nodes                                ? -ENOMEM
+    t->ref = calloc(p->max_entries, sizeof(*t->ref));
+    for (uint32_t i = 0; t->ref && i < p->max_entries; i++)
+        atomic_init(&t->ref[i], 0);
+    err = !t->nodes || !t->ref                                ? -ENOMEM
           : p->map_flags & MAP_F_NO_COMMON_LRU ? lru_percpu_init(t)
                                                : lru_common_init(t);
     if (err) {

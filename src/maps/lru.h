@@ -16,11 +16,10 @@
 
 #include "maps/htab.h"
 
-/* Per element: its links on the one list that holds it, and lookups' reference bit. */
+/* Per element: its links on the one list that holds it. */
 struct lru_node {
     uint32_t prev, next;
     _Atomic uint32_t where; /* common LRU: which list holds it (LRU_WHERE_*) */
-    atomic_uchar ref;
 };
 
 /* A doubly linked list of element indices, newest at the head. */
@@ -38,6 +37,7 @@ struct lru_stripe {
 struct lru_htab {
     struct htab h;
     struct lru_node *nodes;
+    atomic_uchar *ref;      /* per element, set by lookups: dense, so the hot path stays in cache */
     struct lru_stripe *stripes;
     uint32_t nstripes;
     /* Common LRU only (lru_common.c). */

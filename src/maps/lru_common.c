@@ -18,8 +18,9 @@
  * Replacing an existing key and lookups take none of these locks.
  *
  * What a user sees: the map evicts only when no free element is left on
- * any list. Before evicting, every CPU's pending elements join the common
- * list, so the clock weighs every element in use. It then evicts
+ * the common list and no CPU holds evict_batch or more (fewer are the rest
+ * of that CPU's own last eviction). Before evicting, every CPU's pending
+ * elements join the common list, so the clock weighs every element in use. It then evicts
  * evict_batch = entries / (64 * CPUs) elements at once (at least 1, at
  * most 16), so at most 1/64 of the entries go before they must (Linux
  * evicts up to 128 per CPU at once, whatever the map's size).
@@ -36,20 +37,28 @@ static uint32_t take_local(struct lru_htab *t, uint32_t s)
     struct lru_stripe *st = &t->stripes[s];
     uint32_t i = lru_list_pop(t, &st->free);
     if (i != MAP_INDEX_NONE) {
-        atomic_store_explicit(&t->nodes[i].ref, 0, memory_order_relaxed);
+        atomic_store_explicit(&t->ref[i], 0, memory_order_relaxed);
         lru_list_push(t, &st->used, i, lru_where(LRU_STRIPE_USED, s));
     }
     return i;
 }
 
-/* Free elements of another stripe for stripe s; the caller holds the common lock and s's. */
+/*
+ * Free elements of another stripe for stripe s; the caller holds the
+ * common lock and s's. A stripe left with fewer than evict_batch is not
+ * robbed: those are the rest of its own last eviction, and taking them
+ * would only make it evict again at once, each stripe then taking the
+ * other's batch in turn.
+ */
 static uint32_t steal(struct lru_htab *t, uint32_t s)
 {
     for (uint32_t k = 1; k < t->nstripes; k++) {
         struct lru_stripe *other = &t->stripes[(s + k) % t->nstripes];
         bh_lock(&other->lock);
-        uint32_t got = lru_list_move(t, &t->stripes[s].free, &other->free, t->refill_batch,
-                                     lru_where(LRU_STRIPE_FREE, s));
+        uint32_t got = other->free.len < t->evict_batch
+                           ? 0
+                           : lru_list_move(t, &t->stripes[s].free, &other->free, t->refill_batch,
+                                           lru_where(LRU_STRIPE_FREE, s));
         bh_unlock(&other->lock);
         if (got)
             return got;

@@ -29,7 +29,7 @@ static uint32_t percpu_alloc(struct htab *h)
         if (i == MAP_INDEX_NONE && lru_evict(t, &st->used, &st->free, 1, free_tag))
             i = lru_list_pop(t, &st->free);
         if (i != MAP_INDEX_NONE) {
-            atomic_store_explicit(&t->nodes[i].ref, 0, memory_order_relaxed);
+            atomic_store_explicit(&t->ref[i], 0, memory_order_relaxed);
             lru_list_push(t, &st->used, i, lru_where(LRU_STRIPE_USED, s));
         }
         bh_unlock(&st->lock);

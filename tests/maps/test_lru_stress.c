@@ -320,8 +320,10 @@ static void run_phase(const struct stress_map *sm, bool pressure, uint32_t own_k
 static void stress(uint32_t type, uint32_t flags)
 {
     unsigned ncpu = map_nr_cpus();
+    /* 64 entries per CPU: the common LRU then evicts one element at a time,
+     * so an emptied map must take exactly its capacity again. */
     struct stress_map sm = {.percpu = type == BPF_MAP_TYPE_LRU_PERCPU_HASH,
-                            .cap = 128 * (ncpu < 64 ? ncpu : 64)};
+                            .cap = 64 * (ncpu < 64 ? ncpu : 64)};
     sm.map = make_map(type, 4, WORDS * 8, sm.cap, flags);
     bool no_common = flags & MAP_F_NO_COMMON_LRU;
     /* Room: without a common LRU a CPU evicts once its share is full, and
