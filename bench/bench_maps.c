@@ -1,7 +1,10 @@
 /*
- * Map operations as programs call them (map_lookup_elem / map_update_elem
- * on existing keys): ns per operation for hash, LRU hash and array, on one
- * thread and on two threads at once (each thread's ns per operation).
+ * Map operations as programs call them (map_lookup_elem / map_update_elem):
+ * ns per operation for hash, LRU hash and array, on one thread and on two
+ * threads at once (each thread's ns per operation). Most rows use random
+ * existing keys, so updates replace; the LRU rows marked "x4" draw keys
+ * from four times the capacity, so three updates in four insert a new key
+ * into the full map and evict one.
  */
 #include "bench.h"
 #include "maps/maps.h"
@@ -14,6 +17,7 @@ enum { ENTRIES = 65536, OPS = 2000000 };
 struct map_worker {
     struct map *map;
     bool update;
+    uint32_t key_space;
     uint32_t seed;
     uint64_t ns;
     uint64_t sink;
@@ -27,7 +31,7 @@ static void *map_worker_main(void *opaque)
     uint64_t t0 = bench_now_ns();
     for (int i = 0; i < OPS; i++) {
         x ^= x << 13, x ^= x >> 17, x ^= x << 5; /* xorshift: random keys, no cache-friendly pattern */
-        uint32_t key = x % ENTRIES;
+        uint32_t key = x % w->key_space;
         if (w->update) {
             sink += (uint64_t)map_update_elem(w->map, &key, &value, MAP_ANY);
         } else {
@@ -41,12 +45,13 @@ static void *map_worker_main(void *opaque)
 }
 
 /* Average ns per operation over threads running at once. */
-static double time_ops(struct map *map, bool update, int threads)
+static double time_ops(struct map *map, uint32_t key_space, bool update, int threads)
 {
     struct map_worker workers[2];
     pthread_t ids[2];
     for (int t = 0; t < threads; t++) {
-        workers[t] = (struct map_worker){.map = map, .update = update, .seed = 2463534242u + (uint32_t)t * 977};
+        workers[t] = (struct map_worker){.map = map, .update = update, .key_space = key_space,
+                                         .seed = 2463534242u + (uint32_t)t * 977};
         pthread_create(&ids[t], NULL, map_worker_main, &workers[t]);
     }
     uint64_t total = 0;
@@ -61,13 +66,22 @@ int bench_maps(void)
 {
     static const struct {
         const char *name;
-        uint32_t type;
-    } kinds[] = {{"hash", MAP_TYPE_HASH}, {"lru_hash", MAP_TYPE_LRU_HASH}, {"array", MAP_TYPE_ARRAY}};
-    printf("\nmap operations (%d entries, u32 key, u64 value, random existing keys; ns per operation per thread)\n",
+        uint32_t type, flags, key_space;
+    } kinds[] = {
+        {"hash", BPF_MAP_TYPE_HASH, 0, ENTRIES},
+        {"lru_hash", BPF_MAP_TYPE_LRU_HASH, 0, ENTRIES},
+        {"lru_hash x4", BPF_MAP_TYPE_LRU_HASH, 0, 4 * ENTRIES},
+        {"lru_hash no_common x4", BPF_MAP_TYPE_LRU_HASH, MAP_F_NO_COMMON_LRU, 4 * ENTRIES},
+        {"array", BPF_MAP_TYPE_ARRAY, 0, ENTRIES},
+    };
+    printf("\nmap operations (%d entries, u32 key, u64 value, random keys: existing ones, or from 4x the "
+           "entries in x4 rows; ns per operation per thread)\n",
            ENTRIES);
-    printf("%-10s %14s %14s %14s %14s\n", "map", "lookup 1 thr", "lookup 2 thr", "update 1 thr", "update 2 thr");
+    printf("%-22s %14s %14s %14s %14s\n", "map", "lookup 1 thr", "lookup 2 thr", "update 1 thr",
+           "update 2 thr");
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-        struct map_params params = {.type = kinds[k].type, .key_size = 4, .value_size = 8, .max_entries = ENTRIES};
+        struct map_params params = {.type = kinds[k].type, .key_size = 4, .value_size = 8,
+                                    .max_entries = ENTRIES, .map_flags = kinds[k].flags};
         struct map *map;
         int rc = map_create(&params, &map);
         if (rc != 0) {
@@ -82,8 +96,9 @@ int bench_maps(void)
                 return 1;
             }
         }
-        printf("%-10s %14.1f %14.1f %14.1f %14.1f\n", kinds[k].name, time_ops(map, false, 1),
-               time_ops(map, false, 2), time_ops(map, true, 1), time_ops(map, true, 2));
+        uint32_t keys = kinds[k].key_space;
+        printf("%-22s %14.1f %14.1f %14.1f %14.1f\n", kinds[k].name, time_ops(map, keys, false, 1),
+               time_ops(map, keys, false, 2), time_ops(map, keys, true, 1), time_ops(map, keys, true, 2));
         map_release(map);
     }
     return 0;

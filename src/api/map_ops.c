@@ -27,7 +27,7 @@ static int check_key(const struct map *map, const void *key)
 static bool holds_objects(const struct map *map)
 {
     uint32_t type = map_type(map);
-    return type == MAP_TYPE_PROG_ARRAY || type == MAP_TYPE_ARRAY_OF_MAPS || type == MAP_TYPE_HASH_OF_MAPS;
+    return type == BPF_MAP_TYPE_PROG_ARRAY || type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS;
 }
 
 /* Stores the program or map whose fd is the value in a slot. */
@@ -35,7 +35,7 @@ static int update_slot(struct map *map, const void *key, const void *value, __u6
 {
     uint32_t fd;
     memcpy(&fd, value, sizeof(fd));
-    bool progs = map_type(map) == MAP_TYPE_PROG_ARRAY;
+    bool progs = map_type(map) == BPF_MAP_TYPE_PROG_ARRAY;
     struct core_obj *obj;
     int rc = api_fd_get((int)fd, progs ? CORE_OBJ_PROG : CORE_OBJ_MAP, &obj);
     if (rc)
@@ -73,9 +73,13 @@ int bpf_map_create(enum bpf_map_type type, const char *map_name, __u32 key_size,
             params.inner = &inner;
         }
     }
+    char why[MAP_WHY_LEN] = "";
+    params.why = why;
+    params.why_len = sizeof(why);
     struct core_map *created;
-    if (!rc)
-        rc = core_map_create(&params, &created);
+    if (!rc && (rc = core_map_create(&params, &created)) != 0)
+        api_print(LIBBPF_WARN, "bpf_map_create: map '%s': %s", map_name ? map_name : "",
+                  why[0] ? why : strerror(-rc));
     core_obj_release(inner_obj);
     if (!rc) {
         rc = api_fd_new(core_map_obj(created));

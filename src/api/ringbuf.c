@@ -44,7 +44,7 @@ int ring_buffer__add(struct ring_buffer *rb, int map_fd, ring_buffer_sample_fn s
         return api_err(rc);
     struct map *map = core_map_map(core_obj_map(obj));
     struct ring *grown = NULL;
-    if (map_type(map) != MAP_TYPE_RINGBUF)
+    if (map_type(map) != BPF_MAP_TYPE_RINGBUF)
         rc = -EINVAL;
     else if (!(grown = realloc(rb->rings, (rb->count + 1) * sizeof(*grown))))
         rc = -ENOMEM;

@@ -223,7 +223,7 @@ struct map *core_map_map(const struct core_map *map);
 
 struct core_map_info {
     uint32_t id;
-    uint32_t type; /* enum map_type */
+    uint32_t type; /* enum bpf_map_type */
     uint32_t key_size, value_size, max_entries, map_flags;
     char name[MAP_NAME_LEN];
     bool frozen;

@@ -15,7 +15,7 @@
 static bool holds_objects(const struct map *map)
 {
     uint32_t t = map_type(map);
-    return t == MAP_TYPE_PROG_ARRAY || t == MAP_TYPE_ARRAY_OF_MAPS || t == MAP_TYPE_HASH_OF_MAPS;
+    return t == BPF_MAP_TYPE_PROG_ARRAY || t == BPF_MAP_TYPE_ARRAY_OF_MAPS || t == BPF_MAP_TYPE_HASH_OF_MAPS;
 }
 
 /* The map a helper other than lookup may use (to change it if write), or NULL with the error in *err. */
@@ -38,11 +38,11 @@ CORE_HELPER(core_helper_map_lookup_elem)
     (void)r3, (void)r4, (void)r5;
     struct core_run *run = core_run_of(env);
     struct map *map = core_run_map(run, r1);
-    if (!map || map_type(map) == MAP_TYPE_PROG_ARRAY)
+    if (!map || map_type(map) == BPF_MAP_TYPE_PROG_ARRAY)
         return 0;
     const void *key = exec_env_mem(env, r2, map_key_size(map), EXEC_READ);
     void *value = key ? map_lookup_elem(map, key) : NULL;
-    if (value && (map_type(map) == MAP_TYPE_ARRAY_OF_MAPS || map_type(map) == MAP_TYPE_HASH_OF_MAPS))
+    if (value && (map_type(map) == BPF_MAP_TYPE_ARRAY_OF_MAPS || map_type(map) == BPF_MAP_TYPE_HASH_OF_MAPS))
         core_run_add_inner(run, value);
     return (uintptr_t)value;
 }
@@ -119,7 +119,7 @@ CORE_HELPER(core_helper_tail_call)
     (void)r1, (void)r4, (void)r5;
     struct core_run *run = core_run_of(env);
     struct map *map = core_run_map(run, r2);
-    if (!map || map_type(map) != MAP_TYPE_PROG_ARRAY)
+    if (!map || map_type(map) != BPF_MAP_TYPE_PROG_ARRAY)
         return ERR(EINVAL);
     const struct core_prog *next = map_fd_array_get(map, (uint32_t)r3);
     if (!next)

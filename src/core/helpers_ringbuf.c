@@ -14,7 +14,7 @@
 static struct map *ring(struct exec_env *env, uint64_t ptr)
 {
     struct map *map = core_run_map(core_run_of(env), ptr);
-    return map && map_type(map) == MAP_TYPE_RINGBUF ? map : NULL;
+    return map && map_type(map) == BPF_MAP_TYPE_RINGBUF ? map : NULL;
 }
 
 CORE_HELPER(core_helper_ringbuf_output)

@@ -57,12 +57,16 @@ static int create_map(struct loading *ld, size_t i)
     const struct bpf_elf_map *m = &ld->elf->maps[i];
     char name[MAP_NAME_LEN];
     kernel_name(ld->elf, m, name);
+    char why[MAP_WHY_LEN] = "";
     struct map_params p = params_of(&m->def), inner = params_of(&m->inner);
     p.name = name;
     p.inner = m->has_inner ? &inner : NULL;
+    p.why = why;
+    p.why_len = sizeof(why);
     int rc = core_map_create(&p, &ld->obj->maps[i]);
     if (rc)
-        return core_fail(ld->err, ld->errlen, rc, "map '%s': cannot create it (%s)", m->name, strerror(-rc));
+        return core_fail(ld->err, ld->errlen, rc, "map '%s': cannot create it: %s", m->name,
+                         why[0] ? why : strerror(-rc));
     struct map *map = ld->obj->maps[i]->map;
     uint32_t zero = 0;
     if (m->data && (rc = map_update_user(map, &zero, m->data, MAP_ANY)) != 0)
@@ -73,11 +77,25 @@ static int create_map(struct loading *ld, size_t i)
     return 0;
 }
 
-static bool compatible(const struct map *map, const struct bpf_elf_map_def *def)
+/* Writes what differs between the pinned map and def (the first difference) into why; false if one does. */
+static bool compatible(const struct map *map, const struct bpf_elf_map_def *def, char *why, size_t len)
 {
-    return map_type(map) == def->type && map_key_size(map) == def->key_size &&
-           map_value_size(map) == def->value_size && map_max_entries(map) == def->max_entries &&
-           map_flags(map) == def->map_flags;
+    const struct {
+        const char *what;
+        uint32_t pinned, here;
+    } fields[] = {
+        {"type", map_type(map), def->type},
+        {"key size", map_key_size(map), def->key_size},
+        {"value size", map_value_size(map), def->value_size},
+        {"max_entries", map_max_entries(map), def->max_entries},
+        {"map flags", map_flags(map), def->map_flags},
+    };
+    for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+        if (fields[f].pinned != fields[f].here) {
+            snprintf(why, len, "%s %u there, %u here", fields[f].what, fields[f].pinned, fields[f].here);
+            return false;
+        }
+    return true;
 }
 
 /* Map i, pinned by name: reuses the pinned map if compatible, else creates and pins it. */
@@ -89,10 +107,11 @@ static int pinned_map(struct loading *ld, size_t i)
     struct core_obj *found;
     if (core_pin_get(path, &found) == 0) {
         struct core_map *cm = core_obj_map(found);
-        if (!cm || !compatible(cm->map, &m->def)) {
+        char why[96] = "it is no map";
+        if (!cm || !compatible(cm->map, &m->def, why, sizeof(why))) {
             core_obj_release(found);
-            return core_fail(ld->err, ld->errlen, -EINVAL, "map '%s': what is pinned at %s does not match it",
-                             m->name, path);
+            return core_fail(ld->err, ld->errlen, -EINVAL, "map '%s': what is pinned at %s does not match it (%s)",
+                             m->name, path, why);
         }
         ld->obj->maps[i] = cm;
         ld->reused[i] = true;

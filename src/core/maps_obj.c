@@ -51,7 +51,7 @@ const struct map_obj_ops core_map_slot_ops = {map_slot_retain, map_slot_release,
 static void map_last_user(struct core_obj *obj)
 {
     struct map *map = ((struct core_map *)obj)->map;
-    if (map_type(map) != MAP_TYPE_PROG_ARRAY)
+    if (map_type(map) != BPF_MAP_TYPE_PROG_ARRAY)
         return;
     for (uint32_t i = 0; i < map_max_entries(map); i++)
         map_delete_elem(map, &i);
@@ -69,9 +69,9 @@ int core_map_create(const struct map_params *params, struct core_map **out)
     if (!params || !out)
         return -EINVAL;
     struct map_params p = *params;
-    if (p.type == MAP_TYPE_PROG_ARRAY)
+    if (p.type == BPF_MAP_TYPE_PROG_ARRAY)
         p.obj_ops = &core_prog_slot_ops;
-    else if (p.type == MAP_TYPE_ARRAY_OF_MAPS || p.type == MAP_TYPE_HASH_OF_MAPS)
+    else if (p.type == BPF_MAP_TYPE_ARRAY_OF_MAPS || p.type == BPF_MAP_TYPE_HASH_OF_MAPS)
         p.obj_ops = &core_map_slot_ops;
     struct core_map *cm = calloc(1, sizeof(*cm));
     if (!cm)

@@ -41,7 +41,7 @@ static int map_address(const struct core_prog *p, const struct ebpf_insn *in, ui
     }
     /* Like Linux, direct value addresses exist for single-value arrays only. */
     uint32_t offset = (uint32_t)in[1].imm, zero = 0;
-    if (map_type(map) != MAP_TYPE_ARRAY || map_max_entries(map) != 1 || offset >= map_value_size(map))
+    if (map_type(map) != BPF_MAP_TYPE_ARRAY || map_max_entries(map) != 1 || offset >= map_value_size(map))
         return core_fail(err, errlen, -EINVAL, "lddw takes the address of offset %u in map '%s', not a global variable",
                     offset, map_name(map));
     *addr = (uintptr_t)map_lookup_elem(map, &zero) + offset;

@@ -53,7 +53,7 @@ static bool within(uintptr_t start, size_t size, uintptr_t addr, size_t len)
 /* Values of a map the program may touch; ring buffers only through reserved records. */
 static bool map_admits(const struct map *map, uintptr_t addr, size_t len, bool write)
 {
-    if (map_type(map) == MAP_TYPE_RINGBUF || (write && (map_flags(map) & MAP_F_RDONLY_PROG)))
+    if (map_type(map) == BPF_MAP_TYPE_RINGBUF || (write && (map_flags(map) & MAP_F_RDONLY_PROG)))
         return false;
     return map_value_contains(map, addr, len, write);
 }

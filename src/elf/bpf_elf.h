@@ -25,17 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bpf_map_types.h" /* include/: enum bpf_map_type, the one table of map types */
 #include "isa/isa.h"
-
-/* Map types the loader gives a meaning to (Linux's numbering); any type in
- * 1..BPF_ELF_MAP_TYPE_MAX is accepted, see bpf_elf_map_type_name(). */
-enum {
-    BPF_ELF_MAP_TYPE_ARRAY = 2,
-    BPF_ELF_MAP_TYPE_PROG_ARRAY = 3,
-    BPF_ELF_MAP_TYPE_ARRAY_OF_MAPS = 12,
-    BPF_ELF_MAP_TYPE_HASH_OF_MAPS = 13,
-    BPF_ELF_MAP_TYPE_MAX = 33,
-};
 
 /* Values of a map's pinning (libbpf's). */
 enum { BPF_ELF_PIN_NONE = 0, BPF_ELF_PIN_BY_NAME = 1 };
@@ -218,7 +209,8 @@ int bpf_elf_core_relocate(const struct bpf_elf_object *obj, const struct bpf_elf
                           const struct bpf_elf_core_type *types, size_t type_count, struct ebpf_insn *insns,
                           char *err, size_t errlen);
 
-/* Linux's name of a map type ("hash", "array_of_maps", ...), or NULL if unknown. */
+/* Linux's name of a map type ("hash", "array_of_maps", ...), or NULL if unknown;
+ * the loader accepts every type named here. */
 const char *bpf_elf_map_type_name(uint32_t type);
 
 #endif

@@ -36,7 +36,7 @@ static int add_global(struct loader *ld, size_t shndx, enum bpf_elf_map_kind kin
     if (!map)
         return -1;
     map->kind = kind;
-    map->def = (struct bpf_elf_map_def){.type = BPF_ELF_MAP_TYPE_ARRAY,
+    map->def = (struct bpf_elf_map_def){.type = BPF_MAP_TYPE_ARRAY,
                                         .key_size = sizeof(uint32_t),
                                         .value_size = (uint32_t)s->size,
                                         .max_entries = 1};

@@ -154,13 +154,13 @@ static int parse_def(struct loader *ld, const char *what, uint32_t type_id, bool
 static int read_values(struct loader *ld, const char *what, const struct fields *f, struct bpf_elf_map *map)
 {
     uint32_t type = map->def.type;
-    bool of_maps = type == BPF_ELF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_ELF_MAP_TYPE_HASH_OF_MAPS;
+    bool of_maps = type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS;
     if (!f->values_kind) {
         if (of_maps)
             return ld_fail(ld, "map '%s': a map of maps needs __array(values, <inner map>)", what);
         return 0;
     }
-    if (f->values_kind == BTF_KIND_FUNC_PROTO && type != BPF_ELF_MAP_TYPE_PROG_ARRAY)
+    if (f->values_kind == BTF_KIND_FUNC_PROTO && type != BPF_MAP_TYPE_PROG_ARRAY)
         return ld_fail(ld, "map '%s': an __array of programs needs a prog_array map", what);
     if (f->values_kind == BTF_KIND_STRUCT && !of_maps)
         return ld_fail(ld, "map '%s': an __array of maps needs an array_of_maps or hash_of_maps map", what);
@@ -249,7 +249,7 @@ static int slot_target(struct loader *ld, const struct bpf_elf_map *map, const s
                        struct bpf_elf_slot *slot)
 {
     int target;
-    if (map->def.type == BPF_ELF_MAP_TYPE_PROG_ARRAY) {
+    if (map->def.type == BPF_MAP_TYPE_PROG_ARRAY) {
         if (sym->shndx >= ld->shnum || !ld_code_of(ld, sym->shndx) || (target = program_of_symbol(ld, sym)) < 0)
             return ld_fail(ld, "map '%s': slot %u names '%s', which is not a program", map->name, slot->index,
                            ld_symbol_name(ld, sym));

@@ -46,7 +46,7 @@ static int link_inner(struct loader *ld, size_t first, size_t count, const uint3
 {
     for (size_t k = 0; k < count; k++) {
         struct bpf_elf_map *map = &ld->obj->maps[first + k];
-        if (map->def.type != BPF_ELF_MAP_TYPE_ARRAY_OF_MAPS && map->def.type != BPF_ELF_MAP_TYPE_HASH_OF_MAPS)
+        if (map->def.type != BPF_MAP_TYPE_ARRAY_OF_MAPS && map->def.type != BPF_MAP_TYPE_HASH_OF_MAPS)
             continue;
         if (inner_idx[k] >= count || inner_idx[k] == k)
             return ld_fail(ld, "map '%s': inner_map_idx %u does not name another map of section maps", map->name,

@@ -1,6 +1,6 @@
 /*
  * Array maps (array, percpu_array): max_entries values indexed by a u32
- * key, allocated zeroed at creation and never deleted. Access is a direct
+ * (the key's first 4 bytes), allocated zeroed at creation and never deleted. Access is a direct
  * index with no lock; like Linux, an update is a plain copy, so a reader
  * racing with a writer may see a mix of old and new bytes.
  */
@@ -79,7 +79,7 @@ static int array_lookup_copy(struct map *m, const void *key, void *out)
 }
 
 /* Linux: NULL or out-of-range key gives 0; the last index gives -ENOENT. */
-int array_next_index(uint32_t max_entries, const void *key, void *next)
+static int next_index(uint32_t max_entries, const void *key, void *next)
 {
     uint32_t i = key ? key_index(key) : UINT32_MAX;
     uint32_t n;
@@ -93,32 +93,46 @@ int array_next_index(uint32_t max_entries, const void *key, void *next)
     return 0;
 }
 
-static int array_get_next_key(struct map *m, const void *key, void *next)
+int array_get_next_key(struct map *m, const void *key, void *next)
 {
-    return array_next_index(m->max_entries, key, next);
+    /* A key longer than the index reads back with the rest zeroed. */
+    int err = next_index(m->max_entries, key, next);
+    if (!err)
+        memset((char *)next + sizeof(uint32_t), 0, m->key_size - sizeof(uint32_t));
+    return err;
+}
+
+/*
+ * eBPF for Windows' rules: the key may be longer than 4 bytes (its first 4
+ * are the index, the rest is ignored), values have no size limit of their
+ * own, only the whole array's storage does.
+ */
+int array_check_key(const struct map_params *p)
+{
+    if (p->key_size < MAP_ARRAY_KEY_MIN)
+        return map_refuse(p, -EINVAL, "key size %u is below %d bytes: an array's index is its key's first %d bytes",
+                          p->key_size, MAP_ARRAY_KEY_MIN, MAP_ARRAY_KEY_MIN);
+    return 0;
 }
 
 static int array_check(const struct map_params *p)
 {
-    bool percpu = p->type == MAP_TYPE_PERCPU_ARRAY;
-    int err = map_check_flags(p->map_flags, MAP_F_NUMA_NODE | MAP_F_MMAPABLE |
-                                                MAP_F_ACCESS_MASK | MAP_F_INNER_MAP);
+    bool percpu = p->type == BPF_MAP_TYPE_PERCPU_ARRAY;
+    int err = map_check_flags(p, MAP_F_NUMA_NODE | MAP_F_MMAPABLE | MAP_F_ACCESS_MASK | MAP_F_INNER_MAP);
+    if (!err)
+        err = map_check_counts(p, true);
+    if (!err)
+        err = array_check_key(p);
     if (err)
         return err;
-    if (!p->max_entries || p->key_size != 4 || !p->value_size)
-        return -EINVAL;
     if (percpu && (p->map_flags & MAP_F_MMAPABLE))
-        return -EINVAL;
-    if (p->value_size > MAP_KMALLOC_MAX)
-        return -E2BIG;
-    if (percpu && round8(p->value_size) > MAP_PERCPU_UNIT_MAX)
-        return -E2BIG;
-    return 0;
+        return map_refuse(p, -EINVAL, "a per-CPU array cannot be BPF_F_MMAPABLE");
+    return map_check_storage(p, p->max_entries, (percpu ? map_nr_cpus() : 1) * (uint64_t)round8(p->value_size));
 }
 
 static int array_alloc(const struct map_params *p, struct map **out)
 {
-    bool percpu = p->type == MAP_TYPE_PERCPU_ARRAY;
+    bool percpu = p->type == BPF_MAP_TYPE_PERCPU_ARRAY;
     unsigned nvals = percpu ? map_nr_cpus() : 1;
     struct array *a = calloc(1, sizeof(*a));
     if (!a)

@@ -44,7 +44,7 @@ static void *fd_array_get(struct map *m, uint32_t index)
 static void *fd_array_lookup(struct map *m, const void *key)
 {
     _Atomic(void *) *slot = slot_of(m, key);
-    if (!slot || m->type != MAP_TYPE_ARRAY_OF_MAPS)
+    if (!slot || m->type != BPF_MAP_TYPE_ARRAY_OF_MAPS)
         return NULL;
     return atomic_load_explicit(slot, memory_order_acquire);
 }
@@ -59,7 +59,7 @@ static int fd_array_update_obj(struct map *m, const void *key, void *obj, uint64
         return -E2BIG;
     if (!obj)
         return -EINVAL;
-    if (m->type == MAP_TYPE_ARRAY_OF_MAPS) {
+    if (m->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
         int err = map_inner_accept(m, obj);
         if (err)
             return err;
@@ -86,21 +86,20 @@ static int fd_array_lookup_copy(struct map *m, const void *key, void *out)
     return slot ? map_obj_id(m, atomic_load(slot), out) : -ENOENT;
 }
 
-static int fd_array_get_next_key(struct map *m, const void *key, void *next)
-{
-    return array_next_index(m->max_entries, key, next);
-}
-
 static int fd_array_check(const struct map_params *p)
 {
-    int err = map_check_flags(p->map_flags, MAP_F_NUMA_NODE | MAP_F_ACCESS_MASK |
-                                                MAP_F_INNER_MAP);
+    int err = map_check_flags(p, MAP_F_NUMA_NODE | MAP_F_ACCESS_MASK | MAP_F_INNER_MAP);
+    if (!err)
+        err = map_check_counts(p, false);
+    if (!err)
+        err = array_check_key(p);
     if (err)
         return err;
     /* User space names the objects by a u32 (fd in, id out). */
-    if (!p->max_entries || p->key_size != 4 || p->value_size != 4)
-        return -EINVAL;
-    return p->type == MAP_TYPE_ARRAY_OF_MAPS ? map_inner_template_check(p->inner) : 0;
+    if (p->value_size != 4)
+        return map_refuse(p, -EINVAL, "value size %u: the slots of this type hold a 4-byte fd or id",
+                          p->value_size);
+    return p->type == BPF_MAP_TYPE_ARRAY_OF_MAPS ? map_inner_template_check(p) : 0;
 }
 
 static int fd_array_alloc(const struct map_params *p, struct map **out)
@@ -113,7 +112,7 @@ static int fd_array_alloc(const struct map_params *p, struct map **out)
         free(a);
         return -ENOMEM;
     }
-    if (p->type == MAP_TYPE_ARRAY_OF_MAPS)
+    if (p->type == BPF_MAP_TYPE_ARRAY_OF_MAPS)
         a->map.obj_ops = map_inner_obj_ops;
     *out = &a->map;
     return 0;
@@ -135,7 +134,7 @@ const struct map_ops fd_array_ops = {
     .lookup = fd_array_lookup,
     .remove = fd_array_remove,
     .lookup_copy = fd_array_lookup_copy,
-    .get_next_key = fd_array_get_next_key,
+    .get_next_key = array_get_next_key,
     .update_obj = fd_array_update_obj,
     .get_obj = fd_array_get,
 };

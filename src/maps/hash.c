@@ -121,26 +121,19 @@ static void unlink_locked(struct htab *h, uint32_t b, uint32_t i)
     atomic_store_explicit(link, after, memory_order_release);
 }
 
-void htab_evict(struct htab *h, uint32_t i, uint32_t locked_bucket)
+bool htab_unlink_if_linked(struct htab *h, uint32_t i)
 {
+    /* An element being refilled may show its old hash: then it is not in
+     * that bucket, which is the right answer for an element in flight. */
     uint32_t b = atomic_load_explicit(&elem_at(h, i)->hash, memory_order_relaxed) & h->mask;
-    if (b != locked_bucket)
-        bh_lock(&h->buckets[b].lock);
-    unlink_locked(h, b, i);
-    if (b != locked_bucket)
-        bh_unlock(&h->buckets[b].lock);
-}
-
-static void writer_lock(struct htab *h)
-{
-    if (h->writer_lock)
-        bh_lock(h->writer_lock);
-}
-
-static void writer_unlock(struct htab *h)
-{
-    if (h->writer_lock)
-        bh_unlock(h->writer_lock);
+    bh_lock(&h->buckets[b].lock);
+    uint32_t j = atomic_load_explicit(&h->buckets[b].head, memory_order_relaxed);
+    while (!(j & NULLS_BIT) && j != i)
+        j = atomic_load_explicit(&elem_at(h, j)->next, memory_order_relaxed);
+    if (j == i)
+        unlink_locked(h, b, i);
+    bh_unlock(&h->buckets[b].lock);
+    return j == i;
 }
 
 /* Writes a value into element i; returns an inner map it displaced, if any. */
@@ -176,20 +169,24 @@ static int copy_out(struct htab *h, uint32_t i, void *out)
     }
 }
 
-/* Fills free element i and publishes it at the head of bucket b (locked). */
-static void link_new(struct htab *h, uint32_t b, uint32_t i, const void *key, uint32_t hash,
-                     const void *value, enum map_caller who)
+/* Fills element i, which no other thread can reach yet. */
+static void fill(struct htab *h, uint32_t i, const void *key, uint32_t hash, const void *value,
+                 enum map_caller who)
 {
     struct htab_elem *e = elem_at(h, i);
     atomic_store_explicit(&e->hash, hash, memory_order_relaxed);
     memcpy(e->key, key, h->key_size);
     store_value(h, i, value, who, true);
+}
+
+/* Publishes filled element i at the head of bucket b, whose lock the caller holds. */
+static void publish(struct htab *h, uint32_t b, uint32_t i)
+{
     struct htab_bucket *bk = &h->buckets[b];
-    atomic_store_explicit(&e->next, atomic_load_explicit(&bk->head, memory_order_relaxed),
+    atomic_store_explicit(&elem_at(h, i)->next,
+                          atomic_load_explicit(&bk->head, memory_order_relaxed),
                           memory_order_relaxed);
     atomic_store_explicit(&bk->head, i, memory_order_release);
-    if (h->policy)
-        h->policy->linked(h, i);
 }
 
 void *htab_lookup(struct map *m, const void *key)
@@ -210,6 +207,34 @@ void *htab_lookup(struct map *m, const void *key)
     }
 }
 
+/*
+ * An insert into a table with a policy (LRU): the element is allocated
+ * with no bucket lock held, since making room may lock other buckets.
+ * Another thread may insert the key meanwhile; then, like Linux, the new
+ * element replaces its (MAP_ANY) or the insert fails (MAP_NOEXIST).
+ */
+static long insert_with_policy(struct htab *h, uint32_t b, const void *key, uint32_t hash,
+                               const void *value, uint64_t flags, enum map_caller who)
+{
+    uint32_t i = h->policy->alloc(h);
+    fill(h, i, key, hash, value, who);
+    long ret = 0;
+    bh_lock(&h->buckets[b].lock);
+    uint32_t old = find(h, key, hash);
+    if (old != MAP_INDEX_NONE && flags == MAP_NOEXIST) {
+        ret = -EEXIST;
+    } else {
+        publish(h, b, i);
+        if (old != MAP_INDEX_NONE)
+            unlink_locked(h, b, old);
+        i = old;
+    }
+    bh_unlock(&h->buckets[b].lock);
+    if (i != MAP_INDEX_NONE)
+        h->policy->release(h, i);
+    return ret;
+}
+
 long htab_update(struct map *m, const void *key, const void *value, uint64_t flags,
                  enum map_caller who)
 {
@@ -220,8 +245,8 @@ long htab_update(struct map *m, const void *key, const void *value, uint64_t fla
     uint32_t b = hash & h->mask;
     void *displaced = NULL;
     long ret = 0;
+    bool needs_policy = false;
 
-    writer_lock(h);
     bh_lock(&h->buckets[b].lock);
     uint32_t i = find(h, key, hash);
     if (i != MAP_INDEX_NONE) {
@@ -236,15 +261,17 @@ long htab_update(struct map *m, const void *key, const void *value, uint64_t fla
         }
     } else if (flags == MAP_EXIST) {
         ret = -ENOENT;
+    } else if (h->policy) {
+        needs_policy = true;
+    } else if ((i = freelist_pop(&h->free)) == MAP_INDEX_NONE) {
+        ret = -E2BIG;
     } else {
-        i = h->policy ? h->policy->alloc(h, b) : freelist_pop(&h->free);
-        if (i == MAP_INDEX_NONE)
-            ret = -E2BIG;
-        else
-            link_new(h, b, i, key, hash, value, who);
+        fill(h, i, key, hash, value, who);
+        publish(h, b, i);
     }
     bh_unlock(&h->buckets[b].lock);
-    writer_unlock(h);
+    if (needs_policy)
+        return insert_with_policy(h, b, key, hash, value, flags, who);
     /* Outside the bucket lock: releasing an inner map may free it. */
     map_obj_release(m, displaced);
     return ret;
@@ -258,7 +285,6 @@ static int take(struct map *m, const void *key, void *out)
     uint32_t b = hash & h->mask;
     int ret = 0;
 
-    writer_lock(h);
     bh_lock(&h->buckets[b].lock);
     uint32_t i = find(h, key, hash);
     if (i != MAP_INDEX_NONE) {
@@ -267,15 +293,15 @@ static int take(struct map *m, const void *key, void *out)
         unlink_locked(h, b, i);
     }
     bh_unlock(&h->buckets[b].lock);
-    if (i != MAP_INDEX_NONE) {
-        if (h->policy)
-            h->policy->unlinked(h, i);
-        if (h->kind == HTAB_MAP_PTR)
-            map_obj_release(m, atomic_exchange(obj_slot(h, i), NULL));
+    if (i == MAP_INDEX_NONE)
+        return -ENOENT;
+    if (h->kind == HTAB_MAP_PTR)
+        map_obj_release(m, atomic_exchange(obj_slot(h, i), NULL));
+    if (h->policy)
+        h->policy->release(h, i);
+    else
         freelist_push(&h->free, i);
-    }
-    writer_unlock(h);
-    return i == MAP_INDEX_NONE ? -ENOENT : ret;
+    return ret;
 }
 
 long htab_remove(struct map *m, const void *key)
@@ -341,31 +367,29 @@ int htab_get_next_key(struct map *m, const void *key, void *next)
     return -ENOENT;
 }
 
+/* Linux's flags; eBPF for Windows' sizes (no key or value limit but the storage's). */
 int htab_check(const struct map_params *p)
 {
-    bool lru = p->type == MAP_TYPE_LRU_HASH || p->type == MAP_TYPE_LRU_PERCPU_HASH;
-    bool percpu = p->type == MAP_TYPE_PERCPU_HASH || p->type == MAP_TYPE_LRU_PERCPU_HASH;
-    int err = map_check_flags(p->map_flags, MAP_F_NO_PREALLOC | MAP_F_NO_COMMON_LRU |
-                                                MAP_F_NUMA_NODE | MAP_F_ACCESS_MASK |
-                                                MAP_F_ZERO_SEED);
+    bool lru = p->type == BPF_MAP_TYPE_LRU_HASH || p->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+    bool percpu = p->type == BPF_MAP_TYPE_PERCPU_HASH || p->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+    int err = map_check_flags(p, MAP_F_NO_PREALLOC | MAP_F_NO_COMMON_LRU | MAP_F_NUMA_NODE |
+                                     MAP_F_ACCESS_MASK | MAP_F_ZERO_SEED);
     if (err)
         return err;
     if (!lru && (p->map_flags & MAP_F_NO_COMMON_LRU))
-        return -EINVAL;
+        return map_refuse(p, -EINVAL, "BPF_F_NO_COMMON_LRU is a flag of LRU maps only");
     /* Linux refuses an LRU without preallocation with its ENOTSUPP. */
     if (lru && (p->map_flags & MAP_F_NO_PREALLOC))
-        return -EOPNOTSUPP;
-    if (!p->max_entries || !p->key_size || !p->value_size)
-        return -EINVAL;
-    if (p->key_size > MAP_MAX_KEY)
-        return -E2BIG;
-    if (p->value_size >= MAP_KMALLOC_MAX - MAP_MAX_KEY - HTAB_HDR)
-        return -E2BIG;
-    if (percpu && round8(p->value_size) > MAP_PERCPU_UNIT_MAX)
-        return -E2BIG;
+        return map_refuse(p, -EOPNOTSUPP, "an LRU map is always preallocated: BPF_F_NO_PREALLOC is refused");
+    if ((err = map_check_counts(p, true)) != 0)
+        return err;
+    if (!p->key_size)
+        return map_refuse(p, -EINVAL, "key size is 0; a hash map's key has at least 1 byte");
     if (p->max_entries > HTAB_MAX_BUCKETS)
-        return -E2BIG;
-    return 0;
+        return map_refuse(p, -E2BIG, "max_entries %u exceeds %u, the most a hash map holds", p->max_entries,
+                          (unsigned)HTAB_MAX_BUCKETS);
+    uint64_t value_area = percpu ? map_nr_cpus() * (uint64_t)round8(p->value_size) : round8(p->value_size);
+    return map_check_storage(p, p->max_entries, HTAB_HDR + round8(p->key_size) + value_area);
 }
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -378,9 +402,10 @@ static uint32_t pow2_at_least(uint32_t n)
 
 int htab_init(struct htab *h, const struct map_params *p)
 {
-    bool percpu = p->type == MAP_TYPE_PERCPU_HASH || p->type == MAP_TYPE_LRU_PERCPU_HASH;
+    bool lru = p->type == BPF_MAP_TYPE_LRU_HASH || p->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+    bool percpu = p->type == BPF_MAP_TYPE_PERCPU_HASH || p->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
     unsigned ncpu = map_nr_cpus();
-    h->kind = p->type == MAP_TYPE_HASH_OF_MAPS ? HTAB_MAP_PTR : percpu ? HTAB_PERCPU : HTAB_PLAIN;
+    h->kind = p->type == BPF_MAP_TYPE_HASH_OF_MAPS ? HTAB_MAP_PTR : percpu ? HTAB_PERCPU : HTAB_PLAIN;
     h->key_size = p->key_size;
     h->value_size = p->value_size;
     h->n_elems = p->max_entries;
@@ -397,7 +422,9 @@ int htab_init(struct htab *h, const struct map_params *p)
     h->mask = n_buckets - 1;
     h->buckets = malloc(sizeof(*h->buckets) * n_buckets);
     h->pool = calloc(h->n_elems, h->elem_size);
-    int err = h->buckets && h->pool ? freelist_init(&h->free, h->n_elems, ncpu) : -ENOMEM;
+    int err = !h->buckets || !h->pool ? -ENOMEM
+              : lru                   ? 0 /* lru.c keeps its own lists */
+                                      : freelist_init(&h->free, h->n_elems, ncpu);
     if (err) {
         free(h->buckets);
         free(h->pool);
@@ -434,7 +461,7 @@ void htab_fini(struct htab *h)
 
 int htab_alloc(const struct map_params *p, struct map **out)
 {
-    if (p->type == MAP_TYPE_LRU_HASH || p->type == MAP_TYPE_LRU_PERCPU_HASH)
+    if (p->type == BPF_MAP_TYPE_LRU_HASH || p->type == BPF_MAP_TYPE_LRU_PERCPU_HASH)
         return lru_alloc(p, out);
     struct htab *h = calloc(1, sizeof(*h));
     if (!h)

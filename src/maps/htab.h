@@ -17,16 +17,15 @@ enum htab_kind {
 struct htab;
 
 /*
- * Hooks through which lru.c keeps its list and evicts. All are called
- * with the table's writer_lock held; alloc also holds the lock of bucket
- * locked_bucket, which it may need to unlink a victim from.
+ * Hooks through which lru.c allocates and evicts. alloc and release are
+ * called with no lock of the table held (eviction takes bucket locks, so
+ * the LRU's own locks always come before a bucket lock).
  */
 struct htab_policy {
-    uint32_t (*alloc)(struct htab *h, uint32_t locked_bucket);
-    void (*linked)(struct htab *h, uint32_t index);
-    void (*unlinked)(struct htab *h, uint32_t index);
-    void (*touched)(struct htab *h, uint32_t index); /* lock-free, from lookups */
-    void (*destroy)(struct htab *h);                 /* frees the policy's object */
+    uint32_t (*alloc)(struct htab *h);                /* an element for an insert; evicts if full */
+    void (*release)(struct htab *h, uint32_t index);  /* an element out of the table (deleted, unused) */
+    void (*touched)(struct htab *h, uint32_t index);  /* lock-free, from lookups and replaces */
+    void (*destroy)(struct htab *h);                  /* frees the policy's object */
 };
 
 struct htab_bucket {
@@ -38,7 +37,6 @@ struct htab {
     struct map map;
     enum htab_kind kind;
     const struct htab_policy *policy; /* NULL: plain free-list allocation */
-    struct bh_lock *writer_lock;      /* NULL, or taken around every mutation */
     struct htab_bucket *buckets;
     uint32_t mask;                    /* buckets - 1 */
     uint32_t key_size;
@@ -48,15 +46,15 @@ struct htab {
     size_t elem_size;
     uint64_t seed;
     unsigned char *pool;
-    struct freelist free;
+    struct freelist free;             /* tables without a policy */
 };
 
 /* Sets up an embedded table for params p; 0 or -ENOMEM. */
 int htab_init(struct htab *h, const struct map_params *p);
 /* Releases what htab_init allocated (and stored inner maps). */
 void htab_fini(struct htab *h);
-/* Unlinks element index from its bucket (locking it unless it is locked_bucket). */
-void htab_evict(struct htab *h, uint32_t index, uint32_t locked_bucket);
+/* Unlinks element index from its bucket if it is in the table; false if it is not. */
+bool htab_unlink_if_linked(struct htab *h, uint32_t index);
 
 /* Operations shared with map_in_map.c's table; see struct map_ops. */
 int htab_check(const struct map_params *p);
@@ -64,7 +62,7 @@ int htab_alloc(const struct map_params *p, struct map **out);
 void htab_free(struct map *m);
 /* Lock-free: the value (this CPU's slot; the inner map for hash_of_maps). */
 void *htab_lookup(struct map *m, const void *key);
-/* Insert or replace under the bucket lock (and the writer lock, if any). */
+/* Insert or replace under the bucket lock. */
 long htab_update(struct map *m, const void *key, const void *value, uint64_t flags,
                  enum map_caller who);
 long htab_remove(struct map *m, const void *key);

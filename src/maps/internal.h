@@ -21,13 +21,14 @@ static inline size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
 
 enum { MAP_INDEX_NONE = UINT32_MAX };
 
-/* Linux's limits that decide E2BIG at creation. */
+/* Flags every type with values programs address accepts for access control. */
 enum {
-    MAP_KMALLOC_MAX = 1u << 22,  /* KMALLOC_MAX_SIZE on x86-64 */
-    MAP_MAX_KEY = 512,           /* MAX_BPF_STACK: hash keys live on the stack */
-    MAP_PERCPU_UNIT_MAX = 32768, /* PCPU_MIN_UNIT_SIZE */
+    MAP_ARRAY_KEY_MIN = 4, /* an array's index is its key's first 4 bytes */
     MAP_F_ACCESS_MASK = MAP_F_RDONLY | MAP_F_WRONLY | MAP_F_RDONLY_PROG | MAP_F_WRONLY_PROG,
 };
+
+/* eBPF for Windows' cap on one map's storage (EBPF_MAP_MAXIMUM_ALLOCATION). */
+#define MAP_STORAGE_MAX (UINT64_C(1) << 37)
 
 /* Who performs an update: programs touch their CPU's slot, user space all. */
 enum map_caller { MAP_CALLER_PROG, MAP_CALLER_USER };
@@ -95,8 +96,21 @@ extern const struct map_ops ringbuf_ops;       /* ringbuf.c */
 /* map.c: shared by the types. */
 /* The operation table of a map type, NULL if the type is not provided. */
 const struct map_ops *map_ops_for(uint32_t type);
+
+/* limits.c: what creation refuses, with the reason for p->why. */
+/* Writes the reason (printf-style) to p->why, if any, and returns err. */
+int map_refuse(const struct map_params *p, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Puts prefix before the reason already in p->why (for an inner map's). */
+void map_refuse_prefix(const struct map_params *p, const char *prefix);
 /* -EINVAL for flags outside allowed or contradictory access flags, else 0. */
-int map_check_flags(uint32_t flags, uint32_t allowed);
+int map_check_flags(const struct map_params *p, uint32_t allowed);
+/* -EINVAL unless max_entries is not 0 and value_size is (not 0 when value_needed). */
+int map_check_counts(const struct map_params *p, bool value_needed);
+/* -E2BIG if entries of entry_size bytes exceed MAP_STORAGE_MAX, else 0. */
+int map_check_storage(const struct map_params *p, uint64_t entries, uint64_t entry_size);
+/* -EINVAL for a name Linux would refuse (over 15 chars, not [A-Za-z0-9_.]), else 0. */
+int map_check_name(const struct map_params *p);
 /* Delete where Linux answers -EINVAL (arrays, queues, stacks). */
 long map_op_delete_einval(struct map *m, const void *key);
 /* get_next_key where Linux answers -EINVAL (queues, stacks). */
@@ -110,13 +124,15 @@ int map_obj_id(const struct map *m, void *obj, void *out);
 
 /* map_in_map.c: inner-map templates and the default slot callbacks. */
 extern const struct map_obj_ops map_inner_obj_ops;
-/* Validates a map-of-maps template like map_create() would, without allocating. */
-int map_inner_template_check(const struct map_params *inner);
+/* Validates outer's map-of-maps template like map_create() would, without allocating. */
+int map_inner_template_check(const struct map_params *outer);
 /* 0 if map obj matches outer's template, else -EINVAL. */
 int map_inner_accept(const struct map *outer, void *obj);
 
-/* array.c: Linux's index iteration, shared with the fd arrays. */
-int array_next_index(uint32_t max_entries, const void *key, void *next);
+/* array.c: Linux's index iteration (get_next_key), shared with the fd arrays. */
+int array_get_next_key(struct map *m, const void *key, void *next);
+/* -EINVAL (with the reason) for a key too short to hold an array's index. */
+int array_check_key(const struct map_params *p);
 
 /* percpu.c: CPU numbering and per-CPU value copies. */
 /* The calling thread's CPU, below map_nr_cpus(). */

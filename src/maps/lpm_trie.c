@@ -355,17 +355,22 @@ static int lpm_get_next_key(struct map *m, const void *key, void *next)
 
 static int lpm_check(const struct map_params *p)
 {
-    int err = map_check_flags(p->map_flags, MAP_F_NO_PREALLOC | MAP_F_NUMA_NODE |
-                                                MAP_F_ACCESS_MASK);
+    /* Linux insists on BPF_F_NO_PREALLOC (its trie allocates nodes lazily);
+     * eBPF for Windows has no such rule, and this trie preallocates anyway. */
+    int err = map_check_flags(p, MAP_F_NO_PREALLOC | MAP_F_NUMA_NODE | MAP_F_ACCESS_MASK);
+    if (!err)
+        err = map_check_counts(p, true);
     if (err)
         return err;
-    /* Linux insists on the flag since its trie allocates nodes lazily. */
-    if (!p->max_entries || !(p->map_flags & MAP_F_NO_PREALLOC) || p->key_size < LPM_KEY_MIN ||
-        p->key_size > LPM_KEY_MAX || !p->value_size ||
-        p->value_size > MAP_KMALLOC_MAX - LPM_DATA_MAX - sizeof(struct lpm_node))
-        return -EINVAL;
+    if (p->key_size < LPM_KEY_MIN || p->key_size > LPM_KEY_MAX)
+        return map_refuse(p, -EINVAL, "key size %u is outside %d..%d: a 4-byte prefix length, then 1 to %d "
+                          "bytes of data", p->key_size, LPM_KEY_MIN, LPM_KEY_MAX, LPM_DATA_MAX);
     /* Our own limit: node indices are u32 and the pool has 2 * max_entries. */
-    return p->max_entries >= UINT32_MAX / 2 ? -E2BIG : 0;
+    if (p->max_entries >= UINT32_MAX / 2)
+        return map_refuse(p, -E2BIG, "max_entries %u exceeds %u, the most an LPM trie holds", p->max_entries,
+                          UINT32_MAX / 2 - 1);
+    return map_check_storage(p, p->max_entries,
+                             2 * round8(sizeof(struct lpm_node) + p->key_size - 4) + (uint64_t)round8(p->value_size));
 }
 
 static int lpm_alloc(const struct map_params *p, struct map **out)

@@ -1,9 +1,8 @@
 /*
- * The map object every type shares: creation and validation common to all
- * types, reference counting, freezing, and dispatch of each operation to
- * the type's table (internal.h).
+ * The map object every type shares: creation (the checks are in limits.c
+ * and the types' files), reference counting, freezing, and dispatch of
+ * each operation to the type's table (internal.h).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,55 +12,29 @@
 const struct map_ops *map_ops_for(uint32_t type)
 {
     switch (type) {
-    case MAP_TYPE_HASH:
-    case MAP_TYPE_PERCPU_HASH:
-    case MAP_TYPE_LRU_HASH:
-    case MAP_TYPE_LRU_PERCPU_HASH:
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
         return &htab_ops;
-    case MAP_TYPE_HASH_OF_MAPS:
+    case BPF_MAP_TYPE_HASH_OF_MAPS:
         return &hash_of_maps_ops;
-    case MAP_TYPE_ARRAY:
-    case MAP_TYPE_PERCPU_ARRAY:
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
         return &array_ops;
-    case MAP_TYPE_PROG_ARRAY:
-    case MAP_TYPE_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
         return &fd_array_ops;
-    case MAP_TYPE_LPM_TRIE:
+    case BPF_MAP_TYPE_LPM_TRIE:
         return &lpm_trie_ops;
-    case MAP_TYPE_QUEUE:
-    case MAP_TYPE_STACK:
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
         return &queue_stack_ops;
-    case MAP_TYPE_RINGBUF:
+    case BPF_MAP_TYPE_RINGBUF:
         return &ringbuf_ops;
     default:
         return NULL;
     }
-}
-
-/* Unknown bits, or read-only and write-only together, are -EINVAL as on Linux. */
-int map_check_flags(uint32_t flags, uint32_t allowed)
-{
-    if (flags & ~allowed)
-        return -EINVAL;
-    if ((flags & MAP_F_RDONLY) && (flags & MAP_F_WRONLY))
-        return -EINVAL;
-    if ((flags & MAP_F_RDONLY_PROG) && (flags & MAP_F_WRONLY_PROG))
-        return -EINVAL;
-    return 0;
-}
-
-/* Linux's rule for object names: up to 15 of [A-Za-z0-9_.]. */
-static int check_name(const char *name)
-{
-    if (!name)
-        return 0;
-    size_t n = strnlen(name, MAP_NAME_LEN);
-    if (n == MAP_NAME_LEN)
-        return -EINVAL;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '.')
-            return -EINVAL;
-    return 0;
 }
 
 int map_create(const struct map_params *p, struct map **out)
@@ -70,13 +43,15 @@ int map_create(const struct map_params *p, struct map **out)
         return -EINVAL;
     const struct map_ops *ops = map_ops_for(p->type);
     if (!ops)
-        return -EINVAL;
-    int err = check_name(p->name);
+        return map_refuse(p, -EINVAL, "map type %u is not one bpfhost provides", p->type);
+    int err = map_check_name(p);
     if (!err)
         err = ops->check(p);
     struct map *m = NULL;
     if (!err)
         err = ops->alloc(p, &m);
+    if (err == -ENOMEM)
+        map_refuse(p, err, "out of memory for its %u entries", p->max_entries);
     if (err)
         return err;
     m->ops = ops;
@@ -92,6 +67,7 @@ int map_create(const struct map_params *p, struct map **out)
         m->inner.name = NULL;
         m->inner.inner = NULL;
         m->inner.obj_ops = NULL;
+        m->inner.why = NULL;
     }
     if (p->obj_ops)
         m->obj_ops = *p->obj_ops;
@@ -150,9 +126,9 @@ uint32_t map_id(const struct map *m)
 size_t map_user_value_size(const struct map *m)
 {
     switch (m->type) {
-    case MAP_TYPE_PERCPU_HASH:
-    case MAP_TYPE_PERCPU_ARRAY:
-    case MAP_TYPE_LRU_PERCPU_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
         return (size_t)map_nr_cpus() * round8(m->value_size);
     default:
         return m->value_size;

@@ -34,19 +34,26 @@ const struct map_obj_ops map_inner_obj_ops = {
  * maps nest one level only; prog_array is refused too, as its slots need
  * the core's callbacks that a template cannot carry.
  */
-int map_inner_template_check(const struct map_params *inner)
+int map_inner_template_check(const struct map_params *outer)
 {
-    if (!inner)
-        return -EINVAL;
-    switch (inner->type) {
-    case MAP_TYPE_ARRAY_OF_MAPS:
-    case MAP_TYPE_HASH_OF_MAPS:
-    case MAP_TYPE_PROG_ARRAY:
-        return -EINVAL;
-    default: {
-        const struct map_ops *ops = map_ops_for(inner->type);
-        return ops ? ops->check(inner) : -EINVAL;
-    }
+    if (!outer->inner)
+        return map_refuse(outer, -EINVAL, "a map of maps needs an inner map template");
+    struct map_params t = *outer->inner;
+    t.why = outer->why;
+    t.why_len = outer->why_len;
+    const struct map_ops *ops = map_ops_for(t.type);
+    int err;
+    switch (t.type) {
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_HASH_OF_MAPS:
+    case BPF_MAP_TYPE_PROG_ARRAY:
+        return map_refuse(outer, -EINVAL, "inner map type %u cannot be held in a map (maps of maps and "
+                                          "program arrays nest no further)", t.type);
+    default:
+        err = ops ? ops->check(&t) : map_refuse(&t, -EINVAL, "map type %u is not one bpfhost provides", t.type);
+        if (err)
+            map_refuse_prefix(outer, "inner map template: ");
+        return err;
     }
 }
 
@@ -62,7 +69,7 @@ int map_inner_accept(const struct map *outer, void *obj)
     if (in->type != t->type || in->key_size != t->key_size ||
         in->value_size != t->value_size || in->map_flags != t->map_flags)
         return -EINVAL;
-    bool array = t->type == MAP_TYPE_ARRAY || t->type == MAP_TYPE_PERCPU_ARRAY;
+    bool array = t->type == BPF_MAP_TYPE_ARRAY || t->type == BPF_MAP_TYPE_PERCPU_ARRAY;
     if (array && !(t->map_flags & MAP_F_INNER_MAP) && in->max_entries != t->max_entries)
         return -EINVAL;
     return 0;
@@ -71,9 +78,10 @@ int map_inner_accept(const struct map *outer, void *obj)
 static int hash_of_maps_check(const struct map_params *p)
 {
     if (p->value_size != 4)
-        return -EINVAL;
+        return map_refuse(p, -EINVAL, "value size %u: the values of this type hold a 4-byte fd or id",
+                          p->value_size);
     int err = htab_check(p);
-    return err ? err : map_inner_template_check(p->inner);
+    return err ? err : map_inner_template_check(p);
 }
 
 static int hash_of_maps_alloc(const struct map_params *p, struct map **out)

@@ -3,13 +3,21 @@
  * callers, and the ring buffer with its consumer API.
  *
  * Type numbers, flag values and error codes are Linux's, so objects built
- * for Linux load unchanged. The names carry a MAP_/RINGBUF_ prefix instead
- * of BPF_ so that this header never clashes with <linux/bpf.h> or the
- * program-side headers in include/ when both are in one translation unit.
+ * for Linux load unchanged. Map types are enum bpf_map_type of
+ * include/bpf_map_types.h, the one table of them that programs, the API
+ * and the ELF loader share (so do not include <linux/bpf.h> with this
+ * header). The other names carry a MAP_/RINGBUF_ prefix instead of BPF_
+ * so that they never clash with the program-side headers in include/.
  *
  * Errors are negative errno values. Where Linux's kernel returns its
  * internal ENOTSUPP (524, unknown to user space), this layer returns
  * -EOPNOTSUPP (95) instead, so strerror() and callers understand it.
+ *
+ * Sizes and limits at creation are eBPF for Windows' (the host runs its
+ * programs): an array's key may be longer than 4 bytes (its first 4 are
+ * the index), per-CPU and other values have no size limit of their own,
+ * one map's storage is capped at 128 GiB. Every refusal can say why,
+ * naming the parameter and the limit (map_params.why).
  *
  * Memory model (the contract with the executor): every element of a map
  * is preallocated at creation in one pool that lives as long as the map.
@@ -19,7 +27,7 @@
  * with Linux's preallocated maps. map_value_contains() lets the executor
  * check that a program's access stays inside one value.
  *
- * Layer 5: includes nothing of the project's.
+ * Layer 5: includes nothing of the project's but include/bpf_map_types.h.
  */
 #ifndef BPFHOST_MAPS_H
 #define BPFHOST_MAPS_H
@@ -28,23 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Map types, numbered as Linux's enum bpf_map_type. */
-enum map_type {
-    MAP_TYPE_UNSPEC = 0,
-    MAP_TYPE_HASH = 1,
-    MAP_TYPE_ARRAY = 2,
-    MAP_TYPE_PROG_ARRAY = 3,
-    MAP_TYPE_PERCPU_HASH = 5,
-    MAP_TYPE_PERCPU_ARRAY = 6,
-    MAP_TYPE_LRU_HASH = 9,
-    MAP_TYPE_LRU_PERCPU_HASH = 10,
-    MAP_TYPE_LPM_TRIE = 11,
-    MAP_TYPE_ARRAY_OF_MAPS = 12,
-    MAP_TYPE_HASH_OF_MAPS = 13,
-    MAP_TYPE_QUEUE = 22,
-    MAP_TYPE_STACK = 23,
-    MAP_TYPE_RINGBUF = 27,
-};
+#include "bpf_map_types.h" /* include/: enum bpf_map_type */
 
 /* Update flags (Linux's BPF_ANY, BPF_NOEXIST, BPF_EXIST). */
 enum {
@@ -56,7 +48,7 @@ enum {
 /* Creation flags (Linux's BPF_F_*), same bit values. */
 enum {
     MAP_F_NO_PREALLOC = 1u << 0,   /* accepted; elements are always preallocated here */
-    MAP_F_NO_COMMON_LRU = 1u << 1, /* LRU only; accepted, one common LRU list is kept */
+    MAP_F_NO_COMMON_LRU = 1u << 1, /* LRU only: one LRU list and share of the elements per CPU */
     MAP_F_NUMA_NODE = 1u << 2,     /* accepted, ignored */
     MAP_F_RDONLY = 1u << 3,
     MAP_F_WRONLY = 1u << 4,
@@ -84,9 +76,13 @@ struct map_obj_ops {
     uint32_t (*id)(void *obj);
 };
 
-/* What map_create() builds; mirrors Linux's BPF_MAP_CREATE attributes. */
+/*
+ * What map_create() builds; mirrors Linux's BPF_MAP_CREATE attributes.
+ * Like BPF_PROG_LOAD's log buffer, why (if not NULL) receives the reason
+ * of a refusal: one sentence naming the parameter and the limit.
+ */
 struct map_params {
-    uint32_t type;        /* enum map_type */
+    uint32_t type;        /* enum bpf_map_type */
     uint32_t key_size;
     uint32_t value_size;
     uint32_t max_entries;
@@ -94,11 +90,15 @@ struct map_params {
     const char *name;     /* NULL or up to 15 chars of [A-Za-z0-9_.] */
     const struct map_params *inner;      /* map-of-maps: template inner maps must match */
     const struct map_obj_ops *obj_ops;   /* prog_array / map-of-maps, see above */
+    char *why;            /* NULL, or why_len bytes for the reason of a refusal */
+    size_t why_len;
 };
+
+enum { MAP_WHY_LEN = 192 }; /* room enough for any reason map_create() gives */
 
 struct map;
 
-/* Creates a map; returns 0 and *out with one reference, or -errno. */
+/* Creates a map; returns 0 and *out with one reference, or -errno (and params->why). */
 int map_create(const struct map_params *params, struct map **out);
 /* Takes one more reference; returns map. */
 struct map *map_retain(struct map *map);
@@ -191,7 +191,7 @@ int map_lookup_and_delete(struct map *map, const void *key, void *value_out);
 int map_update_obj(struct map *map, const void *key, void *obj, uint64_t flags);
 
 /*
- * Ring buffer (MAP_TYPE_RINGBUF). Records are 8-byte aligned, each after
+ * Ring buffer (BPF_MAP_TYPE_RINGBUF). Records are 8-byte aligned, each after
  * an 8-byte header {u32 len with BUSY and DISCARD bits, u32 page offset}.
  * Producers reserve lock-free; the single logical consumer reads records
  * in reservation order, stopping at the first one not yet submitted.

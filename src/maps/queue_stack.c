@@ -105,12 +105,14 @@ static int qs_pop_copy(struct map *m, const void *key, void *out)
 
 static int qs_check(const struct map_params *p)
 {
-    int err = map_check_flags(p->map_flags, MAP_F_NUMA_NODE | MAP_F_ACCESS_MASK);
+    int err = map_check_flags(p, MAP_F_NUMA_NODE | MAP_F_ACCESS_MASK);
+    if (!err)
+        err = map_check_counts(p, true);
     if (err)
         return err;
-    if (!p->max_entries || p->key_size || !p->value_size)
-        return -EINVAL;
-    return p->value_size > MAP_KMALLOC_MAX ? -E2BIG : 0;
+    if (p->key_size)
+        return map_refuse(p, -EINVAL, "key size %u: queues and stacks have no key (0)", p->key_size);
+    return map_check_storage(p, p->max_entries, p->value_size);
 }
 
 static int qs_alloc(const struct map_params *p, struct map **out)
@@ -118,7 +120,7 @@ static int qs_alloc(const struct map_params *p, struct map **out)
     struct queue_stack *q = calloc(1, sizeof(*q));
     if (!q)
         return -ENOMEM;
-    q->lifo = p->type == MAP_TYPE_STACK;
+    q->lifo = p->type == BPF_MAP_TYPE_STACK;
     q->size = p->max_entries + 1;
     q->value_size = p->value_size;
     /* max_entries UINT32_MAX wraps size to 0: far too big anyway. */

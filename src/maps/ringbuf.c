@@ -145,13 +145,16 @@ int ringbuf_wakeup_fd(const struct map *m)
 
 static int ringbuf_check(const struct map_params *p)
 {
-    int err = map_check_flags(p->map_flags, MAP_F_NUMA_NODE);
+    int err = map_check_flags(p, MAP_F_NUMA_NODE);
     if (err)
         return err;
+    if (p->key_size || p->value_size)
+        return map_refuse(p, -EINVAL, "key size %u, value size %u: a ring buffer has neither (0, 0)",
+                          p->key_size, p->value_size);
     uint32_t n = p->max_entries;
-    bool pow2 = n && !(n & (n - 1));
-    if (p->key_size || p->value_size || !pow2 || n % page_size())
-        return -EINVAL;
+    if (!n || (n & (n - 1)) || n % page_size())
+        return map_refuse(p, -EINVAL, "ring size %u (max_entries) is not a power of 2 and a multiple of the "
+                          "page size (%zu)", n, page_size());
     return 0;
 }
 

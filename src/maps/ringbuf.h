@@ -58,7 +58,7 @@ static inline _Atomic uint64_t *rb_hdr_word(unsigned char *hdr)
 /* The ring of map m, or NULL if m is not a ring buffer. */
 static inline struct ringbuf *rb_of(const struct map *m)
 {
-    return m->type == MAP_TYPE_RINGBUF ? container_of(m, struct ringbuf, map) : NULL;
+    return m->type == BPF_MAP_TYPE_RINGBUF ? container_of(m, struct ringbuf, map) : NULL;
 }
 
 #endif /* BPFHOST_MAPS_RINGBUF_H */

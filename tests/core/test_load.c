@@ -69,16 +69,16 @@ static void expect_load_error(const char *name, const struct core_load_opts *opt
 static void incompatible_pins_fail(void **state)
 {
     (void)state;
-    struct map_params p = {.type = MAP_TYPE_HASH, .key_size = 4, .value_size = 8, .max_entries = 1};
+    struct map_params p = {.type = BPF_MAP_TYPE_HASH, .key_size = 4, .value_size = 8, .max_entries = 1};
     struct core_map *squatter;
     assert_int_equal(core_map_create(&p, &squatter), 0);
     assert_int_equal(core_pin("/test/bad/shared_counter", core_map_obj(squatter)), 0);
     struct core_load_opts opts = {.pin_root = "/test/bad"};
-    expect_load_error("pinned", &opts, -EINVAL, "does not match");
+    expect_load_error("pinned", &opts, -EINVAL, "does not match it (type 1 there, 2 here)");
     assert_int_equal(core_unpin("/test/bad/shared_counter"), 0);
     struct core_object *progs = load("hooked", NULL);
     assert_int_equal(core_pin("/test/bad/shared_counter", core_prog_obj(prog_of(progs, "first"))), 0);
-    expect_load_error("pinned", &opts, -EINVAL, "does not match");
+    expect_load_error("pinned", &opts, -EINVAL, "does not match it (it is no map)");
     assert_int_equal(core_unpin("/test/bad/shared_counter"), 0);
     core_object_close(progs);
     core_map_release(squatter);
@@ -123,7 +123,7 @@ static int load_raw(const struct ebpf_insn *insns, size_t count, struct core_map
 static void raw_programs_that_cannot_load(void **state)
 {
     (void)state;
-    struct map_params p = {.type = MAP_TYPE_HASH, .key_size = 4, .value_size = 8, .max_entries = 1};
+    struct map_params p = {.type = BPF_MAP_TYPE_HASH, .key_size = 4, .value_size = 8, .max_entries = 1};
     struct core_map *hash;
     assert_int_equal(core_map_create(&p, &hash), 0);
     char err[256];

@@ -98,7 +98,7 @@ static void maps_of_maps(void **state)
 
     /* A map stored from user space is reachable by the program, and stays
      * alive in the slot after its own handle is gone. */
-    struct map_params p = {.type = MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8, .max_entries = 2};
+    struct map_params p = {.type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8, .max_entries = 2};
     struct core_map *inner;
     assert_int_equal(core_map_create(&p, &inner), 0);
     struct map *inner_map = core_map_map(inner);

@@ -20,10 +20,10 @@ static struct core_map *new_map(uint32_t type)
 static void ids_increase_and_are_never_reused(void **state)
 {
     (void)state;
-    struct core_map *a = new_map(MAP_TYPE_HASH);
+    struct core_map *a = new_map(BPF_MAP_TYPE_HASH);
     uint32_t a_id = core_obj_id(core_map_obj(a));
     core_map_release(a);
-    struct core_map *b = new_map(MAP_TYPE_HASH), *c = new_map(MAP_TYPE_ARRAY);
+    struct core_map *b = new_map(BPF_MAP_TYPE_HASH), *c = new_map(BPF_MAP_TYPE_ARRAY);
     uint32_t b_id = core_obj_id(core_map_obj(b)), c_id = core_obj_id(core_map_obj(c));
     assert_true(b_id > a_id && c_id == b_id + 1);
     assert_null(core_obj_get_by_id(CORE_OBJ_MAP, a_id));
@@ -50,7 +50,7 @@ static void ids_increase_and_are_never_reused(void **state)
     struct core_map_info info;
     core_map_info(core_obj_map(again), &info);
     assert_int_equal(info.id, b_id);
-    assert_int_equal(info.type, MAP_TYPE_HASH);
+    assert_int_equal(info.type, BPF_MAP_TYPE_HASH);
     assert_int_equal(info.key_size, 4);
     assert_int_equal(info.value_size, 8);
     assert_int_equal(info.max_entries, 4);
@@ -96,7 +96,7 @@ static void program_information(void **state)
 static void pins(void **state)
 {
     (void)state;
-    struct core_map *map = new_map(MAP_TYPE_ARRAY);
+    struct core_map *map = new_map(BPF_MAP_TYPE_ARRAY);
     uint32_t id = core_obj_id(core_map_obj(map));
     assert_int_equal(core_pin("/sys/fs/bpf/objects/b", core_map_obj(map)), 0);
     assert_int_equal(core_pin("/sys/fs/bpf/objects/a", core_map_obj(map)), 0);
@@ -151,7 +151,7 @@ struct churn {
 static void *create_and_release(void *arg)
 {
     struct churn *c = arg;
-    struct map_params p = {.type = MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8, .max_entries = 1};
+    struct map_params p = {.type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8, .max_entries = 1};
     for (int i = 0; i < 500; i++) {
         struct core_map *map;
         if (core_map_create(&p, &map) != 0) {

@@ -63,7 +63,7 @@ static void check_every_helper(const struct bpf_elf_object *obj)
     for (size_t i = 0; i < sizeof all_helpers / sizeof all_helpers[0]; i++)
         if (!calls_helper(p, all_helpers[i]))
             fail_msg("no call to helper %#x", all_helpers[i]);
-    for (uint32_t type = 1; type <= BPF_ELF_MAP_TYPE_MAX; type++) {
+    for (uint32_t type = 1; type < __MAX_BPF_MAP_TYPE; type++) {
         bool found = false;
         for (size_t m = 0; m < obj->map_count; m++)
             found |= obj->maps[m].kind == BPF_ELF_MAP_BTF && obj->maps[m].def.type == type;

@@ -222,7 +222,7 @@ static void test_globals(void **state)
     assert_true(m >= 0);
     const struct bpf_elf_map *data = &obj->maps[m];
     assert_int_equal(data->kind, BPF_ELF_MAP_DATA);
-    assert_int_equal(data->def.type, BPF_ELF_MAP_TYPE_ARRAY);
+    assert_int_equal(data->def.type, BPF_MAP_TYPE_ARRAY);
     assert_int_equal(data->def.max_entries, 1);
     assert_false(data->frozen);
     size_t n = value_offsets(p, m, offs, 8);

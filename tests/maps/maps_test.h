@@ -91,6 +91,15 @@ static inline void run_threads(unsigned n, void *(*fn)(void *), void *args, size
 
 static cpu_set_t saved_affinity;
 
+/* Pins the calling thread to cpu (saving the first affinity for unpin()). */
+static inline void pin_to_cpu(unsigned cpu)
+{
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof(one), &one), 0);
+}
+
 /* Pins the calling thread to its lowest allowed CPU and returns that CPU,
  * so that "this CPU's slot" is known; unpin() restores the affinity. */
 static inline unsigned pin_to_one_cpu(void)
@@ -100,10 +109,7 @@ static inline unsigned pin_to_one_cpu(void)
     unsigned cpu = 0;
     while (!CPU_ISSET(cpu, &saved_affinity))
         cpu++;
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof(one), &one), 0);
+    pin_to_cpu(cpu);
     return cpu;
 }
 

@@ -16,7 +16,7 @@
 static void test_array_semantics(void **state)
 {
     (void)state;
-    struct map *m = make_map(MAP_TYPE_ARRAY, 4, 4, 4, 0);
+    struct map *m = make_map(BPF_MAP_TYPE_ARRAY, 4, 4, 4, 0);
     uint32_t k = 2, v = 9, out = 1;
     assert_int_equal(map_lookup_copy(m, &k, &out), 0);
     assert_int_equal(out, 0); /* zeroed at creation */
@@ -42,7 +42,7 @@ static void test_array_semantics(void **state)
 static void test_array_next_key(void **state)
 {
     (void)state;
-    struct map *m = make_map(MAP_TYPE_ARRAY, 4, 4, 3, 0);
+    struct map *m = make_map(BPF_MAP_TYPE_ARRAY, 4, 4, 3, 0);
     uint32_t k, next;
     assert_int_equal(map_get_next_key(m, NULL, &next), 0);
     assert_int_equal(next, 0);
@@ -63,7 +63,7 @@ static void test_array_next_key(void **state)
 static void test_array_bounds(void **state)
 {
     (void)state;
-    struct map *m = make_map(MAP_TYPE_ARRAY, 4, 12, 3, 0);
+    struct map *m = make_map(BPF_MAP_TYPE_ARRAY, 4, 12, 3, 0);
     uint32_t k = 1;
     unsigned char *p = map_lookup_elem(m, &k);
     uintptr_t start;
@@ -84,7 +84,7 @@ static void test_array_bounds(void **state)
 static void test_percpu_array(void **state)
 {
     (void)state;
-    struct map *m = make_map(MAP_TYPE_PERCPU_ARRAY, 4, 4, 2, 0);
+    struct map *m = make_map(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 4, 2, 0);
     unsigned cpu = pin_to_one_cpu();
     assert_int_equal(map_user_value_size(m), (size_t)map_nr_cpus() * 8);
     uint32_t k = 1;

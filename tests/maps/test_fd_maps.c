@@ -41,7 +41,7 @@ static const struct map_obj_ops fake_ops = {fake_retain, fake_release, fake_id};
 
 static struct map *make_prog_array(uint32_t max, const struct map_obj_ops *ops)
 {
-    struct map_params p = {.type = MAP_TYPE_PROG_ARRAY, .key_size = 4, .value_size = 4,
+    struct map_params p = {.type = BPF_MAP_TYPE_PROG_ARRAY, .key_size = 4, .value_size = 4,
                            .max_entries = max, .obj_ops = ops};
     struct map *m = NULL;
     assert_int_equal(map_create(&p, &m), 0);
@@ -116,7 +116,7 @@ static void test_prog_array_without_ops(void **state)
 }
 
 static const struct map_params array_tmpl = {
-    .type = MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8, .max_entries = 4};
+    .type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8, .max_entries = 4};
 
 static struct map *make_outer(uint32_t type, uint32_t key_size, const struct map_params *tmpl)
 {
@@ -140,29 +140,29 @@ static int outer_create(uint32_t type, uint32_t value_size, const struct map_par
 static void test_templates(void **state)
 {
     (void)state;
-    const struct map_params nested = {.type = MAP_TYPE_ARRAY_OF_MAPS, .key_size = 4,
+    const struct map_params nested = {.type = BPF_MAP_TYPE_ARRAY_OF_MAPS, .key_size = 4,
                                       .value_size = 4, .max_entries = 1, .inner = &array_tmpl};
-    const struct map_params progs = {.type = MAP_TYPE_PROG_ARRAY, .key_size = 4,
+    const struct map_params progs = {.type = BPF_MAP_TYPE_PROG_ARRAY, .key_size = 4,
                                      .value_size = 4, .max_entries = 1};
-    const struct map_params invalid = {.type = MAP_TYPE_ARRAY, .key_size = 8, .value_size = 4,
+    const struct map_params invalid = {.type = BPF_MAP_TYPE_ARRAY, .key_size = 2, .value_size = 4,
                                        .max_entries = 1};
     const struct map_params unknown = {.type = 99, .key_size = 4, .value_size = 4,
                                        .max_entries = 1};
     const struct map_params *bad[] = {NULL, &nested, &progs, &invalid, &unknown};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(outer_create(MAP_TYPE_ARRAY_OF_MAPS, 4, bad[i]), -EINVAL);
-        assert_int_equal(outer_create(MAP_TYPE_HASH_OF_MAPS, 4, bad[i]), -EINVAL);
+        assert_int_equal(outer_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, bad[i]), -EINVAL);
+        assert_int_equal(outer_create(BPF_MAP_TYPE_HASH_OF_MAPS, 4, bad[i]), -EINVAL);
     }
-    assert_int_equal(outer_create(MAP_TYPE_ARRAY_OF_MAPS, 8, &array_tmpl), -EINVAL);
-    assert_int_equal(outer_create(MAP_TYPE_HASH_OF_MAPS, 8, &array_tmpl), -EINVAL);
-    assert_int_equal(outer_create(MAP_TYPE_HASH_OF_MAPS, 4, &array_tmpl), 0);
+    assert_int_equal(outer_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, 8, &array_tmpl), -EINVAL);
+    assert_int_equal(outer_create(BPF_MAP_TYPE_HASH_OF_MAPS, 8, &array_tmpl), -EINVAL);
+    assert_int_equal(outer_create(BPF_MAP_TYPE_HASH_OF_MAPS, 4, &array_tmpl), 0);
 }
 
 static void test_array_of_maps(void **state)
 {
     (void)state;
-    struct map *outer = make_outer(MAP_TYPE_ARRAY_OF_MAPS, 4, &array_tmpl);
-    struct map *inner = make_map(MAP_TYPE_ARRAY, 4, 8, 4, 0);
+    struct map *outer = make_outer(BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, &array_tmpl);
+    struct map *inner = make_map(BPF_MAP_TYPE_ARRAY, 4, 8, 4, 0);
     map_set_id(inner, 77);
     uint32_t k = 2, id = 0, zero = 0;
     assert_null(map_lookup_elem(outer, &k));
@@ -182,10 +182,10 @@ static void test_array_of_maps(void **state)
     assert_int_equal(map_update_elem(held, &zero, &v, MAP_ANY), 0);
 
     /* Mismatches with the template are refused. */
-    struct map *other_size = make_map(MAP_TYPE_ARRAY, 4, 4, 4, 0);
-    struct map *other_len = make_map(MAP_TYPE_ARRAY, 4, 8, 5, 0);
-    struct map *other_type = make_map(MAP_TYPE_PERCPU_ARRAY, 4, 8, 4, 0);
-    struct map *other_flags = make_map(MAP_TYPE_ARRAY, 4, 8, 4, MAP_F_RDONLY_PROG);
+    struct map *other_size = make_map(BPF_MAP_TYPE_ARRAY, 4, 4, 4, 0);
+    struct map *other_len = make_map(BPF_MAP_TYPE_ARRAY, 4, 8, 5, 0);
+    struct map *other_type = make_map(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 4, 0);
+    struct map *other_flags = make_map(BPF_MAP_TYPE_ARRAY, 4, 8, 4, MAP_F_RDONLY_PROG);
     struct map *wrong[] = {other_size, other_len, other_type, other_flags};
     for (size_t i = 0; i < 4; i++) {
         assert_int_equal(map_update_obj(outer, &zero, wrong[i], MAP_ANY), -EINVAL);
@@ -203,19 +203,19 @@ static void test_array_of_maps(void **state)
 static void test_inner_sizes(void **state)
 {
     (void)state;
-    const struct map_params flexible = {.type = MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8,
+    const struct map_params flexible = {.type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8,
                                         .max_entries = 4, .map_flags = MAP_F_INNER_MAP};
-    const struct map_params hash_tmpl = {.type = MAP_TYPE_HASH, .key_size = 4,
+    const struct map_params hash_tmpl = {.type = BPF_MAP_TYPE_HASH, .key_size = 4,
                                          .value_size = 8, .max_entries = 4};
-    struct map *outer = make_outer(MAP_TYPE_ARRAY_OF_MAPS, 4, &flexible);
-    struct map *big = make_map(MAP_TYPE_ARRAY, 4, 8, 100, MAP_F_INNER_MAP);
+    struct map *outer = make_outer(BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, &flexible);
+    struct map *big = make_map(BPF_MAP_TYPE_ARRAY, 4, 8, 100, MAP_F_INNER_MAP);
     uint32_t k = 0;
     assert_int_equal(map_update_obj(outer, &k, big, MAP_ANY), 0);
     map_release(big);
     map_release(outer);
 
-    outer = make_outer(MAP_TYPE_ARRAY_OF_MAPS, 4, &hash_tmpl);
-    struct map *h = make_map(MAP_TYPE_HASH, 4, 8, 1000, 0);
+    outer = make_outer(BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, &hash_tmpl);
+    struct map *h = make_map(BPF_MAP_TYPE_HASH, 4, 8, 1000, 0);
     assert_int_equal(map_update_obj(outer, &k, h, MAP_ANY), 0);
     map_release(h);
     map_release(outer);
@@ -246,12 +246,12 @@ static const struct map_obj_ops counting_ops = {counting_retain, counting_releas
 static void test_hash_of_maps(void **state)
 {
     (void)state;
-    struct map_params p = {.type = MAP_TYPE_HASH_OF_MAPS, .key_size = 8, .value_size = 4,
+    struct map_params p = {.type = BPF_MAP_TYPE_HASH_OF_MAPS, .key_size = 8, .value_size = 4,
                            .max_entries = 8, .inner = &array_tmpl, .obj_ops = &counting_ops};
     struct map *outer = NULL;
     assert_int_equal(map_create(&p, &outer), 0);
-    struct map *a = make_map(MAP_TYPE_ARRAY, 4, 8, 4, 0);
-    struct map *b = make_map(MAP_TYPE_ARRAY, 4, 8, 4, 0);
+    struct map *a = make_map(BPF_MAP_TYPE_ARRAY, 4, 8, 4, 0);
+    struct map *b = make_map(BPF_MAP_TYPE_ARRAY, 4, 8, 4, 0);
     map_set_id(a, 1);
     map_set_id(b, 2);
     uint64_t k = 0xfeed;
@@ -267,7 +267,7 @@ static void test_hash_of_maps(void **state)
     assert_int_equal(map_lookup_copy(outer, &k, &id), 0);
     assert_int_equal(id, 2);
     assert_int_equal(map_update_obj(outer, &k, NULL, MAP_ANY), -EINVAL);
-    struct map *wrong = make_map(MAP_TYPE_HASH, 4, 8, 4, 0);
+    struct map *wrong = make_map(BPF_MAP_TYPE_HASH, 4, 8, 4, 0);
     assert_int_equal(map_update_obj(outer, &k, wrong, MAP_ANY), -EINVAL);
     map_release(wrong);
     assert_int_equal(map_update_user(outer, &k, &id, MAP_ANY), -EOPNOTSUPP);

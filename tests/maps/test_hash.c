@@ -19,7 +19,7 @@
 static void test_update_flags_and_errors(void **state)
 {
     (void)state;
-    struct map *m = make_map(MAP_TYPE_HASH, 4, 8, 4, 0);
+    struct map *m = make_map(BPF_MAP_TYPE_HASH, 4, 8, 4, 0);
     uint32_t k = 10;
     uint64_t v = 100, out = 0;
 
@@ -64,7 +64,7 @@ static void test_get_next_key(void **state)
 {
     (void)state;
     enum { N = 100 };
-    struct map *m = make_map(MAP_TYPE_HASH, 4, 4, N, 0);
+    struct map *m = make_map(BPF_MAP_TYPE_HASH, 4, 4, N, 0);
     uint32_t k, next;
     assert_int_equal(map_get_next_key(m, NULL, &next), -ENOENT);
     for (k = 0; k < N; k++)
@@ -100,7 +100,7 @@ static void test_long_keys_collide(void **state)
     } k;
     enum { N = 64 };
     /* Few buckets relative to keys exercise chains of several elements. */
-    struct map *m = make_map(MAP_TYPE_HASH, sizeof(k), 4, N, MAP_F_ZERO_SEED);
+    struct map *m = make_map(BPF_MAP_TYPE_HASH, sizeof(k), 4, N, MAP_F_ZERO_SEED);
     for (uint32_t i = 0; i < N; i++) {
         memset(&k, 0, sizeof(k));
         k.a = i;
@@ -137,7 +137,7 @@ static void test_long_keys_collide(void **state)
 static void test_value_bounds_and_stability(void **state)
 {
     (void)state;
-    struct map *m = make_map(MAP_TYPE_HASH, 6, 12, 8, 0);
+    struct map *m = make_map(BPF_MAP_TYPE_HASH, 6, 12, 8, 0);
     unsigned char key[6] = {1, 2, 3, 4, 5, 6};
     unsigned char val[12] = {0};
     assert_int_equal(map_update_elem(m, key, val, MAP_ANY), 0);
@@ -174,7 +174,7 @@ static void test_value_bounds_and_stability(void **state)
 static void test_percpu_hash(void **state)
 {
     (void)state;
-    struct map *m = make_map(MAP_TYPE_PERCPU_HASH, 4, 4, 4, 0);
+    struct map *m = make_map(BPF_MAP_TYPE_PERCPU_HASH, 4, 4, 4, 0);
     unsigned n = map_nr_cpus(), cpu = pin_to_one_cpu();
     assert_int_equal(map_user_value_size(m), (size_t)n * 8);
     uint32_t k = 1;
@@ -265,7 +265,7 @@ static void *stress_thread(void *p)
 static void test_concurrent_hash(void **state)
 {
     (void)state;
-    struct map *m = make_map(MAP_TYPE_HASH, 4, 8, STRESS_MAX, 0);
+    struct map *m = make_map(BPF_MAP_TYPE_HASH, 4, 8, STRESS_MAX, 0);
     for (uint32_t k = STRESS_FIXED_BASE; k < STRESS_FIXED_BASE + STRESS_FIXED; k++) {
         uint64_t v = value_for(k);
         assert_int_equal(map_update_elem(m, &k, &v, MAP_NOEXIST), 0);

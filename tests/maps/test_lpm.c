@@ -29,7 +29,7 @@ static struct v4key v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint32_t len)
 
 static struct map *make_v4_trie(uint32_t max)
 {
-    return make_map(MAP_TYPE_LPM_TRIE, sizeof(struct v4key), 4, max, MAP_F_NO_PREALLOC);
+    return make_map(BPF_MAP_TYPE_LPM_TRIE, sizeof(struct v4key), 4, max, MAP_F_NO_PREALLOC);
 }
 
 static int put(struct map *m, struct v4key k, uint32_t v, uint64_t flags)
@@ -155,7 +155,7 @@ static void test_iteration_order(void **state)
 static void test_key_sizes(void **state)
 {
     (void)state;
-    struct map *small = make_map(MAP_TYPE_LPM_TRIE, 5, 1, 4, MAP_F_NO_PREALLOC);
+    struct map *small = make_map(BPF_MAP_TYPE_LPM_TRIE, 5, 1, 4, MAP_F_NO_PREALLOC);
     uint8_t k[5 + 256] = {0};
     uint8_t v = 42;
     uint32_t len = 3;
@@ -170,7 +170,7 @@ static void test_key_sizes(void **state)
     assert_null(map_lookup_elem(small, k));
     map_release(small);
 
-    struct map *big = make_map(MAP_TYPE_LPM_TRIE, 260, 4, 4, MAP_F_NO_PREALLOC);
+    struct map *big = make_map(BPF_MAP_TYPE_LPM_TRIE, 260, 4, 4, MAP_F_NO_PREALLOC);
     uint32_t val = 7;
     len = 2048;
     memset(k, 0xFF, sizeof(k));
@@ -229,7 +229,7 @@ static void test_against_reference(void **state)
 {
     (void)state;
     enum { MAX = 48, OPS = 6000 };
-    struct map *m = make_map(MAP_TYPE_LPM_TRIE, 6, 4, MAX, MAP_F_NO_PREALLOC);
+    struct map *m = make_map(BPF_MAP_TYPE_LPM_TRIE, 6, 4, MAX, MAP_F_NO_PREALLOC);
     struct ref_entry refs[MAX];
     unsigned n = 0, seed = 12345;
     for (uint32_t op = 0; op < OPS; op++) {

@@ -35,7 +35,7 @@ static void expect_pops(struct map *m, const uint32_t *want, size_t n)
 static void test_queue_fifo(void **state)
 {
     (void)state;
-    struct map *q = make_map(MAP_TYPE_QUEUE, 0, 4, 3, 0);
+    struct map *q = make_map(BPF_MAP_TYPE_QUEUE, 0, 4, 3, 0);
     uint32_t v = 9;
     assert_int_equal(map_pop_elem(q, &v), -ENOENT);
     assert_int_equal(map_peek_elem(q, &v), -ENOENT);
@@ -60,7 +60,7 @@ static void test_queue_fifo(void **state)
 static void test_stack_lifo(void **state)
 {
     (void)state;
-    struct map *s = make_map(MAP_TYPE_STACK, 0, 4, 3, 0);
+    struct map *s = make_map(BPF_MAP_TYPE_STACK, 0, 4, 3, 0);
     push_range(s, 1, 3);
     uint32_t v = 4;
     assert_int_equal(map_push_elem(s, &v, MAP_ANY), -E2BIG);
@@ -79,7 +79,7 @@ static void test_stack_lifo(void **state)
 static void test_user_space_view(void **state)
 {
     (void)state;
-    struct map *q = make_map(MAP_TYPE_QUEUE, 0, 8, 2, 0);
+    struct map *q = make_map(BPF_MAP_TYPE_QUEUE, 0, 8, 2, 0);
     uint64_t v = 5, out = 0;
     assert_int_equal(map_update_user(q, NULL, &v, MAP_ANY), 0);
     assert_int_equal(map_update_elem(q, NULL, &v, MAP_ANY), -EINVAL);
@@ -153,7 +153,7 @@ static void test_concurrent_queue(void **state)
 {
     (void)state;
     struct qs_shared *s = calloc(1, sizeof(*s));
-    s->q = make_map(MAP_TYPE_QUEUE, 0, 4, 64, 0);
+    s->q = make_map(BPF_MAP_TYPE_QUEUE, 0, 4, 64, 0);
     struct qs_thread t[4] = {
         {.s = s, .id = 0, .pusher = true}, {.s = s, .id = 1, .pusher = true},
         {.s = s, .id = 2}, {.s = s, .id = 3}};

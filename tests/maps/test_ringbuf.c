@@ -54,7 +54,7 @@ static double now_ms(void)
 static void test_reserve_submit_consume(void **state)
 {
     (void)state;
-    struct map *rb = make_map(MAP_TYPE_RINGBUF, 0, 0, page(), 0);
+    struct map *rb = make_map(BPF_MAP_TYPE_RINGBUF, 0, 0, page(), 0);
     assert_int_equal(ringbuf_query(rb, RINGBUF_Q_RING_SIZE), page());
     assert_int_equal(ringbuf_query(rb, RINGBUF_Q_AVAIL_DATA), 0);
     assert_int_equal(ringbuf_query(rb, 99), 0);
@@ -93,7 +93,7 @@ static void test_reserve_submit_consume(void **state)
 static void test_order_and_discard(void **state)
 {
     (void)state;
-    struct map *rb = make_map(MAP_TYPE_RINGBUF, 0, 0, page(), 0);
+    struct map *rb = make_map(BPF_MAP_TYPE_RINGBUF, 0, 0, page(), 0);
     unsigned char *a = ringbuf_reserve(rb, 1, 0);
     unsigned char *b = ringbuf_reserve(rb, 1, 0);
     unsigned char *c = ringbuf_reserve(rb, 1, 0);
@@ -116,7 +116,7 @@ static void test_full_and_dropped(void **state)
 {
     (void)state;
     uint32_t size = page();
-    struct map *rb = make_map(MAP_TYPE_RINGBUF, 0, 0, size, 0);
+    struct map *rb = make_map(BPF_MAP_TYPE_RINGBUF, 0, 0, size, 0);
     unsigned char buf[64] = {0};
     /* Records of 56 + 8 bytes fill the ring exactly. */
     for (uint32_t i = 0; i < size / 64; i++)
@@ -166,7 +166,7 @@ static void test_wrap_around(void **state)
 {
     (void)state;
     uint32_t size = page();
-    struct map *rb = make_map(MAP_TYPE_RINGBUF, 0, 0, size, 0);
+    struct map *rb = make_map(BPF_MAP_TYPE_RINGBUF, 0, 0, size, 0);
     unsigned char *data = malloc(size);
     for (uint32_t i = 0; i < size; i++)
         data[i] = (unsigned char)(i * 7);
@@ -195,7 +195,7 @@ static bool signalled(struct map *rb)
 static void test_wakeup_rules(void **state)
 {
     (void)state;
-    struct map *rb = make_map(MAP_TYPE_RINGBUF, 0, 0, page(), 0);
+    struct map *rb = make_map(BPF_MAP_TYPE_RINGBUF, 0, 0, page(), 0);
     struct sink s = {0};
     assert_true(ringbuf_wakeup_fd(rb) >= 0);
     assert_false(signalled(rb));
@@ -235,7 +235,7 @@ static void *produce_later(void *p)
 static void test_poll(void **state)
 {
     (void)state;
-    struct map *rb = make_map(MAP_TYPE_RINGBUF, 0, 0, page(), 0);
+    struct map *rb = make_map(BPF_MAP_TYPE_RINGBUF, 0, 0, page(), 0);
     struct sink s = {0};
     double t0 = now_ms();
     assert_int_equal(ringbuf_poll(rb, collect, &s, 60), 0);
@@ -356,7 +356,7 @@ static void test_producers_and_consumer(void **state)
 {
     (void)state;
     struct mp_shared *s = calloc(1, sizeof(*s));
-    s->rb = make_map(MAP_TYPE_RINGBUF, 0, 0, 2 * page(), 0);
+    s->rb = make_map(BPF_MAP_TYPE_RINGBUF, 0, 0, 2 * page(), 0);
     for (int i = 0; i < PRODUCERS; i++)
         s->last_seq[i] = -1;
     pthread_t consumer;

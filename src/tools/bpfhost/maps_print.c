@@ -163,11 +163,11 @@ static void view_map(const struct core_object *obj, size_t i, struct map_view *m
     struct map *map = core_map_map(obj->maps[i]);
     core_map_info(obj->maps[i], &m->info);
     const char *type = bpf_elf_map_type_name(m->info.type);
-    bool percpu = m->info.type == MAP_TYPE_PERCPU_HASH || m->info.type == MAP_TYPE_PERCPU_ARRAY ||
-                  m->info.type == MAP_TYPE_LRU_PERCPU_HASH;
+    bool percpu = m->info.type == BPF_MAP_TYPE_PERCPU_HASH || m->info.type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+                  m->info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
     m->name = obj->map_names[i];
     m->type = type ? type : "unknown";
-    m->ringbuf = m->info.type == MAP_TYPE_RINGBUF;
+    m->ringbuf = m->info.type == BPF_MAP_TYPE_RINGBUF;
     m->pending = m->ringbuf ? ringbuf_query(map, RINGBUF_Q_AVAIL_DATA) : 0;
     m->cpus = percpu ? map_nr_cpus() : 1;
     m->stride = percpu ? (m->info.value_size + 7u) / 8u * 8u : m->info.value_size;
