@@ -299,6 +299,51 @@ static void fanotify_denies_every_way_it_sees(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* Runs argv in a supervised tree under the policy denying denied's digest: its exit code (skipped: -1). */
+static int supervised_run(const char *check, const char *denied, char *const argv[], struct ext_source_stats *st)
+{
+    const char *why = probe_supervision();
+    if (why) {
+        test_skip_check(check, why);
+        return -1;
+    }
+    struct ext_supervisor *sv;
+    struct core_hook *hook;
+    assert_int_equal(ext_supervisor_create(&sv, &hook), 0);
+    struct core_object *obj = load_policy(denied, false);
+    struct core_link *link;
+    assert_int_equal(core_hook_attach(hook, core_object_find_prog(obj, "deny_by_hash"), NULL, 0, &link), 0);
+    int code = -1;
+    assert_int_equal(ext_supervisor_run(sv, argv, &code), 0);
+    ext_supervisor_stats(sv, st);
+    core_link_release(link);
+    ext_supervisor_destroy(sv);
+    core_object_close(obj);
+    return code;
+}
+
+/* Runs argv in a child of group TEST_GID under fanotify and the policy denying denied's digest (skipped: -1). */
+static int fanotify_run(const char *check, const char *denied, char *const argv[])
+{
+    const char *why = probe_fanotify_exec_perm();
+    if (!why)
+        why = probe_root();
+    if (why) {
+        test_skip_check(check, why);
+        return -1;
+    }
+    struct core_object *obj = load_policy(denied, true);
+    struct core_link *link;
+    assert_int_equal(core_hook_attach(core_hook_find(EXT_PROCESS_HOOK_FANOTIFY),
+                                      core_object_find_prog(obj, "deny_by_hash"), NULL, 0, &link),
+                     0);
+    int code = run_in_group(argv);
+    core_link_detach(link);
+    core_link_release(link);
+    core_object_close(obj);
+    return code;
+}
+
 /*
  * The review's second trick: with ld.so denied, a failed exec of any
  * dynamic program left a credit for ld.so that a direct "ld.so PROGRAM"
@@ -309,40 +354,13 @@ static void a_failed_exec_leaves_no_credit_for_ldso(void **state)
 {
     (void)state;
     char *argv[] = {static_helper, "failed-exec", "/bin/true", LDSO, "/bin/true", NULL};
-    const char *why = probe_supervision();
-    if (why) {
-        test_skip_check("supervised ld.so credit", why);
-    } else {
-        struct ext_supervisor *sv;
-        struct core_hook *hook;
-        assert_int_equal(ext_supervisor_create(&sv, &hook), 0);
-        struct core_object *obj = load_policy(LDSO, false);
-        struct core_link *link;
-        assert_int_equal(core_hook_attach(hook, core_object_find_prog(obj, "deny_by_hash"), NULL, 0, &link), 0);
-        int code = -1;
-        assert_int_equal(ext_supervisor_run(sv, argv, &code), 0);
+    struct ext_source_stats st;
+    int code = supervised_run("supervised ld.so credit", LDSO, argv, &st);
+    if (code != -1)
         assert_int_equal(code, 100 + EPERM);
-        core_link_release(link);
-        ext_supervisor_destroy(sv);
-        core_object_close(obj);
-    }
-    why = probe_fanotify_exec_perm();
-    if (!why)
-        why = probe_root();
-    if (why) {
-        test_skip_check("fanotify ld.so credit", why);
-        return;
-    }
-    struct core_object *obj = load_policy(LDSO, true);
-    struct core_link *link;
-    assert_int_equal(core_hook_attach(core_hook_find(EXT_PROCESS_HOOK_FANOTIFY),
-                                      core_object_find_prog(obj, "deny_by_hash"), NULL, 0, &link),
-                     0);
-    int code = run_in_group(argv);
-    core_link_detach(link);
-    core_link_release(link);
-    core_object_close(obj);
-    assert_int_equal(code, 100 + EPERM);
+    code = fanotify_run("fanotify ld.so credit", LDSO, argv);
+    if (code != -1)
+        assert_int_equal(code, 100 + EPERM);
 }
 
 /*
@@ -354,38 +372,15 @@ static void an_argument_flood_is_failed_not_read(void **state)
 {
     (void)state;
     char *argv[] = {static_helper, "many-args", "2000000", "/bin/true", NULL};
-    const char *why = probe_supervision();
-    if (why) {
-        test_skip_check("supervised argument flood", why);
-    } else {
-        struct ext_supervisor *sv;
-        struct core_hook *hook;
-        assert_int_equal(ext_supervisor_create(&sv, &hook), 0);
-        int code = -1;
-        assert_int_equal(ext_supervisor_run(sv, argv, &code), 0);
+    struct ext_source_stats st;
+    int code = supervised_run("supervised argument flood", target, argv, &st);
+    if (code != -1) {
         assert_int_equal(code, 100 + E2BIG);
-        struct ext_source_stats st;
-        ext_supervisor_stats(sv, &st);
         assert_int_equal(st.errors, 1);
-        ext_supervisor_destroy(sv);
     }
-    why = probe_fanotify_exec_perm();
-    if (!why)
-        why = probe_root();
-    if (why) {
-        test_skip_check("fanotify argument flood", why);
-        return;
-    }
-    struct core_object *obj = load_policy(target, true);
-    struct core_link *link;
-    assert_int_equal(core_hook_attach(core_hook_find(EXT_PROCESS_HOOK_FANOTIFY),
-                                      core_object_find_prog(obj, "deny_by_hash"), NULL, 0, &link),
-                     0);
-    int code = run_in_group(argv);
-    core_link_detach(link);
-    core_link_release(link);
-    core_object_close(obj);
-    assert_int_equal(code, 100 + EPERM);
+    code = fanotify_run("fanotify argument flood", target, argv);
+    if (code != -1)
+        assert_int_equal(code, 100 + EPERM);
 }
 
 /* ------------------------------------------------------------------------ */
