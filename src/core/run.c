@@ -71,7 +71,7 @@ static bool run_mem_check(void *opaque, uintptr_t addr, size_t len, unsigned acc
 }
 
 int core_run_prog(const struct core_prog *prog, void *ctx, struct core_ctx_data data, const struct core_task *task,
-                  struct exec_result *res)
+                  uint64_t deadline_ns, struct exec_result *res)
 {
     const struct core_prog_type *type = prog->type;
     struct exec_region regions[2];
@@ -93,6 +93,7 @@ int core_run_prog(const struct core_prog *prog, void *ctx, struct core_ctx_data 
         .mem_check = run_mem_check,
         .mem_check_opaque = &run,
         .host_ctx = &run,
+        .deadline_ns = deadline_ns,
     };
     core_grace_enter();
     int rc = exec_run(prog->exec, &args, res);

@@ -10,6 +10,7 @@ struct exec_env {
     const struct exec_program *prog; /* running now; changes on a tail call */
     uint64_t budget;                 /* instructions left (synced around helper calls) */
     uint64_t budget_total;
+    uint64_t budget_reserve;         /* with a deadline: the budget beyond the current slice */
     unsigned depth;                         /* innermost active call frame (synced around helper calls) */
     const struct exec_program *tail_next;   /* tail call requested by the current helper */
     unsigned tail_calls;                    /* tail calls taken in this run */
