@@ -71,6 +71,8 @@ struct ext_process_event {
      * dispatching thread (e.g. "/proc/self/fd/N"), for its digest; NULL: none. */
     const char *image_file;
     struct core_task task; /* who caused it: the creator of a create, the exiting process of a delete */
+    /* CLOCK_MONOTONIC ns at which running programs are stopped (EXEC_ERR_DEADLINE); 0: none. */
+    uint64_t deadline_ns;
 };
 
 /* Fills md's account fields for uid and gid: uid, gid and the SID S-1-22-1-<uid>. */
@@ -81,6 +83,7 @@ struct ext_process_verdict {
     int programs;         /* how many programs ran */
     int denials;          /* how many returned non-zero on a create */
     int errors;           /* how many stopped with an error (they do not deny) */
+    int late;             /* how many of those were stopped at the event's deadline */
     bool denied;          /* the create is to be denied */
 };
 
@@ -118,6 +121,25 @@ int ext_process_event_from_json(const char *json, struct ext_process_event *ev, 
 
 /* ------------------------------------------------------------------------ */
 /* Event sources.                                                           */
+
+/*
+ * The deadline of a create that holds an exec (hooks "process" and
+ * "process/fanotify"): the programs of one exec open get ms milliseconds
+ * from when the source takes the event; a program still running then is
+ * stopped (EXEC_ERR_DEADLINE), and if the dispatch has still not returned
+ * (a helper blocking) the source answers without it. Such an event counts
+ * in `errors`, writes a trace line, and is answered allow, or deny when
+ * fail_closed. Default: EXT_DEADLINE_DEFAULT_MS, fail open.
+ */
+enum { EXT_DEADLINE_DEFAULT_MS = 200, EXT_DEADLINE_MAX_MS = 60000 };
+struct ext_deadline {
+    unsigned ms;      /* 1..EXT_DEADLINE_MAX_MS */
+    bool fail_closed; /* deny a create whose programs passed the deadline */
+};
+/* Sets the deadline for every deny source of this process: 0, -EINVAL, or -ERANGE (ms out of range). */
+int ext_process_set_deadline(const struct ext_deadline *d);
+/* The deadline in force. */
+void ext_process_get_deadline(struct ext_deadline *d);
 
 /* Counters of a source (since its hook was registered). */
 struct ext_source_stats {
@@ -167,6 +189,8 @@ uint64_t ext_filetime_from_unix_ns(uint64_t unix_ns);
 uint64_t ext_filetime_from_monotonic_ns(uint64_t mono_ns);
 /* FILETIME now. */
 uint64_t ext_filetime_now(void);
+/* CLOCK_MONOTONIC now, in ns. */
+uint64_t ext_monotonic_ns(void);
 
 /* What /proc tells of a process; fields it could not read stay zero/empty. */
 struct ext_proc_info {

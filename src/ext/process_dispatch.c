@@ -20,6 +20,8 @@ static int on_result(void *arg, const struct core_prog *prog, uint64_t retval, c
     struct tally *t = arg;
     if (result->status != EXEC_OK)
         t->verdict->errors++;
+    if (result->status == EXEC_ERR_DEADLINE)
+        t->verdict->late++;
     else if (t->create && retval != 0)
         t->verdict->denials++;
     return 0; /* never skip the rest */
@@ -42,7 +44,7 @@ int ext_process_dispatch(struct core_hook *hook, const struct ext_process_event 
     run.md.command_start = (uint8_t *)cmd;
     run.md.command_end = (uint8_t *)cmd + cmd_len;
     struct tally t = {.create = ev->md.operation == PROCESS_OPERATION_CREATE, .verdict = verdict};
-    int n = core_hook_invoke(hook, &run.md, &ev->task, on_result, &t);
+    int n = core_hook_invoke_until(hook, &run.md, &ev->task, ev->deadline_ns, on_result, &t);
     if (n < 0)
         return n;
     verdict->programs = n;
