@@ -11,6 +11,9 @@ struct ext_source_counters {
     _Atomic uint64_t events, lost, denied, errors;
 };
 
+/* Runs the programs of hook on an event observed after the fact (returns deny nothing), with the deadline; counts and traces. */
+void ext_dispatch_observed(struct core_hook *hook, struct ext_source_counters *counters, struct ext_process_event *ev,
+                           const char *trace_prefix);
 /* Adds a dispatch's outcome to the counters. */
 void ext_counters_add(struct ext_source_counters *c, const struct ext_process_verdict *v);
 /* Copies the counters out. */

@@ -52,6 +52,24 @@ int ext_process_dispatch(struct core_hook *hook, const struct ext_process_event 
     return n;
 }
 
+void ext_dispatch_observed(struct core_hook *hook, struct ext_source_counters *counters, struct ext_process_event *ev,
+                           const char *trace_prefix)
+{
+    struct ext_deadline d;
+    ext_process_get_deadline(&d);
+    ev->deadline_ns = ext_monotonic_ns() + (uint64_t)d.ms * 1000000u;
+    struct ext_process_verdict verdict;
+    int n = ext_process_dispatch(hook, ev, &verdict);
+    if (n < 0) {
+        atomic_fetch_add(&counters->errors, 1);
+        core_trace_printf("%sdispatch of pid %llu failed: %s", trace_prefix, (unsigned long long)ev->md.process_id,
+                          strerror(-n));
+        return;
+    }
+    verdict.denied = false; /* the exec has already happened: observation only */
+    ext_counters_add(counters, &verdict);
+}
+
 void ext_process_set_account(process_md_t *md, uint32_t uid, uint32_t gid)
 {
     md->uid = uid;
