@@ -8,8 +8,11 @@
  * bpf_process_get_image_path / _account_name / _account_domain. Event
  * sources, one hook each; attaching to a hook picks the source:
  *
- *   hook "process"              system-wide observation (netlink proc connector)
- *   hook "process/fanotify"     system-wide enforcement (fanotify FAN_OPEN_EXEC_PERM)
+ *   hook "process"              system-wide: creates that can be denied, with their
+ *                               argv (fanotify), and deletes (proc connector)
+ *   hook "process/fanotify"     system-wide enforcement only (fanotify FAN_OPEN_EXEC_PERM)
+ *   hook "process/audit"        system-wide observation, exact argv (kernel audit + proc connector)
+ *   hook "process/netlink"      system-wide observation (netlink proc connector, /proc)
  *   hook "process/supervised/N" one supervised command tree (seccomp user notification)
  *
  * A system-wide source starts with the first link attached to its hook and
@@ -48,8 +51,10 @@ enum {
 #define EXT_SHA256_SIZE 32
 
 /* Names of the system-wide hooks. */
-#define EXT_PROCESS_HOOK_NETLINK "process"
+#define EXT_PROCESS_HOOK "process"
 #define EXT_PROCESS_HOOK_FANOTIFY "process/fanotify"
+#define EXT_PROCESS_HOOK_AUDIT "process/audit"
+#define EXT_PROCESS_HOOK_NETLINK "process/netlink"
 
 /* The program type (registered by ext_register_builtin()). */
 const struct core_prog_type *ext_process_type(void);

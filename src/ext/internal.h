@@ -38,6 +38,10 @@ struct ext_source_ops {
 extern const struct ext_source_ops ext_source_netlink;
 /* source_fanotify.c: fanotify FAN_OPEN_EXEC_PERM (enforce). */
 extern const struct ext_source_ops ext_source_fanotify;
+/* source_audit.c: the kernel's audit execve records and the proc connector (observe, exact argv). */
+extern const struct ext_source_ops ext_source_audit;
+/* source_system.c: fanotify's creates and the proc connector's deletes (the hook "process"). */
+extern const struct ext_source_ops ext_source_system;
 
 /* sources.c: registers the hook of a system-wide source (once). */
 int ext_source_register(const struct ext_source_ops *ops);

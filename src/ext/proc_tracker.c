@@ -2,7 +2,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ext/proc_tracker.h"
 
@@ -121,4 +123,46 @@ bool proc_tracker_exit(const struct proc_tracker *t, const struct proc_event *ev
 void proc_tracker_forget(struct proc_tracker *t, uint32_t pid)
 {
     pid_table_remove(t->pids, pid);
+}
+
+void proc_tracker_exec_from_proc(struct proc_tracker *t, struct core_hook *hook, const struct proc_event *ev)
+{
+    uint32_t tgid = (uint32_t)ev->event_data.exec.process_tgid, tid = (uint32_t)ev->event_data.exec.process_pid;
+    const struct pid_record *known = proc_tracker_get(t, tgid);
+    struct pid_record rec = known ? *known : (struct pid_record){0}, now;
+    bool alive = proc_tracker_read_proc(t, tgid, &now);
+    if (alive) {
+        rec.ppid = now.ppid ? now.ppid : rec.ppid;
+        rec.uid = now.uid;
+        rec.gid = now.gid;
+        if (now.comm[0])
+            memcpy(rec.comm, now.comm, sizeof(rec.comm));
+    }
+    if (!rec.creation_time) /* the fork's time if we saw it, else the start /proc tells, else now */
+        rec.creation_time = alive && now.creation_time ? now.creation_time
+                                                       : ext_filetime_from_monotonic_ns(ev->timestamp_ns);
+    rec.image_path = alive ? now.image_path : NULL;
+    rec.image_path_len = alive ? now.image_path_len : 0;
+    rec.command_line = alive ? now.command_line : NULL;
+    rec.command_line_len = alive ? now.command_line_len : 0;
+
+    /* The image is the process' executable for as long as it runs (after the fact: it may be gone). */
+    char exe[48];
+    snprintf(exe, sizeof(exe), "/proc/%u/exe", tgid);
+    struct stat st;
+    bool have_exe = alive && stat(exe, &st) == 0;
+    struct ext_process_event e = {
+        .md = {.operation = PROCESS_OPERATION_CREATE, .process_id = tgid, .parent_process_id = rec.ppid,
+               .creating_process_id = tgid, .creating_thread_id = tid, .creation_time = rec.creation_time,
+               .image_kind = PROCESS_IMAGE_PROGRAM, .image_device = have_exe ? (uint64_t)st.st_dev : 0,
+               .image_inode = have_exe ? (uint64_t)st.st_ino : 0},
+        .command_line = rec.command_line, .command_line_len = rec.command_line_len,
+        .image_path = rec.image_path, .image_path_len = rec.image_path_len,
+        .image_file = have_exe ? exe : NULL,
+        .task = {.process_id = tgid, .thread_id = tid, .uid = rec.uid, .gid = rec.gid},
+    };
+    ext_process_set_account(&e.md, rec.uid, rec.gid);
+    memcpy(e.task.comm, rec.comm, sizeof(e.task.comm));
+    ext_dispatch_observed(hook, t->counters, &e, t->prefix);
+    proc_tracker_put(t, tgid, &rec);
 }

@@ -42,6 +42,13 @@ void proc_tracker_fork(struct proc_tracker *t, const struct proc_event *ev);
  * after dispatching it.
  */
 bool proc_tracker_exit(const struct proc_tracker *t, const struct proc_event *ev, struct ext_process_event *out);
+/*
+ * An exec message, reported after the fact from /proc: the create of the
+ * new image, its arguments and ids if the process still runs (else empty,
+ * and the ids and times kept at its fork), dispatched to hook (with the
+ * deadline, returns ignored); then kept for its delete.
+ */
+void proc_tracker_exec_from_proc(struct proc_tracker *t, struct core_hook *hook, const struct proc_event *ev);
 /* Forgets pid. */
 void proc_tracker_forget(struct proc_tracker *t, uint32_t pid);
 
