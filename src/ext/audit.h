@@ -37,17 +37,18 @@ struct audit_exec {
     size_t args_len, args_cap;
     bool truncated;          /* longer than the command line kept (EXT_COMMAND_LINE_MAX) */
     /* Assembly state. */
-    bool is_exec, success;
+    bool success;
     int cur_arg;             /* the argument being appended (-1: none yet) */
 };
 
 /* Called for each execve event once its EOE arrived (x valid during the call). */
 typedef void audit_exec_fn(void *arg, struct audit_exec *x);
 
-enum { AUDIT_PENDING_MAX = 16 }; /* events assembled at once (records of several may interleave) */
+/* Events assembled at once: records of many execs interleave in a storm (each exec's are written by its own task). */
+enum { AUDIT_PENDING_MAX = 1024 };
 
 struct audit_assembler {
-    struct audit_exec pending[AUDIT_PENDING_MAX];
+    struct audit_exec *pending[AUDIT_PENDING_MAX]; /* oldest first */
     size_t count;
     uint64_t dropped;        /* events dropped unfinished for newer ones (their EOE never came) */
 };

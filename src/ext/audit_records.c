@@ -125,40 +125,37 @@ static bool header(const char *text, size_t len, uint64_t *serial, const char **
     return true;
 }
 
-static struct audit_exec *find(struct audit_assembler *a, uint64_t serial)
+/* The index of serial's event in pending (newest first: records come soon after their SYSCALL), or -1. */
+static long find(const struct audit_assembler *a, uint64_t serial)
 {
-    for (size_t i = 0; i < a->count; i++)
-        if (a->pending[i].serial == serial)
-            return &a->pending[i];
-    return NULL;
+    for (size_t i = a->count; i-- > 0;)
+        if (a->pending[i]->serial == serial)
+            return (long)i;
+    return -1;
 }
 
-static void release(struct audit_assembler *a, struct audit_exec *x)
+static void release(struct audit_assembler *a, size_t i)
 {
-    free(x->args);
-    size_t i = (size_t)(x - a->pending);
-    memmove(&a->pending[i], &a->pending[i + 1], (a->count - i - 1) * sizeof(*x));
+    free(a->pending[i]->args);
+    free(a->pending[i]);
+    memmove(&a->pending[i], &a->pending[i + 1], (a->count - i - 1) * sizeof(a->pending[0]));
     a->count--;
 }
 
 void audit_assembler_free(struct audit_assembler *a)
 {
     while (a->count)
-        release(a, &a->pending[0]);
+        release(a, 0);
 }
 
-/* A new event for serial; the oldest unfinished one goes if all slots are taken. */
-static struct audit_exec *start_event(struct audit_assembler *a, uint64_t serial)
+/* A new event (taking x over); the oldest unfinished one goes if all slots are taken. */
+static void start_event(struct audit_assembler *a, struct audit_exec *x)
 {
     if (a->count == AUDIT_PENDING_MAX) {
-        release(a, &a->pending[0]);
+        release(a, 0);
         a->dropped++;
     }
-    struct audit_exec *x = &a->pending[a->count++];
-    memset(x, 0, sizeof(*x));
-    x->serial = serial;
-    x->cur_arg = -1;
-    return x;
+    a->pending[a->count++] = x;
 }
 
 static void on_syscall(struct audit_assembler *a, uint64_t serial, const char *p, const char *end)
@@ -166,35 +163,39 @@ static void on_syscall(struct audit_assembler *a, uint64_t serial, const char *p
     const char *key, *val;
     size_t klen, vlen;
     uint64_t arch = 0, nr = 0;
-    struct audit_exec tmp = {0};
+    struct audit_exec *x = calloc(1, sizeof(*x));
+    if (!x) {
+        a->dropped++;
+        return;
+    }
     while (next_field(&p, end, &key, &klen, &val, &vlen)) {
         if (key_is(key, klen, "arch"))
             arch = number(val, vlen, 16);
         else if (key_is(key, klen, "syscall"))
             nr = number(val, vlen, 10);
         else if (key_is(key, klen, "success"))
-            tmp.success = vlen == 3 && memcmp(val, "yes", 3) == 0;
+            x->success = vlen == 3 && memcmp(val, "yes", 3) == 0;
         else if (key_is(key, klen, "pid"))
-            tmp.pid = (uint32_t)number(val, vlen, 10);
+            x->pid = (uint32_t)number(val, vlen, 10);
         else if (key_is(key, klen, "ppid"))
-            tmp.ppid = (uint32_t)number(val, vlen, 10);
+            x->ppid = (uint32_t)number(val, vlen, 10);
         else if (key_is(key, klen, "uid"))
-            tmp.uid = (uint32_t)number(val, vlen, 10);
+            x->uid = (uint32_t)number(val, vlen, 10);
         else if (key_is(key, klen, "gid"))
-            tmp.gid = (uint32_t)number(val, vlen, 10);
+            x->gid = (uint32_t)number(val, vlen, 10);
         else if (key_is(key, klen, "comm"))
-            decode_string(val, vlen, tmp.comm, sizeof(tmp.comm));
+            decode_string(val, vlen, x->comm, sizeof(x->comm));
         else if (key_is(key, klen, "exe"))
-            decode_string(val, vlen, tmp.exe, sizeof(tmp.exe));
+            decode_string(val, vlen, x->exe, sizeof(x->exe));
     }
     bool exec = (arch == ARCH_X86_64 && (nr == 59 || nr == 322)) || (arch == ARCH_I386 && (nr == 11 || nr == 358));
-    if (!exec || !tmp.success)
+    if (!exec || !x->success) {
+        free(x);
         return;
-    struct audit_exec *x = start_event(a, serial);
-    tmp.serial = serial;
-    tmp.cur_arg = -1;
-    tmp.is_exec = true;
-    *x = tmp;
+    }
+    x->serial = serial;
+    x->cur_arg = -1;
+    start_event(a, x);
 }
 
 /* Appends one argument's piece (a value as written) to x's joined arguments (reserve() made room, up to the maximum). */
@@ -307,9 +308,10 @@ int audit_assembler_record(struct audit_assembler *a, unsigned type, const char 
         on_syscall(a, serial, p, end);
         return 0;
     }
-    struct audit_exec *x = find(a, serial);
-    if (!x)
+    long i = find(a, serial);
+    if (i < 0)
         return 0;
+    struct audit_exec *x = a->pending[i];
     if (type == AUDIT_EXECVE) {
         on_execve(x, p, end);
     } else if (type == AUDIT_PATH) {
@@ -322,7 +324,7 @@ int audit_assembler_record(struct audit_assembler *a, unsigned type, const char 
                 decode_string(val, vlen, x->cwd, sizeof(x->cwd));
     } else if (type == AUDIT_EOE) {
         done(arg, x);
-        release(a, x);
+        release(a, (size_t)i);
     }
     return 0;
 }

@@ -40,10 +40,10 @@
 #define TRACE_PREFIX "bpfhost: audit: "
 
 enum {
-    AUDIT_WAIT_MS = 1000,        /* how long an exec waits for its audit event */
+    AUDIT_WAIT_MS = 3000,        /* how long an exec waits for its audit event (kauditd lags under a storm) */
     TIMELINE_MAX = 65536,        /* proc connector messages waiting to be handled */
     ITEMS_MAX = 8192,            /* audit events waiting for their exec message */
-    ITEM_KEEP_MS = 10000,        /* an audit event whose exec message never came is dropped after this */
+    ITEM_KEEP_MS = 15000,        /* an audit event whose exec message never came is dropped after this */
     SCAN_MAX = 4096,             /* messages looked at past the first held one */
     HELD_MAX = 64,               /* processes held at once, beyond which handling waits in order */
     STATUS_EVERY_MS = 1000,
@@ -304,7 +304,7 @@ static struct audit_item *take_item(struct audit_source *s, uint32_t pid)
 static void expire_items(struct audit_source *s, uint64_t now)
 {
     size_t n = 0;
-    while (n < s->item_count && now - s->items[n]->arrived_ns > ITEM_KEEP_MS * 1000000ull)
+    while (n < s->item_count && s->items[n]->arrived_ns + ITEM_KEEP_MS * 1000000ull < now)
         free(s->items[n++]);
     if (!n)
         return;
@@ -350,8 +350,9 @@ static size_t pass(struct audit_source *s, uint64_t *wake_ns)
             continue;
         }
         struct audit_item *it = NULL;
+        /* (entries and items may have come after now was read: compare without subtracting) */
         if (ev->what == PROC_EVENT_EXEC && !(it = take_item(s, pid)) &&
-            now - e->arrived_ns < AUDIT_WAIT_MS * 1000000ull) {
+            e->arrived_ns + AUDIT_WAIT_MS * 1000000ull > now) {
             uint64_t give_up = e->arrived_ns + AUDIT_WAIT_MS * 1000000ull;
             if (!*wake_ns || give_up < *wake_ns)
                 *wake_ns = give_up;
@@ -371,7 +372,7 @@ static size_t pass(struct audit_source *s, uint64_t *wake_ns)
         s->head = (s->head + 1) % TIMELINE_MAX;
         s->count--;
     }
-    expire_items(s, now);
+    expire_items(s, ext_monotonic_ns());
     return handled;
 }
 

@@ -127,13 +127,8 @@ static void on_exec_event(struct system_source *s, const struct proc_event *ev)
     pthread_mutex_lock(&s->lock);
     const struct pid_record *p = pid_table_get(s->pending, tgid);
     bool seen = p && (gone || ((uint64_t)st.st_dev == p->exe_device && (uint64_t)st.st_ino == p->exe_inode));
-    if (seen) {
-        const struct pid_record *known = proc_tracker_get(&s->tracker, tgid);
-        struct pid_record rec = *p;
-        if (known && known->creation_time)
-            rec.creation_time = known->creation_time;
-        proc_tracker_put(&s->tracker, tgid, &rec);
-    }
+    if (seen) /* as its create told it, creation time included */
+        proc_tracker_put(&s->tracker, tgid, p);
     if (p)
         pid_table_remove(s->pending, tgid);
     pthread_mutex_unlock(&s->lock);

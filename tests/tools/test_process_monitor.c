@@ -1,6 +1,7 @@
 /*
  * build/bin/process_monitor end to end: a supervised command's events with
- * exact command lines and exit codes; system-wide, a child started by the
+ * exact command lines and exit codes; system-wide (the default hook
+ * "process", --source audit, --source netlink), a child started by the
  * test shows up live and Ctrl-C (SIGINT) detaches cleanly. Each is skipped,
  * saying why, where a probe finds its event source unavailable.
  */
@@ -72,7 +73,7 @@ static void bad_usage_exits_2(void **state)
     struct subprocess_result res;
     assert_int_equal(subprocess_run(argv, NULL, &res), 0);
     assert_int_equal(res.exit_code, 2);
-    assert_contains(res.err, "'kernel' is neither netlink nor fanotify");
+    assert_contains(res.err, "'kernel' is none of process, fanotify, audit, netlink");
     subprocess_result_free(&res);
 }
 
@@ -110,11 +111,17 @@ static int kill_monitor(void **state)
     return 0;
 }
 
+/* state: the --source (NULL: the default, hook "process"). */
 static void system_wide_sees_a_child_live_and_stops_on_sigint(void **state)
 {
-    (void)state;
-    if (probe_proc_connector())
-        test_skip(probe_proc_connector());
+    const char *source = *state;
+    const char *why = probe_proc_connector();
+    if (!why && !source)
+        why = probe_fanotify_exec_perm();
+    if (!why && source && !strcmp(source, "audit"))
+        why = probe_audit();
+    if (why)
+        test_skip(why);
     int out[2], err[2];
     assert_int_equal(pipe(out), 0);
     assert_int_equal(pipe(err), 0);
@@ -125,7 +132,10 @@ static void system_wide_sees_a_child_live_and_stops_on_sigint(void **state)
         dup2(err[1], 2);
         close(out[0]);
         close(err[0]);
-        execl(tool_path("process_monitor"), "process_monitor", "--json", (char *)NULL);
+        if (source)
+            execl(tool_path("process_monitor"), "process_monitor", "--json", "--source", source, (char *)NULL);
+        else
+            execl(tool_path("process_monitor"), "process_monitor", "--json", (char *)NULL);
         _exit(127);
     }
     close(out[1]);
@@ -135,8 +145,8 @@ static void system_wide_sees_a_child_live_and_stops_on_sigint(void **state)
     /* Attached once it says so; then a child with a distinctive command line. */
     if (!read_until(err[0], &errs, &errlen, "attached"))
         fail_msg("process_monitor did not attach: %s", errs);
-    /* The child waits on its stdin until its create was seen: the proc connector
-     * reports an exec after the fact and its command line is read from /proc. */
+    /* The child waits on its stdin until its create was seen: with --source netlink the
+     * proc connector reports an exec after the fact and its command line is read from /proc. */
     int in[2];
     assert_int_equal(pipe(in), 0);
     pid_t child = fork();
@@ -178,7 +188,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(supervised_command_events_are_exact),
         cmocka_unit_test(bad_usage_exits_2),
-        cmocka_unit_test_teardown(system_wide_sees_a_child_live_and_stops_on_sigint, kill_monitor),
+        {"system_wide_sees_a_child_live_and_stops_on_sigint (default hook process)",
+         system_wide_sees_a_child_live_and_stops_on_sigint, NULL, kill_monitor, NULL},
+        {"system_wide_sees_a_child_live_and_stops_on_sigint --source audit",
+         system_wide_sees_a_child_live_and_stops_on_sigint, NULL, kill_monitor, "audit"},
+        {"system_wide_sees_a_child_live_and_stops_on_sigint --source netlink",
+         system_wide_sees_a_child_live_and_stops_on_sigint, NULL, kill_monitor, "netlink"},
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
