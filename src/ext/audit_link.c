@@ -62,7 +62,8 @@ static int request(struct audit_link *l, int fd, uint16_t type, const void *payl
     h->nlmsg_type = type;
     h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
     h->nlmsg_seq = ++l->seq;
-    memcpy(NLMSG_DATA(h), payload, len);
+    if (len)
+        memcpy(NLMSG_DATA(h), payload, len);
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     ssize_t sent = sendto(fd, h, h->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
     uint32_t seq = h->nlmsg_seq;

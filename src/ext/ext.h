@@ -134,7 +134,9 @@ int ext_process_event_from_json(const char *json, struct ext_process_event *ev, 
  * stopped (EXEC_ERR_DEADLINE), and if the dispatch has still not returned
  * (a helper blocking) the source answers without it. Such an event counts
  * in `errors`, writes a trace line, and is answered allow, or deny when
- * fail_closed. Default: EXT_DEADLINE_DEFAULT_MS, fail open.
+ * fail_closed. Default: EXT_DEADLINE_DEFAULT_MS, fail open. Programs on
+ * the observing hooks (process/audit, process/netlink, the deletes of
+ * process) are stopped at the same deadline (counted, traced).
  */
 enum { EXT_DEADLINE_DEFAULT_MS = 200, EXT_DEADLINE_MAX_MS = 60000 };
 struct ext_deadline {

@@ -80,7 +80,8 @@ static void before_creates(void *arg, const struct ext_process_event *creates, s
                 .exe_inode = c->md.image_inode, .image_path = c->image_path, .image_path_len = c->image_path_len,
                 .command_line = c->command_line, .command_line_len = c->command_line_len};
             size_t blen = c->image_path_len - (size_t)(base - c->image_path);
-            memcpy(rec.comm, base, blen < sizeof(rec.comm) - 1 ? blen : sizeof(rec.comm) - 1);
+            if (blen)
+                memcpy(rec.comm, base, blen < sizeof(rec.comm) - 1 ? blen : sizeof(rec.comm) - 1);
             if (pid_table_put(s->pending, tgid, &rec) != 0)
                 atomic_fetch_add(&s->counters->errors, 1);
         } else if (c->md.image_kind == PROCESS_IMAGE_SCRIPT_INTERPRETER) {

@@ -32,7 +32,8 @@ static void on_done(void *arg, struct audit_exec *x)
     d->count++;
     d->last = *x;
     assert_true(x->args_len < sizeof(d->args));
-    memcpy(d->args, x->args, x->args_len);
+    if (x->args_len)
+        memcpy(d->args, x->args, x->args_len);
     d->args[x->args_len] = '\0';
     d->last.args = d->args;
 }

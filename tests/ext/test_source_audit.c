@@ -47,7 +47,8 @@ static void audit_request(uint16_t type, const void *payload, size_t len, void (
     h->nlmsg_type = type;
     h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
     h->nlmsg_seq = 1;
-    memcpy(NLMSG_DATA(h), payload, len);
+    if (len)
+        memcpy(NLMSG_DATA(h), payload, len);
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     assert_true(sendto(fd, h, h->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) >= 0);
     for (bool done = false; !done;) {
