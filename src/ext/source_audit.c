@@ -105,8 +105,7 @@ static void on_proc_event(void *arg, const struct proc_event *ev)
     }
     struct tl_entry *e = &s->timeline[(s->head + s->count++) % TIMELINE_MAX];
     *e = (struct tl_entry){.ev = *ev, .arrived_ns = ext_monotonic_ns()};
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock); /* the reader wakes the dispatcher once per batch */
 }
 
 static struct audit_item *item_from(const struct audit_exec *x)
@@ -145,7 +144,6 @@ static void on_audit_exec(void *arg, struct audit_exec *x)
         atomic_fetch_add(&s->counters->lost, 1);
     }
     s->items[s->item_count++] = it;
-    pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -192,6 +190,9 @@ static void *reader_main(void *arg)
         if (fds[0].revents)
             err = audit_link_drain(&s->link, on_record, s, &overruns);
         count_reader_loss(s, overruns);
+        pthread_mutex_lock(&s->lock); /* one wake-up for what this batch brought */
+        pthread_cond_signal(&s->cond);
+        pthread_mutex_unlock(&s->lock);
     }
     atomic_fetch_add(&s->counters->errors, 1);
     core_trace_printf(TRACE_PREFIX "reader stopped, no more events until the source restarts: %s", strerror(-err));
