@@ -2,7 +2,9 @@
 #ifndef BPFHOST_EXT_INTERNAL_H
 #define BPFHOST_EXT_INTERNAL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "ext/ext.h"
 
@@ -99,6 +101,13 @@ long ext_account_domain(char name[EXT_ACCOUNT_TEXT_MAX]);
 int ext_accounts_configure(const struct ext_accounts_config *cfg);
 /* Copies the cache's counters and sizes out. */
 void ext_accounts_stats(struct ext_accounts_stats *stats);
+
+/* threads.c: a mutex and a condition variable whose timed waits use CLOCK_MONOTONIC. */
+void ext_monotonic_cond_init(pthread_mutex_t *mutex, pthread_cond_t *cond);
+/* threads.c: the timespec of a CLOCK_MONOTONIC time in ns. */
+struct timespec ext_timespec_of(uint64_t ns);
+/* threads.c: wakes a thread polling the eventfd fd (a trace line starting with trace_prefix if it cannot). */
+void ext_wake(int fd, const char *trace_prefix);
 
 /* process_type.c: registers the process program type (once). */
 int ext_process_type_register(void);

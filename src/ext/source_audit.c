@@ -410,7 +410,7 @@ static void *dispatcher_main(void *arg)
         if (handled || s->quit)
             continue;
         uint64_t until = wake_ns && wake_ns < next_status ? wake_ns : next_status;
-        struct timespec ts = {.tv_sec = (time_t)(until / 1000000000u), .tv_nsec = (long)(until % 1000000000u)};
+        struct timespec ts = ext_timespec_of(until);
         pthread_cond_timedwait(&s->cond, &s->lock, &ts);
     }
     pthread_mutex_unlock(&s->lock);
@@ -423,9 +423,7 @@ static void *dispatcher_main(void *arg)
 static void destroy(struct audit_source *s)
 {
     if (s->reader_started) {
-        uint64_t one = 1;
-        if (write(s->wake, &one, sizeof(one)) != sizeof(one))
-            core_trace_printf(TRACE_PREFIX "cannot wake the reader: %s", strerror(errno));
+        ext_wake(s->wake, TRACE_PREFIX);
         pthread_join(s->reader, NULL);
     }
     if (s->dispatcher_started) {
@@ -458,12 +456,7 @@ static int audit_start(struct core_hook *hook, struct ext_source_counters *count
     s->hook = hook;
     s->counters = counters;
     s->link.sock = s->link.ctl = -1;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->cond, &attr);
-    pthread_condattr_destroy(&attr);
+    ext_monotonic_cond_init(&s->lock, &s->cond);
     s->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     s->timeline = calloc(TIMELINE_MAX, sizeof(*s->timeline));
     s->items = calloc(ITEMS_MAX, sizeof(*s->items));

@@ -133,7 +133,7 @@ static void relay_begin(struct relay *r, void (*fn)(void *), void *arg)
 /* Waits until the relay's call has returned or CLOCK_MONOTONIC reaches until_ns (0: no limit); true if it returned. */
 static bool relay_wait(struct relay *r, uint64_t until_ns)
 {
-    struct timespec until = {.tv_sec = (time_t)(until_ns / 1000000000u), .tv_nsec = (long)(until_ns % 1000000000u)};
+    struct timespec until = ext_timespec_of(until_ns);
     pthread_mutex_lock(&r->lock);
     int err = 0;
     while (!r->done && err != ETIMEDOUT)
@@ -177,12 +177,7 @@ static struct relay *relay_new(struct fanotify_source *s)
     }
     r->source = s;
     r->event_fd = -1;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->cond, &attr);
-    pthread_condattr_destroy(&attr);
+    ext_monotonic_cond_init(&r->lock, &r->cond);
     int err = pthread_create(&r->thread, NULL, relay_main, r);
     if (err) {
         pthread_cond_destroy(&r->cond);
@@ -569,9 +564,7 @@ static int fanotify_start(struct core_hook *hook, struct ext_source_counters *co
 void ext_fanotify_stop(void *state)
 {
     struct fanotify_source *s = state;
-    uint64_t one = 1;
-    while (write(s->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
-        ;
+    ext_wake(s->stop_fd, "bpfhost: fanotify: ");
     pthread_join(s->reader, NULL);
     source_free(s);
 }

@@ -104,9 +104,7 @@ static int netlink_start(struct core_hook *hook, struct ext_source_counters *cou
 static void netlink_stop(void *state)
 {
     struct netlink_source *s = state;
-    uint64_t one = 1;
-    if (write(s->wake, &one, sizeof(one)) != sizeof(one))
-        core_trace_printf(TRACE_PREFIX "cannot wake the reader: %s", strerror(errno));
+    ext_wake(s->wake, TRACE_PREFIX);
     pthread_join(s->thread, NULL);
     destroy(s);
 }

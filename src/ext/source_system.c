@@ -150,7 +150,7 @@ static void on_exit_event(struct system_source *s, const struct proc_event *ev)
     struct ext_deadline d;
     ext_process_get_deadline(&d);
     uint64_t until = ext_monotonic_ns() + ((uint64_t)d.ms + DELETE_WAIT_EXTRA_MS) * 1000000u;
-    struct timespec ts = {.tv_sec = (time_t)(until / 1000000000u), .tv_nsec = (long)(until % 1000000000u)};
+    struct timespec ts = ext_timespec_of(until);
     pthread_mutex_lock(&s->lock);
     for (bool busy = true; busy;) {
         busy = false;
@@ -204,9 +204,7 @@ static void destroy(struct system_source *s)
     if (s->fanotify)
         ext_fanotify_stop(s->fanotify);
     if (s->reader_started) {
-        uint64_t one = 1;
-        if (write(s->wake, &one, sizeof(one)) != sizeof(one))
-            core_trace_printf(TRACE_PREFIX "cannot wake the reader: %s", strerror(errno));
+        ext_wake(s->wake, TRACE_PREFIX);
         pthread_join(s->reader, NULL);
     }
     proc_connector_close(s->pc);
@@ -226,12 +224,7 @@ static int system_start(struct core_hook *hook, struct ext_source_counters *coun
         return -ENOMEM;
     s->hook = hook;
     s->counters = counters;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->cond, &attr);
-    pthread_condattr_destroy(&attr);
+    ext_monotonic_cond_init(&s->lock, &s->cond);
     s->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     int err = s->wake < 0 ? -errno : pid_table_create(PENDING_ENTRIES, PENDING_BYTES, &s->pending);
     if (!err)
