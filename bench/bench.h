@@ -16,7 +16,7 @@ int bench_maps(void);
 /* The exec storm with and without process monitoring; returns 0 or 1. */
 int bench_process(void);
 
-/* In the process started by the supervised storm ("--storm N"): runs it and returns
+/* In the process started by the supervised storm ("--storm LOOPS N"): runs it and returns
  * the exit code; -1 when argv is not such a call. */
 int bench_storm_child(int argc, char **argv);
 

@@ -407,6 +407,9 @@ typedef int (*core_hook_result_fn)(void *arg, const struct core_link *link, uint
  */
 int core_hook_invoke(struct core_hook *hook, void *ctx, const struct core_task *task, core_hook_result_fn fn,
                      void *arg);
+/* core_hook_invoke() whose programs stop at deadline_ns (CLOCK_MONOTONIC; EXEC_ERR_DEADLINE; 0: none). */
+int core_hook_invoke_until(struct core_hook *hook, void *ctx, const struct core_task *task, uint64_t deadline_ns,
+                           core_hook_result_fn fn, void *arg);
 
 /* ------------------------------------------------------------------------ */
 /* Test runs (BPF_PROG_TEST_RUN).                                           */

@@ -255,6 +255,12 @@ static void note_fault(const struct core_hook *hook, struct core_prog *prog, con
 int core_hook_invoke(struct core_hook *hook, void *ctx, const struct core_task *task, core_hook_result_fn fn,
                      void *arg)
 {
+    return core_hook_invoke_until(hook, ctx, task, 0, fn, arg);
+}
+
+int core_hook_invoke_until(struct core_hook *hook, void *ctx, const struct core_task *task, uint64_t deadline_ns,
+                           core_hook_result_fn fn, void *arg)
+{
     int ran = 0;
     core_grace_enter();
     const struct link_list *list = atomic_load_explicit(&hook->links, memory_order_acquire);
@@ -266,7 +272,7 @@ int core_hook_invoke(struct core_hook *hook, void *ctx, const struct core_task *
         struct core_prog *prog = list->links[i]->prog;
         struct exec_result res;
         uint64_t start = now_ns();
-        int rc = core_run_prog(prog, ctx, data, task, &res);
+        int rc = core_run_prog(prog, ctx, data, task, deadline_ns, &res);
         atomic_fetch_add_explicit(&prog->run_time_ns, now_ns() - start, memory_order_relaxed);
         atomic_fetch_add_explicit(&prog->run_count, 1, memory_order_relaxed);
         if (rc)

@@ -145,9 +145,10 @@ struct core_ctx_data core_ctx_data_get(const struct core_prog_type *type, const 
 /* ctx_layout.c: stores the pair into ctx. */
 void core_ctx_data_put(const struct core_prog_type *type, void *ctx, struct core_ctx_data data);
 
-/* Runs prog on ctx (with data, the pair's truth) for task (NULL: the calling thread); exec_run()'s result. */
+/* Runs prog on ctx (with data, the pair's truth) for task (NULL: the calling thread) until deadline_ns
+ * (CLOCK_MONOTONIC, 0: none); exec_run()'s result. */
 int core_run_prog(const struct core_prog *prog, void *ctx, struct core_ctx_data data, const struct core_task *task,
-                  struct exec_result *res);
+                  uint64_t deadline_ns, struct exec_result *res);
 /* The run a helper is called from. */
 struct core_run *core_run_of(struct exec_env *env);
 /* The map ptr names if it is one the running program may use, else NULL (never dereferences ptr). */

@@ -76,7 +76,7 @@ static bool run_mem_check(void *opaque, const void *owner, uintptr_t addr, size_
 }
 
 int core_run_prog(const struct core_prog *prog, void *ctx, struct core_ctx_data data, const struct core_task *task,
-                  struct exec_result *res)
+                  uint64_t deadline_ns, struct exec_result *res)
 {
     const struct core_prog_type *type = prog->type;
     struct exec_region regions[2];
@@ -99,6 +99,7 @@ int core_run_prog(const struct core_prog *prog, void *ctx, struct core_ctx_data 
         .mem_check = run_mem_check,
         .mem_check_opaque = &run,
         .host_ctx = &run,
+        .deadline_ns = deadline_ns,
     };
     core_grace_enter();
     int rc = exec_run(prog->exec, &args, res);

@@ -101,7 +101,7 @@ int core_test_run(struct core_prog *prog, struct core_test_run *r)
     int rc = 0;
     uint64_t start = now_ns();
     while (done < runs && rc == 0) {
-        rc = core_run_prog(prog, ctx, pair, r->task, &r->error);
+        rc = core_run_prog(prog, ctx, pair, r->task, 0, &r->error);
         done++;
     }
     r->duration_ns = (now_ns() - start) / done;

@@ -69,10 +69,15 @@ struct exec_run_args {
     const void *packet; /* what legacy ldabs/ldind read; optional */
     size_t packet_len;
     uint64_t budget; /* most instructions to execute; 0 = EXEC_DEFAULT_BUDGET */
+    /* CLOCK_MONOTONIC time in ns at which the run stops (EXEC_ERR_DEADLINE),
+     * checked every EXEC_DEADLINE_SLICE instructions; 0 = none. */
+    uint64_t deadline_ns;
     void *host_ctx;  /* handed to helpers through exec_env_host_ctx() */
 };
 
 #define EXEC_DEFAULT_BUDGET 100000000ULL
+/* Instructions run between two looks at the clock when a run has a deadline. */
+#define EXEC_DEADLINE_SLICE 65536ULL
 
 enum exec_status {
     EXEC_OK = 0,
@@ -82,6 +87,7 @@ enum exec_status {
     EXEC_ERR_HELPER,     /* callx to an unknown helper */
     EXEC_ERR_ALIGNMENT,  /* misaligned atomic access */
     EXEC_ERR_ARGS,       /* bad run arguments */
+    EXEC_ERR_DEADLINE,   /* the run's deadline passed */
 };
 
 struct exec_result {

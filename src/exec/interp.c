@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the interpreter assumes a little-endian host");
 
@@ -80,6 +81,14 @@ static int stop(struct exec_result *res, enum exec_status status, size_t pc, uin
     vsnprintf(res->msg + n, sizeof(res->msg) - (size_t)n, fmt, ap);
     va_end(ap);
     return -1;
+}
+
+/* Whether the CLOCK_MONOTONIC time deadline_ns has come. */
+static bool deadline_passed(uint64_t deadline_ns)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec >= deadline_ns;
 }
 
 static const char *access_name(unsigned access)
@@ -470,6 +479,16 @@ out_of_bounds:
     goto out;
 out_of_budget:
     budget = 0;
+    if (env->budget_reserve) { /* a slice ends: the clock, then the next slice and the interrupted instruction */
+        if (deadline_passed(args->deadline_ns)) {
+            rc = stop(res, EXEC_ERR_DEADLINE, (size_t)(pc - code), 0, "deadline passed after %llu instructions",
+                      (unsigned long long)(env->budget_total - env->budget_reserve));
+            goto out;
+        }
+        budget = env->budget_reserve < EXEC_DEADLINE_SLICE ? env->budget_reserve : EXEC_DEADLINE_SLICE;
+        env->budget_reserve -= budget;
+        DISPATCH();
+    }
     rc = stop(res, EXEC_ERR_BUDGET, (size_t)(pc - code), 0, "instruction budget of %llu exhausted",
               (unsigned long long)env->budget_total);
 out:
@@ -487,12 +506,17 @@ int exec_run(const struct exec_program *prog, const struct exec_run_args *args, 
                     EXEC_MAX_REGIONS);
     struct exec_env env;
     exec_env_init(&env, prog, args, res);
+    env.budget_reserve = 0;
+    if (args->deadline_ns && env.budget > EXEC_DEADLINE_SLICE) {
+        env.budget_reserve = env.budget - EXEC_DEADLINE_SLICE;
+        env.budget = EXEC_DEADLINE_SLICE;
+    }
     uint64_t reg[EBPF_REG_COUNT] = {0};
     for (int i = 0; i < 5; i++)
         reg[i + 1] = args->args[i];
     reg[EBPF_REG_FP] = env.stack_hi;
     int rc = exec_interp_loop(&env, 0, reg, 0);
     res->r0 = reg[0];
-    res->insns_executed = env.budget_total - env.budget;
+    res->insns_executed = env.budget_total - env.budget - env.budget_reserve;
     return rc;
 }

@@ -19,6 +19,7 @@ struct exec_env {
     unsigned prog_base;              /* depth of its first frame (synced around helper calls) */
     uint64_t budget;                 /* instructions left (synced around helper calls) */
     uint64_t budget_total;
+    uint64_t budget_reserve;         /* with a deadline: the budget beyond the current slice */
     unsigned depth;                         /* innermost active call frame (synced around helper calls) */
     struct call_frame frames[EXEC_MAX_FRAMES]; /* frames[d]: the caller of the frame at depth d + 1 */
     const struct exec_program *tail_next;   /* tail call requested by the current helper */

@@ -8,8 +8,11 @@
  * bpf_process_get_image_path / _account_name / _account_domain. Event
  * sources, one hook each; attaching to a hook picks the source:
  *
- *   hook "process"              system-wide observation (netlink proc connector)
- *   hook "process/fanotify"     system-wide enforcement (fanotify FAN_OPEN_EXEC_PERM)
+ *   hook "process"              system-wide: creates that can be denied, with their
+ *                               argv (fanotify), and deletes (proc connector)
+ *   hook "process/fanotify"     system-wide enforcement only (fanotify FAN_OPEN_EXEC_PERM)
+ *   hook "process/audit"        system-wide observation, exact argv (kernel audit + proc connector)
+ *   hook "process/netlink"      system-wide observation (netlink proc connector, /proc)
  *   hook "process/supervised/N" one supervised command tree (seccomp user notification)
  *
  * A system-wide source starts with the first link attached to its hook and
@@ -48,12 +51,14 @@ enum {
 #define EXT_SHA256_SIZE 32
 
 /* Names of the system-wide hooks. */
-#define EXT_PROCESS_HOOK_NETLINK "process"
+#define EXT_PROCESS_HOOK "process"
 #define EXT_PROCESS_HOOK_FANOTIFY "process/fanotify"
+#define EXT_PROCESS_HOOK_AUDIT "process/audit"
+#define EXT_PROCESS_HOOK_NETLINK "process/netlink"
 /* Prefix of the supervised trees' hooks. */
 #define EXT_PROCESS_HOOK_SUPERVISED "process/supervised/"
 
-/* Whether a denial on the process hook of that name stops the create (false for "process", which observes). */
+/* Whether a denial on the process hook of that name stops the create (false for the observing hooks). */
 bool ext_process_hook_can_deny(const char *hook_name);
 
 /* The program type (registered by ext_register_builtin()). */
@@ -76,6 +81,8 @@ struct ext_process_event {
      * dispatching thread (e.g. "/proc/self/fd/N"), for its digest; NULL: none. */
     const char *image_file;
     struct core_task task; /* who caused it: the creator of a create, the exiting process of a delete */
+    /* CLOCK_MONOTONIC ns at which running programs are stopped (EXEC_ERR_DEADLINE); 0: none. */
+    uint64_t deadline_ns;
 };
 
 /* Fills md's account fields for uid and gid: uid, gid and the SID S-1-22-1-<uid>. */
@@ -85,8 +92,9 @@ void ext_process_set_account(process_md_t *md, uint32_t uid, uint32_t gid);
 struct ext_process_verdict {
     int programs;         /* how many programs ran */
     int denials;          /* how many returned non-zero on a create */
-    int errors;           /* how many stopped with an error (a fault) */
+    int errors;           /* how many stopped with an error (a fault, the deadline) */
     int failed_closed;    /* of those, on a create, how many were attached fail-closed (each denies) */
+    int late;             /* of those, how many were stopped at the event's deadline */
     bool denied;          /* the create is to be denied */
 };
 
@@ -140,6 +148,27 @@ int ext_process_event_from_json(const char *json, struct ext_process_event *ev, 
 /* ------------------------------------------------------------------------ */
 /* Event sources.                                                           */
 
+/*
+ * The deadline of a create that holds an exec (hooks "process" and
+ * "process/fanotify"): the programs of one exec open get ms milliseconds
+ * from when the source takes the event; a program still running then is
+ * stopped (EXEC_ERR_DEADLINE), and if the dispatch has still not returned
+ * (a helper blocking) the source answers without it. Such an event counts
+ * in `errors`, writes a trace line, and is answered allow, or deny when
+ * fail_closed. Default: EXT_DEADLINE_DEFAULT_MS, fail open. Programs on
+ * the observing hooks (process/audit, process/netlink, the deletes of
+ * process) are stopped at the same deadline (counted, traced).
+ */
+enum { EXT_DEADLINE_DEFAULT_MS = 200, EXT_DEADLINE_MAX_MS = 60000 };
+struct ext_deadline {
+    unsigned ms;      /* 1..EXT_DEADLINE_MAX_MS */
+    bool fail_closed; /* deny a create whose programs passed the deadline */
+};
+/* Sets the deadline for every deny source of this process: 0, -EINVAL, or -ERANGE (ms out of range). */
+int ext_process_set_deadline(const struct ext_deadline *d);
+/* The deadline in force. */
+void ext_process_get_deadline(struct ext_deadline *d);
+
 /* Counters of a source (since its hook was registered). */
 struct ext_source_stats {
     uint64_t events;  /* events dispatched */
@@ -188,6 +217,8 @@ uint64_t ext_filetime_from_unix_ns(uint64_t unix_ns);
 uint64_t ext_filetime_from_monotonic_ns(uint64_t mono_ns);
 /* FILETIME now. */
 uint64_t ext_filetime_now(void);
+/* CLOCK_MONOTONIC now, in ns. */
+uint64_t ext_monotonic_ns(void);
 
 /* What /proc tells of a process; fields it could not read stay zero/empty. */
 struct ext_proc_info {
@@ -211,7 +242,7 @@ uint32_t ext_exit_code(int status);
 
 /*
  * The SHA-256 of the file that open_path opens (read-only, a regular file
- * of at most 64 MiB) into digest (EXT_SHA256_SIZE bytes), from a cache when
+ * of at most ext_image_sha256_max_size(), 64 MiB by default) into digest (EXT_SHA256_SIZE bytes), from a cache when
  * that version of the file (device, inode, size, change time) was hashed
  * before. Returns 0, or -errno (-EAGAIN: the file changed while read).
  */
@@ -219,6 +250,11 @@ struct ext_image_hash_stats {
     bool cached; /* the digest came from the cache */
 };
 int ext_image_sha256(const char *open_path, uint8_t *digest, struct ext_image_hash_stats *stats);
+
+/* Files ext_image_sha256() hashes at most, by default: larger ones give -EFBIG. */
+#define EXT_IMAGE_HASH_DEFAULT_MAX (64ull << 20)
+/* Sets the largest file ext_image_sha256() hashes (0: only read it); returns the value before. */
+uint64_t ext_image_sha256_max_size(uint64_t bytes);
 
 /* Joins argv-style NUL-separated strings (len bytes) with spaces in place; returns len without a trailing NUL. */
 size_t ext_join_args(char *args, size_t len);

@@ -80,4 +80,22 @@ int fanotify_exec_read(struct fanotify_exec *x, pid_t tgid, pid_t tid, int fd, c
 /* Closes what the last fanotify_exec_read() opened. */
 void fanotify_exec_done(struct fanotify_exec *x);
 
+/* ------------------------------------------------------------------------ */
+/* source_fanotify.c, for sources built on it (the composed hook)           */
+
+/* Told of the creates of each exec open around their dispatch. */
+struct ext_exec_observer {
+    /* On the reader thread, before the creates (n >= 1) of one exec open are dispatched. */
+    void (*before)(void *arg, const struct ext_process_event *creates, size_t n);
+    /* On the thread that ran them, once their dispatch has returned (also after the exec was answered). */
+    void (*after)(void *arg, pid_t tgid);
+    void *arg;
+};
+
+/* Starts a fanotify source on hook, counting into counters, telling observer (NULL: none); 0 or -errno. */
+int ext_fanotify_start(struct core_hook *hook, struct ext_source_counters *counters,
+                       const struct ext_exec_observer *observer, void **state);
+/* Stops a source ext_fanotify_start() started. */
+void ext_fanotify_stop(void *state);
+
 #endif

@@ -11,7 +11,7 @@
  * it: as git does with "racily clean" files, a digest is cached only once
  * the file's ctime is RACY_SECONDS old. The cache is small, shared by
  * every source's thread, and replaces its least recently used entry.
- * Files over IMAGE_HASH_MAX_SIZE are refused rather than stalling an exec
+ * Files over the maximum size are refused rather than stalling an exec
  * (under fanotify, every exec of the machine) for seconds. Only regular
  * files are opened: opening a FIFO or a device as root has effects.
  */
@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <nettle/sha2.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,7 +29,8 @@
 #include "ext/internal.h"
 
 enum { CACHE_SLOTS = 64, RACY_SECONDS = 3 };
-#define IMAGE_HASH_MAX_SIZE (64ll << 20)
+
+static _Atomic uint64_t max_size = EXT_IMAGE_HASH_DEFAULT_MAX;
 
 struct cached_digest {
     dev_t dev;
@@ -122,6 +124,11 @@ static bool settled(const struct stat *st)
     return st->st_ctim.tv_sec + RACY_SECONDS < now.tv_sec;
 }
 
+uint64_t ext_image_sha256_max_size(uint64_t bytes)
+{
+    return bytes ? atomic_exchange(&max_size, bytes) : atomic_load(&max_size);
+}
+
 int ext_image_sha256(const char *open_path, uint8_t *digest, struct ext_image_hash_stats *stats)
 {
     if (stats)
@@ -132,7 +139,7 @@ int ext_image_sha256(const char *open_path, uint8_t *digest, struct ext_image_ha
     int fd = open_regular(open_path, &st);
     if (fd < 0)
         return fd;
-    int err = fstat(fd, &st) != 0 ? -errno : st.st_size > IMAGE_HASH_MAX_SIZE ? -EFBIG : 0;
+    int err = fstat(fd, &st) != 0 ? -errno : (uint64_t)st.st_size > atomic_load(&max_size) ? -EFBIG : 0;
     if (!err && cache_get(&st, digest)) {
         if (stats)
             stats->cached = true;

@@ -2,7 +2,9 @@
 #ifndef BPFHOST_EXT_INTERNAL_H
 #define BPFHOST_EXT_INTERNAL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "ext/ext.h"
 
@@ -11,6 +13,9 @@ struct ext_source_counters {
     _Atomic uint64_t events, lost, denied, errors;
 };
 
+/* Runs the programs of hook on an event observed after the fact (returns deny nothing), with the deadline; counts and traces. */
+void ext_dispatch_observed(struct core_hook *hook, struct ext_source_counters *counters, struct ext_process_event *ev,
+                           const char *trace_prefix);
 /* Adds a dispatch's outcome to the counters. */
 void ext_counters_add(struct ext_source_counters *c, const struct ext_process_verdict *v);
 /* Copies the counters out. */
@@ -35,6 +40,10 @@ struct ext_source_ops {
 extern const struct ext_source_ops ext_source_netlink;
 /* source_fanotify.c: fanotify FAN_OPEN_EXEC_PERM (enforce). */
 extern const struct ext_source_ops ext_source_fanotify;
+/* source_audit.c: the kernel's audit execve records and the proc connector (observe, exact argv). */
+extern const struct ext_source_ops ext_source_audit;
+/* source_system.c: fanotify's creates and the proc connector's deletes (the hook "process"). */
+extern const struct ext_source_ops ext_source_system;
 
 /* sources.c: registers the hook of a system-wide source (once). */
 int ext_source_register(const struct ext_source_ops *ops);
@@ -92,6 +101,13 @@ long ext_account_domain(char name[EXT_ACCOUNT_TEXT_MAX]);
 int ext_accounts_configure(const struct ext_accounts_config *cfg);
 /* Copies the cache's counters and sizes out. */
 void ext_accounts_stats(struct ext_accounts_stats *stats);
+
+/* threads.c: a mutex and a condition variable whose timed waits use CLOCK_MONOTONIC. */
+void ext_monotonic_cond_init(pthread_mutex_t *mutex, pthread_cond_t *cond);
+/* threads.c: the timespec of a CLOCK_MONOTONIC time in ns. */
+struct timespec ext_timespec_of(uint64_t ns);
+/* threads.c: wakes a thread polling the eventfd fd (a trace line starting with trace_prefix if it cannot). */
+void ext_wake(int fd, const char *trace_prefix);
 
 /* process_type.c: registers the process program type (once). */
 int ext_process_type_register(void);

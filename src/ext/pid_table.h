@@ -16,6 +16,7 @@ struct pid_record {
     uint32_t uid, gid;
     uint64_t creation_time; /* FILETIME, 0 if unknown */
     char comm[16];
+    uint64_t exe_device, exe_inode; /* the ELF file it runs (its /proc/PID/exe), 0 if unknown */
     const char *image_path;
     size_t image_path_len;
     const char *command_line;

@@ -27,6 +27,8 @@ static int on_result(void *arg, const struct core_link *link, uint64_t retval, c
     struct tally *t = arg;
     if (result->status != EXEC_OK) {
         t->verdict->errors++;
+        if (result->status == EXEC_ERR_DEADLINE)
+            t->verdict->late++;
         if (t->create && fail_closed(link))
             t->verdict->failed_closed++;
     } else if (t->create && retval != 0) {
@@ -53,7 +55,7 @@ int ext_process_dispatch(struct core_hook *hook, const struct ext_process_event 
     run.md.command_start = (uint8_t *)cmd;
     run.md.command_end = (uint8_t *)cmd + cmd_len;
     struct tally t = {.create = ev->md.operation == PROCESS_OPERATION_CREATE, .verdict = verdict};
-    int n = core_hook_invoke(hook, &run.md, &ev->task, on_result, &t);
+    int n = core_hook_invoke_until(hook, &run.md, &ev->task, ev->deadline_ns, on_result, &t);
     if (n < 0)
         return n;
     verdict->programs = n;
@@ -63,8 +65,26 @@ int ext_process_dispatch(struct core_hook *hook, const struct ext_process_event 
 
 bool ext_process_hook_can_deny(const char *hook_name)
 {
-    return !strcmp(hook_name, EXT_PROCESS_HOOK_FANOTIFY) ||
+    return !strcmp(hook_name, EXT_PROCESS_HOOK) || !strcmp(hook_name, EXT_PROCESS_HOOK_FANOTIFY) ||
            !strncmp(hook_name, EXT_PROCESS_HOOK_SUPERVISED, strlen(EXT_PROCESS_HOOK_SUPERVISED));
+}
+
+void ext_dispatch_observed(struct core_hook *hook, struct ext_source_counters *counters, struct ext_process_event *ev,
+                           const char *trace_prefix)
+{
+    struct ext_deadline d;
+    ext_process_get_deadline(&d);
+    ev->deadline_ns = ext_monotonic_ns() + (uint64_t)d.ms * 1000000u;
+    struct ext_process_verdict verdict;
+    int n = ext_process_dispatch(hook, ev, &verdict);
+    if (n < 0) {
+        atomic_fetch_add(&counters->errors, 1);
+        core_trace_printf("%sdispatch of pid %llu failed: %s", trace_prefix, (unsigned long long)ev->md.process_id,
+                          strerror(-n));
+        return;
+    }
+    verdict.denied = false; /* the exec has already happened: observation only */
+    ext_counters_add(counters, &verdict);
 }
 
 void ext_process_set_account(process_md_t *md, uint32_t uid, uint32_t gid)

@@ -32,6 +32,11 @@ uint64_t ext_filetime_from_monotonic_ns(uint64_t mono_ns)
     return ext_filetime_from_unix_ns(real - (mono - mono_ns));
 }
 
+uint64_t ext_monotonic_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
+}
+
 uint64_t ext_filetime_now(void)
 {
     return ext_filetime_from_unix_ns(clock_ns(CLOCK_REALTIME));

@@ -16,7 +16,11 @@ static void register_once(void)
     if (!err)
         err = ext_source_register(&ext_source_netlink);
     if (!err)
+        err = ext_source_register(&ext_source_system);
+    if (!err)
         err = ext_source_register(&ext_source_fanotify);
+    if (!err)
+        err = ext_source_register(&ext_source_audit);
     builtin_err = err;
 }
 

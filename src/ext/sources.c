@@ -19,7 +19,7 @@ struct source {
     struct ext_source_counters counters;
 };
 
-enum { MAX_SOURCES = 4 };
+enum { MAX_SOURCES = 8 };
 static struct source sources[MAX_SOURCES];
 static size_t source_count;
 static pthread_mutex_t sources_lock = PTHREAD_MUTEX_INITIALIZER;

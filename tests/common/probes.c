@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/audit.h>
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <linux/netlink.h>
@@ -217,6 +218,52 @@ const char *probe_proc_connector(void)
 {
     static struct answer a;
     return once(&a, find_proc_connector);
+}
+
+/* ------------------------------------------------------------------------ */
+
+/* AUDIT_GET answered with a status; a kernel without CONFIG_AUDIT has no NETLINK_AUDIT. */
+static const char *find_audit(char *out)
+{
+    int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+    if (sock < 0)
+        return say(out, "no NETLINK_AUDIT socket (a kernel without CONFIG_AUDIT?): %s", strerror(errno));
+    struct nlmsghdr req = {.nlmsg_len = NLMSG_LENGTH(0), .nlmsg_type = AUDIT_GET,
+                           .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK, .nlmsg_seq = 1};
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    const char *result = NULL;
+    if (sendto(sock, &req, req.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+        result = say(out, "AUDIT_GET not sent: %s", strerror(errno));
+    } else {
+        result = say(out, "the kernel did not answer AUDIT_GET");
+        for (int polls = 0; polls < 20; polls++) {
+            struct pollfd p = {sock, POLLIN, 0};
+            uint64_t buf[1024];
+            ssize_t n = poll(&p, 1, 100) > 0 ? recv(sock, buf, sizeof(buf), 0) : 0;
+            const struct nlmsghdr *h = (const void *)buf;
+            if (n < (ssize_t)sizeof(*h))
+                continue;
+            const struct nlmsgerr *e = NLMSG_DATA(h);
+            if (h->nlmsg_type == NLMSG_ERROR && e->error) {
+                result = say(out, "AUDIT_GET refused: %s%s", strerror(-e->error),
+                             e->error == -EPERM ? " (needs CAP_AUDIT_CONTROL in the initial namespaces)" : "");
+                break;
+            }
+            if (h->nlmsg_type == AUDIT_GET) {
+                const struct audit_status *st = NLMSG_DATA(h);
+                result = st->enabled == 2 ? say(out, "audit is locked (enabled=2): no rule can be added") : NULL;
+                break;
+            }
+        }
+    }
+    close(sock);
+    return result;
+}
+
+const char *probe_audit(void)
+{
+    static struct answer a;
+    return once(&a, find_audit);
 }
 
 /* ------------------------------------------------------------------------ */

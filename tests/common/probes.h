@@ -22,6 +22,9 @@ const char *probe_fanotify_exec_perm(void);
 /* The netlink proc connector answers PROC_CN_MCAST_LISTEN with success. */
 const char *probe_proc_connector(void);
 
+/* The kernel's audit answers AUDIT_GET (CONFIG_AUDIT, CAP_AUDIT_CONTROL) and is not locked. */
+const char *probe_audit(void);
+
 /* A new network namespace can be made (unshare(CLONE_NEWNET) in a child). */
 const char *probe_new_network_namespace(void);
 

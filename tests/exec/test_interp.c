@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Assembles and loads text with the conformance helpers; fails the test on error. */
 static struct exec_program *load(const char *text)
@@ -126,6 +127,41 @@ static void budget_stops_an_endless_loop(void **state)
     assert_int_equal(res.insns_executed, 3);
     args.budget = 3; /* exactly enough */
     assert_int_equal(run("mov %r0, 1\nadd %r0, 2\nexit\n", &args, &res), 0);
+}
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void deadline_stops_an_endless_loop_on_time(void **state)
+{
+    (void)state;
+    const char *loop = "mov %r0, 0\nloop:\nadd %r0, 1\nja loop\n";
+    uint64_t start = monotonic_ns();
+    struct exec_run_args args = {.budget = UINT64_MAX, .deadline_ns = start + 20 * 1000000ull};
+    struct exec_result res;
+    assert_int_equal(run(loop, &args, &res), -1);
+    uint64_t took = monotonic_ns() - start;
+    assert_int_equal(res.status, EXEC_ERR_DEADLINE);
+    assert_true(took >= 20 * 1000000ull);
+    assert_true(took < 1000 * 1000000ull); /* one slice past the deadline, with room for a loaded machine */
+    assert_true(res.insns_executed > EXEC_DEADLINE_SLICE);
+    assert_non_null(strstr(res.msg, "deadline"));
+    /* The budget still counts exactly across slices, and ends the run first when smaller. */
+    args = (struct exec_run_args){.budget = 3 * EXEC_DEADLINE_SLICE + 7, .deadline_ns = monotonic_ns() + 60000000000ull};
+    assert_int_equal(run(loop, &args, &res), -1);
+    assert_int_equal(res.status, EXEC_ERR_BUDGET);
+    assert_int_equal(res.insns_executed, 3 * EXEC_DEADLINE_SLICE + 7);
+    /* A deadline already passed stops a run at its first slice's end, never before: short programs finish. */
+    args = (struct exec_run_args){.deadline_ns = 1};
+    assert_int_equal(run("mov %r0, 1\nadd %r0, 2\nexit\n", &args, &res), 0);
+    assert_int_equal(res.r0, 3);
+    assert_int_equal(run(loop, &args, &res), -1);
+    assert_int_equal(res.status, EXEC_ERR_DEADLINE);
+    assert_int_equal(res.insns_executed, EXEC_DEADLINE_SLICE);
 }
 
 static void unbounded_recursion_hits_call_depth(void **state)
@@ -645,6 +681,7 @@ int main(void)
         cmocka_unit_test(region_access_rights_are_enforced),
         cmocka_unit_test(mem_check_callback_grants_extra_memory),
         cmocka_unit_test(budget_stops_an_endless_loop),
+        cmocka_unit_test(deadline_stops_an_endless_loop_on_time),
         cmocka_unit_test(unbounded_recursion_hits_call_depth),
         cmocka_unit_test(callee_has_its_own_frame_and_sees_callers_by_pointer),
         cmocka_unit_test(stack_starts_zeroed_each_run),

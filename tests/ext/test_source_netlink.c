@@ -1,5 +1,5 @@
 /*
- * The netlink proc connector source (hook "process") on real processes:
+ * The netlink proc connector source (hook "process/netlink") on real processes:
  * the test's children are watched by tests/ext/progs/netlink_record.c,
  * which records what its program saw of them; other processes on the
  * machine pass by unrecorded. Runs as root, as in CI (older kernels let

@@ -210,16 +210,18 @@ static void observe_only_hook_warns_and_counts_would_have_denied(void **state)
         why = probe_root();
     if (why)
         test_skip(why);
-    start_attach((const char *[]){NULL}, "bpfhost: attached 1 program to hook process (fail-open)");
-    assert_contains(attach.err, "bpfhost: warning: hook 'process' sees execs after they happen and cannot deny them");
-    assert_contains(attach.err, "(to enforce: --hook process/fanotify)");
+    start_attach((const char *[]){"--hook", "process/netlink", NULL},
+                 "bpfhost: attached 1 program to hook process/netlink (fail-open)");
+    assert_contains(attach.err,
+                    "bpfhost: warning: hook 'process/netlink' sees execs after they happen and cannot deny them");
+    assert_contains(attach.err, "(to enforce: --hook process)");
     /* The proc connector reports the exec after the fact; the child waits so /proc still has its group. */
     struct child member = start_child(true);
     if (!subprocess_read_until(&attach, 0, "deny gid " XSTR(TEST_GID), 20))
         fail_msg("no trace line of the group's exec in:\n%s", attach.out);
     assert_int_equal(finish_child(&member), 0); /* it ran */
     assert_int_equal(subprocess_stop(&attach, SIGINT), 0);
-    assert_contains(attach.out, "bpfhost attach: hook process: ");
+    assert_contains(attach.out, "bpfhost attach: hook process/netlink: ");
     assert_contains(attach.out, " events (observed, none can be denied), ");
     assert_contains(attach.out, " runs, 1 would have denied, 0 faults\n");
     subprocess_live_free(&attach);
@@ -251,7 +253,8 @@ static void usage_and_errors(void **state)
     struct subprocess_result res;
     assert_int_equal(subprocess_run(argv, NULL, &res), 0);
     assert_int_equal(res.exit_code, 1);
-    assert_contains(res.err, "no hook named 'nosuch' (process programs: process, process/fanotify)");
+    assert_contains(res.err,
+                    "no hook named 'nosuch' (process programs: process, process/fanotify, process/audit, process/netlink)");
     subprocess_result_free(&res);
     char *help[] = {(char *)tool_path("bpfhost"), "attach", "--help", NULL};
     assert_int_equal(subprocess_run(help, NULL, &res), 0);

@@ -96,8 +96,9 @@ static struct core_hook *find_hook(const struct options *o)
     }
     struct core_hook *hook = core_hook_find(name);
     if (!hook)
-        tools_text_printf(stderr, "bpfhost: no hook named '%s' (process programs: %s, %s)\n", name,
-                          EXT_PROCESS_HOOK_NETLINK, EXT_PROCESS_HOOK_FANOTIFY);
+        tools_text_printf(stderr, "bpfhost: no hook named '%s' (process programs: %s, %s, %s, %s)\n", name,
+                          EXT_PROCESS_HOOK, EXT_PROCESS_HOOK_FANOTIFY, EXT_PROCESS_HOOK_AUDIT,
+                          EXT_PROCESS_HOOK_NETLINK);
     return hook;
 }
 
@@ -110,7 +111,7 @@ static void warn_if_observe_only(const struct cli_policy *pol)
     tools_text_printf(stderr,
                       "bpfhost: warning: hook '%s' sees execs after they happen and cannot deny them: a program's "
                       "non-zero returns on creates are counted as 'would have denied'%s (to enforce: --hook %s)\n",
-                      hook, pol->fail_closed ? ", and --fail-closed has no effect" : "", EXT_PROCESS_HOOK_FANOTIFY);
+                      hook, pol->fail_closed ? ", and --fail-closed has no effect" : "", EXT_PROCESS_HOOK);
 }
 
 static atomic_bool stop_requested;

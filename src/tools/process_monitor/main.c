@@ -27,18 +27,24 @@ struct options {
     const char *hook;   /* system-wide hook; NULL with a command */
     unsigned long count; /* stop after this many events; 0: never */
     char **command;      /* supervised command, or NULL */
+    struct ext_deadline deadline; /* of the deny hooks */
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: process_monitor [--json] [--source netlink|fanotify] [--object FILE] [--count N] [--quiet]\n"
+            "usage: process_monitor [--json] [--source process|fanotify|audit|netlink] [--object FILE] [--count N]\n"
+            "                       [--deadline MS] [--fail-closed] [--quiet]\n"
             "       process_monitor [options] -- COMMAND [ARGS...]\n"
             "  Prints every process creation and exit as it happens, one line each.\n"
-            "  System-wide by default (needs root): --source netlink (default) observes every\n"
-            "  exec and exit; --source fanotify sees each exec before it runs (creates\n"
-            "  only). With -- COMMAND, runs COMMAND supervised and reports its\n"
-            "  process tree only (no privilege needed); exits with COMMAND's exit code.\n"
+            "  System-wide by default (needs root), on one hook: --source process (default)\n"
+            "  every exec before it runs, with its argv, and every exit; fanotify the execs\n"
+            "  only; audit every exec (exact argv, from the kernel's audit) and exit after the\n"
+            "  fact; netlink every exec and exit after the fact (argv read from /proc). With\n"
+            "  -- COMMAND, runs COMMAND supervised and reports its process tree only (no\n"
+            "  privilege needed); exits with COMMAND's exit code.\n"
+            "  --deadline MS  how long programs may hold an exec (default 200); --fail-closed\n"
+            "             denies an exec whose programs passed it (default: allowed)\n"
             "  --json     one JSON object per line: time, operation (create|delete), pid, ppid,\n"
             "             creating_pid, creating_tid, image, command_line, exit_code (null on\n"
             "             creates), uid, gid, creation_time, exit_time\n"
@@ -56,7 +62,7 @@ static void usage(FILE *out)
 
 static int parse(int argc, char **argv, struct options *o)
 {
-    *o = (struct options){.hook = EXT_PROCESS_HOOK_NETLINK};
+    *o = (struct options){.hook = EXT_PROCESS_HOOK, .deadline = {.ms = EXT_DEADLINE_DEFAULT_MS}};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--")) {
@@ -76,14 +82,31 @@ static int parse(int argc, char **argv, struct options *o)
             o->object = argv[++i];
         else if (i + 1 < argc && !strcmp(a, "--source")) {
             const char *s = argv[++i];
-            if (!strcmp(s, "netlink"))
-                o->hook = EXT_PROCESS_HOOK_NETLINK;
-            else if (!strcmp(s, "fanotify"))
-                o->hook = EXT_PROCESS_HOOK_FANOTIFY;
-            else {
-                tools_text_printf(stderr, "process_monitor: --source: '%s' is neither netlink nor fanotify\n", s);
+            static const char *const hooks[][2] = {{"process", EXT_PROCESS_HOOK},
+                                                   {"fanotify", EXT_PROCESS_HOOK_FANOTIFY},
+                                                   {"audit", EXT_PROCESS_HOOK_AUDIT},
+                                                   {"netlink", EXT_PROCESS_HOOK_NETLINK}};
+            o->hook = NULL;
+            for (size_t h = 0; h < sizeof(hooks) / sizeof(hooks[0]); h++)
+                if (!strcmp(s, hooks[h][0]))
+                    o->hook = hooks[h][1];
+            if (!o->hook) {
+                tools_text_printf(stderr, "process_monitor: --source: '%s' is none of process, fanotify, audit, netlink\n",
+                                  s);
                 return EXIT_USAGE;
             }
+        } else if (!strcmp(a, "--fail-closed")) {
+            o->deadline.fail_closed = true;
+        } else if (i + 1 < argc && !strcmp(a, "--deadline")) {
+            char *end;
+            errno = 0;
+            unsigned long ms = strtoul(argv[++i], &end, 10);
+            if (errno || *end || ms == 0 || ms > EXT_DEADLINE_MAX_MS) {
+                fprintf(stderr, "process_monitor: --deadline: '%s' is not a number of ms from 1 to %d\n", argv[i],
+                        EXT_DEADLINE_MAX_MS);
+                return EXIT_USAGE;
+            }
+            o->deadline.ms = (unsigned)ms;
         } else if (i + 1 < argc && !strcmp(a, "--count")) {
             unsigned long long n;
             if (tools_parse_count(argv[++i], ULONG_MAX, &n)) {
@@ -213,6 +236,7 @@ static int attach(struct monitor *m)
         }
         hook = core_hook_name(h);
     }
+    ext_process_set_deadline(&m->opt.deadline); /* parse() checked its range */
     struct bpf_program *prog = bpf_object__find_program_by_name(m->obj, "ProcessMonitor");
     m->link = bpf_program__attach_hook(prog, hook);
     if (!m->link) {

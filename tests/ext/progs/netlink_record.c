@@ -20,8 +20,8 @@ process_hook_t record_event;
 SEC("process")
 int record_event(process_md_t *ctx)
 {
-    uint32_t pid = (uint32_t)ctx->process_id;
-    if (!bpf_map_lookup_elem(&watched, &pid))
+    uint32_t pid = (uint32_t)ctx->process_id, parent = (uint32_t)ctx->parent_process_id;
+    if (!bpf_map_lookup_elem(&watched, &pid) && !bpf_map_lookup_elem(&watched, &parent))
         return 0;
     struct netlink_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
     if (!e)
@@ -36,6 +36,7 @@ int record_event(process_md_t *ctx)
     e->pid_tgid = bpf_get_current_pid_tgid();
     e->exit_code = ctx->process_exit_code;
     e->uid = ctx->uid;
+    e->image_kind = ctx->image_kind;
     uint64_t len = ctx->command_end - ctx->command_start;
     e->command_len = (int32_t)len;
     if (len > NETLINK_RECORD_STR)

@@ -1,7 +1,8 @@
 /*
  * What tests/ext/progs/netlink_record.c reports of each event of a watched
  * process, shared with tests/ext/test_source_netlink.c. A process is
- * watched once the test has put its pid into the map "watched".
+ * watched once the test has put its pid, or its parent's, into the map
+ * "watched".
  */
 #ifndef BPFHOST_TESTS_EXT_NETLINK_RECORD_H
 #define BPFHOST_TESTS_EXT_NETLINK_RECORD_H
@@ -24,6 +25,8 @@ struct netlink_event {
     uint64_t pid_tgid;       /* bpf_get_current_pid_tgid() in the program */
     uint32_t exit_code;
     uint32_t uid;
+    uint32_t image_kind;
+    uint32_t reserved;
     int32_t command_len;     /* command_end - command_start */
     int32_t image_len;       /* bpf_process_get_image_path()'s return */
     char command_line[NETLINK_RECORD_STR];
