@@ -60,13 +60,31 @@ static uint64_t map_types_of(uint32_t id)
     }
 }
 
+static bool is_printk(uint32_t id)
+{
+    return id == BPF_FUNC_trace_printk || (id >= BPF_FUNC_trace_printk2 && id <= BPF_FUNC_trace_printk5);
+}
+
 static struct verify_helper helper_of(const struct core_helper *h)
 {
     struct verify_helper out = {.id = h->id, .name = h->name, .ret = ret_of(h->ret), .map_types = map_types_of(h->id)};
-    for (int a = 0; a < 5; a++)
+    for (int a = 0; a < 5; a++) {
         out.args[a] = arg_of(h->args[a]);
+        /* Host helpers take a zero size as "nothing"; a callback's context may be any value. */
+        if (out.args[a] == VERIFY_ARG_CONST_SIZE)
+            out.args[a] = VERIFY_ARG_SIZE_OR_ZERO;
+        if (a && h->args[a - 1] == CORE_ARG_CALLBACK)
+            out.args[a] = VERIFY_ARG_ANYTHING;
+        /* The values a format does not use may be left unset. */
+        if (is_printk(h->id) && out.args[a] == VERIFY_ARG_SCALAR)
+            out.args[a] = VERIFY_ARG_SCALAR_OR_UNSET;
+    }
     if (h->id == BPF_FUNC_tail_call)
         out.flags |= VERIFY_HELPER_TAIL_CALL;
+    if (h->id == BPF_FUNC_ringbuf_output || is_printk(h->id))
+        out.flags |= VERIFY_HELPER_EXPORTS;
+    if (h->id == BPF_FUNC_snprintf)
+        out.flags |= VERIFY_HELPER_POINTER_DATA;
     return out;
 }
 
@@ -86,13 +104,16 @@ int core_profile_init(struct core_profile *p, const struct core_prog_type *t)
     size_t general_count;
     const struct core_helper *general = core_general_helpers(&general_count);
     size_t helper_count = general_count + t->helper_count;
-    p->fields = calloc(t->field_count + 2, sizeof(*p->fields));
+    p->fields = calloc(t->field_count + 3, sizeof(*p->fields));
     p->helpers = calloc(helper_count, sizeof(*p->helpers));
     if (!p->fields || !p->helpers) {
         core_profile_free(p);
         return -ENOMEM;
     }
+    /* Padding is readable (and zeroed before each run): all bytes first, fields over them. */
     size_t n = 0;
+    if (t->ctx_size)
+        p->fields[n++] = (struct verify_ctx_field){0, t->ctx_size, VERIFY_READ, VERIFY_FIELD_PLAIN};
     bool data_declared = false, end_declared = false;
     for (size_t i = 0; i < t->field_count; i++) {
         const struct core_ctx_field *f = &t->fields[i];
@@ -168,7 +189,7 @@ int core_verify_elf_program(const struct bpf_elf_object *elf, size_t index, cons
     if (maps && (lines || !ep->line_count)) {
         for (size_t i = 0; i < elf->map_count; i++) {
             const struct bpf_elf_map *m = &elf->maps[i];
-            maps[i] = map_of_def(m->name, &m->def, m->frozen);
+            maps[i] = map_of_def(m->name, &m->def, m->frozen || (m->def.map_flags & BPF_ELF_F_RDONLY_PROG));
             if (m->inner_map >= 0 && (size_t)m->inner_map < elf->map_count)
                 maps[i].inner = m->inner_map;
             else if (m->has_inner) {

@@ -113,7 +113,7 @@ static bool loop_progress(struct verifier *v, uint32_t pc)
         const struct vreg *r = NULL;
         if (c < EBPF_REG_COUNT)
             r = &f->regs[c];
-        else if (f->bytes[(c - EBPF_REG_COUNT) * 8] == VB_SPILL)
+        else if (vslot_spilled(f, c - EBPF_REG_COUNT))
             r = &f->spill[c - EBPF_REG_COUNT];
         bool up = r && iterations(r, true) <= VERIFY_MAX_ITERATIONS;
         bool down = r && iterations(r, false) <= VERIFY_MAX_ITERATIONS;
@@ -151,7 +151,7 @@ static struct vstored *ancestor_at(struct vstored *p, uint32_t pc)
 /* Starts (or continues) tracking loop head pc from the widened join of a and the current state. */
 static int widen_at(struct verifier *v, uint32_t pc, const struct vstored *a)
 {
-    struct vstate *w = vstate_widen(v, a->state, v->cur);
+    struct vstate *w = vstate_widen(v, a->state, v->cur, true);
     if (!w)
         return 0; /* shapes differ (frames, references): keep unrolling */
     memcpy(w->loop_pc, v->cur->loop_pc, sizeof(w->loop_pc));
@@ -213,10 +213,33 @@ static int store(struct verifier *v, uint32_t pc)
     return 0;
 }
 
+/* Many states kept at pc already: the current one joined with a kept one it can grow into, or NULL. */
+static struct vstate *join_kept(struct verifier *v, uint32_t pc)
+{
+    size_t n = 0;
+    for (struct vstored *t = v->stored[pc]; t; t = t->next)
+        n++;
+    if (n < VERIFY_JOIN_AFTER)
+        return NULL;
+    for (struct vstored *t = v->stored[pc]; t; t = t->next) {
+        /* Only states of the same loop iterations: joining iterations is widening's job. */
+        if (t->state->loop_head != v->cur->loop_head || memcmp(t->state->loop_visits, v->cur->loop_visits,
+                                                                sizeof(v->cur->loop_visits)) ||
+            memcmp(t->state->loop_pc, v->cur->loop_pc, sizeof(v->cur->loop_pc)) ||
+            (t->branches && is_ancestor(t, v->parent)))
+            continue;
+        struct vstate *j = vstate_widen(v, t->state, v->cur, false);
+        if (j)
+            return j;
+    }
+    return NULL;
+}
+
 static int visit(struct verifier *v)
 {
     uint32_t pc = v->pc;
     bool head = v->insn_flags[pc] & VI_LOOP_HEAD;
+    vforget_dead(v, v->cur, pc);
     if (head && v->cur->loop_head == pc + 1) {
         if (!loop_progress(v, pc))
             return vfail(v, "bound the loop with a counter compared against a constant (e.g. for (i = 0; i < 64; i++))",
@@ -235,7 +258,7 @@ static int visit(struct verifier *v)
             return VISIT_PRUNED;
         struct vstored *a = ancestor_at(v->parent, pc);
         if (a && count_visit(v->cur, pc) > VERIFY_LOOP_UNROLL) {
-            struct vstate *w = vstate_widen(v, a->state, v->cur);
+            struct vstate *w = vstate_widen(v, a->state, v->cur, true);
             if (w) {
                 vstate_free(v, v->cur);
                 v->cur = w;
@@ -263,11 +286,15 @@ static int visit(struct verifier *v)
             }
         }
     }
-    size_t n = 0;
-    for (struct vstored *t = v->stored[pc]; t; t = t->next)
-        n++;
-    if (n >= VERIFY_MAX_STATES_PER_PC && !head)
-        return VISIT_GO; /* enough kept here: the path goes on unrecorded */
+    if (!head && !cycle) {
+        /* Paths that keep arriving with different values: go on with their
+         * join (it includes this state), which later ones fall into. */
+        struct vstate *j = join_kept(v, pc);
+        if (j) {
+            vstate_free(v, v->cur);
+            v->cur = j;
+        }
+    }
     return store(v, pc) < 0 ? -ENOMEM : VISIT_GO;
 }
 
@@ -309,6 +336,13 @@ static int scan(struct verifier *v)
                 v->insn_flags[pc + 1 + in->imm] |= VI_FUNC | VI_PRUNE;
             v->insn_flags[pc + 1] |= VI_LDDW2;
             pc++;
+            continue;
+        }
+        if ((cls == EBPF_CLS_ALU || cls == EBPF_CLS_ALU64) && op == EBPF_ALU_MOV &&
+            ebpf_source(in->opcode) == EBPF_SRC_K) {
+            /* Constants moved into registers are bounds compared against later. */
+            for (int d = -1; d <= 1 && !rc; d++)
+                rc = add_threshold(v, &cap, (int64_t)in->imm + d);
             continue;
         }
         if (cls != EBPF_CLS_JMP && cls != EBPF_CLS_JMP32)
@@ -409,6 +443,7 @@ static void free_all(struct verifier *v)
     free(v->stored);
     free(v->loops);
     free(v->insn_flags);
+    free(v->live);
     free(v->thresholds);
     free(v->ctx_rights);
     free(v->ctx_kind);
@@ -526,6 +561,8 @@ int verify_program(const struct verify_profile *profile, const struct verify_pro
         rc = ctx_layout(&v);
     if (!rc)
         rc = scan(&v);
+    if (!rc)
+        rc = vliveness(&v);
     if (!rc && !(v.cur = initial_state(&v)))
         rc = -ENOMEM;
     if (!rc) {

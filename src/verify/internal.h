@@ -87,6 +87,7 @@ struct vreg {
     int32_t pkt_off; /* VT_PACKET*: constant part */
     int32_t range;   /* VT_PACKET: bytes from data + off known before the end */
     uint32_t mem_size; /* VT_MEM*: size of the memory */
+    int32_t pkt_len_of; /* VT_SCALAR: k + 1 when the number is at most end - (data + k); 0 unknown */
     int64_t dlo, dhi; /* change since the tracked loop head (loop termination) */
     struct vnum off;
 };
@@ -107,17 +108,26 @@ struct vframe {
     struct vreg regs[EBPF_REG_COUNT];
     uint8_t bytes[EBPF_STACK_SIZE]; /* enum vbyte; byte i is at fp - 512 + i */
     struct vreg spill[VSLOTS];      /* the register spilled in each 8-byte slot (VB_SPILL bytes) */
+    uint8_t spill_off[VSLOTS];      /* where in the slot it starts */
+    uint8_t spill_size[VSLOTS];     /* its size: 8, or 1, 2, 4 for numbers; 0 none */
     uint32_t callsite;              /* the call instruction that made this frame (not frame 0) */
     uint8_t callback;               /* a helper's callback: returns to the helper call itself */
 };
 
 enum { VREFS_MAX = 16, VLOOPS = 8 };
 
+/* True if slot k of f holds a spilled register. */
+static inline bool vslot_spilled(const struct vframe *f, int k)
+{
+    return f->spill_size[k] && f->bytes[k * 8 + f->spill_off[k]] == VB_SPILL;
+}
+
 struct vstate {
     uint32_t frame_count;
     uint32_t ref_count;
     uint32_t refs[VREFS_MAX]; /* outstanding references (ring-buffer records) */
     uint32_t loop_head;       /* pc + 1 of the loop head whose deltas are tracked, 0 none */
+    int32_t packet_known;     /* bytes from the packet's start proven present (survives reloads of data) */
     uint32_t loop_pc[VLOOPS]; /* visits of loop heads on this path (pc + 1, count) */
     uint32_t loop_visits[VLOOPS];
     struct vframe *frames[EBPF_MAX_CALL_DEPTH];
@@ -155,6 +165,7 @@ struct verifier {
     uint8_t *ctx_rights;     /* ctx_size bytes */
     uint8_t *ctx_kind;       /* ctx_size bytes: enum verify_field_kind at a field's first byte, else 0xff */
     uint8_t *insn_flags;     /* per slot: VI_* */
+    uint16_t *live;          /* per slot: registers read before written on some path from it */
     struct vstored **stored; /* per slot: states kept there */
     struct vloop **loops;    /* per slot: loop evidence, once widened */
     int64_t *thresholds;
@@ -164,6 +175,7 @@ struct verifier {
     uint32_t next_id;
     size_t bytes_now;
     bool failed;
+    bool helper_pointers; /* the helper being checked may read bytes of pointers */
     /* The path being explored. */
     struct vstate *cur;
     struct vstored *parent;
@@ -180,11 +192,16 @@ enum {
 };
 
 enum {
-    VERIFY_LOOP_UNROLL = 24,       /* visits of a loop head on one path before widening */
+    VERIFY_LOOP_UNROLL = 64,       /* visits of a loop head on one path before widening */
     VERIFY_MAX_ITERATIONS = 1 << 23, /* most iterations a proven loop may run */
     VERIFY_MAX_STEPS = 2000000,    /* instructions interpreted before "too complex" */
-    VERIFY_MAX_STATES_PER_PC = 64,
+    VERIFY_JOIN_AFTER = 8,         /* states kept at a point before new ones are joined into one */
 };
+
+/* liveness.c: computes live; 0 or -ENOMEM. */
+int vliveness(struct verifier *v);
+/* Forgets the registers of s no path from pc reads (in every frame). */
+void vforget_dead(struct verifier *v, struct vstate *s, uint32_t pc);
 
 /* state.c */
 struct vstate *vstate_new(struct verifier *v);
@@ -195,8 +212,9 @@ struct vframe *vstate_push_frame(struct verifier *v, struct vstate *s);
 void vstate_pop_frame(struct verifier *v, struct vstate *s);
 /* True if every concrete state of s is one of old (s can be pruned). */
 bool vstate_within(const struct vstate *s, const struct vstate *old);
-/* old joined with s, widened; NULL on allocation failure. */
-struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const struct vstate *s);
+/* old joined with s (widened: grown bounds jump to the next threshold); NULL if their shapes differ or on
+ * allocation failure. */
+struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const struct vstate *s, bool widen);
 static inline struct vframe *vcur(const struct vstate *s) { return s->frames[s->frame_count - 1]; }
 /* Sets every register and spill of s with identity id to value (keeping their own offsets for pointers). */
 void vstate_mark_id(struct vstate *s, uint32_t id, void (*fn)(struct vreg *r, void *arg), void *arg);
@@ -218,9 +236,10 @@ long vstep_jump(struct verifier *v, const struct ebpf_insn *in);
 long vstep_call(struct verifier *v, const struct ebpf_insn *in);
 long vstep_exit(struct verifier *v);
 
-/* step_mem.c: checks that [ptr + off, + size) is accessible with rights; for helper arguments. */
+/* step_mem.c: checks that [ptr + off, + size) is accessible with rights, for a helper argument
+ * (pointers: the helper may read bytes of pointers, which then only reach the host). */
 int vcheck_mem(struct verifier *v, int regno, const struct vreg *ptr, int64_t off, uint64_t size_max,
-               unsigned rights, const char *what);
+               unsigned rights, bool pointers);
 /* step_mem.c: marks [ptr, + size_max) written by a helper (stack bytes become initialised). */
 void vmark_written(struct verifier *v, const struct vreg *ptr, uint64_t size_max);
 

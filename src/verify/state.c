@@ -109,7 +109,7 @@ void vstate_each_reg(struct vstate *s, void (*fn)(struct vreg *r, void *arg), vo
         for (int r = 0; r < EBPF_REG_COUNT; r++)
             fn(&fr->regs[r], arg);
         for (int k = 0; k < VSLOTS; k++)
-            if (fr->bytes[k * 8] == VB_SPILL)
+            if (vslot_spilled(fr, k))
                 fn(&fr->spill[k], arg);
     }
 }
@@ -174,7 +174,7 @@ static bool reg_within(const struct vreg *n, const struct vreg *o, struct idmap 
     if (!vnum_within(&n->off, &o->off))
         return false;
     if (o->type == VT_SCALAR)
-        return !o->id || same_id(m, o->id, n->id);
+        return (!o->pkt_len_of || o->pkt_len_of == n->pkt_len_of) && (!o->id || same_id(m, o->id, n->id));
     if (n->frame != o->frame || n->map != o->map || n->mem_size != o->mem_size || n->pkt_off != o->pkt_off ||
         n->range < o->range)
         return false;
@@ -204,7 +204,7 @@ static bool frame_within(const struct vframe *n, const struct vframe *o, struct 
                     return false;
                 break;
             case VB_SPILL:
-                if (nb[i] != VB_SPILL)
+                if (nb[i] != VB_SPILL || n->spill_off[k] != o->spill_off[k] || n->spill_size[k] != o->spill_size[k])
                     return false;
                 if (!spill_checked && !reg_within(&n->spill[k], &o->spill[k], m))
                     return false;
@@ -218,7 +218,8 @@ static bool frame_within(const struct vframe *n, const struct vframe *o, struct 
 
 bool vstate_within(const struct vstate *s, const struct vstate *old)
 {
-    if (s->frame_count != old->frame_count || s->ref_count != old->ref_count || s->loop_head != old->loop_head)
+    if (s->frame_count != old->frame_count || s->ref_count != old->ref_count || s->loop_head != old->loop_head ||
+        s->packet_known < old->packet_known)
         return false;
     struct idmap m;
     m.count = 0;
@@ -234,7 +235,7 @@ bool vstate_within(const struct vstate *s, const struct vstate *old)
 /* ------------------------------------------------------------------------ */
 /* Widening.                                                                */
 
-static struct vreg reg_widen(struct verifier *v, const struct vreg *o, const struct vreg *n)
+static struct vreg reg_widen(struct verifier *v, const struct vreg *o, const struct vreg *n, bool widen)
 {
     struct vreg r = *o;
     if (o->type != n->type || o->frame != n->frame || o->map != n->map || o->mem_size != n->mem_size ||
@@ -246,7 +247,7 @@ static struct vreg reg_widen(struct verifier *v, const struct vreg *o, const str
         /* Different constant parts: fold them into a new variable part. */
         struct vnum oc = vnum_const((uint64_t)(int64_t)o->pkt_off), nc = vnum_const((uint64_t)(int64_t)n->pkt_off);
         struct vnum ov = vnum_alu(EBPF_ALU_ADD, &o->off, &oc, true), nv = vnum_alu(EBPF_ALU_ADD, &n->off, &nc, true);
-        r.off = vnum_widen(&ov, &nv, v->thresholds, v->threshold_count);
+        r.off = widen ? vnum_widen(&ov, &nv, v->thresholds, v->threshold_count) : vnum_join(&ov, &nv);
         r.pkt_off = 0;
         r.range = 0;
         r.id = vnew_id(v);
@@ -258,27 +259,33 @@ static struct vreg reg_widen(struct verifier *v, const struct vreg *o, const str
             return (struct vreg){.type = VT_NOT_INIT};
         r.id = 0;
     }
-    r.off = vnum_widen(&o->off, &n->off, v->thresholds, v->threshold_count);
+    r.off = widen ? vnum_widen(&o->off, &n->off, v->thresholds, v->threshold_count) : vnum_join(&o->off, &n->off);
     r.range = o->range < n->range ? o->range : n->range;
+    if (o->pkt_len_of != n->pkt_len_of)
+        r.pkt_len_of = 0;
     r.dvalid = o->dvalid && n->dvalid;
     r.dlo = o->dlo < n->dlo ? o->dlo : n->dlo;
     r.dhi = o->dhi > n->dhi ? o->dhi : n->dhi;
     return r;
 }
 
-static void frame_widen(struct verifier *v, struct vframe *w, const struct vframe *o, const struct vframe *n)
+static void frame_widen(struct verifier *v, struct vframe *w, const struct vframe *o, const struct vframe *n,
+                        bool widen)
 {
     for (int r = 0; r < EBPF_REG_COUNT; r++)
-        w->regs[r] = reg_widen(v, &o->regs[r], &n->regs[r]);
+        w->regs[r] = reg_widen(v, &o->regs[r], &n->regs[r], widen);
     for (int k = 0; k < VSLOTS; k++) {
         uint8_t *wb = &w->bytes[k * 8];
         const uint8_t *ob = &o->bytes[k * 8], *nb = &n->bytes[k * 8];
-        bool both_spill = ob[0] == VB_SPILL && nb[0] == VB_SPILL;
+        bool both_spill = vslot_spilled(o, k) && vslot_spilled(n, k) && o->spill_off[k] == n->spill_off[k] &&
+                          o->spill_size[k] == n->spill_size[k];
         if (both_spill) {
-            w->spill[k] = reg_widen(v, &o->spill[k], &n->spill[k]);
+            w->spill[k] = reg_widen(v, &o->spill[k], &n->spill[k], widen);
             if (w->spill[k].type == VT_NOT_INIT)
                 both_spill = false;
         }
+        if (!both_spill)
+            w->spill_size[k] = 0;
         for (int i = 0; i < 8; i++) {
             uint8_t a = ob[i], b = nb[i];
             bool a_ptr = a == VB_SPILL && o->spill[k].type != VT_SCALAR;
@@ -297,7 +304,7 @@ static void frame_widen(struct verifier *v, struct vframe *w, const struct vfram
     }
 }
 
-struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const struct vstate *s)
+struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const struct vstate *s, bool widen)
 {
     if (old->frame_count != s->frame_count || old->ref_count != s->ref_count)
         return NULL;
@@ -310,7 +317,9 @@ struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const 
     struct vstate *w = vstate_copy(v, s);
     if (!w)
         return NULL;
+    if (old->packet_known < w->packet_known)
+        w->packet_known = old->packet_known;
     for (uint32_t f = 0; f < s->frame_count; f++)
-        frame_widen(v, w->frames[f], old->frames[f], s->frames[f]);
+        frame_widen(v, w->frames[f], old->frames[f], s->frames[f], widen);
     return w;
 }

@@ -132,6 +132,7 @@ static int alu_binary(struct verifier *v, const struct ebpf_insn *in, bool is64)
         struct vreg r = d;
         r.off = signed_div ? (is64 ? vnum_unknown() : vnum_urange(0, U32_MAX)) : vnum_alu(op, &d.off, &src.off, is64);
         r.id = 0;
+        r.pkt_len_of = 0;
         if ((op == EBPF_ALU_ADD || op == EBPF_ALU_SUB) && vnum_is_const(&src.off)) {
             int64_t c = is64 ? (int64_t)src.off.umin : (int64_t)(int32_t)(uint32_t)src.off.umin;
             if (op == EBPF_ALU_SUB && c != INT64_MIN)
@@ -154,8 +155,10 @@ static int alu_binary(struct verifier *v, const struct ebpf_insn *in, bool is64)
                 r.off = vnum_alu(EBPF_ALU_SUB, &a, &b, true);
             else if (d.type == VT_PACKET && src.type == VT_PACKET && d.id == src.id)
                 r.off = vnum_const((uint64_t)(int64_t)(d.pkt_off - src.pkt_off));
-            else if (d.type == VT_PACKET_END && src.type == VT_PACKET && !src.id && src.pkt_off <= 0)
-                r.off = vnum_urange(0, 0xffff); /* the packet is at most 64 KiB */
+            else if (d.type == VT_PACKET_END && src.type == VT_PACKET && !src.id && src.pkt_off >= 0) {
+                r.off = vnum_urange(0, INT64_MAX);
+                r.pkt_len_of = src.pkt_off + 1; /* end - (data + k): checks of it prove packet bytes */
+            }
             *dst = r;
             return 0;
         }
@@ -195,7 +198,7 @@ static int alu_mov(struct verifier *v, const struct ebpf_insn *in, bool is64)
         struct vnum n = vnum_sext(&src.off, (unsigned)in->offset);
         vreg_unknown(dst);
         dst->off = is64 ? n : vnum_zext32(&n);
-        return 0;
+        return 0; /* no pkt_len_of: a sign-extended length may be larger */
     }
     if (is64) {
         if (src.type == VT_SCALAR && !vnum_is_const(&src.off) && !src.id) {
@@ -207,7 +210,7 @@ static int alu_mov(struct verifier *v, const struct ebpf_insn *in, bool is64)
     }
     if (vtype_is_pointer(src.type))
         return leak_or_unknown(v, dst, in->dst, "a 32-bit copy of a pointer");
-    struct vreg r = src;
+    struct vreg r = src; /* the low half of a length is still at most that length */
     r.off = vnum_zext32(&src.off);
     if (src.off.umax > U32_MAX) {
         r.id = 0;
@@ -253,14 +256,14 @@ static long lddw(struct verifier *v, const struct ebpf_insn *in)
     case EBPF_LDDW_MAP_IDX:
     case EBPF_LDDW_MAP_VALUE_IDX:
         if (idx >= v->prog->map_count)
-            return vfail(v, NULL, "lddw names map %u, but the program has %zu maps", idx, v->prog->map_count);
+            return vfail(v, NULL, "lddw names map %u of %zu", idx, v->prog->map_count);
         if (in->src == EBPF_LDDW_MAP_IDX) {
             *dst = (struct vreg){.type = VT_MAP_PTR, .map = idx, .off = vnum_const(0)};
             break;
         }
         if ((uint32_t)in[1].imm >= v->prog->maps[idx].value_size ||
             (v->prog->maps[idx].type != VERIFY_MAP_ARRAY && v->prog->maps[idx].type != VERIFY_MAP_PERCPU_ARRAY))
-            return vfail(v, NULL, "lddw takes offset %u of map '%s', which is no array value of that size",
+            return vfail(v, NULL, "lddw takes the address of offset %u in map '%s', not a global variable",
                          (uint32_t)in[1].imm, v->prog->maps[idx].name);
         *dst = (struct vreg){.type = VT_MAP_VALUE, .map = idx, .off = vnum_const((uint32_t)in[1].imm)};
         break;
@@ -269,9 +272,25 @@ static long lddw(struct verifier *v, const struct ebpf_insn *in)
         break;
     default:
         return vfail(v, "load maps through the ELF loader (lddw with a map relocation)",
-                     "lddw form %u (a map by file descriptor or a kernel variable) cannot be verified here", in->src);
+                     "lddw form %u (a map by file descriptor or a kernel variable) is not supported here", in->src);
     }
     return v->pc + 2;
+}
+
+/*
+ * "r <<= 32; r >>= 32" (clang's zero extension): when r already fits in 32
+ * bits the pair changes nothing, and r stays the same value (its copies,
+ * identity and loop delta included). True if the pair was taken as that.
+ */
+static bool zero_extension(struct verifier *v, const struct ebpf_insn *in)
+{
+    const struct ebpf_insn *next = in + 1;
+    uint8_t lsh = EBPF_CLS_ALU64 | EBPF_ALU_LSH | EBPF_SRC_K, rsh = EBPF_CLS_ALU64 | EBPF_ALU_RSH | EBPF_SRC_K;
+    if (in->opcode != lsh || in->imm != 32 || v->pc + 1 >= v->prog->insn_count || next->opcode != rsh ||
+        next->imm != 32 || next->dst != in->dst || (v->insn_flags[v->pc + 1] & VI_PRUNE))
+        return false;
+    const struct vreg *r = &vcur(v->cur)->regs[in->dst];
+    return r->type == VT_SCALAR && r->off.umax <= 0xffffffffULL;
 }
 
 long vstep_alu(struct verifier *v, const struct ebpf_insn *in)
@@ -283,6 +302,8 @@ long vstep_alu(struct verifier *v, const struct ebpf_insn *in)
     bool is64 = ebpf_class(in->opcode) == EBPF_CLS_ALU64;
     uint8_t op = ebpf_op(in->opcode);
     int rc;
+    if (zero_extension(v, in))
+        return (long)v->pc + 2;
     if (op == EBPF_ALU_MOV)
         rc = alu_mov(v, in, is64);
     else if (op == EBPF_ALU_NEG || op == EBPF_ALU_END)

@@ -101,7 +101,10 @@ static int size_arg(struct verifier *v, struct call *c, int regno, enum verify_a
         return 0;
     }
     bool write = c->mem_kind == VERIFY_ARG_MEM_WRITE || c->mem_kind == VERIFY_ARG_MEM_WRITE_OR_NULL;
-    if (vcheck_mem(v, c->mem_reg, &mem, 0, r->off.umax, write ? VERIFY_WRITE : VERIFY_READ, c->h->name))
+    if (mem.type == VT_PACKET && !mem.id && r->pkt_len_of == mem.pkt_off + 1 && mem.range < mem.pkt_off + (int64_t)r->off.umax)
+        mem.range = (int32_t)(mem.pkt_off + (int64_t)r->off.umax); /* the size is at most the bytes left after it */
+    bool pointers = !write && (c->h->flags & (VERIFY_HELPER_EXPORTS | VERIFY_HELPER_POINTER_DATA));
+    if (vcheck_mem(v, c->mem_reg, &mem, 0, r->off.umax, write ? VERIFY_WRITE : VERIFY_READ, pointers))
         return -1;
     if (write)
         vmark_written(v, &mem, r->off.umin);
@@ -113,7 +116,7 @@ static int check_arg(struct verifier *v, struct call *c, int regno)
     enum verify_arg kind = c->h->args[regno - 1];
     struct vframe *f = vcur(v->cur);
     struct vreg *r = &f->regs[regno];
-    if (kind == VERIFY_ARG_ANYTHING)
+    if (kind == VERIFY_ARG_ANYTHING || (kind == VERIFY_ARG_SCALAR_OR_UNSET && r->type == VT_NOT_INIT))
         return 0;
     if (r->type == VT_NOT_INIT)
         return vfail(v, "set every argument of the helper before the call", "%s argument %d (r%d) is not set",
@@ -141,7 +144,7 @@ static int check_arg(struct verifier *v, struct call *c, int regno)
         if (!vtype_is_pointer(r->type))
             return bad_arg(v, c, regno, kind == VERIFY_ARG_MAP_KEY ? "a pointer to the key" : "a pointer to the value");
         /* vcheck_mem also rejects spilled pointers in a value: they would be stored in the map. */
-        if (vcheck_mem(v, regno, r, 0, size, rights, c->h->name))
+        if (vcheck_mem(v, regno, r, 0, size, rights, false))
             return -1;
         if (rights == VERIFY_WRITE)
             vmark_written(v, r, size);
@@ -176,7 +179,10 @@ static int check_arg(struct verifier *v, struct call *c, int regno)
                          c->h->name, regno, regno);
         return 0;
     case VERIFY_ARG_SCALAR:
-        if (r->type != VT_SCALAR && !v->profile->allow_pointer_leaks)
+    case VERIFY_ARG_SCALAR_OR_UNSET:
+        /* A helper that exports what it gets (trace output) may print a string pointer's string. */
+        if (r->type != VT_SCALAR && !v->profile->allow_pointer_leaks &&
+            !(kind == VERIFY_ARG_SCALAR_OR_UNSET && (c->h->flags & VERIFY_HELPER_EXPORTS)))
             return bad_arg(v, c, regno, "a number (a pointer here would reveal an address)");
         return 0;
     case VERIFY_ARG_CALLBACK:
@@ -220,8 +226,10 @@ static void scrub_spills(struct vstate *s)
     for (uint32_t f = 0; f < s->frame_count; f++) {
         struct vframe *fr = s->frames[f];
         for (int k = 0; k < VSLOTS; k++)
-            if (fr->bytes[k * 8] == VB_SPILL && fr->spill[k].type == VT_NOT_INIT)
-                memset(&fr->bytes[k * 8], VB_UNINIT, 8);
+            if (vslot_spilled(fr, k) && fr->spill[k].type == VT_NOT_INIT) {
+                memset(&fr->bytes[k * 8 + fr->spill_off[k]], VB_UNINIT, fr->spill_size[k]);
+                fr->spill_size[k] = 0;
+            }
     }
 }
 
@@ -275,8 +283,10 @@ static long helper_call(struct verifier *v, const struct ebpf_insn *in)
                 break;
             }
     }
-    if (c.h->flags & VERIFY_HELPER_CHANGES_PACKET)
+    if (c.h->flags & VERIFY_HELPER_CHANGES_PACKET) {
         vstate_each_reg(s, kill_packet, NULL);
+        s->packet_known = 0;
+    }
     scrub_spills(s);
     struct vframe *f = vcur(s);
     for (int r = 1; r <= 5; r++)
@@ -361,7 +371,7 @@ long vstep_exit(struct verifier *v)
                          "the function returns a pointer into its own stack, which ends with it");
         for (uint32_t i = 0; i < me; i++)
             for (int k = 0; k < VSLOTS; k++)
-                if (s->frames[i]->bytes[k * 8] == VB_SPILL && into_frame(&s->frames[i]->spill[k], me))
+                if (vslot_spilled(s->frames[i], k) && into_frame(&s->frames[i]->spill[k], me))
                     return vfail(v, "do not store the address of a local variable in the caller's memory",
                                  "the function leaves a pointer to its own stack in frame %u", i);
         uint32_t callsite = f->callsite;

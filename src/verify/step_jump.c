@@ -21,11 +21,17 @@ static void set_off(struct vreg *r, void *arg)
         r->off = *((struct copy_arg *)arg)->off;
 }
 
+static void packet_proven(struct vstate *s, const struct vreg *p, int extra);
+
 /* Writes a refined number into regno and every register sharing its identity. */
 static void write_back(struct vstate *s, int regno, const struct vnum *off)
 {
     struct vreg *r = &vcur(s)->regs[regno];
     r->off = *off;
+    if (r->pkt_len_of && off->umin) { /* end - (data + k) >= umin: those bytes are there */
+        struct vreg p = {.type = VT_PACKET, .pkt_off = r->pkt_len_of - 1, .off = vnum_const(0)};
+        packet_proven(s, &p, off->umin > 0xffff ? 0xffff : (int)off->umin);
+    }
     if (r->id) {
         struct copy_arg a = {off};
         vstate_mark_id(s, r->id, set_off, &a);
@@ -80,10 +86,14 @@ static void grow_range(struct vreg *r, void *arg)
 static void packet_proven(struct vstate *s, const struct vreg *p, int extra)
 {
     int64_t range = (int64_t)p->pkt_off + extra;
-    if (range <= 0 || range > 0xffff || p->off.smin < 0)
+    if (range <= 0 || p->off.smin < 0)
         return;
+    if (range > 0xffff)
+        range = 0xffff;
     struct range_arg a = {p->id, p->type, (int32_t)range};
     vstate_each_reg(s, grow_range, &a);
+    if (p->type == VT_PACKET && !p->id && s->packet_known < range)
+        s->packet_known = (int32_t)range;
 }
 
 /* What p OP end (is it taken or not) proves: bytes after p, or -1 nothing. */

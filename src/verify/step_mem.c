@@ -66,16 +66,20 @@ static const struct verify_ctx_field *pointer_field(const struct verifier *v, in
 static int ctx_access(struct verifier *v, int regno, const struct vreg *p, int64_t off, uint64_t size,
                       unsigned rights, bool helper, struct vreg *loaded)
 {
-    if (!vnum_is_const(&p->off) || p->off.umin != 0)
+    /* Loads and stores go through the context pointer itself (fields are
+     * known by their offset in the instruction); helpers may get &ctx->field. */
+    if (!vnum_is_const(&p->off) || (p->off.umin != 0 && !helper))
         return vfail(v, "access context fields through the context pointer itself (ctx->field), not a moved copy",
                      "r%d: access through a modified context pointer (offset %s)", regno,
                      vnum_is_const(&p->off) ? "constant, not 0" : "variable");
-    int64_t lo = off;
+    int64_t lo = off + (int64_t)p->off.umin;
     if (lo < 0 || (uint64_t)lo + size > v->profile->ctx_size)
         return vfail(v, "read only the fields the program type's context declares",
                      "context access at offset %lld, %llu bytes: outside the %u-byte context of '%s'", (long long)lo,
                      (unsigned long long)size, v->profile->ctx_size, v->profile->name);
     const struct verify_ctx_field *pf = pointer_field(v, lo, size);
+    if (pf && helper && v->helper_pointers && !(rights & VERIFY_WRITE))
+        pf = NULL; /* the bytes only reach the host */
     if (pf) {
         if (helper || (rights & VERIFY_WRITE))
             return vfail(v, "the packet pointers of the context are the host's: read them whole, never write them",
@@ -88,6 +92,8 @@ static int ctx_access(struct verifier *v, int regno, const struct vreg *p, int64
         uint8_t t = pf->kind == VERIFY_FIELD_PACKET ? VT_PACKET
                     : pf->kind == VERIFY_FIELD_PACKET_END ? VT_PACKET_END : VT_PACKET_META;
         *loaded = (struct vreg){.type = t, .off = vnum_const(0)};
+        if (t == VT_PACKET)
+            loaded->range = v->cur->packet_known;
         return 0;
     }
     for (uint64_t b = 0; b < size; b++)
@@ -122,10 +128,11 @@ static int stack_range(struct verifier *v, int regno, const struct vreg *p, int6
 static int stack_read(struct verifier *v, int regno, struct vframe *f, int64_t lo, int64_t hi, bool exact, uint64_t size,
                       struct vreg *loaded, bool helper)
 {
-    if (exact && size == 8 && lo % 8 == 0 && f->bytes[lo] == VB_SPILL) {
+    int k = (int)(lo / 8);
+    if (exact && vslot_spilled(f, k) && lo == k * 8 + f->spill_off[k] && size == f->spill_size[k]) {
         if (loaded)
-            *loaded = f->spill[lo / 8];
-        if (!helper || f->spill[lo / 8].type == VT_SCALAR)
+            *loaded = f->spill[k];
+        if (!helper || f->spill[k].type == VT_SCALAR)
             return 0;
     }
     bool all_zero = true;
@@ -135,7 +142,8 @@ static int stack_read(struct verifier *v, int regno, struct vframe *f, int64_t l
             return vfail(v, "initialise the stack variable (or the whole buffer, e.g. with __builtin_memset) before "
                          "it is read or passed to a helper", "r%d: reads uninitialised stack at fp-%lld", regno,
                          (long long)(EBPF_STACK_SIZE - i));
-        if (b == VB_SPILL && f->spill[i / 8].type != VT_SCALAR && !v->profile->allow_pointer_leaks)
+        if (b == VB_SPILL && f->spill[i / 8].type != VT_SCALAR && !v->profile->allow_pointer_leaks &&
+            !(helper && v->helper_pointers))
             return vfail(v, "a pointer kept on the stack can only be read back whole into a register",
                          "r%d: %s bytes of a %s spilled at fp-%lld", regno, helper ? "a helper reads" : "reads",
                          vtype_name(f->spill[i / 8].type), (long long)(EBPF_STACK_SIZE - (i & ~7LL)));
@@ -156,24 +164,29 @@ static int stack_write(struct verifier *v, int regno, struct vframe *f, int64_t 
                        const struct vreg *value)
 {
     bool ptr = value && vtype_is_pointer(value->type);
-    if (exact && hi - lo == 8 && lo % 8 == 0 && value) {
-        f->spill[lo / 8] = *value;
-        memset(&f->bytes[lo], VB_SPILL, 8);
-        return 0;
-    }
-    if (ptr && !v->profile->allow_pointer_leaks)
+    int64_t size = hi - lo;
+    if (ptr && !(exact && size == 8 && lo % 8 == 0) && !v->profile->allow_pointer_leaks)
         return vfail(v, "store pointers on the stack only whole (8 bytes) at 8-byte aligned offsets",
                      "r%d: partial or unaligned store of a %s on the stack", regno, vtype_name(value->type));
-    bool zero = value && value->type == VT_SCALAR && vnum_is_const(&value->off) && value->off.umin == 0;
     for (int64_t k = lo / 8; k * 8 < hi; k++) {
-        if (f->bytes[k * 8] != VB_SPILL)
+        if (!vslot_spilled(f, (int)k))
             continue;
-        /* Part of a spilled register is overwritten: the rest is a number's
-         * bytes, or unreadable if it was a pointer's. */
+        /* A spilled register is (partly) overwritten: what is left of it is a
+         * number's bytes, or unreadable if it was a pointer's. */
         uint8_t rest = f->spill[k].type == VT_SCALAR ? VB_MISC : VB_UNINIT;
-        for (int i = 0; i < 8; i++)
-            f->bytes[k * 8 + i] = rest;
+        memset(&f->bytes[k * 8 + f->spill_off[k]], rest, f->spill_size[k]);
+        f->spill_size[k] = 0;
     }
+    /* Whole registers, and numbers at offsets aligned to their size, are kept as spills. */
+    if (exact && value && (size == 8 || (!ptr && (size == 4 || size == 2 || size == 1))) && lo % size == 0) {
+        int k = (int)(lo / 8);
+        f->spill[k] = *value;
+        f->spill_off[k] = (uint8_t)(lo % 8);
+        f->spill_size[k] = (uint8_t)size;
+        memset(&f->bytes[lo], VB_SPILL, (size_t)size);
+        return 0;
+    }
+    bool zero = value && value->type == VT_SCALAR && vnum_is_const(&value->off) && value->off.umin == 0;
     for (int64_t i = lo; i < hi; i++) {
         if (!exact) /* a variable offset may write any of these bytes: none becomes known */
             f->bytes[i] = f->bytes[i] == VB_UNINIT ? VB_UNINIT : (zero && f->bytes[i] == VB_ZERO ? VB_ZERO : VB_MISC);
@@ -246,20 +259,20 @@ static void narrow(struct vreg *r, unsigned size, bool sext)
 }
 
 int vcheck_mem(struct verifier *v, int regno, const struct vreg *ptr, int64_t off, uint64_t size_max,
-               unsigned rights, const char *what)
+               unsigned rights, bool pointers)
 {
-    (void)what;
     if (!size_max)
         return 0;
-    if (region_access(v, regno, ptr, off, size_max, rights, true, NULL))
-        return -1;
-    if (ptr->type != VT_STACK || !(rights & VERIFY_READ))
-        return 0;
-    int64_t lo, hi;
-    struct vframe *f = v->cur->frames[ptr->frame];
-    if (stack_range(v, regno, ptr, off, size_max, &lo, &hi))
-        return -1;
-    return stack_read(v, regno, f, lo, hi, false, size_max, NULL, true);
+    v->helper_pointers = pointers;
+    int rc = region_access(v, regno, ptr, off, size_max, rights, true, NULL);
+    if (!rc && ptr->type == VT_STACK && (rights & VERIFY_READ)) {
+        int64_t lo, hi;
+        rc = stack_range(v, regno, ptr, off, size_max, &lo, &hi);
+        if (!rc)
+            rc = stack_read(v, regno, v->cur->frames[ptr->frame], lo, hi, false, size_max, NULL, true);
+    }
+    v->helper_pointers = false;
+    return rc;
 }
 
 void vmark_written(struct verifier *v, const struct vreg *ptr, uint64_t size_max)
@@ -280,17 +293,21 @@ static int load(struct verifier *v, const struct ebpf_insn *in)
     vreg_unknown(&loaded);
     if (region_access(v, in->src, &p, in->offset, size, VERIFY_READ, false, &loaded))
         return -1;
+    bool filled = false;
     if (p.type == VT_STACK) {
         int64_t lo, hi;
         stack_range(v, in->src, &p, in->offset, size, &lo, &hi);
-        if (stack_read(v, in->src, v->cur->frames[p.frame], lo, hi, vnum_is_const(&p.off), size, &loaded, false))
+        struct vframe *sf = v->cur->frames[p.frame];
+        int k = (int)(lo / 8);
+        filled = vnum_is_const(&p.off) && vslot_spilled(sf, k) && lo == k * 8 + sf->spill_off[k] &&
+                 size == sf->spill_size[k];
+        if (stack_read(v, in->src, sf, lo, hi, vnum_is_const(&p.off), size, &loaded, false))
             return -1;
-        if (vtype_is_pointer(loaded.type) && size != 8)
-            vreg_unknown(&loaded);
     }
-    if (loaded.type == VT_SCALAR && !(p.type == VT_STACK && size == 8)) {
+    if (loaded.type == VT_SCALAR && !filled) {
         loaded.dvalid = 0;
         loaded.id = 0;
+        loaded.pkt_len_of = 0;
     }
     narrow(&loaded, size, ebpf_mode(in->opcode) == EBPF_MODE_MEMSX);
     f->regs[in->dst] = loaded;
@@ -308,16 +325,25 @@ static int store(struct verifier *v, const struct ebpf_insn *in)
         value = f->regs[in->src];
         if (value.type == VT_NOT_INIT)
             return vfail(v, "assign the register before storing it", "r%d is stored before it is set", in->src);
+        if (value.type == VT_SCALAR && !value.id && !vnum_is_const(&value.off) && f->regs[in->dst].type == VT_STACK &&
+            !(value.off.umax >> (access_size[ebpf_size(in->opcode) >> 3] * 8 - 1) >> 1)) {
+            /* The spill and the register are one value: a check of either refines both. */
+            value.id = vnew_id(v);
+            f->regs[in->src].id = value.id;
+        }
     }
-    if (value.type == VT_SCALAR && size < 8)
-        value.off = vnum_end(&value.off, size * 8, false);
+    if (value.type == VT_SCALAR && size < 8 && value.off.umax >> (size * 8)) {
+        value.off = vnum_end(&value.off, size * 8, false); /* truncated: no longer the register's value */
+        value.id = 0;
+        value.dvalid = 0;
+        value.pkt_len_of = 0;
+    }
     if (region_access(v, in->dst, &p, in->offset, size, VERIFY_WRITE, false, NULL))
         return -1;
     if (p.type == VT_STACK) {
         int64_t lo, hi;
         stack_range(v, in->dst, &p, in->offset, size, &lo, &hi);
-        return stack_write(v, in->src, v->cur->frames[p.frame], lo, hi, vnum_is_const(&p.off),
-                           size == 8 || value.type == VT_SCALAR ? &value : &value);
+        return stack_write(v, in->src, v->cur->frames[p.frame], lo, hi, vnum_is_const(&p.off), &value);
     }
     if (vtype_is_pointer(value.type) && !v->profile->allow_pointer_leaks)
         return vfail(v, "store numbers, not addresses, outside the stack",

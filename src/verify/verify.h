@@ -57,6 +57,7 @@ enum verify_arg {
     VERIFY_ARG_ALLOC_SIZE,        /* constant size of the memory the helper returns */
     VERIFY_ARG_CTX,               /* the program's context, unmodified */
     VERIFY_ARG_SCALAR,            /* a number (a pointer here would leak it) */
+    VERIFY_ARG_SCALAR_OR_UNSET,   /* a number, or unset (a variadic argument the format may not use) */
     VERIFY_ARG_ANYTHING,          /* any value, pointers included, even unset (Linux's probe_read source,
                                      trace_printk's optional arguments) */
     VERIFY_ARG_CALLBACK,          /* a function of the program, called with (index, the next argument) */
@@ -76,6 +77,9 @@ enum verify_ret {
 enum {
     VERIFY_HELPER_CHANGES_PACKET = 1, /* may move the packet: every packet pointer dies */
     VERIFY_HELPER_TAIL_CALL = 2,      /* bpf_tail_call: no reference may be held */
+    VERIFY_HELPER_EXPORTS = 4,        /* what it reads leaves the program (ring buffer, perf event,
+                                         trace output): pointers in it reach the host only */
+    VERIFY_HELPER_POINTER_DATA = 8,   /* its data argument may hold string pointers (bpf_snprintf's %s) */
 };
 
 struct verify_helper {

@@ -38,9 +38,21 @@ int deny_all(process_md_t *ctx)
     return ctx->operation == PROCESS_OPERATION_CREATE ? STATUS_ACCESS_DENIED : 1; /* 1 on deletes: ignored */
 }
 
+static long spin(uint64_t index, void *unused)
+{
+    return 0;
+}
+
+static long spin_more(uint64_t index, void *unused)
+{
+    bpf_loop(1 << 20, spin, NULL, 0);
+    return 0;
+}
+
 SEC("process")
 int faulty(process_md_t *ctx)
 {
-    /* Reads past the command line: stops with an error, which is no denial. */
-    return *(volatile uint8_t *)(ctx->command_end + 4096);
+    /* 2^40 bounded iterations: the run's instruction budget stops it with an error, which is no denial. */
+    bpf_loop(1 << 20, spin_more, NULL, 0);
+    return 1;
 }

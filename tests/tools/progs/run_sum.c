@@ -52,11 +52,23 @@ uint64_t sum(struct sample_ctx *ctx)
     return total;
 }
 
-/* Reads far past its data: stops with a memory error. */
+static long spin(uint64_t index, void *unused)
+{
+    return 0;
+}
+
+static long spin_more(uint64_t index, void *unused)
+{
+    bpf_loop(1 << 20, spin, NULL, 0);
+    return 0;
+}
+
+/* 2^40 bounded iterations: safe, but the run's instruction budget stops it. */
 SEC("sample/fault")
 int faulty(struct sample_ctx *ctx)
 {
-    return *(volatile uint8_t *)(ctx->data + 4000);
+    bpf_loop(1 << 20, spin_more, NULL, 0);
+    return 1;
 }
 
 char LICENSE[] SEC("license") = "GPL";
