@@ -314,6 +314,15 @@ struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const 
     for (uint32_t i = 0; i < s->ref_count; i++)
         if (old->refs[i] != s->refs[i])
             return NULL;
+    /* A join (not a loop widening) only merges states whose registers agree on what they hold. */
+    for (uint32_t f = 0; !widen && f < s->frame_count; f++) {
+        const struct vframe *a = old->frames[f], *b = s->frames[f];
+        for (int r = 0; r < EBPF_REG_COUNT; r++) {
+            struct vreg j = reg_widen(v, &a->regs[r], &b->regs[r], false);
+            if (j.type == VT_NOT_INIT && (a->regs[r].type != VT_NOT_INIT || b->regs[r].type != VT_NOT_INIT))
+                return NULL;
+        }
+    }
     struct vstate *w = vstate_copy(v, s);
     if (!w)
         return NULL;
