@@ -58,7 +58,7 @@ int vpush(struct verifier *v, struct vstate *s, uint32_t pc)
         v->pending = p;
         v->pending_cap = cap;
     }
-    v->pending[v->pending_count++] = (struct vpending){s, v->parent, pc};
+    v->pending[v->pending_count++] = (struct vpending){s, v->parent, pc, v->pc};
     if (v->parent)
         v->parent->branches++;
     return 0;
@@ -82,20 +82,58 @@ static bool is_ancestor(const struct vstored *t, const struct vstored *p)
 /* ------------------------------------------------------------------------ */
 /* Loops.                                                                   */
 
-static void reset_delta(struct vreg *r, void *arg)
+/* The tracking slot of loop head pc in s, or -1. */
+static int slot_of(const struct vstate *s, uint32_t pc)
 {
-    (void)arg;
-    r->dvalid = r->type == VT_SCALAR;
-    r->dlo = r->dhi = 0;
+    for (int i = 0; i < VTRACK; i++)
+        if (s->loop_head[i] == pc + 1)
+            return i;
+    return -1;
 }
 
-/* Iterations a value moving by [dlo, dhi] per iteration can make inside its range, or UINT64_MAX. */
-static uint64_t iterations(const struct vreg *r, bool up)
+struct slot_arg {
+    int slot;
+};
+
+static void drop_deltas(struct vreg *r, void *arg)
 {
-    if (r->type != VT_SCALAR || !r->dvalid || (up ? r->dlo < 1 : r->dhi > -1))
+    r->dvalid &= (uint8_t)((1u << ((struct slot_arg *)arg)->slot) - 1);
+}
+
+/* Stops tracking slot and every slot nested in it. */
+static void drop_slots(struct vstate *s, int slot)
+{
+    for (int i = slot; i < VTRACK; i++)
+        s->loop_head[i] = 0;
+    struct slot_arg a = {slot};
+    vstate_each_reg(s, drop_deltas, &a);
+}
+
+static void zero_delta(struct vreg *r, void *arg)
+{
+    int i = ((struct slot_arg *)arg)->slot;
+    r->dlo[i] = r->dhi[i] = 0;
+    if (r->type == VT_SCALAR)
+        r->dvalid |= (uint8_t)(1u << i);
+    else
+        r->dvalid &= (uint8_t)~(1u << i);
+}
+
+/* Measures changes from now on in slot. */
+static void reset_slot(struct vstate *s, int slot)
+{
+    struct slot_arg a = {slot};
+    vstate_each_reg(s, zero_delta, &a);
+}
+
+/* Iterations a value moving by [dlo, dhi] per iteration (slot's) can make inside its range, or UINT64_MAX. */
+static uint64_t iterations(const struct vreg *r, bool up, int slot)
+{
+    int64_t dlo = r->dlo[slot], dhi = r->dhi[slot];
+    if (r->type != VT_SCALAR || !(r->dvalid >> slot & 1) || (up ? dlo < 1 : dhi > -1))
         return UINT64_MAX;
-    uint64_t step = up ? (uint64_t)r->dlo : (uint64_t)-r->dhi;
-    uint64_t move = up ? (uint64_t)r->dhi : (uint64_t)-r->dlo;
+    uint64_t step = up ? (uint64_t)dlo : (uint64_t)-dhi;
+    uint64_t move = up ? (uint64_t)dhi : (uint64_t)-dlo;
     uint64_t uspan = r->off.umax - r->off.umin, sspan = (uint64_t)r->off.smax - (uint64_t)r->off.smin;
     uint64_t span = uspan < sspan ? uspan : sspan;
     if (span > UINT64_MAX - move)
@@ -103,8 +141,8 @@ static uint64_t iterations(const struct vreg *r, bool up)
     return (span + move) / step;
 }
 
-/* A return to the tracked head pc: keeps the values that progressed; false if none is left. */
-static bool loop_progress(struct verifier *v, uint32_t pc)
+/* A return to the tracked head pc (slot): keeps the values that progressed; false if none is left. */
+static bool loop_progress(struct verifier *v, uint32_t pc, int slot)
 {
     struct vloop *l = v->loops[pc];
     const struct vframe *f = vcur(v->cur);
@@ -115,8 +153,8 @@ static bool loop_progress(struct verifier *v, uint32_t pc)
             r = &f->regs[c];
         else if (vslot_spilled(f, c - EBPF_REG_COUNT))
             r = &f->spill[c - EBPF_REG_COUNT];
-        bool up = r && iterations(r, true) <= VERIFY_MAX_ITERATIONS;
-        bool down = r && iterations(r, false) <= VERIFY_MAX_ITERATIONS;
+        bool up = r && iterations(r, true, slot) <= VERIFY_MAX_ITERATIONS;
+        bool down = r && iterations(r, false, slot) <= VERIFY_MAX_ITERATIONS;
         l->up[c] = l->up[c] && up;
         l->down[c] = l->down[c] && down;
         any |= l->up[c] || l->down[c];
@@ -124,13 +162,13 @@ static bool loop_progress(struct verifier *v, uint32_t pc)
     return any;
 }
 
-/* Counts a visit of loop head pc on this path; returns the count. */
-static uint32_t count_visit(struct vstate *s, uint32_t pc)
+/* Counts a visit of loop head pc on this path (restarting when the loop is entered anew); returns the count. */
+static uint32_t count_visit(struct vstate *s, uint32_t pc, bool back_edge)
 {
     uint32_t key = pc + 1, min = 0;
     for (uint32_t i = 0; i < VLOOPS; i++) {
         if (s->loop_pc[i] == key)
-            return ++s->loop_visits[i];
+            return back_edge ? ++s->loop_visits[i] : (s->loop_visits[i] = 1);
         if (s->loop_visits[i] < s->loop_visits[min])
             min = i;
     }
@@ -148,18 +186,24 @@ static struct vstored *ancestor_at(struct vstored *p, uint32_t pc)
     return NULL;
 }
 
-/* Starts (or continues) tracking loop head pc from the widened join of a and the current state. */
-static int widen_at(struct verifier *v, uint32_t pc, const struct vstored *a)
+/* Continues from the widened join of a and the current state, tracking loop head pc in slot (or a new
+ * slot if -1). False if the shapes differ or no slot is left (the loop is then unrolled further). */
+static int widen_at(struct verifier *v, uint32_t pc, const struct vstored *a, int slot)
 {
+    if (slot < 0) {
+        slot = 0;
+        while (slot < VTRACK && v->cur->loop_head[slot])
+            slot++;
+        if (slot == VTRACK)
+            return 0;
+    }
     struct vstate *w = vstate_widen(v, a->state, v->cur, true);
     if (!w)
-        return 0; /* shapes differ (frames, references): keep unrolling */
-    memcpy(w->loop_pc, v->cur->loop_pc, sizeof(w->loop_pc));
-    memcpy(w->loop_visits, v->cur->loop_visits, sizeof(w->loop_visits));
+        return 0;
     vstate_free(v, v->cur);
     v->cur = w;
-    w->loop_head = pc + 1;
-    vstate_each_reg(w, reset_delta, NULL);
+    w->loop_head[slot] = pc + 1;
+    reset_slot(w, slot);
     if (!v->loops[pc]) {
         struct vloop *l = calloc(1, sizeof(*l));
         if (!l)
@@ -169,16 +213,7 @@ static int widen_at(struct verifier *v, uint32_t pc, const struct vstored *a)
         l->started = true;
         v->loops[pc] = l;
     }
-    return 0;
-}
-
-/* True if the path from stored state t to here went through the tracked loop head. */
-static bool passes_head(const struct verifier *v, const struct vstored *t)
-{
-    for (const struct vstored *p = v->parent; p && p != t; p = p->parent)
-        if (p->pc + 1 == v->cur->loop_head)
-            return true;
-    return false;
+    return 1;
 }
 
 enum { VISIT_GO = 0, VISIT_PRUNED = 1, VISIT_FAIL = -1 };
@@ -200,6 +235,11 @@ static int match(struct verifier *v, uint32_t pc, struct vstored **cycle)
 
 static int store(struct verifier *v, uint32_t pc)
 {
+    size_t kept = 0, most = v->insn_flags[pc] & VI_LOOP_HEAD ? VERIFY_MAX_KEPT_HEAD : VERIFY_MAX_KEPT;
+    for (struct vstored *t = v->stored[pc]; t && kept < most; t = t->next)
+        kept++;
+    if (kept == most)
+        return 0; /* bounds the cost of each comparison; the path goes on unrecorded */
     struct vstored *s = calloc(1, sizeof(*s));
     struct vstate *copy = s ? vstate_copy(v, v->cur) : NULL;
     if (!copy) {
@@ -222,11 +262,12 @@ static struct vstate *join_kept(struct verifier *v, uint32_t pc)
     if (n < VERIFY_JOIN_AFTER)
         return NULL;
     for (struct vstored *t = v->stored[pc]; t; t = t->next) {
-        /* Only states of the same loop iterations: joining iterations is widening's job. */
-        if (t->state->loop_head != v->cur->loop_head || memcmp(t->state->loop_visits, v->cur->loop_visits,
-                                                                sizeof(v->cur->loop_visits)) ||
-            memcmp(t->state->loop_pc, v->cur->loop_pc, sizeof(v->cur->loop_pc)) ||
-            (t->branches && is_ancestor(t, v->parent)))
+        /* States of the same loop iterations first (joining iterations is
+         * widening's job), any once the point is crowded. */
+        bool same_iterations = !memcmp(t->state->loop_visits, v->cur->loop_visits, sizeof(v->cur->loop_visits)) &&
+                               !memcmp(t->state->loop_pc, v->cur->loop_pc, sizeof(v->cur->loop_pc));
+        if (memcmp(t->state->loop_head, v->cur->loop_head, sizeof(v->cur->loop_head)) ||
+            (!same_iterations && n < 4 * VERIFY_JOIN_AFTER) || (t->branches && is_ancestor(t, v->parent)))
             continue;
         struct vstate *j = vstate_widen(v, t->state, v->cur, false);
         if (j)
@@ -239,13 +280,25 @@ static int visit(struct verifier *v)
 {
     uint32_t pc = v->pc;
     bool head = v->insn_flags[pc] & VI_LOOP_HEAD;
+    /* Back at a loop head from inside the loop (a jump from further on), or entering it anew. */
+    bool back_edge = v->from >= pc && v->pc != 0;
     vforget_dead(v, v->cur, pc);
-    if (head && v->cur->loop_head == pc + 1) {
-        if (!loop_progress(v, pc))
+    int slot = head ? slot_of(v->cur, pc) : -1;
+    bool checked = false;
+    if (slot >= 0 && !back_edge) {
+        /* A new run of a loop tracked before: its evidence starts again
+         * (cycles through an enclosing loop are that loop's to prove). */
+        drop_slots(v->cur, slot);
+        slot = -1;
+    }
+    if (slot >= 0) {
+        if (!loop_progress(v, pc, slot))
             return vfail(v, "bound the loop with a counter compared against a constant (e.g. for (i = 0; i < 64; i++))",
                          "cannot prove that the loop at instruction %u terminates: no value moves toward a bound on "
                          "every iteration", pc);
-        vstate_each_reg(v->cur, reset_delta, NULL);
+        drop_slots(v->cur, slot + 1);
+        reset_slot(v->cur, slot);
+        checked = true;
     }
     struct vstored *cycle = NULL;
     int m = match(v, pc, &cycle);
@@ -257,7 +310,7 @@ static int visit(struct verifier *v)
         if (m == 2)
             return VISIT_PRUNED;
         struct vstored *a = ancestor_at(v->parent, pc);
-        if (a && count_visit(v->cur, pc) > VERIFY_LOOP_UNROLL) {
+        if (a && count_visit(v->cur, pc, true) > VERIFY_LOOP_UNROLL) {
             struct vstate *w = vstate_widen(v, a->state, v->cur, true);
             if (w) {
                 vstate_free(v, v->cur);
@@ -267,26 +320,32 @@ static int visit(struct verifier *v)
         return store(v, pc) < 0 ? -ENOMEM : VISIT_GO;
     }
     if (m == 2) {
-        /* A cycle: pruned only if it passed the tracked loop head, whose
-         * progress check covers it; else unrolled until a loop head. */
-        if (v->cur->loop_head == pc + 1 || (v->cur->loop_head && passes_head(v, cycle)))
+        /* A cycle closing on a state of this path: pruned only where its
+         * progress was just checked; elsewhere unrolled until a loop head. */
+        if (checked)
             return VISIT_PRUNED;
         if (!head)
             cycle = NULL;
     }
     if (head) {
-        uint32_t visits = count_visit(v->cur, pc);
+        uint32_t visits = count_visit(v->cur, pc, back_edge);
         if (cycle || visits > VERIFY_LOOP_UNROLL) {
             struct vstored *a = cycle ? cycle : ancestor_at(v->parent, pc);
-            if (a) {
-                if (widen_at(v, pc, a) < 0)
-                    return -ENOMEM;
-                if (match(v, pc, &cycle) == 1 || (cycle && cycle->state->loop_head == pc + 1))
+            int widened = a ? widen_at(v, pc, a, slot) : 0;
+            if (widened < 0)
+                return -ENOMEM;
+            if (widened) {
+                cycle = NULL;
+                m = match(v, pc, &cycle);
+                if (m == 1 || (m == 2 && checked))
                     return VISIT_PRUNED;
+            } else if (cycle) {
+                return vfail(v, "make every loop count toward a bound",
+                             "cannot prove that the loop at instruction %u terminates: the path comes back to a state "
+                             "it had", pc);
             }
         }
-    }
-    if (!head && !cycle) {
+    } else if (!cycle) {
         /* Paths that keep arriving with different values: go on with their
          * join (it includes this state), which later ones fall into. */
         struct vstate *j = join_kept(v, pc);
@@ -509,10 +568,13 @@ static int explore(struct verifier *v)
             v->cur = p.state;
             v->parent = p.parent;
             v->pc = p.pc;
+            v->from = p.from;
         }
-        if (++steps > VERIFY_MAX_STEPS)
-            return vfail(v, "split the program into smaller functions or tail calls, or bound its loops by constants",
-                         "program too complex: more than %d instructions interpreted", VERIFY_MAX_STEPS);
+        if (++steps > VERIFY_MAX_STEPS) {
+            vfail(v, "split the program into smaller functions or tail calls, or bound its loops by constants",
+                  "program too complex: more than %d instructions interpreted", VERIFY_MAX_STEPS);
+            return -1;
+        }
         int rc = 0;
         if (v->insn_flags[v->pc] & VI_PRUNE) {
             rc = visit(v);
@@ -532,6 +594,7 @@ static int explore(struct verifier *v)
             v->cur = NULL;
             continue;
         }
+        v->from = v->pc;
         v->pc = (uint32_t)next;
         v->res->insns_processed = steps;
     }

@@ -54,6 +54,8 @@ int vnum_compare(uint8_t op, bool is64, const struct vnum *a, const struct vnum 
 /* ------------------------------------------------------------------------ */
 /* Registers.                                                               */
 
+enum { VTRACK = 3 }; /* nested loops whose termination is tracked at once */
+
 enum vtype {
     VT_NOT_INIT = 0,
     VT_SCALAR,
@@ -79,7 +81,7 @@ enum vtype {
 struct vreg {
     uint8_t type;
     uint8_t frame;   /* VT_STACK: the frame it points into */
-    uint8_t dvalid;  /* the loop delta below is meaningful */
+    uint8_t dvalid;  /* bit i: the loop delta of tracking slot i is meaningful */
     uint8_t pad;
     uint32_t map;    /* map index (map pointers, map values); VT_FUNC: target slot */
     uint32_t id;     /* OR_NULL / packet variable-part / equal-scalars identity */
@@ -88,7 +90,7 @@ struct vreg {
     int32_t range;   /* VT_PACKET: bytes from data + off known before the end */
     uint32_t mem_size; /* VT_MEM*: size of the memory */
     int32_t pkt_len_of; /* VT_SCALAR: k + 1 when the number is at most end - (data + k); 0 unknown */
-    int64_t dlo, dhi; /* change since the tracked loop head (loop termination) */
+    int64_t dlo[VTRACK], dhi[VTRACK]; /* change since each tracked loop head's state (loop termination) */
     struct vnum off;
 };
 
@@ -126,7 +128,7 @@ struct vstate {
     uint32_t frame_count;
     uint32_t ref_count;
     uint32_t refs[VREFS_MAX]; /* outstanding references (ring-buffer records) */
-    uint32_t loop_head;       /* pc + 1 of the loop head whose deltas are tracked, 0 none */
+    uint32_t loop_head[VTRACK]; /* pc + 1 of each tracked loop head, outermost first; 0 unused */
     int32_t packet_known;     /* bytes from the packet's start proven present (survives reloads of data) */
     uint32_t loop_pc[VLOOPS]; /* visits of loop heads on this path (pc + 1, count) */
     uint32_t loop_visits[VLOOPS];
@@ -150,6 +152,7 @@ struct vpending {
     struct vstate *state;
     struct vstored *parent;
     uint32_t pc;
+    uint32_t from; /* the instruction that branched here */
 };
 
 struct vloop {          /* termination evidence of a widened loop head */
@@ -180,6 +183,7 @@ struct verifier {
     struct vstate *cur;
     struct vstored *parent;
     uint32_t pc;
+    uint32_t from; /* the instruction executed before pc on this path */
 };
 
 /* insn_flags bits. */
@@ -192,9 +196,11 @@ enum {
 };
 
 enum {
-    VERIFY_LOOP_UNROLL = 64,       /* visits of a loop head on one path before widening */
+    VERIFY_LOOP_UNROLL = 16,       /* visits of a loop head on one path before widening */
     VERIFY_MAX_ITERATIONS = 1 << 23, /* most iterations a proven loop may run */
-    VERIFY_MAX_STEPS = 2000000,    /* instructions interpreted before "too complex" */
+    VERIFY_MAX_STEPS = 1000000,    /* instructions interpreted before "too complex" (Linux's limit) */
+    VERIFY_MAX_KEPT = 64,          /* states kept at one point: later ones are compared, not kept */
+    VERIFY_MAX_KEPT_HEAD = 512,    /* the same at loop heads, where cycles are found */
     VERIFY_JOIN_AFTER = 8,         /* states kept at a point before new ones are joined into one */
 };
 

@@ -169,8 +169,9 @@ static bool reg_within(const struct vreg *n, const struct vreg *o, struct idmap 
         return true; /* the old path could not use it: any use failed there */
     if (n->type != o->type)
         return false;
-    if (o->dvalid && (!n->dvalid || n->dlo < o->dlo || n->dhi > o->dhi))
-        return false;
+    for (int i = 0; i < VTRACK; i++)
+        if ((o->dvalid >> i & 1) && (!(n->dvalid >> i & 1) || n->dlo[i] < o->dlo[i] || n->dhi[i] > o->dhi[i]))
+            return false;
     if (!vnum_within(&n->off, &o->off))
         return false;
     if (o->type == VT_SCALAR)
@@ -218,7 +219,7 @@ static bool frame_within(const struct vframe *n, const struct vframe *o, struct 
 
 bool vstate_within(const struct vstate *s, const struct vstate *old)
 {
-    if (s->frame_count != old->frame_count || s->ref_count != old->ref_count || s->loop_head != old->loop_head ||
+    if (s->frame_count != old->frame_count || s->ref_count != old->ref_count || memcmp(s->loop_head, old->loop_head, sizeof(s->loop_head)) ||
         s->packet_known < old->packet_known)
         return false;
     struct idmap m;
@@ -249,7 +250,11 @@ static struct vreg reg_widen(struct verifier *v, const struct vreg *o, const str
         struct vnum ov = vnum_alu(EBPF_ALU_ADD, &o->off, &oc, true), nv = vnum_alu(EBPF_ALU_ADD, &n->off, &nc, true);
         r.off = widen ? vnum_widen(&ov, &nv, v->thresholds, v->threshold_count) : vnum_join(&ov, &nv);
         r.pkt_off = 0;
-        r.range = 0;
+        /* Each side had its own bytes proven after it: the fewer of the two remain. */
+        int32_t ro = o->range - o->pkt_off, rn = n->range - n->pkt_off;
+        r.range = ro < rn ? ro : rn;
+        if (r.range < 0)
+            r.range = 0;
         r.id = vnew_id(v);
         r.dvalid = 0;
         return r;
@@ -263,9 +268,11 @@ static struct vreg reg_widen(struct verifier *v, const struct vreg *o, const str
     r.range = o->range < n->range ? o->range : n->range;
     if (o->pkt_len_of != n->pkt_len_of)
         r.pkt_len_of = 0;
-    r.dvalid = o->dvalid && n->dvalid;
-    r.dlo = o->dlo < n->dlo ? o->dlo : n->dlo;
-    r.dhi = o->dhi > n->dhi ? o->dhi : n->dhi;
+    r.dvalid = o->dvalid & n->dvalid;
+    for (int i = 0; i < VTRACK; i++) {
+        r.dlo[i] = o->dlo[i] < n->dlo[i] ? o->dlo[i] : n->dlo[i];
+        r.dhi[i] = o->dhi[i] > n->dhi[i] ? o->dhi[i] : n->dhi[i];
+    }
     return r;
 }
 

@@ -33,12 +33,13 @@ static int operand(struct verifier *v, int regno, struct vreg *out)
 /* The loop delta of a number after adding c (c is the signed change). */
 static void delta_add(struct vreg *r, const struct vnum *before, int64_t c, bool is64)
 {
-    if (!r->dvalid)
-        return;
-    bool ok = !__builtin_add_overflow(r->dlo, c, &r->dlo) && !__builtin_add_overflow(r->dhi, c, &r->dhi);
-    if (!is64) /* a 32-bit result moved by c only if it did not wrap */
-        ok = ok && before->umax <= U32_MAX && (c >= 0 ? before->umax + (uint64_t)c <= U32_MAX : before->umin >= (uint64_t)-c);
-    r->dvalid = ok;
+    /* A 32-bit result moved by c only if it did not wrap. */
+    bool ok = is64 || (before->umax <= U32_MAX &&
+                       (c >= 0 ? before->umax + (uint64_t)c <= U32_MAX : before->umin >= (uint64_t)-c));
+    for (int i = 0; i < VTRACK; i++)
+        if ((r->dvalid >> i & 1) && (!ok || __builtin_add_overflow(r->dlo[i], c, &r->dlo[i]) ||
+                                     __builtin_add_overflow(r->dhi[i], c, &r->dhi[i])))
+            r->dvalid &= (uint8_t)~(1u << i);
 }
 
 static int leak_or_unknown(struct verifier *v, struct vreg *dst, int regno, const char *what)

@@ -232,7 +232,10 @@ static int region_access(struct verifier *v, int regno, const struct vreg *p, in
                          "r%d: programs of type '%s' may not %s the packet directly", regno, v->profile->name,
                          rights & VERIFY_WRITE && (have & VERIFY_READ) ? "write" : "read");
         int64_t start = (int64_t)p->pkt_off + off;
-        if (start < 0 || p->off.smin < 0 || start + (int64_t)size > p->range)
+        /* Proven by a comparison of this pointer's group, or inside the bytes known from the start. */
+        bool by_start = p->type == VT_PACKET && p->off.umax <= 0xffff &&
+                        start + (int64_t)p->off.umax + (int64_t)size <= v->cur->packet_known;
+        if (start < 0 || p->off.smin < 0 || (start + (int64_t)size > p->range && !by_start))
             return vfail(v, "compare the pointer plus the access size with data_end (if (p + n > data_end) return) "
                          "before the access", "r%d: packet access at offset %lld, %llu bytes, is not proven inside "
                          "the packet (checked: %d bytes)", regno, (long long)start, (unsigned long long)size,
