@@ -1,5 +1,6 @@
-/* Programs that misuse helpers, as unverified programs may. */
+/* Helpers and errors: the type's helper, a read-only map, and a run that exhausts its budget. */
 #include "sample_ctx.h"
+#include "exhaust_budget.h"
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -37,22 +38,11 @@ int readonly_map(struct sample_ctx *ctx)
     return (int)*v + 10;
 }
 
-static long spin(uint64_t index, void *unused)
-{
-    return 0;
-}
-
-static long spin_more(uint64_t index, void *unused)
-{
-    bpf_loop(1 << 20, spin, NULL, 0);
-    return 0;
-}
-
 /* 2^40 bounded iterations: safe, but the run's instruction budget stops it. */
 SEC("sample")
 int exhausts_budget(struct sample_ctx *ctx)
 {
-    bpf_loop(1 << 20, spin_more, NULL, 0);
+    exhaust_budget();
     return 1;
 }
 

@@ -1,6 +1,7 @@
 /* Policies for the dispatch tests: two deny creates of "their" pid, one
  * denies everything, one counts every event it sees, one fails. */
 #include "bpf_helpers.h"
+#include "../../core/progs/exhaust_budget.h"
 #include "ebpf_ntos_hooks.h"
 
 struct {
@@ -38,21 +39,10 @@ int deny_all(process_md_t *ctx)
     return ctx->operation == PROCESS_OPERATION_CREATE ? STATUS_ACCESS_DENIED : 1; /* 1 on deletes: ignored */
 }
 
-static long spin(uint64_t index, void *unused)
-{
-    return 0;
-}
-
-static long spin_more(uint64_t index, void *unused)
-{
-    bpf_loop(1 << 20, spin, NULL, 0);
-    return 0;
-}
-
 SEC("process")
 int faulty(process_md_t *ctx)
 {
     /* 2^40 bounded iterations: the run's instruction budget stops it with an error, which is no denial. */
-    bpf_loop(1 << 20, spin_more, NULL, 0);
+    exhaust_budget();
     return 1;
 }

@@ -1,5 +1,6 @@
 /* For `bpfhost test-run`: counts its runs, fills maps and sums its data. */
 #include "../../core/progs/sample_ctx.h"
+#include "../../core/progs/exhaust_budget.h"
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -52,22 +53,11 @@ uint64_t sum(struct sample_ctx *ctx)
     return total;
 }
 
-static long spin(uint64_t index, void *unused)
-{
-    return 0;
-}
-
-static long spin_more(uint64_t index, void *unused)
-{
-    bpf_loop(1 << 20, spin, NULL, 0);
-    return 0;
-}
-
 /* 2^40 bounded iterations: safe, but the run's instruction budget stops it. */
 SEC("sample/fault")
 int faulty(struct sample_ctx *ctx)
 {
-    bpf_loop(1 << 20, spin_more, NULL, 0);
+    exhaust_budget();
     return 1;
 }
 
