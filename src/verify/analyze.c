@@ -218,12 +218,23 @@ static int widen_at(struct verifier *v, uint32_t pc, const struct vstored *a, in
 
 enum { VISIT_GO = 0, VISIT_PRUNED = 1, VISIT_FAIL = -1 };
 
+/* False if t cannot hold the current state: a register it has set holds another type here. */
+static bool may_hold(const struct vstored *t, const struct vstate *s)
+{
+    if (t->frame_count != s->frame_count)
+        return false;
+    const struct vframe *f = vcur(s);
+    for (int r = 0; r < EBPF_REG_COUNT; r++)
+        if (t->types[r] != VT_NOT_INIT && t->types[r] != f->regs[r].type)
+            return false;
+    return true;
+}
+
 /* A matching stored state for the current one: 1 pruned, 2 a cycle closing on an ancestor, 0 none. */
 static int match(struct verifier *v, uint32_t pc, struct vstored **cycle)
 {
-    size_t seen = 0;
-    for (struct vstored *t = v->stored[pc]; t; t = t->next, seen++) {
-        if (!vstate_within(v->cur, t->state))
+    for (struct vstored *t = v->stored[pc]; t; t = t->next) {
+        if (!may_hold(t, v->cur) || !vstate_within(v->cur, t->state))
             continue;
         if (t->branches == 0 || !is_ancestor(t, v->parent))
             return 1;
@@ -246,7 +257,9 @@ static int store(struct verifier *v, uint32_t pc)
         free(s);
         return -ENOMEM;
     }
-    *s = (struct vstored){copy, v->parent, v->stored[pc], pc, 1};
+    *s = (struct vstored){copy, v->parent, v->stored[pc], pc, 1, {0}, (uint8_t)copy->frame_count};
+    for (int r = 0; r < EBPF_REG_COUNT; r++)
+        s->types[r] = vcur(copy)->regs[r].type;
     v->stored[pc] = s;
     v->parent = s;
     v->res->states_stored++;

@@ -145,6 +145,8 @@ struct vstored {
     struct vstored *next;   /* next at the same pc */
     uint32_t pc;
     uint32_t branches;      /* paths still being explored below it */
+    uint8_t types[EBPF_REG_COUNT]; /* its innermost frame's register types, to rule states out quickly */
+    uint8_t frame_count;
 };
 
 /* A path waiting to be explored. */

@@ -191,6 +191,11 @@ static bool frame_within(const struct vframe *n, const struct vframe *o, struct 
             return false;
     for (int k = 0; k < VSLOTS; k++) {
         const uint8_t *ob = &o->bytes[k * 8], *nb = &n->bytes[k * 8];
+        uint64_t ow, nw;
+        memcpy(&ow, ob, 8);
+        memcpy(&nw, nb, 8);
+        if (ow == 0 || (ow == nw && !o->spill_size[k] && !n->spill_size[k]))
+            continue; /* nothing known there before, or the same plain bytes */
         bool spill_checked = false;
         for (int i = 0; i < 8; i++) {
             switch (ob[i]) {
