@@ -13,6 +13,9 @@ int bench_exec(void);
 /* ns per map lookup/update for hash, LRU and array, 1 and 2 threads; returns 0 or 1. */
 int bench_maps(void);
 
+/* The verifier's time and memory over the corpus of ../shared/verifier; returns 0. */
+int bench_verify(void);
+
 /* The exec storm with and without process monitoring; returns 0 or 1. */
 int bench_process(void);
 

@@ -17,7 +17,7 @@ int main(int argc, char **argv)
     int child = bench_storm_child(argc, argv);
     if (child >= 0)
         return child;
-    /* "bpfhost_bench SECTION" runs one section: exec, maps or process. */
+    /* "bpfhost_bench SECTION" runs one section: exec, maps, process or verify. */
     const char *only = argc == 2 ? argv[1] : NULL;
     int status = 0;
     if (!only || !strcmp(only, "exec"))
@@ -26,5 +26,7 @@ int main(int argc, char **argv)
         status |= bench_maps();
     if (!only || !strcmp(only, "process"))
         status |= bench_process();
+    if (!only || !strcmp(only, "verify"))
+        status |= bench_verify();
     return status;
 }

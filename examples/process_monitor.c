@@ -87,14 +87,17 @@ static void recall(struct scratch *s, uint64_t pid)
     s->command.len = 0;
     s->command.truncated = 0;
     s->image.len = 0;
-    if (command && command->len <= PROCESS_MONITOR_COMMAND_MAX) {
-        s->command.len = command->len;
+    /* Each length is read once: the map value may change between a check and a second read. */
+    uint32_t command_len = command ? command->len : 0;
+    if (command && command_len <= PROCESS_MONITOR_COMMAND_MAX) {
+        s->command.len = command_len;
         s->command.truncated = command->truncated;
-        memcpy(s->command.bytes, command->bytes, command->len);
+        memcpy(s->command.bytes, command->bytes, command_len);
     }
-    if (image && image->len <= PROCESS_MONITOR_IMAGE_MAX) {
-        s->image.len = image->len;
-        memcpy(s->image.bytes, image->bytes, image->len);
+    uint32_t image_len = image ? image->len : 0;
+    if (image && image_len <= PROCESS_MONITOR_IMAGE_MAX) {
+        s->image.len = image_len;
+        memcpy(s->image.bytes, image->bytes, image_len);
     }
     bpf_map_delete_elem(&command_map, &pid);
     bpf_map_delete_elem(&process_image_map, &pid);

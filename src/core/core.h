@@ -23,7 +23,7 @@
  * calls must never be made from inside a run (from a helper or a
  * core_hook_invoke() result callback); that is a programming error.
  *
- * Errors are negative errno values. Layer 6: includes isa, elf, exec, maps.
+ * Errors are negative errno values. Layer 6: includes isa, elf, verify, exec, maps.
  */
 #ifndef BPFHOST_CORE_H
 #define BPFHOST_CORE_H
@@ -35,6 +35,7 @@
 #include "elf/bpf_elf.h"
 #include "exec/exec.h"
 #include "maps/maps.h"
+#include "verify/verify.h"
 
 /* ------------------------------------------------------------------------ */
 /* Helper prototypes (what the verifier checks calls against).              */
@@ -256,11 +257,33 @@ struct core_prog_load_args {
 int core_prog_load(const struct core_prog_load_args *args, struct core_prog **out, char *err, size_t errlen);
 
 /*
- * THE place where programs are verified before they can run: today the
- * structural checks of isa_validate() only; the static verifier goes here.
- * Returns 0, or -EINVAL with the reason in err.
+ * THE place where programs are verified before they can run: the static
+ * verifier (verify.h) with the type's profile, the program's maps and its
+ * source lines. Returns 0, or -EINVAL with the reason (instruction, source
+ * line, rule, registers, fix hint) in err.
  */
 int core_verify(const struct core_prog_load_args *args, char *err, size_t errlen);
+
+/* A program type as the verifier sees it (owns the arrays it points to). */
+struct core_profile {
+    struct verify_profile profile;
+    struct verify_ctx_field *fields;
+    struct verify_helper *helpers;
+};
+
+/* Translates a registered type's descriptor into a profile; 0 or -ENOMEM. */
+int core_profile_init(struct core_profile *p, const struct core_prog_type *type);
+/* Frees what core_profile_init() made. */
+void core_profile_free(struct core_profile *p);
+/* The line info of an object's program as the verifier takes it (malloc'd, *count entries), or NULL. */
+struct verify_line *core_verify_lines(const struct bpf_elf_program *source, size_t *count);
+/*
+ * Verifies program index of an object file against profile without
+ * creating its maps (an offline check: any map type the verifier knows is
+ * fine). verify_program()'s result.
+ */
+int core_verify_elf_program(const struct bpf_elf_object *elf, size_t index, const struct verify_profile *profile,
+                            const struct verify_options *opts, struct verify_result *res);
 
 struct core_prog_info {
     uint32_t id;

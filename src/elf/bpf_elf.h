@@ -3,7 +3,8 @@
  *
  * Opening an object yields, ready for the verifier and the map layer:
  *  - programs: one per global function of every executable section other
- *    than .text, with the functions it calls (from .text or its own section)
+ *    than .text (of .text when it is the only one), with the functions it
+ *    calls (from .text or its own section)
  *    appended after it and every local call rewritten to reach the copy;
  *  - maps: BTF-defined maps (".maps"), legacy definitions ("maps"), and one
  *    single-entry array per global-data section (.data*, .rodata*, .bss*);

@@ -122,21 +122,37 @@ int ld_map_at(const struct loader *ld, size_t shndx, uint64_t offset)
     return -1;
 }
 
-/* Calls fn for every relocation of the REL section rel. */
+/*
+ * Calls fn for every relocation of the REL or RELA section rel. RELA
+ * sections come from early LLVM releases (the Open vSwitch datapath):
+ * their addends must be 0, and their type 0 stands for a 64-bit address.
+ */
 static int each_rel_in(struct loader *ld, size_t rel, ld_rel_fn fn, void *ctx)
 {
     const struct ld_section *s = &ld->secs[rel];
-    if (s->shdr.sh_entsize != sizeof(Elf64_Rel) || s->size % sizeof(Elf64_Rel) != 0)
+    bool rela = s->shdr.sh_type == SHT_RELA;
+    size_t entsize = rela ? sizeof(Elf64_Rela) : sizeof(Elf64_Rel);
+    if (s->shdr.sh_entsize != entsize || s->size % entsize != 0)
         return ld_fail(ld, "section '%s': bad entry size %llu or size %zu", s->name,
                        (unsigned long long)s->shdr.sh_entsize, s->size);
     Elf_Data *data = elf_getdata(elf_getscn(ld->elf, rel), NULL);
     if (!data)
         return ld_fail(ld, "section '%s': %s", s->name, elf_errmsg(-1));
-    size_t count = s->size / sizeof(Elf64_Rel);
+    size_t count = s->size / entsize;
     for (size_t i = 0; i < count; i++) {
         GElf_Rel r;
-        if (!gelf_getrel(data, (int)i, &r))
+        GElf_Rela ra;
+        if (rela) {
+            if (!gelf_getrela(data, (int)i, &ra))
+                return ld_fail(ld, "section '%s': relocation %zu: %s", s->name, i, elf_errmsg(-1));
+            if (ra.r_addend)
+                return ld_fail(ld, "section '%s': relocation %zu has addend %lld; only 0 is supported", s->name, i,
+                               (long long)ra.r_addend);
+            r.r_offset = ra.r_offset;
+            r.r_info = GELF_R_TYPE(ra.r_info) ? ra.r_info : GELF_R_INFO(GELF_R_SYM(ra.r_info), RELOC_BPF_64_64);
+        } else if (!gelf_getrel(data, (int)i, &r)) {
             return ld_fail(ld, "section '%s': relocation %zu: %s", s->name, i, elf_errmsg(-1));
+        }
         size_t sym = GELF_R_SYM(r.r_info);
         if (sym == 0 || sym >= ld->sym_count)
             return ld_fail(ld, "section '%s': relocation %zu names symbol %zu, outside the symbol table", s->name, i,
@@ -153,8 +169,6 @@ int ld_for_each_rel(struct loader *ld, size_t target, ld_rel_fn fn, void *ctx)
         const GElf_Shdr *sh = &ld->secs[i].shdr;
         if ((sh->sh_type != SHT_REL && sh->sh_type != SHT_RELA) || sh->sh_info != target)
             continue;
-        if (sh->sh_type == SHT_RELA)
-            return ld_fail(ld, "section '%s': RELA relocations are not supported", ld->secs[i].name);
         if (each_rel_in(ld, i, fn, ctx) < 0)
             return -1;
     }

@@ -271,7 +271,7 @@ static int slot_target(struct loader *ld, const struct bpf_elf_map *map, const s
 static int add_slot(struct loader *ld, uint64_t offset, uint32_t type, size_t sym, void *ctx)
 {
     size_t *slot_caps = ctx;
-    if (type != RELOC_BPF_64_ABS64)
+    if (type != RELOC_BPF_64_ABS64 && type != RELOC_BPF_64_64) /* older LLVM writes the latter */
         return ld_fail(ld, ".maps relocation at offset %llu has type %u, not a 64-bit address",
                        (unsigned long long)offset, type);
     int m = -1;

@@ -35,6 +35,10 @@ static int read_def(struct loader *ld, const char *name, const uint8_t *data, si
             return ld_fail(ld, "map '%s': definition has unknown non-zero fields after byte %d", name,
                            LEGACY_FIELDS * 4);
     map->kind = BPF_ELF_MAP_LEGACY;
+    /* iproute2's definitions say 1 (object namespace) or 2 (global
+     * namespace): both pin by name, which is what pinning 1 means here. */
+    if (f[6] == 2)
+        f[6] = BPF_ELF_PIN_BY_NAME;
     map->def = (struct bpf_elf_map_def){
         .type = f[0], .key_size = f[1], .value_size = f[2], .max_entries = f[3], .map_flags = f[4], .pinning = f[6]};
     *inner_idx = f[5];

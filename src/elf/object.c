@@ -27,7 +27,8 @@ static int check_header(struct loader *ld)
         return ld_fail(ld, "bad ELF header: %s", elf_errmsg(-1));
     if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
         return ld_fail(ld, "not a 64-bit little-endian ELF file");
-    if (eh.e_machine != EM_BPF)
+    /* Objects of older LLVM and iproute2 releases say EM_NONE. */
+    if (eh.e_machine != EM_BPF && eh.e_machine != EM_NONE)
         return ld_fail(ld, "machine %u is not BPF (%u)", eh.e_machine, EM_BPF);
     if (eh.e_type != ET_REL)
         return ld_fail(ld, "ELF type %u is not a relocatable object", eh.e_type);

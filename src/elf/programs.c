@@ -1,5 +1,5 @@
 /* Programs: one per global function of each executable section other than
- * .text. A program is its own instructions followed by a copy of every
+ * .text (of .text itself when no other section has code). A program is its own instructions followed by a copy of every
  * function it reaches through local calls or code addresses (bpf_loop
  * callbacks), found transitively; each call is rewritten to reach the copy.
  * Callees come from .text (through R_BPF_64_32 relocations) or from the
@@ -163,11 +163,12 @@ static int build_program(struct loader *ld, const struct ld_code *code, size_t s
     return rc;
 }
 
-int ld_build_programs(struct loader *ld)
+/* Builds the programs of code sections other than .text, or of .text alone (text). */
+static int build_sections(struct loader *ld, bool text)
 {
     for (size_t i = 0; i < ld->code_count; i++) {
         const struct ld_code *code = &ld->code[i];
-        if (strcmp(code->name, ".text") == 0)
+        if ((strcmp(code->name, ".text") == 0) != text)
             continue;
         size_t programs = 0;
         for (size_t f = 0; f < code->func_count; f++) {
@@ -183,4 +184,13 @@ int ld_build_programs(struct loader *ld)
             return -1;
     }
     return 0;
+}
+
+int ld_build_programs(struct loader *ld)
+{
+    if (build_sections(ld, false) < 0)
+        return -1;
+    /* An object whose only code is in .text (as PREVAIL's test objects):
+     * its global functions are the programs. */
+    return ld->obj->program_count ? 0 : build_sections(ld, true);
 }

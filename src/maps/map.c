@@ -113,6 +113,11 @@ uint32_t map_max_entries(const struct map *m) { return m->max_entries; }
 uint32_t map_flags(const struct map *m) { return m->map_flags; }
 const char *map_name(const struct map *m) { return m->name; }
 
+const struct map_params *map_inner_params(const struct map *m)
+{
+    return m->type == BPF_MAP_TYPE_ARRAY_OF_MAPS || m->type == BPF_MAP_TYPE_HASH_OF_MAPS ? &m->inner : NULL;
+}
+
 void map_set_id(struct map *m, uint32_t id)
 {
     atomic_store_explicit(&m->id, id, memory_order_relaxed);

@@ -121,6 +121,8 @@ uint32_t map_max_entries(const struct map *map);
 uint32_t map_flags(const struct map *map);
 /* The name given at creation ("" if none). */
 const char *map_name(const struct map *map);
+/* Map of maps: the template its inner maps match (key and value sizes); else NULL. */
+const struct map_params *map_inner_params(const struct map *map);
 /* Records the id the core gave this map (reported by map-of-maps lookups). */
 void map_set_id(struct map *map, uint32_t id);
 /* The id set by map_set_id(), 0 if none. */

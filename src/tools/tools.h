@@ -6,6 +6,7 @@
 
 #include "elf/bpf_elf.h"
 #include "exec/exec.h"
+#include "verify/verify.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -73,5 +74,27 @@ bool tools_json_puts(FILE *out, const char *s);
 void tools_hex_write(FILE *out, const void *bytes, size_t len);
 /* Writes "KEY"SEP"STRING", plus ,"KEY_hex"SEP"HEX" of the raw bytes if they were not valid UTF-8. */
 void tools_json_field(FILE *out, const char *key, const char *sep, const char *s, size_t len);
+
+/* One row of a verifier corpus's list.tsv and the verdict on it. */
+struct tools_corpus_row {
+    const char *path, *section, *function, *expect, *set, *type; /* the row's fields */
+    bool opened;              /* the object file could be read (else error says why) */
+    bool found;               /* the program was found in it */
+    char error[512];
+    struct verify_result res; /* the verdict, when opened and found */
+    uint64_t ns;              /* verification time */
+};
+
+/* Called for each row verified. */
+typedef void (*tools_corpus_fn)(void *arg, const struct tools_corpus_row *row);
+
+/*
+ * Verifies every program listed in dir/list.tsv (the format of
+ * ../shared/verifier/README.md: path, section, function, expect, set,
+ * note, type) against the Linux profile of its type, without creating
+ * maps, and reports each row to fn. Returns the number of rows, or -errno
+ * if the list cannot be read.
+ */
+long tools_verify_corpus(const char *dir, tools_corpus_fn fn, void *arg);
 
 #endif

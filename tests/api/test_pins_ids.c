@@ -142,7 +142,7 @@ static void info_structs(void **state)
 {
     (void)state;
     struct bpf_object *obj = load_object(CORE_PROGS, "errors");
-    int prog = prog_fd(obj, "ctx_helper_forged"), hash = map_fd(obj, "hash");
+    int prog = prog_fd(obj, "ctx_helper_returns_old"), hash = map_fd(obj, "hash");
     struct bpf_map_info mi = map_info(map_fd(obj, "readonly"));
     assert_int_equal(mi.type, BPF_MAP_TYPE_ARRAY);
     assert_int_equal(mi.key_size, 4);
@@ -153,7 +153,7 @@ static void info_structs(void **state)
 
     struct bpf_prog_info pi = prog_info(prog);
     assert_int_equal(pi.type, BPF_PROG_TYPE_SAMPLE);
-    assert_string_equal(pi.name, "ctx_helper_forg"); /* cut to 15 characters, as Linux */
+    assert_string_equal(pi.name, "ctx_helper_retu"); /* cut to 15 characters, as Linux */
     assert_int_equal(pi.nr_map_ids, 0);
     assert_int_equal(pi.run_cnt, 0);
     assert_true(pi.xlated_prog_len >= 16 && pi.xlated_prog_len % 8 == 0);

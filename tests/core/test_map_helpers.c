@@ -111,49 +111,6 @@ static void maps_of_maps(void **state)
     core_object_close(obj);
 }
 
-static void forged_map_pointer_is_refused(void **state)
-{
-    (void)state;
-    struct core_object *obj = load("errors", NULL), *other = load("maps_all", NULL);
-    struct core_prog *prog = prog_of(obj, "forged_map");
-    /* Neither an arbitrary value nor a real map the program does not use. */
-    uint64_t forged[] = {0, 0x1000, (uintptr_t)map_of(other, "hash"), (uintptr_t)&forged};
-    for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
-        struct core_sample_ctx ctx = {.uint64_data = forged[i]};
-        assert_int_equal(run_on(prog, &ctx), 1);
-    }
-    uint32_t key = 0;
-    uint64_t value;
-    assert_int_equal(map_lookup_copy(map_of(other, "hash"), &key, &value), -ENOENT);
-    core_object_close(other);
-    core_object_close(obj);
-}
-
-/* Runs name with uint64_data = forged; expects the run to stop with a memory error. */
-static void expect_memory_error(struct core_object *obj, const char *name, uint64_t forged)
-{
-    struct core_sample_ctx ctx = {.uint64_data = forged, .uint32_data = 1};
-    uint8_t data[8] = {0};
-    struct exec_result error;
-    assert_int_equal(run_ctx(prog_of(obj, name), &ctx, data, sizeof(data), NULL, &error), -EFAULT);
-    assert_int_equal(error.status, EXEC_ERR_MEMORY);
-}
-
-static void helper_pointers_outside_memory_stop_the_run(void **state)
-{
-    (void)state;
-    struct core_object *obj = load("errors", NULL);
-    uint64_t host = 0;
-    expect_memory_error(obj, "forged_key", 0x1000);
-    expect_memory_error(obj, "forged_key", (uintptr_t)&host);
-    expect_memory_error(obj, "forged_buffer", (uintptr_t)&host);
-    expect_memory_error(obj, "oversized_buffer", 0);
-    expect_memory_error(obj, "beyond_data", 0);
-    expect_memory_error(obj, "readonly_map", 0);
-    assert_int_equal(host, 0);
-    core_object_close(obj);
-}
-
 static void read_only_maps(void **state)
 {
     (void)state;
@@ -168,9 +125,8 @@ static void type_helper_checks_its_context(void **state)
     (void)state;
     struct core_object *obj = load("errors", NULL);
     struct core_sample_ctx ctx = {.helper_data_1 = 5};
-    assert_int_equal(run_on(prog_of(obj, "ctx_helper"), &ctx), 5);
+    assert_int_equal(run_on(prog_of(obj, "ctx_helper_returns_old"), &ctx), 5);
     assert_int_equal(ctx.helper_data_1, 99);
-    assert_int_equal((int)run_on(prog_of(obj, "ctx_helper_forged"), &ctx), -EINVAL);
     core_object_close(obj);
 }
 
@@ -182,8 +138,6 @@ int main(void)
         cmocka_unit_test(lru_evicts_under_pressure),
         cmocka_unit_test(lpm_queue_stack),
         cmocka_unit_test(maps_of_maps),
-        cmocka_unit_test(forged_map_pointer_is_refused),
-        cmocka_unit_test(helper_pointers_outside_memory_stop_the_run),
         cmocka_unit_test(read_only_maps),
         cmocka_unit_test(type_helper_checks_its_context),
     };

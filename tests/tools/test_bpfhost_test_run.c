@@ -148,16 +148,20 @@ static void errors_exit_1_with_a_reason(void **state)
     subprocess_result_free(&res);
     res = bpfhost(1, (const char *[]){"test-run", object, "sample/fault", "--data", data_file, NULL});
     assert_contains(res.err, "program faulty (section sample/fault) failed: instruction ");
-    assert_contains(res.err, "run_sum.c:");
+    assert_contains(res.err, "instruction budget");
+    assert_contains(res.err, "exhaust_budget.h:"); /* the source line of the instruction */
     assert_string_equal(res.out, "");
     subprocess_result_free(&res);
 
-    /* Issue 10's reproduction: repointing the context's data pair stops at the write. */
-    char *repoint = bpf_compile("tests/core/progs", "ctx_repoint", NULL);
+    /* Issue 10's reproduction: repointing the context's data pair is refused at load. */
+    char include[4200];
+    snprintf(include, sizeof(include), "-I%s/tests/core/progs", bpf_source_dir());
+    char *repoint = bpf_compile("tests/verify/progs", "unsafe", (const char *const[]){include, NULL});
     assert_non_null(repoint);
     res = bpfhost(1, (const char *[]){"test-run", repoint, "repoint", "--repeat", "2", NULL});
-    assert_contains(res.err, "program repoint (section sample) failed: instruction ");
-    assert_contains(res.err, "ctx_repoint.c:18");
+    assert_contains(res.err, "program 'repoint'");
+    assert_contains(res.err, "unsafe.c:");
+    assert_contains(res.err, "writing the context's packet pointer field");
     subprocess_result_free(&res);
     free(repoint);
 }

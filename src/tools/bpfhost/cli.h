@@ -134,6 +134,10 @@ void cli_trace_pump(struct cli_trace *t, int timeout_ms);
 int cli_show_sections(int argc, char **argv);
 /* `bpfhost show disassembly FILE.o [SECTION]`. */
 int cli_show_disassembly(int argc, char **argv);
+/* `bpfhost show verification FILE.o [SECTION [FUNCTION]] [--type TYPE] [--json] [--verbose]`. */
+int cli_show_verification(int argc, char **argv);
+/* The details of `bpfhost show verification --help`. */
+void cli_show_verification_help(FILE *out);
 /* `bpfhost test-run FILE.o SECTION [--ctx FILE] [--data FILE] [--repeat N] [--json]`. */
 int cli_test_run(int argc, char **argv);
 /* The details of `bpfhost test-run --help`: options, output formats. */

@@ -14,12 +14,4 @@ int use_globals(struct sample_ctx *ctx)
     return counter;
 }
 
-/* .rodata is frozen: the store stops the program. */
-SEC("sample")
-int write_rodata(struct sample_ctx *ctx)
-{
-    *(volatile uint32_t *)&limit = 5;
-    return 0;
-}
-
 char LICENSE[] SEC("license") = "GPL";

@@ -69,10 +69,10 @@ int windows_helpers(struct sample_ctx *ctx)
     ok &= bpf_memcmp_s(a, 3, b, 3) == 0 && bpf_memcmp_s(a, 3, "abd", 3) < 0 && bpf_memcmp_s(a, 4, b, 3) > 0;
     ok &= bpf_memset(b, sizeof(b), 'x') == 0 && b[15] == 'x';
     ok &= bpf_memmove_s(a + 1, 8, a, 8) == 0 && a[1] == 'a' && a[3] == 'c';
-    ok &= bpf_strncpy_s(b, sizeof(b), "hello", 16) == 0 && b[5] == 0 && b[4] == 'o';
-    ok &= bpf_strncpy_s(small, sizeof(small), "hello", 16) == -ERANGE;
-    ok &= bpf_strncat_s(b, sizeof(b), " you", 16) == 0 && b[8] == 'u' && b[9] == 0;
-    ok &= bpf_strncat_s(b, sizeof(b), " and more", 16) == -ERANGE;
+    ok &= bpf_strncpy_s(b, sizeof(b), "hello", sizeof("hello")) == 0 && b[5] == 0 && b[4] == 'o';
+    ok &= bpf_strncpy_s(small, sizeof(small), "hello", sizeof("hello")) == -ERANGE;
+    ok &= bpf_strncat_s(b, sizeof(b), " you", sizeof(" you")) == 0 && b[8] == 'u' && b[9] == 0;
+    ok &= bpf_strncat_s(b, sizeof(b), " and more", sizeof(" and more")) == -ERANGE;
     ok &= bpf_strnlen_s(b, sizeof(b)) == 9 && bpf_strnlen_s(NULL, 0) == 0;
     ok &= bpf_memset(a, sizeof(a), 'y') == 0 && bpf_strnlen_s(a, sizeof(a)) == sizeof(a);
     ok &= bpf_strncat_s(a, sizeof(a), "z", 1) == -EINVAL; /* a holds no string */

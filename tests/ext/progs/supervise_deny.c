@@ -32,13 +32,16 @@ int deny(process_md_t *ctx)
     count(0);
     uint32_t zero = 0;
     struct supervise_rule *r = bpf_map_lookup_elem(&rule, &zero);
-    if (!r || ctx->operation != PROCESS_OPERATION_CREATE || r->len == 0 || r->len >= SUPERVISE_TEXT_MAX)
+    if (!r || ctx->operation != PROCESS_OPERATION_CREATE)
+        return STATUS_SUCCESS;
+    uint32_t rule_len = r->len; /* read once: the map value may change between a check and a use */
+    if (rule_len == 0 || rule_len >= SUPERVISE_TEXT_MAX)
         return STATUS_SUCCESS;
     char image[SUPERVISE_TEXT_MAX];
     int len = bpf_process_get_image_path(ctx, (uint8_t *)image, sizeof(image));
-    if (len < 0 || (uint32_t)len < r->len || (!r->prefix && (uint32_t)len != r->len))
+    if (len < 0 || (uint32_t)len < rule_len || (!r->prefix && (uint32_t)len != rule_len))
         return STATUS_SUCCESS;
-    if (bpf_memcmp_s(image, r->len, r->path, r->len) != 0)
+    if (bpf_memcmp_s(image, rule_len, r->path, rule_len) != 0)
         return STATUS_SUCCESS;
     count(1);
     return STATUS_ACCESS_DENIED;

@@ -1,7 +1,10 @@
-/* For process_monitor --object: a ProcessMonitor that reads past its
- * context on every create, so the monitor must count and report faults. */
+/* For process_monitor --object: a ProcessMonitor that runs out of its
+ * instruction budget on every create, so the monitor must count and report
+ * faults (a verified program cannot reach past its context). */
 #include "bpf_helpers.h"
 #include "ebpf_ntos_hooks.h"
+
+#include "../../core/progs/exhaust_budget.h"
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -13,8 +16,8 @@ int ProcessMonitor(process_md_t *ctx)
 {
     if (ctx->operation != PROCESS_OPERATION_CREATE)
         return STATUS_SUCCESS;
-    volatile uint32_t offset = 300; /* past the end of the context */
-    return *((const volatile uint8_t *)ctx + offset);
+    exhaust_budget();
+    return STATUS_SUCCESS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,71 @@
+/* The verifier's time over the whole development corpus (list.tsv), per
+ * program verified: total, median and maximum, and its peak memory. */
+#include "bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include "tools/tools.h"
+
+struct times {
+    uint64_t *ns;
+    size_t count, cap;
+    size_t peak_bytes;
+    int rejected_core;
+};
+
+static void on_row(void *arg, const struct tools_corpus_row *row)
+{
+    struct times *t = arg;
+    if (!row->found)
+        return;
+    if (t->count == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 512;
+        uint64_t *grown = realloc(t->ns, cap * sizeof(*grown));
+        if (!grown)
+            return;
+        t->ns = grown;
+        t->cap = cap;
+    }
+    t->ns[t->count++] = row->ns;
+    if (row->res.peak_bytes > t->peak_bytes)
+        t->peak_bytes = row->res.peak_bytes;
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int bench_verify(void)
+{
+    const char *dir = getenv("BPFHOST_VERIFIER_DIR");
+    if (!dir)
+        dir = BENCH_VERIFIER_DIR;
+    struct times t = {0};
+    uint64_t start = bench_now_ns();
+    long rows = tools_verify_corpus(dir, on_row, &t);
+    uint64_t total = bench_now_ns() - start;
+    if (rows < 0 || !t.count) {
+        printf("\nverifier: no corpus at %s (set BPFHOST_VERIFIER_DIR)\n", dir);
+        free(t.ns);
+        return 0;
+    }
+    qsort(t.ns, t.count, sizeof(*t.ns), compare_u64);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < t.count; i++)
+        sum += t.ns[i];
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("\nverifier over the corpus (%s: %zu programs verified)\n", dir, t.count);
+    printf("  %-26s %10.1f ms\n", "wall time, ELF reading too", (double)total / 1e6);
+    printf("  %-26s %10.1f ms\n", "verification, sum", (double)sum / 1e6);
+    printf("  %-26s %10.1f us\n", "median per program", (double)t.ns[t.count / 2] / 1e3);
+    printf("  %-26s %10.1f ms\n", "max per program", (double)t.ns[t.count - 1] / 1e6);
+    printf("  %-26s %10.1f MiB\n", "peak state memory", (double)t.peak_bytes / (1024.0 * 1024.0));
+    printf("  %-26s %10.1f MiB\n", "peak RSS of the process", (double)ru.ru_maxrss / 1024.0);
+    free(t.ns);
+    return 0;
+}

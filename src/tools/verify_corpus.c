@@ -1,0 +1,109 @@
+/* The verifier over a corpus of object files with expected verdicts
+ * (list.tsv), for the corpus test and the benchmark. */
+#include "tools.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/core.h"
+
+enum { FIELDS = 7 };
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Splits line at tabs into at most FIELDS fields; returns how many. */
+static int split(char *line, char **fields)
+{
+    int n = 0;
+    for (char *p = line; n < FIELDS; n++) {
+        fields[n] = p;
+        char *tab = strchr(p, '\t');
+        if (!tab) {
+            p[strcspn(p, "\r\n")] = 0;
+            return n + 1;
+        }
+        *tab = 0;
+        p = tab + 1;
+    }
+    return n;
+}
+
+/* The row's program: section and, unless "-", function. */
+static long find(const struct bpf_elf_object *elf, const char *section, const char *function)
+{
+    for (size_t i = 0; i < elf->program_count; i++)
+        if (!strcmp(elf->programs[i].section, section) &&
+            (!strcmp(function, "-") || !strcmp(elf->programs[i].name, function)))
+            return (long)i;
+    return -1;
+}
+
+static void verify_row(const char *dir, struct tools_corpus_row *row, struct bpf_elf_object **elf, char **elf_path)
+{
+    if (!*elf_path || strcmp(*elf_path, row->path) != 0) {
+        bpf_elf_close(*elf);
+        *elf = NULL;
+        free(*elf_path);
+        *elf_path = strdup(row->path);
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/objects/%s", dir, row->path);
+        if (bpf_elf_open_file(path, elf, row->error, sizeof(row->error)) != 0)
+            *elf = NULL;
+    }
+    if (!*elf) {
+        if (!row->error[0])
+            snprintf(row->error, sizeof(row->error), "%s: cannot be read", row->path);
+        return;
+    }
+    row->opened = true;
+    long i = find(*elf, row->section, row->function);
+    const char *type = strcmp(row->type, "-") ? row->type : verify_linux_type_of_section(row->section);
+    const struct verify_profile *profile = verify_linux_profile(type);
+    if (i < 0 || !profile) {
+        snprintf(row->error, sizeof(row->error), i < 0 ? "no program %s in section %s" : "no profile for type %s",
+                 i < 0 ? row->function : type, row->section);
+        return;
+    }
+    row->found = true;
+    uint64_t start = now_ns();
+    if (core_verify_elf_program(*elf, (size_t)i, profile, NULL, &row->res) != 0)
+        row->res.accepted = false;
+    row->ns = now_ns() - start;
+}
+
+long tools_verify_corpus(const char *dir, tools_corpus_fn fn, void *arg)
+{
+    char list[4096];
+    snprintf(list, sizeof(list), "%s/list.tsv", dir);
+    FILE *f = fopen(list, "r");
+    if (!f)
+        return -errno;
+    char line[2048], *fields[FIELDS];
+    struct bpf_elf_object *elf = NULL;
+    char *elf_path = NULL;
+    long rows = 0;
+    while (fgets(line, sizeof(line), f)) {
+        if (line[0] == '#' || split(line, fields) < FIELDS)
+            continue;
+        struct tools_corpus_row *row = calloc(1, sizeof(*row));
+        if (!row)
+            break;
+        *row = (struct tools_corpus_row){.path = fields[0], .section = fields[1], .function = fields[2],
+                                         .expect = fields[3], .set = fields[4], .type = fields[6]};
+        verify_row(dir, row, &elf, &elf_path);
+        fn(arg, row);
+        free(row);
+        rows++;
+    }
+    bpf_elf_close(elf);
+    free(elf_path);
+    fclose(f);
+    return rows;
+}

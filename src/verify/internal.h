@@ -1,0 +1,276 @@
+/*
+ * Private to src/verify: the abstract domain (numbers, registers, stack,
+ * states) and the analysis driver's interfaces. The layer's interface is
+ * verify.h.
+ */
+#ifndef BPFHOST_VERIFY_INTERNAL_H
+#define BPFHOST_VERIFY_INTERNAL_H
+
+#include "verify/verify.h"
+
+/* ------------------------------------------------------------------------ */
+/* Numbers: known bits (tnum) and signed/unsigned 64-bit ranges.            */
+
+struct vnum {
+    int64_t smin, smax;
+    uint64_t umin, umax;
+    uint64_t tval, tmask; /* known bits: bit i is tval's where tmask's is 0 */
+};
+
+struct vnum vnum_const(uint64_t v);
+struct vnum vnum_unknown(void);
+struct vnum vnum_urange(uint64_t lo, uint64_t hi);
+/* Tightens every view from the others; false if the value set is empty. */
+bool vnum_sync(struct vnum *n);
+bool vnum_is_const(const struct vnum *n);
+/* True if every value of a is a value of b. */
+bool vnum_within(const struct vnum *a, const struct vnum *b);
+/* Smallest set holding both. */
+struct vnum vnum_join(const struct vnum *a, const struct vnum *b);
+/* Like join, but bounds that grew jump to the next threshold (sorted ascending). */
+struct vnum vnum_widen(const struct vnum *old, const struct vnum *grown, const int64_t *thresholds, size_t count);
+/* The value truncated to its low 32 bits, zero-extended. */
+struct vnum vnum_zext32(const struct vnum *n);
+/* The value's low 32 bits sign-extended. */
+struct vnum vnum_sext32(const struct vnum *n);
+/* ALU operation op (EBPF_ALU_*) on 64-bit values; 32-bit variants truncate after. */
+struct vnum vnum_alu(uint8_t op, const struct vnum *a, const struct vnum *b, bool is64);
+/* Byte swap / width truncation of EBPF_ALU_END with width bits. */
+struct vnum vnum_end(const struct vnum *a, unsigned width, bool swap);
+/* Sign-extension of the low `bits` bits (movsx, ldxs). */
+struct vnum vnum_sext(const struct vnum *a, unsigned bits);
+/* Writes "[lo, hi]" style text. */
+int vnum_print(char *buf, size_t len, const struct vnum *n);
+
+/*
+ * Refines a and b knowing that (a OP b) is taken (taken) or not, for jump
+ * op EBPF_JMP_*; 32-bit compares refine only values known to fit. False if
+ * that outcome is impossible.
+ */
+bool vnum_refine(uint8_t op, bool is64, bool taken, struct vnum *a, struct vnum *b);
+/* 1 if (a OP b) always holds, 0 if never, -1 if unknown. */
+int vnum_compare(uint8_t op, bool is64, const struct vnum *a, const struct vnum *b);
+
+/* ------------------------------------------------------------------------ */
+/* Registers.                                                               */
+
+enum { VTRACK = 3 }; /* nested loops whose termination is tracked at once */
+
+enum vtype {
+    VT_NOT_INIT = 0,
+    VT_SCALAR,
+    VT_CTX,
+    VT_STACK,
+    VT_MAP_PTR,
+    VT_MAP_PTR_OR_NULL,
+    VT_MAP_VALUE,
+    VT_MAP_VALUE_OR_NULL,
+    VT_PACKET,
+    VT_PACKET_END,
+    VT_PACKET_META,
+    VT_MEM,         /* helper memory: ring-buffer record */
+    VT_MEM_OR_NULL,
+    VT_FUNC,        /* code address (callback) */
+};
+
+/*
+ * A register's abstract value. Pointers: off is the offset (a number; for
+ * packet pointers the variable part shared by pointers of the same id,
+ * with the constant part in pkt_off). Scalars: off is the value.
+ */
+struct vreg {
+    uint8_t type;
+    uint8_t frame;   /* VT_STACK: the frame it points into */
+    uint8_t dvalid;  /* bit i: the loop delta of tracking slot i is meaningful */
+    uint8_t pad;
+    uint32_t map;    /* map index (map pointers, map values); VT_FUNC: target slot */
+    uint32_t id;     /* OR_NULL / packet variable-part / equal-scalars identity */
+    uint32_t ref;    /* reference (ring-buffer record) this pointer carries, 0 none */
+    int32_t pkt_off; /* VT_PACKET*: constant part */
+    int32_t range;   /* VT_PACKET: bytes from data + off known before the end */
+    uint32_t mem_size; /* VT_MEM*: size of the memory */
+    int32_t pkt_len_of; /* VT_SCALAR: k + 1 when the number is at most end - (data + k); 0 unknown */
+    int64_t dlo[VTRACK], dhi[VTRACK]; /* change since each tracked loop head's state (loop termination) */
+    struct vnum off;
+};
+
+bool vtype_is_pointer(uint8_t type);
+bool vtype_is_or_null(uint8_t type);
+const char *vtype_name(uint8_t type);
+
+/* ------------------------------------------------------------------------ */
+/* Stack and states.                                                        */
+
+enum { VSLOTS = EBPF_STACK_SIZE / 8 };
+
+/* What is known of a stack byte. */
+enum vbyte { VB_UNINIT = 0, VB_MISC, VB_ZERO, VB_SPILL };
+
+struct vframe {
+    struct vreg regs[EBPF_REG_COUNT];
+    uint8_t bytes[EBPF_STACK_SIZE]; /* enum vbyte; byte i is at fp - 512 + i */
+    struct vreg spill[VSLOTS];      /* the register spilled in each 8-byte slot (VB_SPILL bytes) */
+    uint8_t spill_off[VSLOTS];      /* where in the slot it starts */
+    uint8_t spill_size[VSLOTS];     /* its size: 8, or 1, 2, 4 for numbers; 0 none */
+    uint32_t callsite;              /* the call instruction that made this frame (not frame 0) */
+    uint8_t callback;               /* a helper's callback: returns to the helper call itself */
+};
+
+enum { VREFS_MAX = 16, VLOOPS = 8 };
+
+/* True if slot k of f holds a spilled register. */
+static inline bool vslot_spilled(const struct vframe *f, int k)
+{
+    return f->spill_size[k] && f->bytes[k * 8 + f->spill_off[k]] == VB_SPILL;
+}
+
+struct vstate {
+    uint32_t frame_count;
+    uint32_t ref_count;
+    uint32_t refs[VREFS_MAX]; /* outstanding references (ring-buffer records) */
+    uint32_t loop_head[VTRACK]; /* pc + 1 of each tracked loop head, outermost first; 0 unused */
+    int32_t packet_known;     /* bytes from the packet's start proven present (survives reloads of data) */
+    uint32_t loop_pc[VLOOPS]; /* visits of loop heads on this path (pc + 1, count) */
+    uint32_t loop_visits[VLOOPS];
+    struct vframe *frames[EBPF_MAX_CALL_DEPTH];
+};
+
+/* ------------------------------------------------------------------------ */
+/* The analysis.                                                            */
+
+/* A state kept at a prune point. */
+struct vstored {
+    struct vstate *state;
+    struct vstored *parent; /* the previous stored state on its path */
+    struct vstored *next;   /* next at the same pc */
+    uint32_t pc;
+    uint32_t branches;      /* paths still being explored below it */
+    uint8_t types[EBPF_REG_COUNT]; /* its innermost frame's register types, to rule states out quickly */
+    uint8_t frame_count;
+};
+
+/* A path waiting to be explored. */
+struct vpending {
+    struct vstate *state;
+    struct vstored *parent;
+    uint32_t pc;
+    uint32_t from; /* the instruction that branched here */
+};
+
+struct vloop {          /* termination evidence of a widened loop head */
+    bool started;
+    bool up[EBPF_REG_COUNT + VSLOTS], down[EBPF_REG_COUNT + VSLOTS];
+};
+
+struct verifier {
+    const struct verify_profile *profile;
+    const struct verify_program *prog;
+    const struct verify_options *opts;
+    struct verify_result *res;
+    uint8_t *ctx_rights;     /* ctx_size bytes */
+    uint8_t *ctx_kind;       /* ctx_size bytes: enum verify_field_kind at a field's first byte, else 0xff */
+    uint8_t *insn_flags;     /* per slot: VI_* */
+    uint16_t *live;          /* per slot: registers read before written on some path from it */
+    struct vstored **stored; /* per slot: states kept there */
+    struct vloop **loops;    /* per slot: loop evidence, once widened */
+    int64_t *thresholds;
+    size_t threshold_count;
+    struct vpending *pending;
+    size_t pending_count, pending_cap;
+    uint32_t next_id;
+    size_t bytes_now;
+    bool failed;
+    bool helper_pointers; /* the helper being checked may read bytes of pointers */
+    /* The path being explored. */
+    struct vstate *cur;
+    struct vstored *parent;
+    uint32_t pc;
+    uint32_t from; /* the instruction executed before pc on this path */
+};
+
+/* insn_flags bits. */
+enum {
+    VI_PRUNE = 1,     /* a jump target or a call's return point: states are compared here */
+    VI_LOOP_HEAD = 2, /* target of a backward edge */
+    VI_LDDW2 = 4,     /* second slot of an lddw */
+    VI_FUNC = 8,      /* first slot of a function (call or callback target) */
+    VI_CALLBACK = 16, /* a helper call that calls back: the helper bounds how often */
+};
+
+enum {
+    VERIFY_LOOP_UNROLL = 16,       /* visits of a loop head on one path before widening */
+    VERIFY_MAX_ITERATIONS = 1 << 23, /* most iterations a proven loop may run */
+    VERIFY_MAX_STEPS = 1000000,    /* instructions interpreted before "too complex" (Linux's limit) */
+    VERIFY_MAX_KEPT = 64,          /* states kept at one point: later ones are compared, not kept */
+    VERIFY_MAX_KEPT_HEAD = 512,    /* the same at loop heads, where cycles are found */
+    VERIFY_JOIN_AFTER = 8,         /* states kept at a point before new ones are joined into one */
+};
+
+/* liveness.c: computes live; 0 or -ENOMEM. */
+int vliveness(struct verifier *v);
+/* Forgets the registers of s no path from pc reads (in every frame). */
+void vforget_dead(struct verifier *v, struct vstate *s, uint32_t pc);
+
+/* state.c */
+struct vstate *vstate_new(struct verifier *v);
+struct vstate *vstate_copy(struct verifier *v, const struct vstate *s);
+void vstate_free(struct verifier *v, struct vstate *s);
+/* Pushes a new frame (all registers uninitialised, stack uninitialised). */
+struct vframe *vstate_push_frame(struct verifier *v, struct vstate *s);
+void vstate_pop_frame(struct verifier *v, struct vstate *s);
+/* True if every concrete state of s is one of old (s can be pruned). */
+bool vstate_within(const struct vstate *s, const struct vstate *old);
+/* old joined with s (widened: grown bounds jump to the next threshold); NULL if their shapes differ or on
+ * allocation failure. */
+struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const struct vstate *s, bool widen);
+static inline struct vframe *vcur(const struct vstate *s) { return s->frames[s->frame_count - 1]; }
+/* Sets every register and spill of s with identity id to value (keeping their own offsets for pointers). */
+void vstate_mark_id(struct vstate *s, uint32_t id, void (*fn)(struct vreg *r, void *arg), void *arg);
+/* Calls fn on every register and spilled register of every frame. */
+void vstate_each_reg(struct vstate *s, void (*fn)(struct vreg *r, void *arg), void *arg);
+
+/* analyze.c: fails verification at the current pc with a message and a hint (printf formats). */
+int vfail(struct verifier *v, const char *hint, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Queues the branch state s to continue at pc. 0 or -ENOMEM. */
+int vpush(struct verifier *v, struct vstate *s, uint32_t pc);
+uint32_t vnew_id(struct verifier *v);
+
+/* step_*.c: each interprets the instruction at v->pc on v->cur; returns the next pc
+ * (or VSTEP_END when the path ended, VSTEP_FAIL after vfail). */
+enum { VSTEP_END = -1, VSTEP_FAIL = -2 };
+long vstep_alu(struct verifier *v, const struct ebpf_insn *in);
+long vstep_mem(struct verifier *v, const struct ebpf_insn *in);
+long vstep_jump(struct verifier *v, const struct ebpf_insn *in);
+long vstep_call(struct verifier *v, const struct ebpf_insn *in);
+long vstep_exit(struct verifier *v);
+
+/* step_mem.c: checks that [ptr + off, + size) is accessible with rights, for a helper argument
+ * (pointers: the helper may read bytes of pointers, which then only reach the host). */
+int vcheck_mem(struct verifier *v, int regno, const struct vreg *ptr, int64_t off, uint64_t size_max,
+               unsigned rights, bool pointers);
+/* step_mem.c: marks [ptr, + size_max) written by a helper (stack bytes become initialised). */
+void vmark_written(struct verifier *v, const struct vreg *ptr, uint64_t size_max);
+
+/* helper_calls.c: the helper id names for this profile, or NULL. */
+const struct verify_helper *vhelper_find(const struct verifier *v, uint32_t id);
+
+/* linux_helpers.c: Linux's name of helper id, or NULL. */
+const char *vlinux_helper_name(uint32_t id);
+
+/* report.c */
+void vreport_reg(char *buf, size_t len, const struct verifier *v, const struct vreg *r);
+void vreport_state(struct verifier *v, char *buf, size_t len, unsigned regs_mask);
+const char *vhelper_name(const struct verifier *v, uint32_t id);
+
+/* Sets r to an unknown number. */
+static inline void vreg_unknown(struct vreg *r)
+{
+    *r = (struct vreg){.type = VT_SCALAR, .off = vnum_unknown()};
+}
+/* Sets r to a known number. */
+static inline void vreg_const(struct vreg *r, uint64_t c)
+{
+    *r = (struct vreg){.type = VT_SCALAR, .off = vnum_const(c)};
+}
+
+#endif

@@ -1,0 +1,346 @@
+/*
+ * Abstract states: the call frames (registers, stack bytes, spilled
+ * registers), outstanding references and loop bookkeeping of one path.
+ * Inclusion (for pruning) and widening (for loops) compare states
+ * register by register and byte by byte, mapping the identities (NULL-check
+ * groups, packet groups, references) of one path onto the other's.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "verify/internal.h"
+
+bool vtype_is_pointer(uint8_t type)
+{
+    return type != VT_NOT_INIT && type != VT_SCALAR;
+}
+
+bool vtype_is_or_null(uint8_t type)
+{
+    return type == VT_MAP_VALUE_OR_NULL || type == VT_MEM_OR_NULL || type == VT_MAP_PTR_OR_NULL;
+}
+
+const char *vtype_name(uint8_t type)
+{
+    static const char *const names[] = {
+        [VT_NOT_INIT] = "uninitialized",
+        [VT_SCALAR] = "number",
+        [VT_CTX] = "context pointer",
+        [VT_STACK] = "stack pointer",
+        [VT_MAP_PTR] = "map",
+        [VT_MAP_PTR_OR_NULL] = "map or NULL",
+        [VT_MAP_VALUE] = "map value pointer",
+        [VT_MAP_VALUE_OR_NULL] = "map value pointer or NULL",
+        [VT_PACKET] = "packet pointer",
+        [VT_PACKET_END] = "packet end pointer",
+        [VT_PACKET_META] = "packet metadata pointer",
+        [VT_MEM] = "ring-buffer record pointer",
+        [VT_MEM_OR_NULL] = "ring-buffer record pointer or NULL",
+        [VT_FUNC] = "function address",
+    };
+    return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
+}
+
+static void account(struct verifier *v, long delta)
+{
+    v->bytes_now += (size_t)delta;
+    if (v->bytes_now > v->res->peak_bytes)
+        v->res->peak_bytes = v->bytes_now;
+}
+
+struct vstate *vstate_new(struct verifier *v)
+{
+    struct vstate *s = calloc(1, sizeof(*s));
+    if (s)
+        account(v, sizeof(*s));
+    return s;
+}
+
+struct vframe *vstate_push_frame(struct verifier *v, struct vstate *s)
+{
+    struct vframe *f = calloc(1, sizeof(*f));
+    if (!f)
+        return NULL;
+    account(v, sizeof(*f));
+    s->frames[s->frame_count++] = f;
+    return f;
+}
+
+void vstate_pop_frame(struct verifier *v, struct vstate *s)
+{
+    free(s->frames[--s->frame_count]);
+    s->frames[s->frame_count] = NULL;
+    account(v, -(long)sizeof(struct vframe));
+}
+
+struct vstate *vstate_copy(struct verifier *v, const struct vstate *s)
+{
+    struct vstate *c = vstate_new(v);
+    if (!c)
+        return NULL;
+    *c = *s;
+    for (uint32_t i = 0; i < s->frame_count; i++) {
+        c->frames[i] = malloc(sizeof(struct vframe));
+        if (!c->frames[i]) {
+            c->frame_count = i;
+            vstate_free(v, c);
+            return NULL;
+        }
+        account(v, sizeof(struct vframe));
+        *c->frames[i] = *s->frames[i];
+    }
+    return c;
+}
+
+void vstate_free(struct verifier *v, struct vstate *s)
+{
+    if (!s)
+        return;
+    while (s->frame_count)
+        vstate_pop_frame(v, s);
+    free(s);
+    account(v, -(long)sizeof(*s));
+}
+
+void vstate_each_reg(struct vstate *s, void (*fn)(struct vreg *r, void *arg), void *arg)
+{
+    for (uint32_t f = 0; f < s->frame_count; f++) {
+        struct vframe *fr = s->frames[f];
+        for (int r = 0; r < EBPF_REG_COUNT; r++)
+            fn(&fr->regs[r], arg);
+        for (int k = 0; k < VSLOTS; k++)
+            if (vslot_spilled(fr, k))
+                fn(&fr->spill[k], arg);
+    }
+}
+
+struct mark_arg {
+    uint32_t id;
+    void (*fn)(struct vreg *r, void *arg);
+    void *arg;
+};
+
+static void mark_one(struct vreg *r, void *arg)
+{
+    struct mark_arg *m = arg;
+    if (r->id == m->id && r->type != VT_NOT_INIT)
+        m->fn(r, m->arg);
+}
+
+void vstate_mark_id(struct vstate *s, uint32_t id, void (*fn)(struct vreg *r, void *arg), void *arg)
+{
+    struct mark_arg m = {id, fn, arg};
+    vstate_each_reg(s, mark_one, &m);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Inclusion.                                                               */
+
+enum { IDMAP_MAX = 256 };
+
+struct idmap {
+    uint32_t old_id[IDMAP_MAX], new_id[IDMAP_MAX];
+    size_t count;
+};
+
+/* True if old identity o and new identity n can stand for each other. */
+static bool same_id(struct idmap *m, uint32_t o, uint32_t n)
+{
+    if (!o && !n)
+        return true;
+    if (!o || !n)
+        return false;
+    for (size_t i = 0; i < m->count; i++) {
+        if (m->old_id[i] == o)
+            return m->new_id[i] == n;
+        if (m->new_id[i] == n)
+            return false;
+    }
+    if (m->count == IDMAP_MAX)
+        return false;
+    m->old_id[m->count] = o;
+    m->new_id[m->count++] = n;
+    return true;
+}
+
+static bool reg_within(const struct vreg *n, const struct vreg *o, struct idmap *m)
+{
+    if (o->type == VT_NOT_INIT)
+        return true; /* the old path could not use it: any use failed there */
+    if (n->type != o->type)
+        return false;
+    for (int i = 0; i < VTRACK; i++)
+        if ((o->dvalid >> i & 1) && (!(n->dvalid >> i & 1) || n->dlo[i] < o->dlo[i] || n->dhi[i] > o->dhi[i]))
+            return false;
+    if (!vnum_within(&n->off, &o->off))
+        return false;
+    if (o->type == VT_SCALAR)
+        return (!o->pkt_len_of || o->pkt_len_of == n->pkt_len_of) && (!o->id || same_id(m, o->id, n->id));
+    if (n->frame != o->frame || n->map != o->map || n->mem_size != o->mem_size || n->pkt_off != o->pkt_off ||
+        n->range < o->range)
+        return false;
+    return same_id(m, o->id, n->id) && same_id(m, o->ref + 0x80000000u * !!o->ref, n->ref + 0x80000000u * !!n->ref);
+}
+
+static bool frame_within(const struct vframe *n, const struct vframe *o, struct idmap *m)
+{
+    if (n->callsite != o->callsite || n->callback != o->callback)
+        return false;
+    for (int r = 0; r < EBPF_REG_COUNT; r++)
+        if (!reg_within(&n->regs[r], &o->regs[r], m))
+            return false;
+    for (int k = 0; k < VSLOTS; k++) {
+        const uint8_t *ob = &o->bytes[k * 8], *nb = &n->bytes[k * 8];
+        uint64_t ow, nw;
+        memcpy(&ow, ob, 8);
+        memcpy(&nw, nb, 8);
+        if (ow == 0 || (ow == nw && !o->spill_size[k] && !n->spill_size[k]))
+            continue; /* nothing known there before, or the same plain bytes */
+        bool spill_checked = false;
+        for (int i = 0; i < 8; i++) {
+            switch (ob[i]) {
+            case VB_UNINIT:
+                break;
+            case VB_MISC:
+                if (nb[i] == VB_UNINIT || (nb[i] == VB_SPILL && n->spill[k].type != VT_SCALAR))
+                    return false;
+                break;
+            case VB_ZERO:
+                if (nb[i] != VB_ZERO)
+                    return false;
+                break;
+            case VB_SPILL:
+                if (nb[i] != VB_SPILL || n->spill_off[k] != o->spill_off[k] || n->spill_size[k] != o->spill_size[k])
+                    return false;
+                if (!spill_checked && !reg_within(&n->spill[k], &o->spill[k], m))
+                    return false;
+                spill_checked = true;
+                break;
+            }
+        }
+    }
+    return true;
+}
+
+bool vstate_within(const struct vstate *s, const struct vstate *old)
+{
+    if (s->frame_count != old->frame_count || s->ref_count != old->ref_count || memcmp(s->loop_head, old->loop_head, sizeof(s->loop_head)) ||
+        s->packet_known < old->packet_known)
+        return false;
+    struct idmap m;
+    m.count = 0;
+    for (uint32_t f = 0; f < s->frame_count; f++)
+        if (!frame_within(s->frames[f], old->frames[f], &m))
+            return false;
+    for (uint32_t i = 0; i < s->ref_count; i++)
+        if (!same_id(&m, old->refs[i] + 0x80000000u, s->refs[i] + 0x80000000u))
+            return false;
+    return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Widening.                                                                */
+
+static struct vreg reg_widen(struct verifier *v, const struct vreg *o, const struct vreg *n, bool widen)
+{
+    struct vreg r = *o;
+    if (o->type != n->type || o->frame != n->frame || o->map != n->map || o->mem_size != n->mem_size ||
+        o->ref != n->ref)
+        return (struct vreg){.type = VT_NOT_INIT};
+    if (o->type == VT_NOT_INIT)
+        return r;
+    if (o->type == VT_PACKET && (o->id != n->id || o->pkt_off != n->pkt_off)) {
+        /* Different constant parts: fold them into a new variable part. */
+        struct vnum oc = vnum_const((uint64_t)(int64_t)o->pkt_off), nc = vnum_const((uint64_t)(int64_t)n->pkt_off);
+        struct vnum ov = vnum_alu(EBPF_ALU_ADD, &o->off, &oc, true), nv = vnum_alu(EBPF_ALU_ADD, &n->off, &nc, true);
+        r.off = widen ? vnum_widen(&ov, &nv, v->thresholds, v->threshold_count) : vnum_join(&ov, &nv);
+        r.pkt_off = 0;
+        /* Each side had its own bytes proven after it: the fewer of the two remain. */
+        int32_t ro = o->range - o->pkt_off, rn = n->range - n->pkt_off;
+        r.range = ro < rn ? ro : rn;
+        if (r.range < 0)
+            r.range = 0;
+        r.id = vnew_id(v);
+        r.dvalid = 0;
+        return r;
+    }
+    if (o->id != n->id) {
+        if (vtype_is_or_null(o->type))
+            return (struct vreg){.type = VT_NOT_INIT};
+        r.id = 0;
+    }
+    r.off = widen ? vnum_widen(&o->off, &n->off, v->thresholds, v->threshold_count) : vnum_join(&o->off, &n->off);
+    r.range = o->range < n->range ? o->range : n->range;
+    if (o->pkt_len_of != n->pkt_len_of)
+        r.pkt_len_of = 0;
+    r.dvalid = o->dvalid & n->dvalid;
+    for (int i = 0; i < VTRACK; i++) {
+        r.dlo[i] = o->dlo[i] < n->dlo[i] ? o->dlo[i] : n->dlo[i];
+        r.dhi[i] = o->dhi[i] > n->dhi[i] ? o->dhi[i] : n->dhi[i];
+    }
+    return r;
+}
+
+static void frame_widen(struct verifier *v, struct vframe *w, const struct vframe *o, const struct vframe *n,
+                        bool widen)
+{
+    for (int r = 0; r < EBPF_REG_COUNT; r++)
+        w->regs[r] = reg_widen(v, &o->regs[r], &n->regs[r], widen);
+    for (int k = 0; k < VSLOTS; k++) {
+        uint8_t *wb = &w->bytes[k * 8];
+        const uint8_t *ob = &o->bytes[k * 8], *nb = &n->bytes[k * 8];
+        bool both_spill = vslot_spilled(o, k) && vslot_spilled(n, k) && o->spill_off[k] == n->spill_off[k] &&
+                          o->spill_size[k] == n->spill_size[k];
+        if (both_spill) {
+            w->spill[k] = reg_widen(v, &o->spill[k], &n->spill[k], widen);
+            if (w->spill[k].type == VT_NOT_INIT)
+                both_spill = false;
+        }
+        if (!both_spill)
+            w->spill_size[k] = 0;
+        for (int i = 0; i < 8; i++) {
+            uint8_t a = ob[i], b = nb[i];
+            bool a_ptr = a == VB_SPILL && o->spill[k].type != VT_SCALAR;
+            bool b_ptr = b == VB_SPILL && n->spill[k].type != VT_SCALAR;
+            if (a == VB_UNINIT || b == VB_UNINIT)
+                wb[i] = VB_UNINIT;
+            else if (a == VB_SPILL && b == VB_SPILL)
+                wb[i] = both_spill ? VB_SPILL : (a_ptr || b_ptr ? VB_UNINIT : VB_MISC);
+            else if (a_ptr || b_ptr)
+                wb[i] = VB_UNINIT;
+            else if (a == VB_ZERO && b == VB_ZERO)
+                wb[i] = VB_ZERO;
+            else
+                wb[i] = VB_MISC;
+        }
+    }
+}
+
+struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const struct vstate *s, bool widen)
+{
+    if (old->frame_count != s->frame_count || old->ref_count != s->ref_count)
+        return NULL;
+    for (uint32_t f = 0; f < s->frame_count; f++)
+        if (old->frames[f]->callsite != s->frames[f]->callsite || old->frames[f]->callback != s->frames[f]->callback)
+            return NULL;
+    for (uint32_t i = 0; i < s->ref_count; i++)
+        if (old->refs[i] != s->refs[i])
+            return NULL;
+    /* A join (not a loop widening) only merges states whose registers agree on what they hold. */
+    for (uint32_t f = 0; !widen && f < s->frame_count; f++) {
+        const struct vframe *a = old->frames[f], *b = s->frames[f];
+        for (int r = 0; r < EBPF_REG_COUNT; r++) {
+            struct vreg j = reg_widen(v, &a->regs[r], &b->regs[r], false);
+            if (j.type == VT_NOT_INIT && (a->regs[r].type != VT_NOT_INIT || b->regs[r].type != VT_NOT_INIT))
+                return NULL;
+        }
+    }
+    struct vstate *w = vstate_copy(v, s);
+    if (!w)
+        return NULL;
+    if (old->packet_known < w->packet_known)
+        w->packet_known = old->packet_known;
+    for (uint32_t f = 0; f < s->frame_count; f++)
+        frame_widen(v, w->frames[f], old->frames[f], s->frames[f], widen);
+    return w;
+}

@@ -1,0 +1,123 @@
+/*
+ * The verifier over the development corpus (../shared/verifier/list.tsv):
+ * every `negative` program rejected (naming a source line when its object
+ * could be read), every `invalid` object handled without a crash or hang,
+ * and every `core` program accepted but those listed in known_gaps below
+ * (objects the ELF layer cannot read yet), which must stay few: a program
+ * of the core set rejected that is not listed fails the test, and so does
+ * a listed one that starts to pass (the list must then shrink).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/skips.h"
+#include "tools/tools.h"
+
+/* Core rows the host does not accept yet, and why. */
+static const struct {
+    const char *path, *section;
+} known_gaps[] = {
+    /* Fuzzed Windows objects with symbol and section names outside their string tables. */
+    {"invalid/58087ea4ff41695f3186d628a3250b26dc8d237a", "cgroup/connect4"},
+    {"invalid/58087ea4ff41695f3186d628a3250b26dc8d237a", "cgroup/connect6"},
+    {"invalid/58087ea4ff41695f3186d628a3250b26dc8d237a", "cgroup/recv_accept4"},
+    {"invalid/58087ea4ff41695f3186d628a3250b26dc8d237a", "cgroup/recv_accept6"},
+    {"invalid/c049438cf649269921736e7306231385350dea58", ".text"},
+    /* A legacy map of maps whose lddw names the outer map's symbol in a way the loader does not resolve. */
+    {"build/map_in_map_legacy.o", ".text"},
+};
+enum { GAPS = sizeof(known_gaps) / sizeof(known_gaps[0]) };
+
+struct tally {
+    int rows;
+    int core, core_ok, stretch, stretch_ok, negative, negative_ok, invalid;
+    int wrong; /* wrong verdicts outside the known gaps */
+    bool gap_seen_failing[GAPS];
+};
+
+static int gap_of(const struct tools_corpus_row *row)
+{
+    for (int i = 0; i < GAPS; i++)
+        if (!strcmp(row->path, known_gaps[i].path) && !strcmp(row->section, known_gaps[i].section))
+            return i;
+    return -1;
+}
+
+static const char *why(const struct tools_corpus_row *row)
+{
+    return row->found ? row->res.message : row->error;
+}
+
+static void on_row(void *arg, const struct tools_corpus_row *row)
+{
+    struct tally *t = arg;
+    bool accepted = row->found && row->res.accepted;
+    t->rows++;
+    if (!strcmp(row->set, "core")) {
+        t->core++;
+        t->core_ok += accepted;
+        int gap = gap_of(row);
+        if (gap >= 0 && !accepted) {
+            t->gap_seen_failing[gap] = true;
+        } else if (!accepted) {
+            print_message("core program rejected: %s %s %s: instruction %zu: %s\n", row->path, row->section,
+                          row->function, row->res.pc, why(row));
+            t->wrong++;
+        }
+    } else if (!strcmp(row->set, "stretch")) {
+        t->stretch++;
+        t->stretch_ok += accepted;
+    } else if (!strcmp(row->set, "negative")) {
+        t->negative++;
+        /* Rejected by the verifier with a source line, or (a link-level negative) refused by the loader. */
+        bool ok = row->found ? !accepted && row->res.has_line && row->res.line.line > 0 : !row->opened;
+        t->negative_ok += ok;
+        if (!ok) {
+            print_message("negative program not rejected with a source line: %s %s: %s\n", row->path,
+                          row->section, accepted ? "accepted" : why(row));
+            t->wrong++;
+        }
+    } else {
+        t->invalid++; /* reaching here without a crash or hang is the check */
+    }
+}
+
+static void every_verdict_of_the_corpus(void **state)
+{
+    (void)state;
+    const char *dir = getenv("BPFHOST_VERIFIER_DIR");
+    struct tally t = {0};
+    long rows = dir ? tools_verify_corpus(dir, on_row, &t) : -1;
+    if (rows < 0) {
+        test_skip("no verifier corpus (BPFHOST_VERIFIER_DIR)");
+        return;
+    }
+    print_message("corpus: core %d/%d accepted, stretch %d/%d accepted, negative %d/%d rejected with a line, "
+                  "invalid %d handled\n",
+                  t.core_ok, t.core, t.stretch_ok, t.stretch, t.negative_ok, t.negative, t.invalid);
+    for (int i = 0; i < GAPS; i++)
+        if (!t.gap_seen_failing[i])
+            print_message("known gap now passes (remove it from the list): %s %s\n", known_gaps[i].path,
+                          known_gaps[i].section);
+    assert_int_equal(rows, t.rows);
+    assert_int_equal(t.wrong, 0);
+    for (int i = 0; i < GAPS; i++)
+        assert_true(t.gap_seen_failing[i]);
+    assert_int_equal(t.core_ok, t.core - GAPS);
+    assert_int_equal(t.negative_ok, t.negative);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_verdict_of_the_corpus),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
