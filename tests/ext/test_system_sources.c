@@ -290,21 +290,34 @@ static void burst_of_short_lived_execs(void **state)
 }
 
 /* Waits for a byte on fd, then execs nothing: a process that only forks stays its parent's image. */
-static pid_t start_waiting_shell(const char *tag, int *release)
+/*
+ * Starts a shell that forks a subshell exiting 3 without an exec, then
+ * waits for a line on its input (written to *release) and exits 5. With w,
+ * its pid is watched before it execs (the child waits for that), so its
+ * create cannot come before the watch.
+ */
+static pid_t start_waiting_shell(const char *tag, int *release, struct watch *w)
 {
-    int gate[2];
+    int gate[2], go[2];
     assert_int_equal(pipe2(gate, O_CLOEXEC), 0);
+    assert_int_equal(pipe2(go, O_CLOEXEC), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        /* The shell forks a subshell that exits 3 without an exec, then waits for its input and exits 5. */
         char *argv[] = {"/bin/sh", "-c", "(exit 3); read line; exit 5", (char *)tag, NULL};
-        if (dup2(gate[0], 0) < 0)
+        char byte;
+        close(go[1]);
+        if (dup2(gate[0], 0) < 0 || read(go[0], &byte, 1) != 1)
             _exit(126);
         execv(argv[0], argv);
         _exit(127);
     }
     close(gate[0]);
+    close(go[0]);
+    if (w)
+        watch_pid(w, pid);
+    assert_int_equal(write(go[1], "g", 1), 1);
+    close(go[1]);
     *release = gate[1];
     return pid;
 }
@@ -318,7 +331,7 @@ static void deletes_of_processes_running_before_and_fork_only_children(void **st
     char before_line[64];
     snprintf(before_line, sizeof(before_line), "/bin/sh -c (exit 3); read line; exit 5 running-before");
     int release;
-    pid_t early = start_waiting_shell("running-before", &release);
+    pid_t early = start_waiting_shell("running-before", &release, NULL);
     /* Until it is its shell, waiting for input: /proc shows its argv. */
     char path[64], cmdline[256] = "";
     snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)early);
@@ -349,8 +362,7 @@ static void deletes_of_processes_running_before_and_fork_only_children(void **st
     /* Watched from the start: the subshell's delete (its pid unknown to us, its parent watched). */
     char line[64];
     snprintf(line, sizeof(line), "/bin/sh -c (exit 3); read line; exit 5 fork-only");
-    pid_t parent = start_waiting_shell("fork-only", &release);
-    watch_pid(w, parent);
+    pid_t parent = start_waiting_shell("fork-only", &release, w);
     sleep_ms(200);
     assert_int_equal(write(release, "\n", 1), 1);
     close(release);
