@@ -65,6 +65,9 @@ static int get_string(const char *name, struct json_object *v, const char **out,
     if (!json_object_is_type(v, json_type_string))
         return fail(err, errlen, "field \"%s\": expected a string", name);
     *out = json_object_get_string(v);
+    /* The strings reach programs as C strings: a NUL would silently cut them. */
+    if (strlen(*out) != (size_t)json_object_get_string_len(v))
+        return fail(err, errlen, "field \"%s\": contains a NUL character (\\u0000)", name);
     return 0;
 }
 
@@ -154,4 +157,32 @@ int ext_process_event_from_json(const char *json, struct ext_process_event *ev, 
     }
     json_object_put(root);
     return rc;
+}
+
+int ext_process_context_from_json(const char *json, struct core_test_input *in, char *err, size_t errlen)
+{
+    memset(in, 0, sizeof(*in));
+    struct ext_process_event ev;
+    char *storage;
+    int rc = ext_process_event_from_json(json, &ev, &storage, err, errlen);
+    if (rc)
+        return rc;
+    uint8_t *data = NULL;
+    long n = ext_process_test_input(&ev, &data);
+    in->ctx = malloc(sizeof(ev.md));
+    free(storage);
+    if (n < 0 || !in->ctx) {
+        free(data);
+        free(in->ctx);
+        in->ctx = NULL;
+        return -ENOMEM;
+    }
+    memcpy(in->ctx, &ev.md, sizeof(ev.md));
+    in->ctx_size = sizeof(ev.md);
+    in->data = n ? data : NULL;
+    in->data_size = (size_t)n;
+    if (!n)
+        free(data);
+    in->task = ev.task;
+    return 0;
 }
