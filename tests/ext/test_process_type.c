@@ -142,7 +142,9 @@ static void bad_json_events_are_refused_with_the_field_named(void **state)
     refused("{\"pid\": 1}", "unknown field \"pid\"");
     refused("{\"command_line\": 5}", "\"command_line\": expected a string");
     refused("[1, 2]", "expected a JSON object");
-    refused("{\"process_id\": ", "not JSON");
+    refused("{\"process_id\": ", "not JSON: unexpected end");
+    refused("{\"process_id\": 1} {\"process_id\": 2}", "text after the JSON value at byte 18");
+    refused("{\"uid\": 1}\nx", "text after the JSON value");
     /* A NUL would cut the string the program sees. */
     refused("{\"command_line\": \"rm\\u0000 -rf /\"}", "\"command_line\": contains a NUL");
     refused("{\"image_path\": \"/bin/sh\\u0000\"}", "\"image_path\": contains a NUL");
