@@ -219,6 +219,10 @@ static int json_event_inputs(struct session *s, const struct core_prog_type *typ
         fprintf(stderr, "bpfhost: --data: a JSON event carries the context's data itself\n");
         return -1;
     }
+    if (memchr(s->ctx.bytes, '\0', s->ctx.size)) { /* the parser would stop there and ignore the rest */
+        fprintf(stderr, "bpfhost: %s: a JSON event is text, but the file has a NUL byte\n", s->opt.ctx_path);
+        return -1;
+    }
     char *text = calloc(1, s->ctx.size + 1), err[256];
     if (!text)
         return -1;
