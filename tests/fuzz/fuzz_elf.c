@@ -85,6 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[512] = "";
     if (bpf_elf_open_mem(data, size, "fuzz", &elf, err, sizeof(err)) < 0) {
         fuzz_require_reason("bpf_elf_open_mem", err, sizeof(err));
+        if (strncmp(err, "fuzz: ", 6) != 0 || !err[6]) /* bpf_elf.h: "name: reason" */
+            fuzz_fail("bpf_elf_open_mem's error does not name the object and a reason: %s", err);
         return 0;
     }
     walk(elf);
