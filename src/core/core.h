@@ -76,6 +76,7 @@ struct core_helper {
 };
 
 struct core_prog_type;
+struct core_test_input;
 
 /* The general helpers every program type may call (count in *count). */
 const struct core_helper *core_general_helpers(size_t *count);
@@ -141,6 +142,13 @@ struct core_prog_type {
                           void **ctx);
     /* Frees what context_create made. */
     void (*context_destroy)(void *ctx);
+    /*
+     * Optional: turns a simulated event of this type, a JSON object
+     * (bpfhost test-run --ctx EVENT.json), into a test run's inputs.
+     * Returns 0, -EINVAL with the reason (naming the field) in err, or
+     * -ENOMEM. NULL: the type has no JSON events.
+     */
+    int (*context_from_json)(const char *json, struct core_test_input *in, char *err, size_t errlen);
 };
 
 /* Registers a type: -EEXIST if its name or id is taken, -EINVAL if malformed. */
@@ -456,6 +464,15 @@ struct core_test_run {
 
 /* Runs prog as asked: 0, -EINVAL for bad arguments, -EFAULT if a run failed (see error). */
 int core_test_run(struct core_prog *prog, struct core_test_run *run);
+
+/* A test run's inputs made from a simulated event (core_prog_type.context_from_json). */
+struct core_test_input {
+    void *ctx; /* malloc'd, at most the type's ctx_size bytes; the caller frees it */
+    size_t ctx_size;
+    void *data; /* malloc'd (NULL when data_size is 0); the caller frees it */
+    size_t data_size;
+    struct core_task task; /* who the event is on behalf of */
+};
 
 /* ------------------------------------------------------------------------ */
 /* Trace pipe.                                                              */

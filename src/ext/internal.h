@@ -112,4 +112,7 @@ void ext_wake(int fd, const char *trace_prefix);
 /* process_type.c: registers the process program type (once). */
 int ext_process_type_register(void);
 
+/* process_json.c: the process type's context_from_json (see struct core_prog_type). */
+int ext_process_context_from_json(const char *json, struct core_test_input *in, char *err, size_t errlen);
+
 #endif

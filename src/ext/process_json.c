@@ -4,7 +4,9 @@
  * strings the helpers and the data pair answer from. Unknown names are
  * errors, so a typo never silently leaves a field zero.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -88,6 +90,9 @@ static int get_string(const char *name, struct json_object *v, const char **out,
     if (!json_object_is_type(v, json_type_string))
         return fail(err, errlen, "field \"%s\": expected a string", name);
     *out = json_object_get_string(v);
+    /* The strings reach programs as C strings: a NUL would silently cut them. */
+    if (strlen(*out) != (size_t)json_object_get_string_len(v))
+        return fail(err, errlen, "field \"%s\": contains a NUL character (\\u0000)", name);
     return 0;
 }
 
@@ -135,15 +140,43 @@ static int set_field(const char *name, struct json_object *v, process_md_t *md, 
     return fail(err, errlen, "unknown field \"%s\" (process_md_t's fields, command_line, image_path, cause_path)", name);
 }
 
+/* Parses text that must hold one JSON value and nothing else but blanks; NULL after a message. */
+static struct json_object *parse_whole(const char *json, char *err, size_t errlen)
+{
+    size_t len = strlen(json);
+    struct json_tokener *tok = len <= INT_MAX ? json_tokener_new() : NULL;
+    if (!tok) {
+        fail(err, errlen, "not JSON: %s", len <= INT_MAX ? "out of memory" : "too long");
+        return NULL;
+    }
+    struct json_object *root = json_tokener_parse_ex(tok, json, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (!root || jerr != json_tokener_success) {
+        json_object_put(root);
+        fail(err, errlen, "not JSON: %s",
+             jerr == json_tokener_continue ? "unexpected end of text" : json_tokener_error_desc(jerr));
+        return NULL;
+    }
+    while (isspace((unsigned char)json[end]))
+        end++;
+    if (json[end]) {
+        json_object_put(root);
+        fail(err, errlen, "text after the JSON value at byte %zu", end);
+        return NULL;
+    }
+    return root;
+}
+
 int ext_process_event_from_json(const char *json, struct ext_process_event *ev, char **storage, char *err,
                                 size_t errlen)
 {
     memset(ev, 0, sizeof(*ev));
     *storage = NULL;
-    enum json_tokener_error jerr;
-    struct json_object *root = json_tokener_parse_verbose(json, &jerr);
+    struct json_object *root = parse_whole(json, err, errlen);
     if (!root)
-        return fail(err, errlen, "not JSON: %s", json_tokener_error_desc(jerr));
+        return -EINVAL;
     int rc = 0;
     struct strings str = {0};
     if (!json_object_is_type(root, json_type_object)) {
@@ -187,4 +220,32 @@ int ext_process_event_from_json(const char *json, struct ext_process_event *ev, 
     }
     json_object_put(root);
     return rc;
+}
+
+int ext_process_context_from_json(const char *json, struct core_test_input *in, char *err, size_t errlen)
+{
+    memset(in, 0, sizeof(*in));
+    struct ext_process_event ev;
+    char *storage;
+    int rc = ext_process_event_from_json(json, &ev, &storage, err, errlen);
+    if (rc)
+        return rc;
+    uint8_t *data = NULL;
+    long n = ext_process_test_input(&ev, &data);
+    in->ctx = malloc(sizeof(ev.md));
+    free(storage);
+    if (n < 0 || !in->ctx) {
+        free(data);
+        free(in->ctx);
+        in->ctx = NULL;
+        return -ENOMEM;
+    }
+    memcpy(in->ctx, &ev.md, sizeof(ev.md));
+    in->ctx_size = sizeof(ev.md);
+    in->data = n ? data : NULL;
+    in->data_size = (size_t)n;
+    if (!n)
+        free(data);
+    in->task = ev.task;
+    return 0;
 }

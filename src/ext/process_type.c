@@ -217,6 +217,7 @@ static const struct core_prog_type process_type = {
     .retval_rule = CORE_RETVAL_ANY,
     .context_create = context_create,
     .context_destroy = context_destroy,
+    .context_from_json = ext_process_context_from_json,
 };
 
 const struct core_prog_type *ext_process_type(void)

@@ -125,7 +125,40 @@ static void bad_json_events_are_refused_with_the_field_named(void **state)
     refused("{\"pid\": 1}", "unknown field \"pid\"");
     refused("{\"command_line\": 5}", "\"command_line\": expected a string");
     refused("[1, 2]", "expected a JSON object");
-    refused("{\"process_id\": ", "not JSON");
+    refused("{\"process_id\": ", "not JSON: unexpected end");
+    refused("{\"process_id\": 1} {\"process_id\": 2}", "text after the JSON value at byte 18");
+    refused("{\"uid\": 1}\nx", "text after the JSON value");
+    /* A NUL would cut the string the program sees. */
+    refused("{\"command_line\": \"rm\\u0000 -rf /\"}", "\"command_line\": contains a NUL");
+    refused("{\"image_path\": \"/bin/sh\\u0000\"}", "\"image_path\": contains a NUL");
+}
+
+/* The descriptor's builder (what bpfhost test-run --ctx EVENT.json and the fuzzer use). */
+static void the_types_json_builder_makes_the_test_run_input(void **state)
+{
+    (void)state;
+    const struct core_prog_type *type = ext_process_type();
+    assert_non_null(type->context_from_json);
+    struct core_test_input in;
+    char err[256] = "";
+    assert_int_equal(type->context_from_json("{\"operation\": \"create\", \"creating_process_id\": 5,"
+                                             " \"creating_thread_id\": 6, \"uid\": 7, \"command_line\": \"ls -l\","
+                                             " \"image_path\": \"/bin/ls\"}",
+                                             &in, err, sizeof(err)),
+                     0);
+    assert_int_equal(in.ctx_size, sizeof(process_md_t));
+    const process_md_t *md = in.ctx;
+    assert_int_equal(md->creating_process_id, 5);
+    assert_int_equal(md->uid, 7);
+    assert_int_equal(in.data_size, 13);
+    assert_memory_equal(in.data, "ls -l\0/bin/ls", 13);
+    assert_int_equal(in.task.process_id, 5);
+    assert_int_equal(in.task.thread_id, 6);
+    free(in.ctx);
+    free(in.data);
+    assert_int_equal(type->context_from_json("{\"pid\": 1}", &in, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "unknown field \"pid\""));
+    assert_null(in.ctx);
 }
 
 static void raw_test_run_input_splits_command_line_and_image(void **state)
@@ -153,6 +186,7 @@ int main(void)
         cmocka_unit_test(create_event_fields_reach_the_program),
         cmocka_unit_test(delete_event_fields_reach_the_program),
         cmocka_unit_test(bad_json_events_are_refused_with_the_field_named),
+        cmocka_unit_test(the_types_json_builder_makes_the_test_run_input),
         cmocka_unit_test(raw_test_run_input_splits_command_line_and_image),
     };
     return cmocka_run_group_tests(tests, setup, test_objects_close);

@@ -143,6 +143,14 @@ static void errors_exit_1_with_a_reason(void **state)
     res = bpfhost(1, (const char *[]){"test-run", object, "sample", "--ctx", big_ctx_file, NULL});
     assert_contains(res.err, "4096 bytes, but a 'sample' context has");
     subprocess_result_free(&res);
+    /* A JSON event is for types that define one; a sample context is raw bytes. */
+    char json_file[sizeof(dir) + 16];
+    snprintf(json_file, sizeof(json_file), "%s/event.json", dir);
+    assert_int_equal(write_file(json_file, "{\"uint64_data\": 1}", 18), 0);
+    res = bpfhost(1, (const char *[]){"test-run", object, "sample", "--ctx", json_file, NULL});
+    assert_contains(res.err, "event.json: a 'sample' program has no JSON events; its context is raw bytes");
+    subprocess_result_free(&res);
+    unlink(json_file);
     res = bpfhost(1, (const char *[]){"test-run", object, "sample", "--data", "/nonexistent.bin", NULL});
     assert_contains(res.err, "/nonexistent.bin");
     subprocess_result_free(&res);

@@ -42,16 +42,22 @@ static int teardown(void **state)
     return system(cmd);
 }
 
-/* Writes json to <dir>/name and returns the path (static buffer). */
-static const char *event_file(const char *name, const char *json)
+/* Writes len bytes to <dir>/name and returns the path (static buffer). */
+static const char *event_bytes(const char *name, const char *bytes, size_t len)
 {
     static char path[128];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fputs(json, f);
+    assert_int_equal(fwrite(bytes, 1, len, f), len);
     assert_int_equal(fclose(f), 0);
     return path;
+}
+
+/* Writes json to <dir>/name and returns the path (static buffer). */
+static const char *event_file(const char *name, const char *json)
+{
+    return event_bytes(name, json, strlen(json));
 }
 
 /* Runs bpfhost test-run on obj with the event; returns the result. */
@@ -125,6 +131,11 @@ static void bad_events_exit_1_naming_the_field(void **state)
     struct subprocess_result res = run("deny_rm", bad, NULL);
     assert_int_equal(res.exit_code, 1);
     assert_contains(res.err, "bad.json: field \"process_id\": expected an integer");
+    subprocess_result_free(&res);
+    /* Nothing after the event may be ignored (a file with a NUL byte is a raw context, not JSON). */
+    res = run("deny_rm", event_file("two.json", "{\"uid\": 1}\n{\"uid\": 0}\n"), NULL);
+    assert_int_equal(res.exit_code, 1);
+    assert_contains(res.err, "two.json: text after the JSON object, at byte 11");
     subprocess_result_free(&res);
 }
 

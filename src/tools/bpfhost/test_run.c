@@ -2,7 +2,6 @@
  * data (BPF_PROG_TEST_RUN), then shows the object's maps. */
 #include "cli.h"
 #include "core/core.h"
-#include "ext/ext.h"
 #include "tools/tools.h"
 
 #include <ctype.h>
@@ -246,14 +245,14 @@ static int check_one_object(const char *path, const char *text, size_t len)
     return why ? -1 : 0;
 }
 
-/* Turns a JSON process event in s->ctx into the context and data of a test run; -1 after a message. */
-static int process_event_inputs(struct session *s)
+/* Turns the JSON event in s->ctx into the context, data and task of a test run; -1 after a message. */
+static int json_event_inputs(struct session *s, const struct core_prog_type *type)
 {
     if (s->opt.data_path) {
-        tools_text_printf(stderr, "bpfhost: --data: a JSON event carries the command line and image path itself\n");
+        tools_text_printf(stderr, "bpfhost: --data: a JSON event carries the context's data itself\n");
         return -1;
     }
-    char *text = calloc(1, s->ctx.size + 1), *storage = NULL, err[256];
+    char *text = calloc(1, s->ctx.size + 1), err[256];
     if (!text)
         return -1;
     memcpy(text, s->ctx.bytes, s->ctx.size);
@@ -261,27 +260,18 @@ static int process_event_inputs(struct session *s)
         free(text);
         return -1;
     }
-    struct ext_process_event ev;
-    int rc = ext_process_event_from_json(text, &ev, &storage, err, sizeof(err));
+    struct core_test_input in;
+    int rc = type->context_from_json(text, &in, err, sizeof(err));
     free(text);
     if (rc) {
         tools_text_printf(stderr, "bpfhost: %s: %s\n", s->opt.ctx_path, rc == -EINVAL ? err : strerror(-rc));
         return -1;
     }
-    long n = ext_process_test_input(&ev, &s->data.bytes);
     free(s->ctx.bytes);
-    s->ctx.bytes = malloc(sizeof(ev.md));
-    if (n < 0 || !s->ctx.bytes) {
-        free(storage);
-        tools_text_printf(stderr, "bpfhost: out of memory\n");
-        return -1;
-    }
-    memcpy(s->ctx.bytes, &ev.md, sizeof(ev.md));
-    s->ctx.size = sizeof(ev.md);
-    s->data.size = (size_t)n;
-    s->task = ev.task;
+    s->ctx = (struct blob){in.ctx, in.ctx_size};
+    s->data = (struct blob){in.data, in.data_size};
+    s->task = in.task;
     s->has_task = true;
-    free(storage);
     return 0;
 }
 
@@ -294,13 +284,13 @@ static int read_inputs(struct session *s)
         return -1;
     if (s->opt.ctx_path && !s->ctx.size) {
         tools_text_printf(stderr, "bpfhost: %s: empty; a context is its raw bytes%s (or no --ctx: all zero)\n",
-                          s->opt.ctx_path, info.type == ext_process_type() ? " or a JSON event" : "");
+                          s->opt.ctx_path, info.type->context_from_json ? " or a JSON event" : "");
         return -1;
     }
     if (s->opt.ctx_path && is_json(&s->ctx)) {
-        if (info.type == ext_process_type())
-            return process_event_inputs(s);
-        tools_text_printf(stderr, "bpfhost: %s: JSON contexts are for process programs; a '%s' context is raw bytes\n",
+        if (info.type->context_from_json)
+            return json_event_inputs(s, info.type);
+        tools_text_printf(stderr, "bpfhost: %s: a '%s' program has no JSON events; its context is raw bytes\n",
                 s->opt.ctx_path, info.type->name);
         return -1;
     }
