@@ -5,6 +5,10 @@
 #include "bpf_helpers.h"
 #include "ebpf_ntos_hooks.h"
 
+#ifndef TEST_GID /* the test gives it; built alone (as a fuzz seed), a group no one has */
+#define TEST_GID 54322
+#endif
+
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __type(key, uint32_t);

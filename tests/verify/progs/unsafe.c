@@ -1,7 +1,7 @@
 /* Programs of the "sample" type that break one rule each: the verifier
  * must refuse every one at load (before, the interpreter stopped them at
  * run time). tests/verify/test_unsafe.c names the rule each must fail. */
-#include "sample_ctx.h"
+#include "../../core/progs/sample_ctx.h"
 
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
