@@ -62,8 +62,8 @@ static bool maps_too_big(const struct bpf_elf_object *elf)
     unsigned __int128 total = 0;
     for (size_t i = 0; i < elf->map_count; i++) {
         const struct bpf_elf_map_def *d = &elf->maps[i].def;
-        bool percpu = d->type == MAP_TYPE_PERCPU_HASH || d->type == MAP_TYPE_PERCPU_ARRAY ||
-                      d->type == MAP_TYPE_LRU_PERCPU_HASH;
+        bool percpu = d->type == BPF_MAP_TYPE_PERCPU_HASH || d->type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+                      d->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
         total += (unsigned __int128)d->max_entries *
                  (d->key_size + (unsigned __int128)d->value_size * (percpu ? MAX_CPUS : 1) + ENTRY_OVERHEAD);
     }
