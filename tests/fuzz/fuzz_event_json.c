@@ -72,13 +72,19 @@ static char *program_text(const struct core_prog_type *type)
 {
     struct text t = {0};
     add(&t, "mov %%r6, %%r1\n");
-    for (size_t f = 0; f < type->field_count; f++)
-        for (uint32_t b = 0; (type->fields[f].access & EXEC_READ) && b < type->fields[f].size; b++)
-            add(&t, "ldxb %%r0, [%%r6%+d]\n", (int)(type->fields[f].offset + b));
+    for (size_t f = 0; f < type->field_count; f++) {
+        const struct core_ctx_field *field = &type->fields[f];
+        bool pointer = type->has_data && (field->offset == type->data_offset || field->offset == type->data_end_offset);
+        /* Every byte of every readable field; the data pair only whole (below), as the verifier demands. */
+        for (uint32_t b = 0; !pointer && (field->access & EXEC_READ) && b < field->size; b++)
+            add(&t, "ldxb %%r0, [%%r6%+d]\n", (int)(field->offset + b));
+    }
     if (type->has_data)
         add(&t,
-            "ldxdw %%r7, [%%r6%+d]\nldxdw %%r8, [%%r6%+d]\n"
-            "data_loop:\njge %%r7, %%r8, data_done\nldxb %%r0, [%%r7]\nadd %%r7, 1\nja data_loop\ndata_done:\n",
+            /* The data's first 4096 bytes: a loop bounded by a counter, as the verifier can prove it ends. */
+            "ldxdw %%r7, [%%r6%+d]\nldxdw %%r8, [%%r6%+d]\nmov %%r9, 0\n"
+            "data_loop:\njge %%r9, 4096, data_done\nmov %%r1, %%r7\nadd %%r1, %%r9\nmov %%r2, %%r1\nadd %%r2, 1\n"
+            "jgt %%r2, %%r8, data_done\nldxb %%r0, [%%r1]\nadd %%r9, 1\nja data_loop\ndata_done:\n",
             (int)type->data_offset, (int)type->data_end_offset);
     for (size_t i = 0; i < type->helper_count; i++) {
         if (!takes_ctx_and_buffer(&type->helpers[i]))
