@@ -53,6 +53,7 @@ void fanotify_marks_free(struct fanotify_marks *m);
 struct fanotify_exec {
     struct ext_exec_args args;
     bool have_args;          /* the thread is in an exec system call we could read */
+    int args_error;          /* else why not: -ENOEXEC (in no exec system call: the kernel's own), or -errno */
     struct ext_exec_chain chain;
     int at;                  /* index in chain of the file this event opens; -1 if not in it */
     char *command_line;      /* EXT_COMMAND_LINE_MAX bytes */

@@ -301,6 +301,11 @@ static uint32_t report_creates(struct fanotify_source *s, pid_t tid, pid_t tgid,
         fanotify_exec_done(x);
         return FAN_ALLOW;
     }
+    if (x->args_error && x->args_error != -ENOEXEC && x->args_error != -ESRCH)
+        /* Shown without its command line: counted and said, never silently (ENOEXEC: an exec the kernel
+         * starts itself has no system call to read; ESRCH: a thread outside our pid namespace). */
+        fail(s, "exec of %s by pid %d: its arguments could not be read (%s); shown without them", x->opened_path,
+             (int)tgid, strerror(-x->args_error));
     if (x->truncated) {
         /* What programs cannot see, they cannot check: fail closed, as the supervised source does. */
         fail(s, "exec of %s by pid %d denied: command line over %d bytes or %d arguments", x->opened_path,
