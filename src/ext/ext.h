@@ -233,6 +233,8 @@ struct ext_proc_info {
 
 /* Reads /proc/<pid>: 0, or -ENOENT if the process is gone. */
 int ext_proc_read(uint32_t pid, struct ext_proc_info *info);
+/* Reads only the ids, times and comm of /proc/<pid> (image path and command line left empty): 0 or -ENOENT. */
+int ext_proc_read_ids(uint32_t pid, struct ext_proc_info *info);
 
 /* The thread group (process) of thread tid, from /proc/<tid>/status: the tgid, or -errno (-ESRCH without one). */
 int ext_proc_tgid(uint32_t tid);

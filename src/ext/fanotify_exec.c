@@ -106,7 +106,8 @@ int fanotify_exec_read(struct fanotify_exec *x, pid_t tgid, pid_t tid, int fd, c
         return -errno;
     x->opened_path[len] = '\0';
     snprintf(x->opened_file, sizeof(x->opened_file), "/proc/%d/task/%d/fd/%d", (int)getpid(), (int)gettid(), fd);
-    ext_proc_read((uint32_t)tgid, &x->info); /* the exec has not happened: the process still runs the old image */
+    /* The exec has not happened: the process still runs the old image, whose path and argv we do not need. */
+    ext_proc_read_ids((uint32_t)tgid, &x->info);
     x->args_error = tid > 0 ? ext_exec_args_read(tgid, tid, &x->args) : -ESRCH;
     x->have_args = x->args_error == 0;
     if (x->have_args)

@@ -143,9 +143,12 @@ uint32_t ext_exit_code(int status)
     return WIFSIGNALED(status) ? 128u + (uint32_t)WTERMSIG(status) : (uint32_t)WEXITSTATUS(status);
 }
 
-int ext_proc_read(uint32_t pid, struct ext_proc_info *info)
+int ext_proc_read_ids(uint32_t pid, struct ext_proc_info *info)
 {
-    memset(info, 0, sizeof(*info));
+    info->ppid = info->uid = info->gid = 0;
+    info->start_filetime = 0;
+    info->comm[0] = info->image_path[0] = '\0';
+    info->command_line_len = 0;
     char dir[32], path[64];
     snprintf(dir, sizeof(dir), "/proc/%u", pid);
     if (access(dir, F_OK) != 0)
@@ -155,10 +158,19 @@ int ext_proc_read(uint32_t pid, struct ext_proc_info *info)
     snprintf(path, sizeof(path), "%s/comm", dir);
     if (read_file(path, info->comm, sizeof(info->comm)) > 0)
         info->comm[strcspn(info->comm, "\n")] = '\0';
-    snprintf(path, sizeof(path), "%s/exe", dir);
+    return 0;
+}
+
+int ext_proc_read(uint32_t pid, struct ext_proc_info *info)
+{
+    int err = ext_proc_read_ids(pid, info);
+    if (err)
+        return err;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%u/exe", pid);
     ssize_t n = readlink(path, info->image_path, sizeof(info->image_path) - 1);
     info->image_path[n > 0 ? n : 0] = '\0';
-    snprintf(path, sizeof(path), "%s/cmdline", dir);
+    snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
     long len = read_file(path, info->command_line, sizeof(info->command_line));
     info->command_line_len = len > 0 ? ext_join_args(info->command_line, (size_t)len) : 0;
     return 0;
