@@ -284,3 +284,36 @@ int ext_exec_chain_find(const struct ext_exec_chain *c, dev_t dev, ino_t ino)
             return (int)i;
     return -1;
 }
+
+void ext_exec_event(struct ext_process_event *ev, pid_t tgid, pid_t tid, const struct ext_proc_info *info,
+                    const char *command_line, size_t command_len)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->md = (process_md_t){.operation = PROCESS_OPERATION_CREATE,
+                            .process_id = (uint64_t)tgid,
+                            .parent_process_id = info->ppid,
+                            .creating_process_id = (uint64_t)tgid,
+                            .creating_thread_id = (uint64_t)tid,
+                            .creation_time = info->start_filetime,
+                            .image_kind = PROCESS_IMAGE_PROGRAM};
+    ext_process_set_account(&ev->md, info->uid, info->gid);
+    ev->command_line = command_line;
+    ev->command_line_len = command_len;
+    ev->task = (struct core_task){.process_id = (uint32_t)tgid, .thread_id = (uint32_t)tid, .uid = info->uid,
+                                  .gid = info->gid};
+    memcpy(ev->task.comm, info->comm, sizeof(ev->task.comm));
+}
+
+void ext_exec_event_image(struct ext_process_event *ev, const struct ext_exec_chain *c, const struct ext_exec_file *f)
+{
+    ev->md.image_kind = f->kind;
+    ev->md.image_device = (uint64_t)f->dev;
+    ev->md.image_inode = (uint64_t)f->ino;
+    ev->image_path = f->path;
+    ev->image_path_len = strlen(f->path);
+    if (f->cause >= 0) {
+        ev->cause_path = c->files[f->cause].path;
+        ev->cause_path_len = strlen(ev->cause_path);
+    }
+    ev->image_file = f->file[0] ? f->file : NULL;
+}

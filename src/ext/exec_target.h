@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ext/ext.h"
+
 /* ------------------------------------------------------------------------ */
 /* target_mem.c                                                             */
 
@@ -126,5 +128,16 @@ void ext_exec_chain_build(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int p
 void ext_exec_chain_close(struct ext_exec_chain *c);
 /* The index of the file (dev, ino) in the chain, or -1. */
 int ext_exec_chain_find(const struct ext_exec_chain *c, dev_t dev, ino_t ino);
+
+/*
+ * The create event of an exec by thread tid of process tgid (info: the
+ * process before the exec) with its command line (strings point into the
+ * arguments), of kind program with no image yet; ext_exec_event_image()
+ * names the file.
+ */
+void ext_exec_event(struct ext_process_event *ev, pid_t tgid, pid_t tid, const struct ext_proc_info *info,
+                    const char *command_line, size_t command_len);
+/* Names file f of chain c as ev's image: kind, device, inode, path, cause and the file to hash. */
+void ext_exec_event_image(struct ext_process_event *ev, const struct ext_exec_chain *c, const struct ext_exec_file *f);
 
 #endif

@@ -55,35 +55,12 @@ static void read_exec(struct fanotify_exec *x, const struct stat *st)
     x->at = ext_exec_chain_find(&x->chain, st->st_dev, st->st_ino);
 }
 
-/* Appends the create of one file: kind and cause from the chain (f NULL: a program with no cause). */
-static void add_event(struct fanotify_exec *x, pid_t tgid, pid_t tid, const struct ext_exec_file *f,
-                      const char *path, const char *file, dev_t dev, ino_t ino)
+/* Appends a create of the exec at hand (its image still to name); returns it. */
+static struct ext_process_event *add_event(struct fanotify_exec *x, pid_t tgid, pid_t tid)
 {
     struct ext_process_event *ev = &x->events[x->event_count++];
-    const struct ext_proc_info *info = &x->info;
-    memset(ev, 0, sizeof(*ev));
-    ev->md = (process_md_t){.operation = PROCESS_OPERATION_CREATE,
-                            .process_id = (uint64_t)tgid,
-                            .parent_process_id = info->ppid,
-                            .creating_process_id = (uint64_t)tgid,
-                            .creating_thread_id = (uint64_t)tid,
-                            .creation_time = info->start_filetime,
-                            .image_kind = f ? f->kind : PROCESS_IMAGE_PROGRAM,
-                            .image_device = (uint64_t)dev,
-                            .image_inode = (uint64_t)ino};
-    ext_process_set_account(&ev->md, info->uid, info->gid);
-    ev->command_line = x->command_line;
-    ev->command_line_len = x->command_len;
-    ev->image_path = path;
-    ev->image_path_len = strlen(path);
-    if (f && f->cause >= 0) {
-        ev->cause_path = x->chain.files[f->cause].path;
-        ev->cause_path_len = strlen(ev->cause_path);
-    }
-    ev->image_file = file && *file ? file : NULL;
-    ev->task = (struct core_task){.process_id = (uint32_t)tgid, .thread_id = (uint32_t)tid, .uid = info->uid,
-                                  .gid = info->gid};
-    memcpy(ev->task.comm, info->comm, sizeof(ev->task.comm));
+    ext_exec_event(ev, tgid, tid, &x->info, x->command_line, x->command_len);
+    return ev;
 }
 
 /* Whether the file open as fd (the event's) is an ELF interpreter. */
@@ -113,18 +90,26 @@ int fanotify_exec_read(struct fanotify_exec *x, pid_t tgid, pid_t tid, int fd, c
     if (x->have_args)
         read_exec(x, st);
     const struct ext_exec_file *opened = x->at >= 0 ? &x->chain.files[x->at] : NULL;
-    add_event(x, tgid, tid, opened, x->opened_path, x->opened_file, st->st_dev, st->st_ino);
+    /* The file this event opens: kind and cause from the chain, the rest from the event's own descriptor. */
+    struct ext_process_event *ev = add_event(x, tgid, tid);
+    if (opened)
+        ext_exec_event_image(ev, &x->chain, opened);
+    ev->md.image_device = (uint64_t)st->st_dev;
+    ev->md.image_inode = (uint64_t)st->st_ino;
+    ev->image_path = x->opened_path;
+    ev->image_path_len = strlen(x->opened_path);
+    ev->image_file = x->opened_file;
     if (x->have_args && !opened && opened_is_loader(fd)) {
         /* ld.so, in an exec whose files we could not follow to it (its path changed under us, a
          * sibling thread moved its cwd): what it loads is unknown, shown with no path and no file. */
         static const struct ext_exec_file unknown = {.kind = PROCESS_IMAGE_LOADED_PROGRAM, .cause = -1, .fd = -1};
-        add_event(x, tgid, tid, &unknown, "", NULL, 0, 0);
+        ext_exec_event_image(add_event(x, tgid, tid), &x->chain, &unknown);
     }
     /* ld.so run directly maps its program without an exec open: that program's create comes with ld.so's. */
     for (size_t i = 0; opened && i < x->chain.count; i++) {
         const struct ext_exec_file *f = &x->chain.files[i];
         if (f->kind == PROCESS_IMAGE_LOADED_PROGRAM && f->cause == x->at)
-            add_event(x, tgid, tid, f, f->path, f->file, f->dev, f->ino);
+            ext_exec_event_image(add_event(x, tgid, tid), &x->chain, f);
     }
     return 0;
 }

@@ -120,30 +120,8 @@ static int read_request(struct sv_run *run, const struct seccomp_notif *n, enum 
 /* Builds the create event of file i of the request's chain. */
 static void create_event(struct sv_run *run, const struct sv_request *r, size_t i, struct ext_process_event *ev)
 {
-    memset(ev, 0, sizeof(*ev));
-    const struct ext_exec_file *f = &r->chain.files[i];
-    process_md_t *md = &ev->md;
-    md->operation = PROCESS_OPERATION_CREATE;
-    md->image_kind = f->kind;
-    md->image_device = (uint64_t)f->dev;
-    md->image_inode = (uint64_t)f->ino;
-    md->process_id = md->creating_process_id = (uint64_t)r->tgid;
-    md->creating_thread_id = (uint64_t)r->tid;
-    md->parent_process_id = r->info.ppid;
-    md->creation_time = r->info.start_filetime;
-    ext_process_set_account(md, r->info.uid, r->info.gid);
-    ev->command_line = run->command_line;
-    ev->command_line_len = (size_t)r->command_len;
-    ev->image_path = f->path;
-    ev->image_path_len = strlen(f->path);
-    if (f->cause >= 0) {
-        ev->cause_path = r->chain.files[f->cause].path;
-        ev->cause_path_len = strlen(ev->cause_path);
-    }
-    ev->image_file = f->file[0] ? f->file : NULL;
-    ev->task = (struct core_task){.process_id = (uint32_t)r->tgid, .thread_id = (uint32_t)r->tid,
-                                  .uid = r->info.uid, .gid = r->info.gid};
-    memcpy(ev->task.comm, r->info.comm, sizeof(ev->task.comm));
+    ext_exec_event(ev, r->tgid, r->tid, &r->info, run->command_line, (size_t)r->command_len);
+    ext_exec_event_image(ev, &r->chain, &r->chain.files[i]);
 }
 
 /* Remembers the process of a request, for its delete event. */
