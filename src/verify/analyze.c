@@ -190,12 +190,17 @@ static struct vstored *ancestor_at(struct vstored *p, uint32_t pc)
  * slot if -1). False if the shapes differ or no slot is left (the loop is then unrolled further). */
 static int widen_at(struct verifier *v, uint32_t pc, const struct vstored *a, int slot)
 {
-    if (slot < 0) {
+    bool new_run = slot < 0;
+    if (new_run) {
+        /* Slots go outer loop first (drop_slots() relies on it): a loop tracked inside this one (its head
+         * between this head and the back edge) is over, and its slot and those after it are this loop's. */
         slot = 0;
-        while (slot < VTRACK && v->cur->loop_head[slot])
+        while (slot < VTRACK && v->cur->loop_head[slot] &&
+               !(v->cur->loop_head[slot] - 1 > pc && v->cur->loop_head[slot] - 1 <= v->from))
             slot++;
         if (slot == VTRACK)
             return 0;
+        drop_slots(v->cur, slot);
     }
     struct vstate *w = vstate_widen(v, a->state, v->cur, true);
     if (!w)
@@ -203,6 +208,8 @@ static int widen_at(struct verifier *v, uint32_t pc, const struct vstored *a, in
     vstate_free(v, v->cur);
     v->cur = w;
     w->loop_head[slot] = pc + 1;
+    if (new_run)
+        w->loop_since[slot] = (uint32_t)v->res->states_stored;
     reset_slot(w, slot);
     if (!v->loops[pc]) {
         struct vloop *l = calloc(1, sizeof(*l));
@@ -217,6 +224,13 @@ static int widen_at(struct verifier *v, uint32_t pc, const struct vstored *a, in
 }
 
 enum { VISIT_GO = 0, VISIT_PRUNED = 1, VISIT_FAIL = -1 };
+
+/* Whether a cycle closes inside the current run of the loop tracked in slot (whose progress was checked):
+ * one closing on a state from before the run went around the loops enclosing it too. */
+static bool within_run(const struct verifier *v, const struct vstored *cycle, int slot)
+{
+    return slot >= 0 && cycle && cycle->number >= v->cur->loop_since[slot];
+}
 
 /* False if t cannot hold the current state: a register it has set holds another type here. */
 static bool may_hold(const struct vstored *t, const struct vstate *s)
@@ -257,7 +271,8 @@ static int store(struct verifier *v, uint32_t pc)
         free(s);
         return -ENOMEM;
     }
-    *s = (struct vstored){copy, v->parent, v->stored[pc], pc, 1, {0}, (uint8_t)copy->frame_count};
+    *s = (struct vstored){copy, v->parent, v->stored[pc], pc, 1, {0}, (uint8_t)copy->frame_count,
+                          (uint32_t)v->res->states_stored};
     for (int r = 0; r < EBPF_REG_COUNT; r++)
         s->types[r] = vcur(copy)->regs[r].type;
     v->stored[pc] = s;
@@ -335,7 +350,7 @@ static int visit(struct verifier *v)
     if (m == 2) {
         /* A cycle closing on a state of this path: pruned only where its
          * progress was just checked; elsewhere unrolled until a loop head. */
-        if (checked)
+        if (checked && within_run(v, cycle, slot))
             return VISIT_PRUNED;
         if (!head)
             cycle = NULL;
@@ -350,7 +365,7 @@ static int visit(struct verifier *v)
             if (widened) {
                 cycle = NULL;
                 m = match(v, pc, &cycle);
-                if (m == 1 || (m == 2 && checked))
+                if (m == 1 || (m == 2 && checked && within_run(v, cycle, slot)))
                     return VISIT_PRUNED;
             } else if (cycle) {
                 return vfail(v, "make every loop count toward a bound",

@@ -129,6 +129,7 @@ struct vstate {
     uint32_t ref_count;
     uint32_t refs[VREFS_MAX]; /* outstanding references (ring-buffer records) */
     uint32_t loop_head[VTRACK]; /* pc + 1 of each tracked loop head, outermost first; 0 unused */
+    uint32_t loop_since[VTRACK]; /* the number of the first state stored in each tracked loop's current run */
     int32_t packet_known;     /* bytes from the packet's start proven present (survives reloads of data) */
     uint32_t loop_pc[VLOOPS]; /* visits of loop heads on this path (pc + 1, count) */
     uint32_t loop_visits[VLOOPS];
@@ -147,6 +148,7 @@ struct vstored {
     uint32_t branches;      /* paths still being explored below it */
     uint8_t types[EBPF_REG_COUNT]; /* its innermost frame's register types, to rule states out quickly */
     uint8_t frame_count;
+    uint32_t number;        /* states stored before it */
 };
 
 /* A path waiting to be explored. */

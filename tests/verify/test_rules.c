@@ -162,6 +162,12 @@ static const struct rule rules[] = {
      "call 7\nmov %r1, 10\ndiv %r1, %r0\nmov %r0, %r1\nadd %r0, 250\nexit", "outside [0, 255]"},
     {"loops with a bound terminate", "mov %r0, 0\nloop:\nadd %r0, 1\njlt %r0, 100, loop\nmov %r0, 0\nexit",
      "mov %r0, 0\nloop:\nadd %r0, 0\njlt %r0, 100, loop\nmov %r0, 0\nexit", "terminates"},
+    {"a loop around a loop the verifier widened must progress too",
+     "mov %r9, 0\nouter:\nmov %r8, 0\ninner:\nadd %r8, 1\njlt %r8, 30, inner\nadd %r9, 1\njlt %r9, 3, outer\n"
+     "mov %r0, 0\nexit",
+     "mov %r9, 0\nouter:\nmov %r8, 0\ninner:\nadd %r8, 1\njlt %r8, 30, inner\nadd %r9, 0\njlt %r9, 3, outer\n"
+     "mov %r0, 0\nexit",
+     "terminates"},
     {"a loop back to the same state never ends", "ja +0\nmov %r0, 0\nexit", "mov %r0, 0\nloop:\nja loop\nexit",
      "terminates"},
     {"bpf-to-bpf calls get their own stack",
