@@ -117,17 +117,17 @@ static void refused(const char *json, const char *needle)
 static void bad_json_events_are_refused_with_the_field_named(void **state)
 {
     (void)state;
-    refused("{\"operation\": \"start\"}", "\"start\" is neither");
+    refused("{\"operation\": \"start\"}", "field \"operation\": \"start\" is none of \"create\", \"delete\"");
     refused("{\"operation\": 2}", "operation");
     refused("{\"process_id\": \"12\"}", "\"process_id\": expected an integer");
     refused("{\"process_id\": -1}", "process_id");
     refused("{\"process_exit_code\": 4294967296}", "process_exit_code");
     refused("{\"pid\": 1}", "unknown field \"pid\"");
     refused("{\"command_line\": 5}", "\"command_line\": expected a string");
-    refused("[1, 2]", "expected a JSON object");
-    refused("{\"process_id\": ", "not JSON: unexpected end");
-    refused("{\"process_id\": 1} {\"process_id\": 2}", "text after the JSON value at byte 18");
-    refused("{\"uid\": 1}\nx", "text after the JSON value");
+    refused("[1, 2]", "a JSON event is one object");
+    refused("{\"process_id\": ", "not JSON: it ends inside a value");
+    refused("{\"process_id\": 1} {\"process_id\": 2}", "text after the JSON object, at byte 18");
+    refused("{\"uid\": 1}\nx", "text after the JSON object");
     /* A NUL would cut the string the program sees. */
     refused("{\"command_line\": \"rm\\u0000 -rf /\"}", "\"command_line\": contains a NUL");
     refused("{\"image_path\": \"/bin/sh\\u0000\"}", "\"image_path\": contains a NUL");
