@@ -56,7 +56,7 @@ struct json_object *ext_json_parse_object(const char *json, char *err, size_t er
     return root;
 }
 
-int ext_json_get_uint(const char *name, struct json_object *v, uint64_t max, uint64_t *out, char *err, size_t errlen)
+int ext_json_uint(const char *name, struct json_object *v, uint64_t max, uint64_t *out, char *err, size_t errlen)
 {
     if (!json_object_is_type(v, json_type_int))
         return ext_json_fail(err, errlen, "field \"%s\": expected an integer", name);
@@ -69,7 +69,7 @@ int ext_json_get_uint(const char *name, struct json_object *v, uint64_t max, uin
     return 0;
 }
 
-int ext_json_get_string(const char *name, struct json_object *v, const char **out, char *err, size_t errlen)
+int ext_json_string(const char *name, struct json_object *v, const char **out, char *err, size_t errlen)
 {
     if (!json_object_is_type(v, json_type_string))
         return ext_json_fail(err, errlen, "field \"%s\": expected a string", name);
@@ -80,7 +80,7 @@ int ext_json_get_string(const char *name, struct json_object *v, const char **ou
     return 0;
 }
 
-int ext_json_get_enum(const char *name, struct json_object *v, const char *const *names, size_t count,
+int ext_json_enum(const char *name, struct json_object *v, const char *const *names, size_t count,
                       uint32_t *out, char *err, size_t errlen)
 {
     if (json_object_is_type(v, json_type_string)) {
@@ -96,7 +96,7 @@ int ext_json_get_enum(const char *name, struct json_object *v, const char *const
         return ext_json_fail(err, errlen, "field \"%s\": \"%s\" is none of %s", name, s, list);
     }
     uint64_t u;
-    int rc = ext_json_get_uint(name, v, count - 1, &u, err, errlen);
+    int rc = ext_json_uint(name, v, count - 1, &u, err, errlen);
     if (!rc)
         *out = (uint32_t)u;
     return rc;

@@ -36,25 +36,25 @@ static int set_field(const char *name, struct json_object *v, process_md_t *md, 
                                               "loaded_program"}; /* process_image_kind_t */
     if (strcmp(name, "operation") == 0) {
         uint32_t op; /* a bit-field: no address */
-        int rc = ext_json_get_enum(name, v, operations, 2, &op, err, errlen);
+        int rc = ext_json_enum(name, v, operations, 2, &op, err, errlen);
         if (!rc)
             md->operation = (process_operation_t)op;
         return rc;
     }
     if (strcmp(name, "command_line") == 0)
-        return ext_json_get_string(name, v, &str->command_line, err, errlen);
+        return ext_json_string(name, v, &str->command_line, err, errlen);
     if (strcmp(name, "image_path") == 0)
-        return ext_json_get_string(name, v, &str->image_path, err, errlen);
+        return ext_json_string(name, v, &str->image_path, err, errlen);
     if (strcmp(name, "cause_path") == 0)
-        return ext_json_get_string(name, v, &str->cause_path, err, errlen);
+        return ext_json_string(name, v, &str->cause_path, err, errlen);
     if (strcmp(name, "image_kind") == 0)
-        return ext_json_get_enum(name, v, image_kinds, 4, &md->image_kind, err, errlen);
+        return ext_json_enum(name, v, image_kinds, 4, &md->image_kind, err, errlen);
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
         if (strcmp(name, ints[i].name) != 0)
             continue;
         uint64_t u;
         uint64_t max = ints[i].size == 8 ? UINT64_MAX : UINT32_MAX;
-        int rc = ext_json_get_uint(name, v, max, &u, err, errlen);
+        int rc = ext_json_uint(name, v, max, &u, err, errlen);
         if (rc)
             return rc;
         if (ints[i].size == 8)
