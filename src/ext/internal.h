@@ -112,6 +112,17 @@ void ext_wake(int fd, const char *trace_prefix);
 /* process_type.c: registers the process program type (once). */
 int ext_process_type_register(void);
 
+/* json_event.c: what the JSON readers of simulated events share. */
+struct json_object;
+/* Writes the message into err; returns -EINVAL. */
+int ext_json_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* An unsigned integer of at most max into *out, or -EINVAL naming the field. */
+int ext_json_uint(const char *name, struct json_object *v, uint64_t max, uint64_t *out, char *err, size_t errlen);
+/* A string without NUL (valid while v lives) into *out, or -EINVAL naming the field. */
+int ext_json_string(const char *name, struct json_object *v, const char **out, char *err, size_t errlen);
+/* Parses text that must hold one JSON object and nothing else but blanks; NULL after a message in err. */
+struct json_object *ext_json_parse_object(const char *json, char *err, size_t errlen);
+
 /* process_json.c: the process type's context_from_json (see struct core_prog_type). */
 int ext_process_context_from_json(const char *json, struct core_test_input *in, char *err, size_t errlen);
 

@@ -4,40 +4,12 @@
  * strings the helpers and the data pair answer from. Unknown names are
  * errors, so a typo never silently leaves a field zero.
  */
-#include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <json-c/json.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ext/internal.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
-
-/* An unsigned integer of at most max, or -EINVAL naming the field. */
-static int get_uint(const char *name, struct json_object *v, uint64_t max, uint64_t *out, char *err, size_t errlen)
-{
-    if (!json_object_is_type(v, json_type_int))
-        return fail(err, errlen, "field \"%s\": expected an integer", name);
-    errno = 0;
-    uint64_t u = json_object_get_uint64(v);
-    if (errno || json_object_get_int64(v) < 0 || u > max)
-        return fail(err, errlen, "field \"%s\": %s out of range 0..%llu", name, json_object_to_json_string(v),
-                    (unsigned long long)max);
-    *out = u;
-    return 0;
-}
 
 static int get_operation(struct json_object *v, process_md_t *md, char *err, size_t errlen)
 {
@@ -48,11 +20,11 @@ static int get_operation(struct json_object *v, process_md_t *md, char *err, siz
         else if (strcmp(s, "delete") == 0)
             md->operation = PROCESS_OPERATION_DELETE;
         else
-            return fail(err, errlen, "field \"operation\": \"%s\" is neither \"create\" nor \"delete\"", s);
+            return ext_json_fail(err, errlen, "field \"operation\": \"%s\" is neither \"create\" nor \"delete\"", s);
         return 0;
     }
     uint64_t u;
-    int rc = get_uint("operation", v, 1, &u, err, errlen);
+    int rc = ext_json_uint("operation", v, 1, &u, err, errlen);
     if (!rc)
         md->operation = (process_operation_t)u;
     return rc;
@@ -69,13 +41,13 @@ static int get_image_kind(struct json_object *v, process_md_t *md, char *err, si
                 md->image_kind = (uint32_t)i;
                 return 0;
             }
-        return fail(err, errlen,
+        return ext_json_fail(err, errlen,
                     "field \"image_kind\": \"%s\" is none of \"program\", \"script_interpreter\", "
                     "\"elf_interpreter\", \"loaded_program\"",
                     s);
     }
     uint64_t u;
-    int rc = get_uint("image_kind", v, count - 1, &u, err, errlen);
+    int rc = ext_json_uint("image_kind", v, count - 1, &u, err, errlen);
     if (!rc)
         md->image_kind = (uint32_t)u;
     return rc;
@@ -84,17 +56,6 @@ static int get_image_kind(struct json_object *v, process_md_t *md, char *err, si
 struct strings {
     const char *command_line, *image_path, *cause_path;
 };
-
-static int get_string(const char *name, struct json_object *v, const char **out, char *err, size_t errlen)
-{
-    if (!json_object_is_type(v, json_type_string))
-        return fail(err, errlen, "field \"%s\": expected a string", name);
-    *out = json_object_get_string(v);
-    /* The strings reach programs as C strings: a NUL would silently cut them. */
-    if (strlen(*out) != (size_t)json_object_get_string_len(v))
-        return fail(err, errlen, "field \"%s\": contains a NUL character (\\u0000)", name);
-    return 0;
-}
 
 /* Sets the field called name from v. */
 static int set_field(const char *name, struct json_object *v, process_md_t *md, struct strings *str, char *err,
@@ -114,11 +75,11 @@ static int set_field(const char *name, struct json_object *v, process_md_t *md, 
     if (strcmp(name, "operation") == 0)
         return get_operation(v, md, err, errlen);
     if (strcmp(name, "command_line") == 0)
-        return get_string(name, v, &str->command_line, err, errlen);
+        return ext_json_string(name, v, &str->command_line, err, errlen);
     if (strcmp(name, "image_path") == 0)
-        return get_string(name, v, &str->image_path, err, errlen);
+        return ext_json_string(name, v, &str->image_path, err, errlen);
     if (strcmp(name, "cause_path") == 0)
-        return get_string(name, v, &str->cause_path, err, errlen);
+        return ext_json_string(name, v, &str->cause_path, err, errlen);
     if (strcmp(name, "image_kind") == 0)
         return get_image_kind(v, md, err, errlen);
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
@@ -126,7 +87,7 @@ static int set_field(const char *name, struct json_object *v, process_md_t *md, 
             continue;
         uint64_t u;
         uint64_t max = ints[i].size == 8 ? UINT64_MAX : UINT32_MAX;
-        int rc = get_uint(name, v, max, &u, err, errlen);
+        int rc = ext_json_uint(name, v, max, &u, err, errlen);
         if (rc)
             return rc;
         if (ints[i].size == 8)
@@ -137,36 +98,7 @@ static int set_field(const char *name, struct json_object *v, process_md_t *md, 
         }
         return 0;
     }
-    return fail(err, errlen, "unknown field \"%s\" (process_md_t's fields, command_line, image_path, cause_path)", name);
-}
-
-/* Parses text that must hold one JSON value and nothing else but blanks; NULL after a message. */
-static struct json_object *parse_whole(const char *json, char *err, size_t errlen)
-{
-    size_t len = strlen(json);
-    struct json_tokener *tok = len <= INT_MAX ? json_tokener_new() : NULL;
-    if (!tok) {
-        fail(err, errlen, "not JSON: %s", len <= INT_MAX ? "out of memory" : "too long");
-        return NULL;
-    }
-    struct json_object *root = json_tokener_parse_ex(tok, json, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t end = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (!root || jerr != json_tokener_success) {
-        json_object_put(root);
-        fail(err, errlen, "not JSON: %s",
-             jerr == json_tokener_continue ? "unexpected end of text" : json_tokener_error_desc(jerr));
-        return NULL;
-    }
-    while (isspace((unsigned char)json[end]))
-        end++;
-    if (json[end]) {
-        json_object_put(root);
-        fail(err, errlen, "text after the JSON value at byte %zu", end);
-        return NULL;
-    }
-    return root;
+    return ext_json_fail(err, errlen, "unknown field \"%s\" (process_md_t's fields, command_line, image_path, cause_path)", name);
 }
 
 int ext_process_event_from_json(const char *json, struct ext_process_event *ev, char **storage, char *err,
@@ -174,15 +106,11 @@ int ext_process_event_from_json(const char *json, struct ext_process_event *ev, 
 {
     memset(ev, 0, sizeof(*ev));
     *storage = NULL;
-    struct json_object *root = parse_whole(json, err, errlen);
+    struct json_object *root = ext_json_parse_object(json, err, errlen);
     if (!root)
         return -EINVAL;
     int rc = 0;
     struct strings str = {0};
-    if (!json_object_is_type(root, json_type_object)) {
-        json_object_put(root);
-        return fail(err, errlen, "expected a JSON object");
-    }
     json_object_object_foreach(root, key, val)
     {
         if (rc)
