@@ -121,7 +121,7 @@ int ext_json_uint(const char *name, struct json_object *v, uint64_t max, uint64_
 int ext_json_string(const char *name, struct json_object *v, const char **out, char *err, size_t errlen);
 /* v as one of count names (its index) or as that index itself, or -EINVAL naming the field and the names. */
 int ext_json_enum(const char *name, struct json_object *v, const char *const *names, size_t count,
-                      uint32_t *out, char *err, size_t errlen);
+                  uint32_t *out, char *err, size_t errlen);
 
 /* process_type.c: registers the process program type (once). */
 int ext_process_type_register(void);
