@@ -83,6 +83,10 @@ struct tools_corpus_row {
     char error[512];
     struct verify_result res; /* the verdict, when opened and found */
     uint64_t ns;              /* verification time */
+    /* When found, during the callback only: the object, the program's index in it, its profile. */
+    const struct bpf_elf_object *elf;
+    size_t index;
+    const struct verify_profile *profile;
 };
 
 /* Called for each row verified. */

@@ -72,6 +72,9 @@ static void verify_row(const char *dir, struct tools_corpus_row *row, struct bpf
         return;
     }
     row->found = true;
+    row->elf = *elf;
+    row->index = (size_t)i;
+    row->profile = profile;
     uint64_t start = now_ns();
     if (core_verify_elf_program(*elf, (size_t)i, profile, NULL, &row->res) != 0)
         row->res.accepted = false;

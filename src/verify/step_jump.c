@@ -185,13 +185,18 @@ long vstep_jump(struct verifier *v, const struct ebpf_insn *in)
                              vtype_name(ptr->type));
             }
             bool eq = op == EBPF_JMP_JEQ;
-            if (!vtype_is_or_null(ptr->type)) /* a valid pointer is never NULL */
+            /* A valid pointer is never NULL, but the packet's pointers are NULL when the context has no
+             * data, and a 32-bit comparison sees only a pointer's lower half: then both ways, nothing learnt. */
+            bool packet = ptr->type == VT_PACKET || ptr->type == VT_PACKET_END || ptr->type == VT_PACKET_META;
+            if (!vtype_is_or_null(ptr->type) && !packet && is64)
                 return eq ? (long)v->pc + 1 : target;
             struct vstate *taken = vstate_copy(v, v->cur);
             if (!taken)
                 return -ENOMEM;
-            null_branch(taken, ptr_reg, eq);
-            null_branch(v->cur, ptr_reg, !eq);
+            if (vtype_is_or_null(ptr->type) && is64) {
+                null_branch(taken, ptr_reg, eq);
+                null_branch(v->cur, ptr_reg, !eq);
+            }
             if (vpush(v, taken, (uint32_t)target))
                 return -ENOMEM;
             return v->pc + 1;
