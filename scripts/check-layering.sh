@@ -8,10 +8,13 @@ rank() { i=0; for l in $layers; do [ "$l" = "$1" ] && { echo $i; return; }; i=$(
 status=0
 for dir in "$root"/src/*/; do
     layer=$(basename "$dir"); own=$(rank "$layer")
-    for inc in $(grep -ho '#include "[a-z_]*/' "$dir"*.[ch] 2>/dev/null | sed 's/#include "//; s#/##' | sort -u); do
+    # A layer's files, also those in its subfolders (ext/process/, ...).
+    files=$(find "$dir" -name '*.[ch]')
+    [ -n "$files" ] || continue
+    for inc in $(grep -ho '#include "[a-z_]*/' $files | sed 's/#include "//; s#/##' | sort -u); do
         if [ "$(rank "$inc")" -gt "$own" ]; then
             echo "layering: src/$layer includes a header of higher layer '$inc':" >&2
-            grep -n "#include \"$inc/" "$dir"*.[ch] >&2
+            grep -n "#include \"$inc/" $files >&2
             status=1
         fi
     done

@@ -354,5 +354,20 @@ int ld_load_btf(struct loader *ld)
     if (copy_section(ld, ".BTF", &obj->btf, &obj->btf_size) < 0 ||
         copy_section(ld, ".BTF.ext", &obj->btf_ext, &obj->btf_ext_size) < 0)
         return -1;
-    return obj->btf ? btf_parse(ld, obj->btf, obj->btf_size, &ld->btf) : 0;
+    if (!obj->btf || ld_section_by_name(ld, ".maps"))
+        return obj->btf ? btf_parse(ld, obj->btf, obj->btf_size, &ld->btf) : 0;
+    /* As libbpf: only BTF-defined maps need the BTF. Without them a
+     * damaged .BTF is dropped, with the .BTF.ext that depends on it, and
+     * the programs load without source lines. */
+    char why[128] = "";
+    struct loader quiet = {.name = "", .err = why, .errlen = sizeof why};
+    if (btf_parse(&quiet, obj->btf, obj->btf_size, &ld->btf) == 0)
+        return 0;
+    if (strstr(why, "out of memory"))
+        return ld_fail(ld, "out of memory");
+    free(obj->btf);
+    free(obj->btf_ext);
+    obj->btf = obj->btf_ext = NULL;
+    obj->btf_size = obj->btf_ext_size = 0;
+    return 0;
 }

@@ -19,7 +19,7 @@ enum {
 
 /* One ELF section, its name and contents checked against the file size. */
 struct ld_section {
-    const char *name;
+    const char *name; /* "" when its offset is outside the name table (then it is no section the loader reads) */
     GElf_Shdr shdr;
     const uint8_t *data; /* NULL for SHT_NOBITS and empty sections */
     size_t size;
@@ -28,7 +28,8 @@ struct ld_section {
 /* One symbol of the symbol table, with its name resolved. */
 struct ld_symbol {
     const char *name; /* "" when unnamed */
-    size_t shndx;     /* SHN_UNDEF, a valid section index, or a reserved index */
+    bool bad_name;    /* its name offset is outside the string table (name is ""): unusable as a function or map */
+    size_t shndx;     /* SHN_UNDEF, a section index (maybe past the table: no section), or a reserved index */
     uint64_t value;
     uint64_t size;
     unsigned type; /* STT_* */

@@ -1,7 +1,10 @@
 /* Legacy maps: an array of struct bpf_map_def in SEC("maps"), one per symbol.
  * As libbpf does, the definition size is the section size divided by the
  * number of symbols, so objects built with longer definitions still load
- * as long as the fields this loader does not know are zero. */
+ * as long as the fields this loader does not know are zero. Sections named
+ * "maps/NAME" (one definition each, PREVAIL's and eBPF for Windows'
+ * convention) are read the same way; a map of maps' inner_map_idx counts
+ * the legacy maps of every such section, in section order. */
 #include <stdlib.h>
 
 #include "elf/loader.h"
@@ -53,7 +56,7 @@ static int link_inner(struct loader *ld, size_t first, size_t count, const uint3
         if (map->def.type != BPF_MAP_TYPE_ARRAY_OF_MAPS && map->def.type != BPF_MAP_TYPE_HASH_OF_MAPS)
             continue;
         if (inner_idx[k] >= count || inner_idx[k] == k)
-            return ld_fail(ld, "map '%s': inner_map_idx %u does not name another map of section maps", map->name,
+            return ld_fail(ld, "map '%s': inner_map_idx %u does not name another legacy map", map->name,
                            inner_idx[k]);
         map->inner_map = (int)(first + inner_idx[k]);
         map->has_inner = true;
@@ -62,44 +65,65 @@ static int link_inner(struct loader *ld, size_t first, size_t count, const uint3
     return 0;
 }
 
-/* Creates the maps of the symbols syms[0..n) (sorted by offset) of section shndx. */
+/* Creates the maps of the symbols syms[0..n) (sorted by offset) of section shndx; their inner_map_idx go to
+ * inner_idx[0..n). */
 static int read_defs(struct loader *ld, size_t shndx, const struct map_sym *syms, size_t n, uint32_t *inner_idx)
 {
     const struct ld_section *s = &ld->secs[shndx];
     size_t def_size = s->size / n;
     if (s->size % n || def_size < LEGACY_MIN_FIELDS * 4)
-        return ld_fail(ld, "section maps: %zu bytes do not hold %zu map definitions", s->size, n);
-    size_t first = ld->obj->map_count;
+        return ld_fail(ld, "section %s: %zu bytes do not hold %zu map definitions", s->name, s->size, n);
     for (size_t k = 0; k < n; k++) {
         const struct ld_symbol *sym = &ld->syms[syms[k].sym];
+        if (sym->bad_name)
+            return ld_fail(ld, "section %s: map symbol %zu has a name outside the string table", s->name,
+                           syms[k].sym);
         if (sym->value != k * def_size)
-            return ld_fail(ld, "map '%s' is at offset %llu of section maps, not at a definition boundary", sym->name,
-                           (unsigned long long)sym->value);
-        struct bpf_elf_map *map = ld_add_map(ld, sym->name, "maps", shndx, sym->value, def_size);
+            return ld_fail(ld, "map '%s' is at offset %llu of section %s, not at a definition boundary", sym->name,
+                           (unsigned long long)sym->value, s->name);
+        struct bpf_elf_map *map = ld_add_map(ld, sym->name, s->name, shndx, sym->value, def_size);
         if (!map || read_def(ld, sym->name, s->data + sym->value, def_size, map, &inner_idx[k]) < 0)
             return -1;
     }
-    return link_inner(ld, first, n, inner_idx);
+    return 0;
+}
+
+/* True for a legacy map section: "maps" or "maps/NAME". */
+static bool is_legacy_maps(const char *name)
+{
+    return strncmp(name, "maps", 4) == 0 && (name[4] == '\0' || name[4] == '/');
+}
+
+/* Reads the legacy map section shndx, appending its maps' inner_map_idx to inner_idx (*count of them so far). */
+static int load_section(struct loader *ld, size_t shndx, struct map_sym *syms, uint32_t *inner_idx, size_t *count)
+{
+    const struct ld_section *s = &ld->secs[shndx];
+    if (!s->data)
+        return ld_fail(ld, "section %s has no contents", s->name);
+    size_t n = 0;
+    for (size_t i = 0; i < ld->sym_count; i++)
+        if (ld->syms[i].shndx == shndx && ld->syms[i].type != STT_SECTION)
+            syms[n++] = (struct map_sym){ld->syms[i].value, i};
+    ld_sort(syms, n, sizeof *syms, compare_by_value);
+    if (!n)
+        return ld_fail(ld, "section %s has no map symbols", s->name);
+    if (read_defs(ld, shndx, syms, n, inner_idx + *count) < 0)
+        return -1;
+    *count += n;
+    return 0;
 }
 
 int ld_load_legacy_maps(struct loader *ld)
 {
-    size_t shndx = ld_section_by_name(ld, "maps");
-    if (!shndx)
-        return 0;
-    if (!ld->secs[shndx].data)
-        return ld_fail(ld, "section maps has no contents");
-    struct map_sym *syms = ld_calloc(ld, ld->sym_count, sizeof *syms);
-    uint32_t *inner_idx = ld_calloc(ld, ld->sym_count, sizeof *inner_idx);
-    int rc = -1;
-    if (syms && inner_idx) {
-        size_t n = 0;
-        for (size_t i = 0; i < ld->sym_count; i++)
-            if (ld->syms[i].shndx == shndx && ld->syms[i].type != STT_SECTION)
-                syms[n++] = (struct map_sym){ld->syms[i].value, i};
-        ld_sort(syms, n, sizeof *syms, compare_by_value);
-        rc = n ? read_defs(ld, shndx, syms, n, inner_idx) : ld_fail(ld, "section maps has no map symbols");
-    }
+    size_t first = ld->obj->map_count, count = 0;
+    struct map_sym *syms = ld_calloc(ld, ld->sym_count + 1, sizeof *syms);
+    uint32_t *inner_idx = ld_calloc(ld, ld->sym_count + 1, sizeof *inner_idx);
+    int rc = syms && inner_idx ? 0 : -1;
+    for (size_t i = 1; i < ld->shnum && rc == 0; i++)
+        if (is_legacy_maps(ld->secs[i].name))
+            rc = load_section(ld, i, syms, inner_idx, &count);
+    if (rc == 0)
+        rc = link_inner(ld, first, count, inner_idx);
     free(syms);
     free(inner_idx);
     return rc;

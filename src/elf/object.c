@@ -57,9 +57,14 @@ static int load_sections(struct loader *ld)
         if (!scn || !gelf_getshdr(scn, &s->shdr))
             return ld_fail(ld, "section %zu: bad header: %s", i, elf_errmsg(-1));
         s->name = elf_strptr(ld->elf, shstrndx, s->shdr.sh_name);
-        if (!s->name)
+        /* Programs, maps and data are known by their names; a section
+         * outside them (debug information) may go unnamed, and is then
+         * none of the sections this loader reads. */
+        if (!s->name && (s->shdr.sh_flags & (SHF_ALLOC | SHF_EXECINSTR)))
             return ld_fail(ld, "section %zu: name offset %u is not in the section name table", i,
                            (unsigned)s->shdr.sh_name);
+        if (!s->name)
+            s->name = "";
         s->size = s->shdr.sh_size;
         if (s->shdr.sh_type == SHT_NOBITS || s->size == 0)
             continue;
@@ -102,14 +107,14 @@ static int load_symbols(struct loader *ld)
         if (!gelf_getsym(data, (int)i, &sym))
             return ld_fail(ld, "symbol %zu: %s", i, elf_errmsg(-1));
         struct ld_symbol *out = &ld->syms[i];
+        /* As libbpf, a symbol's name and section are checked where they
+         * are used (a function, a map, a relocation's target): damaged
+         * symbols nothing uses (debug labels) do not stop the load. */
         out->name = elf_strptr(ld->elf, strtab, sym.st_name);
+        out->bad_name = !out->name;
         if (!out->name)
-            return ld_fail(ld, "symbol %zu: name offset %u is not in the string table", i, (unsigned)sym.st_name);
+            out->name = "";
         out->shndx = sym.st_shndx;
-        if (out->shndx == SHN_XINDEX)
-            return ld_fail(ld, "symbol '%s': extended section indexes are not supported", out->name);
-        if (out->shndx != SHN_UNDEF && out->shndx < SHN_LORESERVE && out->shndx >= ld->shnum)
-            return ld_fail(ld, "symbol '%s' is in section %zu, which does not exist", out->name, out->shndx);
         out->value = sym.st_value;
         out->size = sym.st_size;
         out->type = GELF_ST_TYPE(sym.st_info);

@@ -28,6 +28,9 @@ static int load_funcs(struct loader *ld, struct ld_code *code)
         const struct ld_symbol *s = &ld->syms[i];
         if (s->shndx != code->shndx || s->type != STT_FUNC)
             continue;
+        if (s->bad_name)
+            return ld_fail(ld, "function symbol %zu of section '%s' has a name outside the string table", i,
+                           code->name);
         if (s->value % 8 || s->size % 8 || s->value / 8 >= code->count || s->size / 8 > code->count - s->value / 8)
             return ld_fail(ld, "function '%s' (offset %llu, %llu bytes) does not fit section '%s'", s->name,
                            (unsigned long long)s->value, (unsigned long long)s->size, code->name);

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "ebpf_nethooks.h"
 #include "ebpf_ntos_hooks.h"
 
 /* Registers every built-in program type and system-wide hook (idempotent, thread-safe). */
@@ -144,6 +145,63 @@ long ext_process_test_input(const struct ext_process_event *ev, uint8_t **data);
  */
 int ext_process_event_from_json(const char *json, struct ext_process_event *ev, char **storage, char *err,
                                 size_t errlen);
+
+/* ------------------------------------------------------------------------ */
+/* The bind program type (eBPF for Windows' netebpfext bind hook).          */
+
+enum { EXT_BIND_TYPE_ID = BPF_PROG_TYPE_BIND };
+
+/* The system-wide hook (observe: kernel audit) and the prefix of the supervised trees' hooks. */
+#define EXT_BIND_HOOK "bind"
+#define EXT_BIND_HOOK_SUPERVISED "bind/supervised/"
+
+/* The program type (registered by ext_register_builtin()). */
+const struct core_prog_type *ext_bind_type(void);
+
+/* One bind event as a source reports it: md is the context (app_id_start/end are set from app_id at dispatch). */
+struct ext_bind_event {
+    bind_md_t md;
+    const char *app_id; /* the process's image path, not NUL-terminated; NULL: unknown */
+    size_t app_id_len;
+    struct core_task task;
+    uint64_t deadline_ns; /* CLOCK_MONOTONIC ns at which running programs are stopped; 0: none */
+};
+
+/* The outcome of one bind event's dispatch. */
+struct ext_bind_verdict {
+    int programs;      /* how many programs ran */
+    int denials;       /* how many returned BIND_DENY on a BIND */
+    int redirects;     /* how many returned BIND_REDIRECT on a BIND */
+    int errors;        /* how many stopped with an error (a fault, the deadline) */
+    int failed_closed; /* of those, on a BIND, how many were attached fail-closed (each denies) */
+    int late;          /* of those, how many were stopped at the deadline */
+    bool denied;       /* the bind is to fail with EACCES (any denial wins over a redirect) */
+    bool redirected;   /* the bind is to go to the address in redirect (the first program's that redirected) */
+    bind_md_t redirect;
+};
+
+/*
+ * Runs every program attached to hook on ev, in attach order, each on the
+ * event's own address (a program's rewrite is seen by no other). On a BIND,
+ * BIND_DENY denies, and so does the fault of a program attached
+ * fail-closed (struct ext_process_link_opts, EXT_PROCESS_FAIL_CLOSED);
+ * BIND_REDIRECT takes the address the program left in its context; any
+ * other return is a permit. Returns programs run, or -errno.
+ */
+int ext_bind_dispatch(struct core_hook *hook, const struct ext_bind_event *ev, struct ext_bind_verdict *verdict);
+
+/*
+ * Parses a simulated bind event from a JSON object: "operation" ("bind",
+ * "post_bind", "unbind" or 0..2), "process_id", "thread_id", "protocol" (a
+ * number or "tcp", "udp"), "socket_type" (a number or "stream", "dgram"),
+ * "bind_error", "address" (IPv4 dotted or IPv6 text), "port" (host order),
+ * "ipv6_scope_id", "app_id"; absent fields are zero, no address is
+ * 0.0.0.0. The event's app_id points into *storage (malloc'd, to be freed
+ * by the caller). Returns 0, or -EINVAL with the reason (naming the field)
+ * in err.
+ */
+int ext_bind_event_from_json(const char *json, struct ext_bind_event *ev, char **storage, char *err,
+                             size_t errlen);
 
 /* ------------------------------------------------------------------------ */
 /* Event sources.                                                           */

@@ -109,6 +109,20 @@ struct timespec ext_timespec_of(uint64_t ns);
 /* threads.c: wakes a thread polling the eventfd fd (a trace line starting with trace_prefix if it cannot). */
 void ext_wake(int fd, const char *trace_prefix);
 
+/* json_event.c: reading the JSON simulated events of every extension. */
+struct json_object;
+/* Writes the message into err; returns -EINVAL. */
+int ext_json_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The object the whole text holds (nothing after it but blanks); NULL after a message. */
+struct json_object *ext_json_parse_object(const char *json, char *err, size_t errlen);
+/* The unsigned integer v of at most max, or -EINVAL naming the field. */
+int ext_json_uint(const char *name, struct json_object *v, uint64_t max, uint64_t *out, char *err, size_t errlen);
+/* The string v (with no NUL inside), or -EINVAL naming the field. */
+int ext_json_string(const char *name, struct json_object *v, const char **out, char *err, size_t errlen);
+/* v as one of count names (its index) or as that index itself, or -EINVAL naming the field and the names. */
+int ext_json_enum(const char *name, struct json_object *v, const char *const *names, size_t count,
+                  uint32_t *out, char *err, size_t errlen);
+
 /* process_type.c: registers the process program type (once). */
 int ext_process_type_register(void);
 

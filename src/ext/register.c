@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include "ext/internal.h"
+#include "ext/net/net.h"
 
 static int builtin_err;
 
@@ -13,6 +14,8 @@ static void register_once(void)
         err = 0;
     if (!err)
         err = ext_process_type_register();
+    if (!err)
+        err = ext_bind_type_register();
     if (!err)
         err = ext_source_register(&ext_source_netlink);
     if (!err)

@@ -203,6 +203,33 @@ static void fails_with(uint8_t *buf, size_t i, const char *fragment)
         fail_msg("expected an error with '%s', got rc %d: '%s'", fragment, rc, err);
 }
 
+/* Opens buf (corpus object i, changed) and expects it to load with count programs. */
+static void opens_with_programs(uint8_t *buf, size_t i, size_t count)
+{
+    struct bpf_elf_object *obj = NULL;
+    char err[512] = "";
+    int rc = bpf_elf_open_mem(buf, images[i].len, images[i].name, &obj, err, sizeof err);
+    free(buf);
+    if (rc != 0)
+        fail_msg("expected %s to open, got '%s'", images[i].name, err);
+    size_t programs = obj->program_count;
+    bpf_elf_close(obj);
+    assert_int_equal(programs, count);
+}
+
+/* File offset of the symbol named name in corpus object i. */
+static size_t symbol_at(size_t i, const char *name)
+{
+    GElf_Shdr sym, str;
+    assert_true(find_section(images[i].bytes, images[i].len, ".symtab", &sym, NULL));
+    assert_true(find_section(images[i].bytes, images[i].len, ".strtab", &str, NULL));
+    for (size_t at = sym.sh_offset; at + sizeof(Elf64_Sym) <= sym.sh_offset + sym.sh_size; at += sizeof(Elf64_Sym))
+        if (strcmp((const char *)images[i].bytes + str.sh_offset + get32(images[i].bytes + at), name) == 0)
+            return at;
+    fail_msg("%s has no symbol %s", images[i].name, name);
+    return 0;
+}
+
 /* File offset of the first relocation of the REL section of code section sec. */
 static size_t first_reloc(size_t i, const char *sec)
 {
@@ -255,13 +282,29 @@ static void test_bad_sections_and_symbols(void **state)
     put32(buf + shdr + offsetof(Elf64_Shdr, sh_name), 0x7fffff00);
     fails_with(buf, CALLS, "name offset 2147483392 is not in the section name table");
 
-    /* Symbol 1 (the file symbol) moved into a section that does not exist. */
+    /* As libbpf, symbols are checked where they are used: symbol 1 (the
+     * file symbol) in a section that does not exist, or named outside the
+     * string table, does not stop the load. */
     assert_true(find_section(images[CALLS].bytes, images[CALLS].len, ".symtab", &sh, NULL));
+    size_t file_sym = sh.sh_offset + sizeof(Elf64_Sym);
     buf = copy_of(CALLS);
-    size_t shndx_at = sh.sh_offset + sizeof(Elf64_Sym) + offsetof(Elf64_Sym, st_shndx);
-    buf[shndx_at] = 0x00;
-    buf[shndx_at + 1] = 0x7f;
-    fails_with(buf, CALLS, "is in section 32512, which does not exist");
+    buf[file_sym + offsetof(Elf64_Sym, st_shndx)] = 0x00;
+    buf[file_sym + offsetof(Elf64_Sym, st_shndx) + 1] = 0x7f;
+    opens_with_programs(buf, CALLS, 3);
+    buf = copy_of(CALLS);
+    put32(buf + file_sym + offsetof(Elf64_Sym, st_name), 0x7fffff00);
+    opens_with_programs(buf, CALLS, 3);
+
+    /* A function is named by its symbol: that name must be readable. */
+    buf = copy_of(CALLS);
+    put32(buf + symbol_at(CALLS, "second") + offsetof(Elf64_Sym, st_name), 0x7fffff00);
+    fails_with(buf, CALLS, "function symbol");
+
+    /* A debug section (no code, no data) named outside the name table is skipped. */
+    assert_true(find_section(images[CALLS].bytes, images[CALLS].len, ".debug_info", &sh, &index));
+    buf = copy_of(CALLS);
+    put32(buf + eh.e_shoff + index * sizeof(Elf64_Shdr) + offsetof(Elf64_Shdr, sh_name), 0x7fffff00);
+    opens_with_programs(buf, CALLS, 3);
 
     buf = copy_of(CALLS);
     memset(buf + 16, 0xff, 2); /* e_type */

@@ -34,7 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define TEST_GID 54322 /* another than tests/ext/test_bypasses.c's, which may run at the same time */
+#define TEST_GID 54322 /* another than tests/ext/process/test_bypasses.c's, which may run at the same time */
 #define STR(x) #x
 #define XSTR(x) STR(x)
 

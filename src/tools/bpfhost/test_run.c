@@ -6,7 +6,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <json-c/json.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -218,33 +217,6 @@ static bool is_json(const struct blob *b)
     return i < b->size && (b->bytes[i] == '{' || b->bytes[i] == '[');
 }
 
-/* Checks that text is one JSON object and nothing after it; -1 after a message. */
-static int check_one_object(const char *path, const char *text, size_t len)
-{
-    struct json_tokener *tok = json_tokener_new();
-    if (!tok)
-        return -1;
-    struct json_object *o = json_tokener_parse_ex(tok, text, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t end = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    const char *why = NULL;
-    if (!o)
-        why = jerr == json_tokener_continue ? "not JSON: it ends inside a value" : json_tokener_error_desc(jerr);
-    else if (!json_object_is_type(o, json_type_object))
-        why = "a JSON event is one object ({...}), not an array or another value";
-    json_object_put(o);
-    while (!why && end < len && isspace((unsigned char)text[end]))
-        end++;
-    if (!why && end < len) {
-        tools_text_printf(stderr, "bpfhost: %s: text after the JSON object, at byte %zu\n", path, end);
-        return -1;
-    }
-    if (why)
-        tools_text_printf(stderr, "bpfhost: %s: %s\n", path, why);
-    return why ? -1 : 0;
-}
-
 /* Turns the JSON event in s->ctx into the context, data and task of a test run; -1 after a message. */
 static int json_event_inputs(struct session *s, const struct core_prog_type *type)
 {
@@ -256,10 +228,6 @@ static int json_event_inputs(struct session *s, const struct core_prog_type *typ
     if (!text)
         return -1;
     memcpy(text, s->ctx.bytes, s->ctx.size);
-    if (check_one_object(s->opt.ctx_path, text, s->ctx.size)) {
-        free(text);
-        return -1;
-    }
     struct core_test_input in;
     int rc = type->context_from_json(text, &in, err, sizeof(err));
     free(text);

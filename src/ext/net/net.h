@@ -1,0 +1,38 @@
+/*
+ * What the files of the network extension share; not for other files. One job each:
+ *   bind_type.c       the program type "bind": bind_md_t, its rights, the return rule
+ *   bind_dispatch.c   running a hook's programs on one bind event (deny, redirect)
+ *   bind_json.c       simulated events from JSON (bpfhost test-run --ctx)
+ *   bind_address.c    socket addresses to and from bind_md_t
+ *   supervise_bind.c  the binds of a supervised tree (seccomp user notification)
+ *   bind_unbind.c     when a bound socket of the tree is gone (sock_diag)
+ *   source_audit_bind.c  every bind of the machine, observed (kernel audit)
+ */
+#ifndef BPFHOST_EXT_NET_H
+#define BPFHOST_EXT_NET_H
+
+#include <sys/socket.h>
+
+#include "ext/internal.h"
+
+/* bind_type.c: registers the bind program type (once). */
+int ext_bind_type_register(void);
+
+/* bind_json.c: the bind type's context_from_json (see struct core_prog_type). */
+int ext_bind_context_from_json(const char *json, struct core_test_input *in, char *err, size_t errlen);
+
+/*
+ * bind_address.c: fills md's socket_address, socket_address_length and the
+ * IPv6 fields from the address sa (len bytes) given to bind() on a socket
+ * of family (AF_INET or AF_INET6). Returns 0, or what the kernel answers
+ * to such a bind: -EINVAL (too short), -EAFNOSUPPORT (another family).
+ */
+int ext_bind_md_from_sockaddr(bind_md_t *md, int family, const void *sa, size_t len);
+/* bind_address.c: the socket address md holds, for a socket of family; its length. */
+socklen_t ext_bind_md_to_sockaddr(const bind_md_t *md, int family, struct sockaddr_storage *out);
+/* bind_address.c: md's address as text ("1.2.3.4:80", "[::1]:80") into out. */
+void ext_bind_md_format(const bind_md_t *md, char *out, size_t cap);
+/* bind_address.c: md's port, host order. */
+uint16_t ext_bind_md_port(const bind_md_t *md);
+
+#endif

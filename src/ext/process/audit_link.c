@@ -1,0 +1,261 @@
+/*
+ * The kernel's audit over NETLINK_AUDIT for the audit source (see
+ * audit.h): become the audit daemon or read beside the one that runs,
+ * add and remove our execve rules, read the status and the records.
+ */
+#include <errno.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ext/process/audit.h"
+#include "ext/internal.h"
+
+enum {
+    RCVBUF_BYTES = 16 << 20,
+    RECORD_BYTES_MAX = 16 << 10, /* a record is at most about 9 KiB (an EXECVE record: 7500 bytes of arguments) */
+    ANSWER_TIMEOUT_MS = 2000,
+    BACKLOG_LIMIT = 8192,  /* records the kernel queues for us before it waits, then drops */
+    SYSCALL_EXECVE_64 = 59,
+    SYSCALL_EXECVEAT_64 = 322,
+    SYSCALL_EXECVE_32 = 11,
+    SYSCALL_EXECVEAT_32 = 358,
+    ARCH_X86_64 = 0xc000003e,
+    ARCH_I386 = 0x40000003,
+};
+
+/* Opens a NETLINK_AUDIT socket (groups: the multicast groups to join): fd or -errno. */
+static int open_socket(uint32_t groups)
+{
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+    if (fd < 0)
+        return -errno;
+    struct sockaddr_nl addr = {.nl_family = AF_NETLINK, .nl_groups = groups};
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        int err = -errno;
+        close(fd);
+        return err;
+    }
+    int size = RCVBUF_BYTES;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    return fd;
+}
+
+/*
+ * Sends a request of type (payload len bytes) on fd and waits for its
+ * answer: the ack (0 or the kernel's -errno), and, for AUDIT_GET, the
+ * status into reply. Other messages on fd meanwhile (records) are skipped.
+ */
+static int request(struct audit_link *l, int fd, uint16_t type, const void *payload, size_t len, void *reply,
+                   size_t reply_len)
+{
+    size_t total = NLMSG_SPACE(len);
+    struct nlmsghdr *h = calloc(1, total);
+    if (!h)
+        return -ENOMEM;
+    h->nlmsg_len = (uint32_t)NLMSG_LENGTH(len);
+    h->nlmsg_type = type;
+    h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+    h->nlmsg_seq = ++l->seq;
+    if (len)
+        memcpy(NLMSG_DATA(h), payload, len);
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    ssize_t sent = sendto(fd, h, h->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
+    uint32_t seq = h->nlmsg_seq;
+    free(h);
+    if (sent < 0)
+        return -errno;
+    bool got_reply = !reply;
+    uint64_t start = ext_monotonic_ns() / 1000000u;
+    static char buf[65536] __attribute__((aligned(8))); /* one source thread at a time opens or closes */
+    for (;;) {
+        uint64_t waited = ext_monotonic_ns() / 1000000u - start;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (waited >= ANSWER_TIMEOUT_MS || poll(&p, 1, (int)(ANSWER_TIMEOUT_MS - waited)) == 0)
+            return -ETIMEDOUT;
+        ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == ENOBUFS))
+            continue;
+        if (n < 0)
+            return -errno;
+        size_t left = (size_t)n;
+        for (struct nlmsghdr *m = (struct nlmsghdr *)buf; NLMSG_OK(m, left); m = NLMSG_NEXT(m, left)) {
+            if (m->nlmsg_seq != seq)
+                continue;
+            if (m->nlmsg_type == NLMSG_ERROR && m->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+                int err = ((struct nlmsgerr *)NLMSG_DATA(m))->error;
+                if (err || got_reply)
+                    return err;
+            } else if (m->nlmsg_type == type && reply) {
+                size_t have = m->nlmsg_len - NLMSG_HDRLEN;
+                memset(reply, 0, reply_len);
+                memcpy(reply, NLMSG_DATA(m), have < reply_len ? have : reply_len);
+                got_reply = true;
+                return 0; /* AUDIT_GET answers with the status; its ack came first or does not come */
+            }
+        }
+    }
+}
+
+int audit_link_status(struct audit_link *l, struct audit_status *st)
+{
+    return request(l, l->ctl, AUDIT_GET, NULL, 0, st, sizeof(*st));
+}
+
+/* Sets the status fields of mask (with values from st): 0 or -errno. */
+static int set_status(struct audit_link *l, int fd, uint32_t mask, struct audit_status st)
+{
+    st.mask = mask;
+    return request(l, fd, AUDIT_SET, &st, sizeof(st), NULL, 0);
+}
+
+/* Adds (add) or deletes our rule for the system calls of one ABI: 0 or -errno. */
+static int rule(struct audit_link *l, uint16_t type, uint32_t arch, const int *calls, size_t ncalls)
+{
+    size_t keylen = strlen(l->key);
+    size_t size = sizeof(struct audit_rule_data) + keylen;
+    struct audit_rule_data *r = calloc(1, size);
+    if (!r)
+        return -ENOMEM;
+    r->flags = AUDIT_FILTER_EXIT;
+    r->action = AUDIT_ALWAYS;
+    for (size_t i = 0; i < ncalls; i++)
+        r->mask[calls[i] / 32] |= 1u << (calls[i] % 32);
+    r->fields[0] = AUDIT_ARCH;
+    r->values[0] = arch;
+    r->fieldflags[0] = AUDIT_EQUAL;
+    r->fields[1] = AUDIT_SUCCESS;
+    r->values[1] = 1;
+    r->fieldflags[1] = AUDIT_EQUAL;
+    r->fields[2] = AUDIT_FILTERKEY;
+    r->values[2] = (uint32_t)keylen;
+    r->fieldflags[2] = AUDIT_EQUAL;
+    r->field_count = 3;
+    r->buflen = (uint32_t)keylen;
+    memcpy(r->buf, l->key, keylen);
+    int err = request(l, l->ctl, type, r, size, NULL, 0);
+    free(r);
+    return err;
+}
+
+static const int calls64[] = {SYSCALL_EXECVE_64, SYSCALL_EXECVEAT_64};
+static const int calls32[] = {SYSCALL_EXECVE_32, SYSCALL_EXECVEAT_32};
+
+int audit_link_open(struct audit_link *l, const char *trace_prefix)
+{
+    memset(l, 0, sizeof(*l));
+    l->sock = l->ctl = -1;
+    l->prefix = trace_prefix;
+    snprintf(l->key, sizeof(l->key), "bpfhost-%d", (int)getpid());
+    int err = l->ctl = open_socket(0);
+    struct audit_status st;
+    if (err >= 0)
+        err = audit_link_status(l, &st);
+    if (err < 0) {
+        core_trace_printf("%sno access to the kernel's audit (needs CAP_AUDIT_CONTROL and the initial pid "
+                          "and network namespaces; CONFIG_AUDIT): %s", l->prefix, strerror(-err));
+        goto fail;
+    }
+    l->lost_at_start = st.lost;
+    if (st.pid) {
+        /* An audit daemon runs: read the multicast copy of its records (CAP_AUDIT_READ), change none of its settings. */
+        err = l->sock = open_socket(1u << (AUDIT_NLGRP_READLOG - 1));
+        if (err < 0) {
+            core_trace_printf("%scannot join the audit read-only group beside the audit daemon (pid %u): %s",
+                              l->prefix, st.pid, strerror(-err));
+            goto fail;
+        }
+        core_trace_printf("%sreading beside the audit daemon (pid %u)", l->prefix, st.pid);
+    } else {
+        err = l->sock = open_socket(0);
+        struct audit_status me = {.pid = (uint32_t)getpid()};
+        if (err >= 0)
+            err = set_status(l, l->sock, AUDIT_STATUS_PID, me); /* records go to the socket that asked */
+        if (err < 0) {
+            core_trace_printf("%scannot register as the audit daemon: %s", l->prefix, strerror(-err));
+            goto fail;
+        }
+        l->daemon = true;
+        struct audit_status limit = {.backlog_limit = BACKLOG_LIMIT};
+        if (st.backlog_limit < BACKLOG_LIMIT && set_status(l, l->ctl, AUDIT_STATUS_BACKLOG_LIMIT, limit) == 0)
+            l->old_backlog_limit = st.backlog_limit;
+    }
+    if (st.enabled == 0) {
+        struct audit_status on = {.enabled = 1};
+        if ((err = set_status(l, l->ctl, AUDIT_STATUS_ENABLED, on)) < 0) {
+            core_trace_printf("%scannot enable audit: %s", l->prefix, strerror(-err));
+            goto fail;
+        }
+        l->enabled_by_us = true;
+    }
+    if ((err = rule(l, AUDIT_ADD_RULE, ARCH_X86_64, calls64, 2)) < 0 ||
+        (l->rules++, err = rule(l, AUDIT_ADD_RULE, ARCH_I386, calls32, 2)) < 0) {
+        core_trace_printf("%scannot add the execve rule%s: %s", l->prefix,
+                          st.enabled == 2 ? " (audit is locked: its rules cannot change until reboot)" : "",
+                          strerror(-err));
+        goto fail;
+    }
+    l->rules++;
+    return 0;
+fail:
+    audit_link_close(l);
+    return err;
+}
+
+void audit_link_close(struct audit_link *l)
+{
+    if (l->ctl >= 0) {
+        if (l->rules >= 2)
+            rule(l, AUDIT_DEL_RULE, ARCH_I386, calls32, 2);
+        if (l->rules >= 1)
+            rule(l, AUDIT_DEL_RULE, ARCH_X86_64, calls64, 2);
+        if (l->enabled_by_us)
+            set_status(l, l->ctl, AUDIT_STATUS_ENABLED, (struct audit_status){.enabled = 0});
+        if (l->old_backlog_limit)
+            set_status(l, l->ctl, AUDIT_STATUS_BACKLOG_LIMIT,
+                       (struct audit_status){.backlog_limit = l->old_backlog_limit});
+        if (l->daemon)
+            set_status(l, l->ctl, AUDIT_STATUS_PID, (struct audit_status){.pid = 0});
+    }
+    if (l->sock >= 0)
+        close(l->sock);
+    if (l->ctl >= 0)
+        close(l->ctl);
+    l->sock = l->ctl = -1;
+    l->rules = 0;
+    l->daemon = l->enabled_by_us = false;
+    l->old_backlog_limit = 0;
+}
+
+int audit_link_drain(struct audit_link *l, audit_record_fn *fn, void *arg, uint64_t *overruns)
+{
+    static _Thread_local char buf[RECORD_BYTES_MAX] __attribute__((aligned(8)));
+    for (;;) {
+        ssize_t n = recv(l->sock, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n < 0 && errno == ENOBUFS) {
+            (*overruns)++;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        /* One record per message; the kernel's nlmsg_len leaves out the header, so the datagram's size counts. */
+        struct nlmsghdr *h = (struct nlmsghdr *)buf;
+        if ((size_t)n < NLMSG_HDRLEN)
+            continue;
+        size_t len = (size_t)n - NLMSG_HDRLEN;
+        const char *text = (const char *)NLMSG_DATA(h);
+        while (len && (text[len - 1] == '\0' || text[len - 1] == '\n'))
+            len--;
+        if (h->nlmsg_type != NLMSG_ERROR && h->nlmsg_type != NLMSG_DONE && h->nlmsg_type != NLMSG_NOOP)
+            fn(arg, h->nlmsg_type, text, len);
+    }
+}

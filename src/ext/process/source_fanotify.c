@@ -1,0 +1,581 @@
+/*
+ * The system-wide enforcing process source (hook "process/fanotify"):
+ * fanotify FAN_OPEN_EXEC_PERM on every filesystem stops each execve when
+ * it opens the program, before the process is changed; the programs
+ * attached to the hook see it as a create and a denial fails the execve
+ * with EPERM.
+ *
+ * The kernel holds the exec'ing thread until we answer, so every
+ * permission event is answered, whatever happens: FAN_ALLOW on any
+ * internal error (counted, traced). Closing the fanotify descriptor
+ * answers FAN_ALLOW to everything pending, but only when its last copy
+ * closes, and fork() copies descriptors: a child forked by the host
+ * between its fork and its exec would keep the group alive, nobody
+ * answering, its own exec waiting forever. So the descriptor lives in a
+ * file table of its own: the reader thread unshares its table
+ * (CLONE_FILES) before creating it, and the event descriptors land there
+ * too. Programs must run in the host's shared table (helpers and the
+ * trace pipe keep descriptor numbers of it, e.g. a ring buffer's
+ * eventfd), so the reader hands each create, and each trace line, to a
+ * relay thread and waits for it.
+ *
+ * Exec opens of our own process are allowed at once without running
+ * programs: a thread of ours that the answer depends on (the reader, the
+ * relay, whatever holds a lock they need) would wait for itself, and an
+ * exec of ours replaces the host, source included, anyway. Every other
+ * exec open is a create (the program, each interpreter, ld.so), and an
+ * ld.so run directly brings the create of the program it loads; see
+ * fanotify_exec.c.
+ *
+ * Deadline (ext_process_set_deadline()): the programs of one exec open
+ * get the deadline from when the reader takes the event; the interpreter
+ * stops a program still running then. A dispatch that still has not
+ * returned a moment later (a helper blocking) is left to its relay: the
+ * reader answers by the fail-open/fail-closed setting and goes on with a
+ * new relay, so one slow event never holds the others. The relay left
+ * behind keeps its event's scratch memory and descriptor until it is
+ * done, when the reader closes them (they are in the reader's table).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ext/process/fanotify.h"
+#include "ext/internal.h"
+
+/* A relay: runs the reader's calls in a thread of the host's file table, one at a time. */
+struct relay {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;   /* on CLOCK_MONOTONIC, for the reader's timed wait */
+    void (*fn)(void *arg); /* the call pending, NULL if none */
+    void *arg;
+    bool done, quit;
+    pthread_t thread;
+    /* The exec open whose creates it runs: scratch of its own, so that a relay left behind at the
+     * deadline still has its event intact while the reader goes on with another relay. */
+    struct fanotify_exec exec;
+    int event_fd;          /* a relay left behind: the event's descriptor, closed once it is done */
+    struct fanotify_source *source;
+    bool denied;           /* the outcome of the creates it ran */
+    int late;              /* programs stopped at the deadline */
+    struct relay *next;    /* on the list of relays left behind */
+};
+
+struct fanotify_source {
+    struct core_hook *hook;
+    struct ext_source_counters *counters;
+    int stop_fd;     /* eventfd: stop() asks the reader to finish */
+    pid_t self;      /* our process: its execs are allowed at once */
+    struct relay *relay;     /* the relay for the next event; NULL while too many are left behind */
+    struct relay *behind;    /* relays left behind at a deadline, still running their creates */
+    size_t behind_count;
+    struct ext_exec_observer observer;
+    pthread_t reader;
+    sem_t started;   /* posted by the reader once start_err is set */
+    int start_err;
+    /* The reader's own, in its private file table. */
+    int fan_fd, mounts_fd;
+    struct fanotify_marks marks;
+};
+
+enum {
+    MAX_BEHIND = 4,                 /* relays left behind before events are answered without programs */
+    DEADLINE_GRACE_NS = 50000000,   /* how long past the deadline the reader waits for the interpreter to stop */
+};
+
+/* ------------------------------------------------------------------------ */
+/* The relay.                                                               */
+
+static void *relay_main(void *arg)
+{
+    struct relay *r = arg;
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        while (!r->fn && !r->quit)
+            pthread_cond_wait(&r->cond, &r->lock);
+        if (!r->fn)
+            break;
+        void (*fn)(void *) = r->fn;
+        pthread_mutex_unlock(&r->lock);
+        fn(r->arg);
+        pthread_mutex_lock(&r->lock);
+        r->fn = NULL;
+        r->done = true;
+        pthread_cond_broadcast(&r->cond);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+/* Hands fn(arg) to the relay thread. */
+static void relay_begin(struct relay *r, void (*fn)(void *), void *arg)
+{
+    pthread_mutex_lock(&r->lock);
+    r->fn = fn;
+    r->arg = arg;
+    r->done = false;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Waits until the relay's call has returned or CLOCK_MONOTONIC reaches until_ns (0: no limit); true if it returned. */
+static bool relay_wait(struct relay *r, uint64_t until_ns)
+{
+    struct timespec until = ext_timespec_of(until_ns);
+    pthread_mutex_lock(&r->lock);
+    int err = 0;
+    while (!r->done && err != ETIMEDOUT)
+        err = until_ns ? pthread_cond_timedwait(&r->cond, &r->lock, &until) : pthread_cond_wait(&r->cond, &r->lock);
+    bool done = r->done;
+    pthread_mutex_unlock(&r->lock);
+    return done;
+}
+
+/* Runs fn(arg) in the relay thread and returns once it has. */
+static void relay_call(struct relay *r, void (*fn)(void *), void *arg)
+{
+    relay_begin(r, fn, arg);
+    relay_wait(r, 0);
+}
+
+/* Ends the relay's thread (after its call, if one runs) and frees it. */
+static void relay_free(struct relay *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->quit = true;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->thread, NULL);
+    pthread_cond_destroy(&r->cond);
+    pthread_mutex_destroy(&r->lock);
+    fanotify_exec_free(&r->exec);
+    free(r);
+}
+
+/* A new relay and its thread, or NULL (errno set). */
+static struct relay *relay_new(struct fanotify_source *s)
+{
+    struct relay *r = calloc(1, sizeof(*r));
+    if (!r || fanotify_exec_init(&r->exec) != 0) {
+        free(r);
+        errno = ENOMEM;
+        return NULL;
+    }
+    r->source = s;
+    r->event_fd = -1;
+    ext_monotonic_cond_init(&r->lock, &r->cond);
+    int err = pthread_create(&r->thread, NULL, relay_main, r);
+    if (err) {
+        pthread_cond_destroy(&r->cond);
+        pthread_mutex_destroy(&r->lock);
+        fanotify_exec_free(&r->exec);
+        free(r);
+        errno = err;
+        return NULL;
+    }
+    return r;
+}
+
+static void emit_trace(void *line)
+{
+    core_trace_printf("%s", (const char *)line);
+}
+
+/* A trace line from any thread of the source (the reader's go through the relay). */
+static void vtrace(struct fanotify_source *s, const char *fmt, va_list ap)
+{
+    char line[CORE_TRACE_LINE_MAX];
+    int n = snprintf(line, sizeof(line), "bpfhost: fanotify: ");
+    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    if (s->relay) /* none only while MAX_BEHIND relays are stuck: that was traced when it began */
+        relay_call(s->relay, emit_trace, line);
+}
+
+/* Traces a line (see vtrace()). */
+__attribute__((format(printf, 2, 3))) static void trace(struct fanotify_source *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vtrace(s, fmt, ap);
+    va_end(ap);
+}
+
+/* An internal error: counted and traced (the event at hand is then allowed). */
+__attribute__((format(printf, 2, 3))) static void fail(struct fanotify_source *s, const char *fmt, ...)
+{
+    atomic_fetch_add(&s->counters->errors, 1);
+    va_list ap;
+    va_start(ap, fmt);
+    vtrace(s, fmt, ap);
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------------------ */
+/* One exec open.                                                           */
+
+/* The relay's call: runs the programs on the creates of its exec open, in order, until one is denied. */
+static void run_creates(void *arg)
+{
+    struct relay *r = arg;
+    struct fanotify_source *s = r->source;
+    struct fanotify_exec *x = &r->exec;
+    r->denied = false;
+    r->late = 0;
+    for (size_t i = 0; i < x->event_count && !r->denied; i++) {
+        const struct ext_process_event *ev = &x->events[i];
+        struct ext_process_verdict verdict;
+        int rc = ext_process_dispatch(s->hook, ev, &verdict);
+        if (rc < 0) {
+            atomic_fetch_add(&s->counters->errors, 1);
+            core_trace_printf("bpfhost: fanotify: dispatch of the exec of %.*s by pid %d failed: %s; allowed",
+                              (int)ev->image_path_len, ev->image_path, (int)ev->md.process_id, strerror(-rc));
+            continue;
+        }
+        ext_counters_add(s->counters, &verdict);
+        r->denied = verdict.denied;
+        r->late += verdict.late;
+    }
+    if (s->observer.after)
+        s->observer.after(s->observer.arg, (pid_t)x->events[0].md.process_id);
+}
+
+/* Reaps the relays left behind that are done: closes what their events held, frees them. */
+static void reap_behind(struct fanotify_source *s, bool wait)
+{
+    for (struct relay **p = &s->behind; *p;) {
+        struct relay *r = *p;
+        if (!relay_wait(r, wait ? 0 : 1)) {
+            p = &r->next;
+            continue;
+        }
+        *p = r->next;
+        s->behind_count--;
+        fanotify_exec_done(&r->exec);
+        close(r->event_fd);
+        relay_free(r);
+    }
+    if (!s->relay && s->behind_count < MAX_BEHIND)
+        s->relay = relay_new(s);
+}
+
+/* The answer to an event whose programs passed the deadline: counted, traced, answered by the setting. */
+static uint32_t answer_late(struct fanotify_source *s, const struct ext_process_event *ev, const char *why)
+{
+    struct ext_deadline d;
+    ext_process_get_deadline(&d);
+    fail(s, "exec of %.*s by pid %d: %s the deadline of %u ms; %s", (int)ev->image_path_len, ev->image_path,
+         (int)ev->md.process_id, why, d.ms, d.fail_closed ? "denied (fail closed)" : "allowed (fail open)");
+    if (d.fail_closed)
+        atomic_fetch_add(&s->counters->denied, 1);
+    return d.fail_closed ? FAN_DENY : FAN_ALLOW;
+}
+
+/*
+ * Runs the programs on the creates of thread tid's exec open of the file
+ * open as fd, on the relay, and answers by their verdict, or by the
+ * deadline's setting when they take too long. *kept: fd went with a relay
+ * left behind (the reader must not close it).
+ */
+static uint32_t report_creates(struct fanotify_source *s, pid_t tid, pid_t tgid, int fd, const struct stat *st,
+                               uint64_t deadline_ns, bool *kept)
+{
+    struct relay *r = s->relay;
+    struct fanotify_exec *x = &r->exec;
+    int err = fanotify_exec_read(x, tgid, tid, fd, st);
+    if (err) {
+        fail(s, "cannot read the path of an exec'd file of pid %d: %s; allowed", (int)tgid, strerror(-err));
+        fanotify_exec_done(x);
+        return FAN_ALLOW;
+    }
+    if (x->args_error && x->args_error != -ENOEXEC && x->args_error != -ESRCH)
+        /* Shown without its command line: counted and said, never silently (ENOEXEC: an exec the kernel
+         * starts itself has no system call to read; ESRCH: a thread outside our pid namespace). */
+        fail(s, "exec of %s by pid %d: its arguments could not be read (%s); shown without them", x->opened_path,
+             (int)tgid, strerror(-x->args_error));
+    if (x->truncated) {
+        /* What programs cannot see, they cannot check: fail closed, as the supervised source does. */
+        fail(s, "exec of %s by pid %d denied: command line over %d bytes or %d arguments", x->opened_path,
+             (int)tgid, EXT_COMMAND_LINE_MAX, EXT_ARGC_MAX);
+        fanotify_exec_done(x);
+        return FAN_DENY;
+    }
+    for (size_t i = 0; i < x->event_count; i++)
+        x->events[i].deadline_ns = deadline_ns;
+    if (s->observer.before)
+        s->observer.before(s->observer.arg, x->events, x->event_count);
+    relay_begin(r, run_creates, r);
+    if (relay_wait(r, deadline_ns + DEADLINE_GRACE_NS)) {
+        uint32_t answer = r->denied ? FAN_DENY : FAN_ALLOW;
+        if (r->late && !r->denied)
+            answer = answer_late(s, &x->events[0], "programs were stopped at");
+        fanotify_exec_done(x);
+        return answer;
+    }
+    /* A helper blocks past the deadline: leave the relay to finish, and take another for the next events. */
+    r->event_fd = fd;
+    r->next = s->behind;
+    s->behind = r;
+    s->behind_count++;
+    *kept = true;
+    s->relay = s->behind_count < MAX_BEHIND ? relay_new(s) : NULL;
+    uint32_t answer = answer_late(s, &x->events[0], "programs still ran past");
+    if (!s->relay)
+        core_trace_printf("bpfhost: fanotify: %zu dispatches still running past their deadline: execs are "
+                          "answered without programs until one ends", s->behind_count);
+    return answer;
+}
+
+/* What to answer to thread tid's exec open of the file open as fd (*kept: see report_creates()). */
+static uint32_t decide(struct fanotify_source *s, pid_t tid, int fd, bool *kept)
+{
+    struct ext_deadline d;
+    ext_process_get_deadline(&d);
+    uint64_t deadline_ns = ext_monotonic_ns() + (uint64_t)d.ms * 1000000u;
+    /* With FAN_REPORT_TID the event names the thread; 0 if it is outside our pid namespace. */
+    int tgid = tid > 0 ? ext_proc_tgid((uint32_t)tid) : 0;
+    if (tgid < 0) {
+        atomic_fetch_add(&s->counters->lost, 1);
+        trace(s, "thread %d exited during its exec; not reported", (int)tid);
+        return FAN_ALLOW;
+    }
+    if (tgid == s->self)
+        return FAN_ALLOW;
+    reap_behind(s, false);
+    if (!s->relay) {
+        atomic_fetch_add(&s->counters->errors, 1);
+        return d.fail_closed ? FAN_DENY : FAN_ALLOW;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        fail(s, "cannot stat a file exec'd by pid %d: %s; allowed", tgid, strerror(errno));
+        return FAN_ALLOW;
+    }
+    return report_creates(s, tid, tgid, fd, &st, deadline_ns, kept);
+}
+
+static void respond(struct fanotify_source *s, int fd, uint32_t response)
+{
+    struct fanotify_response r = {.fd = fd, .response = response};
+    while (write(s->fan_fd, &r, sizeof(r)) < 0) {
+        if (errno == EINTR)
+            continue;
+        /* ENOENT: the exec'ing process was killed while waiting; nothing is pending any more. */
+        if (errno != ENOENT)
+            fail(s, "cannot answer an exec: %s (the kernel answers when the source stops)", strerror(errno));
+        break;
+    }
+}
+
+/* Answers and closes one event. */
+static void handle_event(struct fanotify_source *s, const struct fanotify_event_metadata *md)
+{
+    if (md->mask & FAN_Q_OVERFLOW) {
+        atomic_fetch_add(&s->counters->lost, 1);
+        trace(s, "event queue overflow: execs were allowed unseen");
+    }
+    if (md->fd < 0)
+        return;
+    if (md->vers != FANOTIFY_METADATA_VERSION) {
+        fail(s, "unknown event version %u; allowed", md->vers);
+        respond(s, md->fd, FAN_ALLOW);
+    } else if (md->mask & FAN_OPEN_EXEC_PERM) {
+        bool kept = false;
+        respond(s, md->fd, decide(s, md->pid, md->fd, &kept));
+        if (kept)
+            return;
+    }
+    close(md->fd);
+}
+
+/* Reads and answers the events pending. */
+static void read_events(struct fanotify_source *s)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+    ssize_t len = read(s->fan_fd, buf, sizeof(buf));
+    if (len < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (len <= 0) {
+        /* The kernel could not hand out an event (e.g. no descriptor for its file): it has answered it itself. */
+        fail(s, "cannot read an event: %s", len ? strerror(errno) : "end of file");
+        return;
+    }
+    const struct fanotify_event_metadata *md = (const void *)buf;
+    for (; FAN_EVENT_OK(md, len); md = FAN_EVENT_NEXT(md, len))
+        handle_event(s, md);
+    /* The kernel hands out whole events only; a fragment would be an event we cannot answer. */
+    if (len > 0)
+        fail(s, "%zd bytes of an incomplete event", len);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The reader thread.                                                       */
+
+static void on_refused(void *arg, const char *mount_point, const char *fstype, int err)
+{
+    trace(arg, "cannot watch execs on %s (%s): %s; skipped", mount_point, fstype, strerror(-err));
+}
+
+/* Marks every mount (again); at start, an error if none could be. */
+static int mark_all(struct fanotify_source *s, bool starting)
+{
+    size_t mounts;
+    int marked = fanotify_marks_walk(&s->marks, s->fan_fd, on_refused, s, &mounts);
+    if (marked < 0) {
+        fail(s, "cannot read the mount table: %s", strerror(-marked));
+        return marked;
+    }
+    if (starting)
+        trace(s, "watching execs on %d of %zu mounts", marked, mounts);
+    return starting && marked == 0 ? -ENODEV : 0;
+}
+
+/*
+ * The reader's file table: a private copy holding only what the reader
+ * uses, so that no fork() of the host ever copies the fanotify descriptor
+ * (see the top of the file).
+ */
+static int reader_setup(struct fanotify_source *s)
+{
+    if (unshare(CLONE_FILES) != 0) {
+        int err = -errno;
+        trace(s, "cannot give the reader a file table of its own: %s", strerror(-err));
+        return err;
+    }
+    /* Keep stdio (sanitizer reports) and stop_fd; drop the copies of the host's other descriptors. */
+    if (s->stop_fd > 3)
+        close_range(3, (unsigned)s->stop_fd - 1, 0);
+    close_range((unsigned)s->stop_fd + 1, ~0u, 0);
+    s->fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE | FAN_REPORT_TID,
+                              O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+    if (s->fan_fd < 0) {
+        int err = -errno;
+        trace(s, "fanotify_init failed: %s%s", strerror(-err),
+              err == -EPERM ? " (enforcing needs CAP_SYS_ADMIN)" : "");
+        return err;
+    }
+    /* Readable with POLLPRI whenever the mount table changes. */
+    s->mounts_fd = open("/proc/thread-self/mountinfo", O_RDONLY | O_CLOEXEC);
+    int err = s->mounts_fd < 0 ? -errno : mark_all(s, true);
+    if (s->mounts_fd < 0)
+        trace(s, "cannot open the mount table: %s", strerror(-err));
+    if (err) {
+        if (s->mounts_fd >= 0)
+            close(s->mounts_fd);
+        close(s->fan_fd);
+    }
+    return err;
+}
+
+static void *reader_main(void *arg)
+{
+    struct fanotify_source *s = arg;
+    s->start_err = reader_setup(s);
+    sem_post(&s->started);
+    if (s->start_err)
+        return NULL;
+    for (;;) {
+        struct pollfd fds[3] = {{s->stop_fd, POLLIN, 0}, {s->fan_fd, POLLIN, 0}, {s->mounts_fd, POLLPRI, 0}};
+        if (poll(fds, 3, s->behind ? 10 : -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            fail(s, "poll failed: %s; stopping (execs are allowed)", strerror(errno));
+            break;
+        }
+        if (fds[0].revents)
+            break;
+        if (fds[2].revents)
+            mark_all(s, false);
+        if (fds[1].revents)
+            read_events(s);
+        reap_behind(s, false);
+    }
+    /* The last copy of the descriptor: the kernel allows whatever is still pending, and drops the marks. */
+    close(s->fan_fd);
+    close(s->mounts_fd);
+    /* Relays left behind close their descriptors here, in this table, before it goes. */
+    while (s->behind)
+        reap_behind(s, true);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The source.                                                              */
+
+static void source_free(struct fanotify_source *s)
+{
+    fanotify_marks_free(&s->marks);
+    relay_free(s->relay);
+    sem_destroy(&s->started);
+    close(s->stop_fd);
+    free(s);
+}
+
+int ext_fanotify_start(struct core_hook *hook, struct ext_source_counters *counters,
+                       const struct ext_exec_observer *observer, void **state)
+{
+    struct fanotify_source *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->hook = hook;
+    s->counters = counters;
+    s->self = getpid();
+    if (observer)
+        s->observer = *observer;
+    s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (s->stop_fd < 0) {
+        int err = -errno;
+        free(s);
+        return err;
+    }
+    sem_init(&s->started, 0, 0);
+    s->relay = relay_new(s);
+    int err = s->relay ? -pthread_create(&s->reader, NULL, reader_main, s) : -errno;
+    if (err) {
+        core_trace_printf("bpfhost: fanotify: cannot start a thread: %s", strerror(-err));
+    } else {
+        while (sem_wait(&s->started) != 0)
+            ;
+        err = s->start_err;
+        if (err)
+            pthread_join(s->reader, NULL);
+    }
+    if (err) {
+        source_free(s);
+        return err;
+    }
+    *state = s;
+    return 0;
+}
+
+static int fanotify_start(struct core_hook *hook, struct ext_source_counters *counters, void **state)
+{
+    return ext_fanotify_start(hook, counters, NULL, state);
+}
+
+void ext_fanotify_stop(void *state)
+{
+    struct fanotify_source *s = state;
+    ext_wake(s->stop_fd, "bpfhost: fanotify: ");
+    pthread_join(s->reader, NULL);
+    source_free(s);
+}
+
+const struct ext_source_ops ext_source_fanotify = {
+    .hook_name = EXT_PROCESS_HOOK_FANOTIFY,
+    .start = fanotify_start,
+    .stop = ext_fanotify_stop,
+};

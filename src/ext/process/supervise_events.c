@@ -1,0 +1,303 @@
+/*
+ * The events of a supervised tree. A create is one exec, stopped by the
+ * filter before it happens: read what
+ * it asks for from the waiting thread, check the notification is still
+ * valid (the thread may have died and its pid been reused while we read),
+ * dispatch the create event, then let the exec go on
+ * (SECCOMP_USER_NOTIF_FLAG_CONTINUE) or fail it with EPERM.
+ *
+ * What we cannot read, we deny (fail closed): a thread that could hide its
+ * arguments (e.g. made itself non-dumpable) would otherwise pass unseen.
+ * An exec the kernel is bound to refuse (no such file: a shell or execvp
+ * trying each directory of $PATH) is answered with the kernel's own error
+ * and is no event.
+ *
+ * The limit of FLAG_CONTINUE (see seccomp_unotify(2)): the kernel reads
+ * the path and argv again after our answer, so another thread sharing the
+ * target's memory, or anyone renaming files, can change what runs between
+ * our check and the exec. This source is a policy aid for a tree that does
+ * not work against it, not a sandbox against a malicious one.
+ *
+ * A delete is the exit of a process that had a create (see
+ * supervise_tree.c for its exit status).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ext/supervise/supervise.h"
+
+/* What an exec asks for, read from the waiting thread. */
+struct sv_request {
+    pid_t tid, tgid;
+    struct ext_exec_args args;
+    char path[4096];  /* as passed */
+    char image[4096]; /* resolved */
+    int image_fd;     /* O_PATH, or -1 */
+    long command_len;
+    bool truncated;
+    struct ext_proc_info info; /* the process before the exec */
+    struct ext_exec_chain chain;
+};
+
+int sv_events_init(struct sv_run *run)
+{
+    struct seccomp_notif_sizes sizes;
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0)
+        return -errno;
+    /* The kernel writes its own sizes, which may grow past our headers'. */
+    run->notif_size = sizes.seccomp_notif > sizeof(struct seccomp_notif) ? sizes.seccomp_notif
+                                                                          : sizeof(struct seccomp_notif);
+    run->resp_size = sizes.seccomp_notif_resp > sizeof(struct seccomp_notif_resp) ? sizes.seccomp_notif_resp
+                                                                                   : sizeof(struct seccomp_notif_resp);
+    run->notif = calloc(1, run->notif_size);
+    run->resp = calloc(1, run->resp_size);
+    run->request = malloc(sizeof(*run->request));
+    run->command_line = malloc(EXT_COMMAND_LINE_MAX);
+    return run->notif && run->resp && run->request && run->command_line ? 0 : -ENOMEM;
+}
+
+void sv_events_free(struct sv_run *run)
+{
+    free(run->notif);
+    free(run->resp);
+    free(run->request);
+    free(run->command_line);
+    run->notif = run->resp = NULL;
+    run->request = NULL;
+    run->command_line = NULL;
+}
+
+/*
+ * Reads the request of notification n into r: 0; or -errno with *fails
+ * set when the exec itself would fail with that error; or -errno (not
+ * *fails) when we could not read it.
+ */
+static int read_request(struct sv_run *run, const struct seccomp_notif *n, enum sv_syscall kind,
+                        const struct sv_abi *abi, struct sv_request *r, bool *fails)
+{
+    *fails = false;
+    r->image_fd = -1;
+    r->chain.count = 0;
+    bool at = kind == SV_EXECVEAT;
+    uint64_t mask = abi->ptr_size == 4 ? 0xffffffffu : ~0ull; /* 32-bit ABIs: pointers are 32 bits */
+    uint64_t path_addr = n->data.args[at ? 1 : 0] & mask, argv_addr = n->data.args[at ? 2 : 1] & mask;
+    int dirfd = at ? (int)(uint32_t)n->data.args[0] : AT_FDCWD;
+    int flags = at ? (int)(uint32_t)n->data.args[4] : 0;
+    r->tid = (pid_t)n->pid;
+    r->args = (struct ext_exec_args){.tid = r->tid, .at = at, .dirfd = dirfd, .flags = flags, .path = path_addr,
+                                     .argv = argv_addr, .envp = n->data.args[at ? 3 : 2] & mask,
+                                     .ptr_size = abi->ptr_size};
+    long len = ext_target_string(r->tid, path_addr, r->path, sizeof(r->path));
+    if (len == -EFAULT || len == -ENAMETOOLONG) {
+        *fails = true;
+        return (int)len;
+    }
+    if (len < 0)
+        return (int)len;
+    r->command_len = ext_target_argv(r->tid, argv_addr, abi->ptr_size, run->command_line, EXT_COMMAND_LINE_MAX,
+                                    &r->truncated);
+    if (r->command_len < 0) {
+        *fails = r->command_len == -EFAULT;
+        return (int)r->command_len;
+    }
+    r->tgid = r->args.tgid = ext_proc_tgid((uint32_t)r->tid);
+    if (r->tgid < 0)
+        return r->tgid;
+    int err = ext_target_image(r->tgid, r->tid, dirfd, r->path, flags, r->image, sizeof(r->image), &r->image_fd);
+    if (err) {
+        *fails = ext_target_exec_fails_with(err);
+        return err;
+    }
+    return ext_proc_read((uint32_t)r->tgid, &r->info);
+}
+
+/* Builds the create event of file i of the request's chain. */
+static void create_event(struct sv_run *run, const struct sv_request *r, size_t i, struct ext_process_event *ev)
+{
+    ext_exec_event(ev, r->tgid, r->tid, &r->info, run->command_line, (size_t)r->command_len);
+    ext_exec_event_image(ev, &r->chain, &r->chain.files[i]);
+}
+
+/* Remembers the process of a request, for its delete event. */
+static void track(struct sv_run *run, const struct sv_request *r, bool allowed)
+{
+    struct sv_proc *p = sv_tree_find(&run->tree, r->tgid);
+    if (p && sv_tree_exited(p)) { /* an earlier process of that pid whose exit we have not handled yet */
+        sv_events_exit(run, p);
+        p = NULL;
+    }
+    bool known = p != NULL;
+    int err = 0;
+    if (!p)
+        p = sv_tree_add(&run->tree, r->tgid, &err);
+    if (!p) {
+        atomic_fetch_add(&run->counters->lost, 1);
+        core_trace_printf("bpfhost: supervised process %d: its exit will not be seen: %s", (int)r->tgid,
+                          strerror(-err));
+        return;
+    }
+    p->ppid = r->info.ppid;
+    p->uid = r->info.uid;
+    p->gid = r->info.gid;
+    if (!known) {
+        p->creation_time = r->info.start_filetime;
+        memcpy(p->image_path, r->info.image_path, sizeof(p->image_path));
+    }
+    if (allowed)
+        memcpy(p->image_path, r->image, sizeof(p->image_path));
+}
+
+/* Answers notification id: 0 lets the exec go on, -errno fails it. */
+static void respond(struct sv_run *run, uint64_t id, int answer)
+{
+    struct seccomp_notif_resp *resp = run->resp;
+    memset(resp, 0, run->resp_size);
+    resp->id = id;
+    resp->error = answer;
+    resp->flags = answer ? 0 : SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    if (ioctl(run->listener, SECCOMP_IOCTL_NOTIF_SEND, resp) != 0 && errno != ENOENT) { /* ENOENT: it died */
+        atomic_fetch_add(&run->counters->errors, 1);
+        core_trace_printf("bpfhost: cannot answer a supervised exec: %s", strerror(errno));
+    }
+}
+
+/* Whether the thread of notification id still waits (so every pid we read was still its). */
+static bool still_valid(struct sv_run *run, uint64_t id)
+{
+    return ioctl(run->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+enum { NO_ANSWER = 1 };
+
+/* Dispatches the create of file i of r's chain: whether it is denied. */
+static bool dispatch_file(struct sv_run *run, const struct sv_request *r, size_t i)
+{
+    struct ext_process_event ev;
+    create_event(run, r, i, &ev);
+    struct ext_process_verdict verdict;
+    int rc = ext_process_dispatch(run->hook, &ev, &verdict);
+    if (rc < 0) {
+        atomic_fetch_add(&run->counters->errors, 1);
+        core_trace_printf("bpfhost: supervised exec of %s denied: dispatch failed: %s", ev.image_path, strerror(-rc));
+        return true;
+    }
+    ext_counters_add(run->counters, &verdict);
+    return verdict.denied;
+}
+
+/*
+ * Dispatches a create for every file r's exec opens for execution (the
+ * program, its interpreters, the program a directly run ld.so loads), in
+ * the order the exec opens them, and decides: the answer. A denial fails
+ * the exec, which then opens no further file (no more creates).
+ */
+static int decide(struct sv_run *run, struct sv_request *r)
+{
+    if (r->truncated) {
+        /* What programs cannot see, they cannot check: fail closed, as for an unreadable exec. */
+        atomic_fetch_add(&run->counters->errors, 1);
+        core_trace_printf("bpfhost: supervised exec of %s by %d denied: command line over %d bytes or %d arguments",
+                          r->image, (int)r->tgid, EXT_COMMAND_LINE_MAX, EXT_ARGC_MAX);
+        track(run, r, false);
+        return -E2BIG;
+    }
+    ext_exec_chain_build(&r->chain, r->tgid, r->tid, r->image_fd, r->image, &r->args);
+    r->image_fd = -1; /* the chain's now */
+    bool denied = false;
+    for (size_t i = 0; i < r->chain.count && !denied; i++) /* a denied file opens no further one */
+        denied = dispatch_file(run, r, i);
+    ext_exec_chain_close(&r->chain);
+    track(run, r, !denied);
+    return denied ? -EPERM : 0;
+}
+
+/* Reads and decides one exec: the answer, or NO_ANSWER if the thread is gone. */
+static int examine(struct sv_run *run, const struct seccomp_notif *n, enum sv_syscall kind, const struct sv_abi *abi)
+{
+    bool fails;
+    struct sv_request *r = run->request;
+    int err = read_request(run, n, kind, abi, r, &fails);
+    int answer = 0;
+    if (!still_valid(run, n->id))
+        answer = NO_ANSWER;
+    else if (err && fails)
+        answer = err; /* what the kernel would answer: no exec, no event */
+    else if (err) {
+        atomic_fetch_add(&run->counters->errors, 1);
+        core_trace_printf("bpfhost: supervised exec by thread %u denied: cannot read it: %s", n->pid, strerror(-err));
+        answer = -EPERM;
+    } else {
+        answer = decide(run, r);
+    }
+    if (r->image_fd >= 0)
+        close(r->image_fd);
+    r->image_fd = -1;
+    return answer;
+}
+
+int sv_events_exec(struct sv_run *run)
+{
+    struct seccomp_notif *n = run->notif;
+    memset(n, 0, run->notif_size);
+    if (ioctl(run->listener, SECCOMP_IOCTL_NOTIF_RECV, n) != 0)
+        return errno == EINTR || errno == ENOENT ? 0 : -errno; /* ENOENT: it went before we took it */
+    const struct sv_abi *abi;
+    enum sv_syscall kind = sv_filter_classify(run->filter, n->data.arch, n->data.nr, &abi);
+    if (kind == SV_OTHER) { /* cannot happen: the filter notifies execs only */
+        atomic_fetch_add(&run->counters->errors, 1);
+        core_trace_printf("bpfhost: unexpected supervised system call %d (arch 0x%x)", n->data.nr, n->data.arch);
+        respond(run, n->id, -ENOSYS);
+        return 0;
+    }
+    int answer = examine(run, n, kind, abi);
+    if (answer != NO_ANSWER)
+        respond(run, n->id, answer);
+    return 0;
+}
+
+void sv_events_exit(struct sv_run *run, struct sv_proc *p)
+{
+    struct ext_process_event ev;
+    memset(&ev, 0, sizeof(ev));
+    process_md_t *md = &ev.md;
+    md->operation = PROCESS_OPERATION_DELETE;
+    md->process_id = (uint64_t)p->pid;
+    md->parent_process_id = p->ppid;
+    md->creation_time = p->creation_time;
+    md->exit_time = ext_filetime_now();
+    md->uid = p->uid;
+    md->gid = p->gid;
+    if (sv_tree_exit_status(p)) {
+        md->process_exit_code = ext_exit_code(p->status);
+    } else {
+        md->process_exit_code = SV_EXIT_CODE_UNKNOWN;
+        core_trace_printf("bpfhost: supervised process %d: exit code unknown (reaped before we could read it)",
+                          (int)p->pid);
+    }
+    if (p->pid == run->root && !run->root_exit_seen) { /* a later process may have reused its pid */
+        run->root_exit_seen = true;
+        if (!run->root_status_known) {
+            run->root_status = p->status;
+            run->root_status_known = p->status_known;
+        }
+    }
+    ev.image_path = p->image_path;
+    ev.image_path_len = strlen(p->image_path);
+    ev.task = (struct core_task){.process_id = (uint32_t)p->pid, .thread_id = (uint32_t)p->pid, .uid = p->uid,
+                                 .gid = p->gid};
+    struct ext_process_verdict verdict;
+    int rc = ext_process_dispatch(run->hook, &ev, &verdict);
+    if (rc < 0) {
+        atomic_fetch_add(&run->counters->errors, 1);
+        core_trace_printf("bpfhost: supervised exit of %d: dispatch failed: %s", (int)p->pid, strerror(-rc));
+    } else {
+        ext_counters_add(run->counters, &verdict);
+    }
+    sv_tree_retire(&run->tree, p);
+}

@@ -1,0 +1,200 @@
+/*
+ * Reading what an exec asks for from the thread that asks, while it is
+ * stopped in the exec (a seccomp notification, a fanotify permission
+ * event): its argument strings (process_vm_readv, page by page so a
+ * string ending just before an unmapped page is still read) and the file
+ * the exec will run (resolved in target_path.c, or the file of the fd for
+ * fexecve). A caller must check afterwards that the thread still waits
+ * (its pid may have died and been reused while we read).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "ext/process/exec_target.h"
+
+enum { POINTER_CHUNK = 512 };
+
+static size_t page_size(void)
+{
+    static size_t size;
+    if (!size) {
+        long n = sysconf(_SC_PAGESIZE);
+        size = n > 0 ? (size_t)n : 4096;
+    }
+    return size;
+}
+
+ssize_t ext_target_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        size_t chunk = page_size() - (size_t)((addr + got) % page_size());
+        if (chunk > len - got)
+            chunk = len - got;
+        struct iovec local = {(char *)buf + got, chunk};
+        struct iovec remote = {(void *)(uintptr_t)(addr + got), chunk};
+        ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        if (n < 0 && got == 0)
+            return -errno;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+long ext_target_string(pid_t pid, uint64_t addr, char *buf, size_t cap)
+{
+    size_t got = 0;
+    while (got < cap) {
+        /* Up to the end of the page: the next one may not be mapped. */
+        size_t chunk = page_size() - (size_t)((addr + got) % page_size());
+        if (chunk > cap - got)
+            chunk = cap - got;
+        ssize_t n = ext_target_read(pid, addr + got, buf + got, chunk);
+        if (n < 0)
+            return n;
+        char *nul = memchr(buf + got, '\0', (size_t)n);
+        if (nul)
+            return nul - buf;
+        if ((size_t)n < chunk)
+            return -EFAULT;
+        got += (size_t)n;
+    }
+    return -ENAMETOOLONG;
+}
+
+/* Reads pointer i of the argv array (ptr_size bytes, in the host's byte order); 0 or -errno. */
+static int read_pointer(pid_t pid, uint64_t argv, unsigned ptr_size, size_t i, uint64_t *out)
+{
+    uint32_t p32;
+    ssize_t n = ptr_size == 4 ? ext_target_read(pid, argv + i * 4, &p32, 4) : ext_target_read(pid, argv + i * 8, out, 8);
+    if (n < 0)
+        return (int)n;
+    if ((size_t)n != ptr_size)
+        return -EFAULT;
+    if (ptr_size == 4)
+        *out = p32;
+    return 0;
+}
+
+long ext_target_vector_at(pid_t pid, uint64_t addr, unsigned ptr_size, size_t i, char *buf, size_t cap)
+{
+    uint64_t p;
+    int err = addr ? read_pointer(pid, addr, ptr_size, i, &p) : 0;
+    if (err)
+        return err;
+    if (!addr || !p)
+        return -ENOENT;
+    return ext_target_string(pid, p, buf, cap);
+}
+
+/*
+ * Reads up to max pointers of the array at addr from index first into out
+ * (ptr_size bytes each, host byte order) in one read: how many, or -errno
+ * if not even the first could be read.
+ */
+static long read_pointers(pid_t pid, uint64_t addr, unsigned ptr_size, size_t first, uint64_t *out, size_t max)
+{
+    uint8_t raw[POINTER_CHUNK * 8];
+    ssize_t n = ext_target_read(pid, addr + first * ptr_size, raw, max * ptr_size);
+    if (n < 0)
+        return n;
+    size_t count = (size_t)n / ptr_size;
+    if (!count)
+        return -EFAULT;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t p32;
+        if (ptr_size == 4) {
+            memcpy(&p32, raw + i * 4, 4);
+            out[i] = p32;
+        } else {
+            memcpy(&out[i], raw + i * 8, 8);
+        }
+    }
+    return (long)count;
+}
+
+long ext_target_argv(pid_t pid, uint64_t addr, unsigned ptr_size, char *buf, size_t cap, bool *truncated)
+{
+    *truncated = false;
+    size_t len = 0, i = 0;
+    uint64_t ptrs[POINTER_CHUNK];
+    while (addr) { /* argv NULL: no arguments, as the kernel takes it */
+        long count = read_pointers(pid, addr, ptr_size, i, ptrs, POINTER_CHUNK);
+        if (count < 0)
+            return count;
+        for (long k = 0; k < count; k++, i++) {
+            if (!ptrs[k])
+                return (long)len;
+            /* More than the kernel takes with the default stack limit: cut, as a command line over cap. */
+            if (i == EXT_ARGC_MAX) {
+                *truncated = true;
+                return (long)len;
+            }
+            if (i > 0 && len < cap)
+                buf[len++] = ' ';
+            long n = len < cap ? ext_target_string(pid, ptrs[k], buf + len, cap - len) : -ENAMETOOLONG;
+            if (n == -ENAMETOOLONG) {
+                *truncated = true;
+                return (long)cap;
+            }
+            if (n < 0)
+                return n;
+            len += (size_t)n;
+        }
+    }
+    return (long)len;
+}
+
+/* readlink into out (NUL-terminated); 0 or -errno. */
+static int read_link(const char *path, char *out, size_t cap)
+{
+    ssize_t n = readlink(path, out, cap - 1);
+    if (n < 0)
+        return -errno;
+    if ((size_t)n >= cap - 1)
+        return -ENAMETOOLONG;
+    out[n] = '\0';
+    return 0;
+}
+
+bool ext_target_exec_fails_with(int err)
+{
+    return err == -ENOENT || err == -ENOTDIR || err == -ELOOP || err == -ENAMETOOLONG || err == -EBADF;
+}
+
+int ext_target_image(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags, char *out, size_t cap, int *opened)
+{
+    char link[64];
+    if (opened)
+        *opened = -1;
+    if (!*path) { /* fexecve(), or execveat(fd, "", AT_EMPTY_PATH): the file of the fd itself */
+        if (!(flags & AT_EMPTY_PATH))
+            return -ENOENT;
+        snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)tid, dirfd);
+        int err = read_link(link, out, cap);
+        if (!err && opened)
+            *opened = open(link, O_PATH | O_CLOEXEC); /* the magic link: the file itself, a memfd too */
+        return err == -ENOENT ? -EBADF : err;
+    }
+    int fd = ext_target_path_open(tgid, tid, dirfd, path, flags);
+    if (fd >= 0) {
+        snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", fd);
+        int err = read_link(link, out, cap);
+        if (!err && opened)
+            *opened = fd;
+        else
+            close(fd);
+        return err;
+    }
+    if (ext_target_exec_fails_with(fd))
+        return fd;
+    /* We may not see what the target sees (permissions): the path as written. */
+    return snprintf(out, cap, "%s", path) < (int)cap ? 0 : -ENAMETOOLONG;
+}

@@ -1,0 +1,187 @@
+/*
+ * Resolving an exec's path as the target thread would: from its root
+ * (/proc/TID/root, so a chroot is followed) or its cwd or directory fd,
+ * one component at a time. openat() alone would resolve in our own
+ * context wherever the path says "self": /proc/self/fd/3, /dev/fd/3 (a
+ * link to /proc/self/fd) or /proc/self/exe would name our files, not the
+ * target's — a way around a rule by path. So symbolic links are followed
+ * here, and /proc's "self" and "thread-self" are replaced by the target's
+ * ids (in a procfs of another pid namespace, where those ids name someone
+ * else, the lookup fails: EXDEV); the magic links under /proc/PID (fd/N, exe, cwd, root) are left to
+ * the kernel, which follows them to the file itself (a memfd, a deleted
+ * file). Mount namespaces are crossed through /proc/TID/root as the kernel
+ * does.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "ext/process/exec_target.h"
+
+enum { MAX_LINKS = 40 }; /* the kernel's limit on symbolic links in one lookup */
+
+struct walk {
+    pid_t tgid, tid;
+    int root;           /* the target's root directory (O_PATH) */
+    struct stat root_st;
+    int links;
+};
+
+static bool on_proc(int fd)
+{
+    struct statfs sfs;
+    return fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+}
+
+/* Whether fd is the root directory of a procfs mount (its inode is 1). */
+static bool is_proc_root(int fd)
+{
+    struct stat st;
+    return on_proc(fd) && fstat(fd, &st) == 0 && st.st_ino == 1;
+}
+
+/* Whether the procfs whose root is fd shows our pid namespace (its "self" is our pid). */
+static bool procfs_of_our_namespace(int fd)
+{
+    char self[32];
+    ssize_t n = readlinkat(fd, "self", self, sizeof(self) - 1);
+    if (n <= 0)
+        return false; /* we are not in its namespace at all */
+    self[n] = '\0';
+    char ours[32];
+    snprintf(ours, sizeof(ours), "%d", (int)getpid());
+    return strcmp(self, ours) == 0;
+}
+
+/* Whether fd is the target's root (where ".." stays). */
+static bool is_root(const struct walk *w, int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && st.st_dev == w->root_st.st_dev && st.st_ino == w->root_st.st_ino;
+}
+
+/* Replaces *fd by next (closing the old one); next < 0 is an -errno returned as is. */
+static int step(int *fd, int next)
+{
+    if (next < 0)
+        return -errno;
+    close(*fd);
+    *fd = next;
+    return 0;
+}
+
+/*
+ * Looks up one component name in *fd (replaced by the result). A symbolic
+ * link to follow is not looked up: its target goes into link (length
+ * returned, > 0). Returns 0, that length, or -errno.
+ */
+static int lookup(struct walk *w, int *fd, const char *name, bool last, int flags, char *link, size_t cap)
+{
+    if (!strcmp(name, "."))
+        return 0;
+    if (!strcmp(name, ".."))
+        return is_root(w, *fd) ? 0 : step(fd, openat(*fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    char ids[64];
+    if (is_proc_root(*fd) && (!strcmp(name, "self") || !strcmp(name, "thread-self"))) {
+        /* The ids we put in are those of our pid namespace: only right in a procfs of it, where our
+         * own "self" is our pid. Another (a container's) would name whoever has that number there. */
+        if (!procfs_of_our_namespace(*fd))
+            return -EXDEV;
+        if (name[0] == 's')
+            snprintf(ids, sizeof(ids), "%d", (int)w->tgid);
+        else
+            snprintf(ids, sizeof(ids), "%d/task/%d", (int)w->tgid, (int)w->tid);
+        return step(fd, openat(*fd, ids, O_PATH | O_CLOEXEC));
+    }
+    int next = openat(*fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (next < 0 || fstat(next, &st) != 0 || !S_ISLNK(st.st_mode))
+        return step(fd, next);
+    if (last && (flags & AT_SYMLINK_NOFOLLOW)) {
+        close(next);
+        return -ELOOP;
+    }
+    if (on_proc(next) && !is_proc_root(*fd)) { /* a magic link of /proc/PID: the kernel follows it */
+        close(next);
+        return step(fd, openat(*fd, name, O_PATH | O_CLOEXEC));
+    }
+    ssize_t n = readlinkat(next, "", link, cap);
+    close(next);
+    if (n <= 0 || (size_t)n >= cap)
+        return n < 0 ? -errno : -ENAMETOOLONG;
+    if (++w->links > MAX_LINKS)
+        return -ELOOP;
+    link[n] = '\0';
+    return (int)n;
+}
+
+/* Walks path from *fd (replaced by the file it names). */
+static int walk_path(struct walk *w, int *fd, const char *path, int flags)
+{
+    char rest[2][2 * 4096];
+    int cur = 0;
+    if (snprintf(rest[cur], sizeof(rest[cur]), "%s", path) >= (int)sizeof(rest[cur]))
+        return -ENAMETOOLONG;
+    for (char *p = rest[cur];;) {
+        p += strspn(p, "/");
+        if (!*p)
+            return 0;
+        size_t len = strcspn(p, "/");
+        char name[256], link[4096];
+        if (len >= sizeof(name))
+            return -ENAMETOOLONG;
+        memcpy(name, p, len);
+        name[len] = '\0';
+        p += len;
+        int rc = lookup(w, fd, name, p[strspn(p, "/")] == '\0', flags, link, sizeof(link));
+        if (rc <= 0) {
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        /* Go on with the link's target, then what followed it. */
+        int next = 1 - cur;
+        if (snprintf(rest[next], sizeof(rest[next]), "%s%s", link, p) >= (int)sizeof(rest[next]))
+            return -ENAMETOOLONG;
+        cur = next;
+        p = rest[cur];
+        if (link[0] == '/' && (rc = step(fd, dup(w->root))) != 0)
+            return rc;
+    }
+}
+
+int ext_target_path_open(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags)
+{
+    struct walk w = {.tgid = tgid, .tid = tid};
+    char where[64];
+    snprintf(where, sizeof(where), "/proc/%d/root", (int)tid);
+    w.root = open(where, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (w.root < 0 || fstat(w.root, &w.root_st) != 0) {
+        int err = -errno;
+        if (w.root >= 0)
+            close(w.root);
+        return err;
+    }
+    int fd;
+    if (path[0] == '/') {
+        fd = dup(w.root);
+    } else {
+        if (dirfd == AT_FDCWD)
+            snprintf(where, sizeof(where), "/proc/%d/cwd", (int)tid);
+        else
+            snprintf(where, sizeof(where), "/proc/%d/fd/%d", (int)tid, dirfd);
+        fd = open(where, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && dirfd != AT_FDCWD)
+            errno = EBADF; /* no such fd in the target */
+    }
+    int err = fd < 0 ? -errno : walk_path(&w, &fd, path, flags);
+    close(w.root);
+    if (err && fd >= 0)
+        close(fd);
+    return err ? err : fd;
+}

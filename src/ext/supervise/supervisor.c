@@ -1,0 +1,269 @@
+/*
+ * A supervised command tree (ext_supervisor_*): the hook
+ * "process/supervised/N", and the loop of a run. The loop runs on the
+ * caller's thread, where the programs run too; it waits (poll) on
+ *   - the helper's channel: the listener fd, exec failures, reaped statuses;
+ *   - the seccomp listener: one notification per exec of the tree;
+ *   - a pidfd per process that exec'd: its exit;
+ *   - the helper's pidfd: the helper exits when the tree has no process left.
+ * The run is over once the helper is gone, the listener has hung up (no
+ * task holds the filter any more: every process of the tree is reaped)
+ * and every exit is reported. See supervise.h for the other files.
+ *
+ * A supervisor runs one tree at a time (-EBUSY otherwise) and must not be
+ * destroyed while it runs.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ext/supervise/supervise.h"
+
+struct ext_supervisor {
+    struct core_hook *hook;
+    struct ext_source_counters counters;
+    struct sv_filter filter;
+    atomic_bool running;
+};
+
+int ext_supervisor_create(struct ext_supervisor **out, struct core_hook **hook)
+{
+    static atomic_uint next_id;
+    if (!out)
+        return -EINVAL;
+    int err = ext_register_builtin();
+    if (err)
+        return err;
+    struct ext_supervisor *sv = calloc(1, sizeof(*sv));
+    if (!sv)
+        return -ENOMEM;
+    err = sv_filter_build(&sv->filter);
+    if (err) {
+        free(sv);
+        return err;
+    }
+    char name[64];
+    snprintf(name, sizeof(name), EXT_PROCESS_HOOK_SUPERVISED "%u", atomic_fetch_add(&next_id, 1) + 1);
+    struct core_hook_desc desc = {.name = name, .prog_type = "process", .owner = sv};
+    err = core_hook_register(&desc, &sv->hook);
+    if (err) {
+        sv_filter_free(&sv->filter);
+        free(sv);
+        return err;
+    }
+    *out = sv;
+    if (hook)
+        *hook = sv->hook;
+    return 0;
+}
+
+void ext_supervisor_stats(const struct ext_supervisor *sv, struct ext_source_stats *stats)
+{
+    ext_counters_read(&sv->counters, stats);
+    stats->running = atomic_load(&sv->running);
+}
+
+void ext_supervisor_destroy(struct ext_supervisor *sv)
+{
+    if (!sv)
+        return;
+    core_hook_unregister(sv->hook);
+    sv_filter_free(&sv->filter);
+    free(sv);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The loop of a run.                                                       */
+
+struct loop {
+    struct sv_run *run;
+    struct sv_launch *launch;
+    int start_err;    /* the command could not be started or executed: -errno */
+    bool helper_gone;
+    struct pollfd *fds;
+    struct sv_proc **polled; /* the process of fds[FIXED_FDS + i] */
+    size_t cap;
+};
+
+enum { FD_HELPER, FD_CHAN, FD_LISTENER, FIXED_FDS };
+
+/* Takes every message waiting on the channel. */
+static void read_channel(struct loop *l)
+{
+    struct sv_run *run = l->run;
+    struct sv_msg msg;
+    int fd, rc;
+    while ((rc = sv_launch_recv(l->launch, &msg, &fd)) > 0) {
+        if (msg.kind == SV_MSG_LISTENER && fd >= 0 && run->listener < 0) {
+            run->listener = fd;
+            run->root = msg.pid;
+            continue;
+        }
+        if (fd >= 0)
+            close(fd);
+        if (msg.kind == SV_MSG_SETUP_FAILED || msg.kind == SV_MSG_EXEC_FAILED) {
+            l->start_err = -msg.value;
+        } else if (msg.kind == SV_MSG_EXIT) {
+            /* The command's first exit only: its pid may be reused in the tree after it was reaped. */
+            if (msg.pid == run->root && !run->root_status_known) {
+                run->root_status = msg.value;
+                run->root_status_known = true;
+            }
+            sv_tree_reaped(&run->tree, msg.pid, msg.value);
+        }
+    }
+    if (rc < 0) {
+        atomic_fetch_add(&run->counters->errors, 1);
+        core_trace_printf("bpfhost: supervisor channel: %s", strerror(-rc));
+    }
+}
+
+/* Fills l->fds (and *count) for the next poll: 0 or -ENOMEM. */
+static int prepare_poll(struct loop *l, nfds_t *count)
+{
+    struct sv_run *run = l->run;
+    size_t need = FIXED_FDS + run->tree.count;
+    if (need > l->cap) {
+        struct pollfd *fds = realloc(l->fds, need * sizeof(*fds));
+        if (fds)
+            l->fds = fds;
+        struct sv_proc **polled = realloc(l->polled, need * sizeof(*polled));
+        if (polled)
+            l->polled = polled;
+        if (!fds || !polled)
+            return -ENOMEM;
+        l->cap = need;
+    }
+    /* A negative fd is skipped by poll. */
+    l->fds[FD_HELPER] = (struct pollfd){.fd = l->helper_gone ? -1 : l->launch->helper_pidfd, .events = POLLIN};
+    l->fds[FD_CHAN] = (struct pollfd){.fd = l->helper_gone ? -1 : l->launch->chan, .events = POLLIN};
+    l->fds[FD_LISTENER] = (struct pollfd){.fd = run->listener, .events = POLLIN};
+    for (size_t i = 0; i < run->tree.count; i++) {
+        l->polled[i] = run->tree.procs[i];
+        l->fds[FIXED_FDS + i] = (struct pollfd){.fd = run->tree.procs[i]->pidfd, .events = POLLIN};
+    }
+    *count = need;
+    return 0;
+}
+
+/* Handles what the listener reports: an exec to decide, or the end of the tree. */
+static void on_listener(struct loop *l, short revents)
+{
+    struct sv_run *run = l->run;
+    int err = 0;
+    if (revents & POLLIN)
+        err = sv_events_exec(run);
+    else if (revents & (POLLHUP | POLLERR | POLLNVAL))
+        err = -EPIPE; /* no task holds the filter any more */
+    if (!err)
+        return;
+    if (err != -EPIPE) {
+        /* The tree's execs now fail with ENOSYS: none escapes the policy. */
+        atomic_fetch_add(&run->counters->errors, 1);
+        core_trace_printf("bpfhost: supervisor listener failed: %s", strerror(-err));
+    }
+    close(run->listener);
+    run->listener = -1;
+}
+
+/*
+ * Reports the exits of the n processes in ready (all seen exited in one
+ * round, so in an order we cannot see): a process before its parent, as
+ * the parent waited for it. Consumes ready.
+ */
+static void report_exits(struct sv_run *run, struct sv_proc **ready, size_t n)
+{
+    while (n) {
+        size_t pick = 0; /* the first that is no parent of the rest (else any) */
+        for (size_t i = 0; i < n; i++) {
+            bool child_left = false;
+            for (size_t j = 0; j < n && !child_left; j++)
+                child_left = j != i && ready[j]->ppid == (uint32_t)ready[i]->pid;
+            if (!child_left) {
+                pick = i;
+                break;
+            }
+        }
+        sv_events_exit(run, ready[pick]);
+        ready[pick] = ready[--n];
+    }
+}
+
+/* One round: waits for something, then handles it. 0 or -errno (poll failed). */
+static int loop_once(struct loop *l)
+{
+    nfds_t count;
+    int err = prepare_poll(l, &count);
+    if (err)
+        return err;
+    size_t procs = count - FIXED_FDS;
+    if (poll(l->fds, count, -1) < 0)
+        return errno == EINTR ? 0 : -errno;
+    /* The channel first: a status the helper reaped is then known before its pidfd is handled. */
+    read_channel(l);
+    /* Exits before execs: a pid freed by an exit may already be reused by an exec waiting. */
+    size_t ready = 0;
+    for (size_t i = 0; i < procs; i++)
+        if (l->fds[FIXED_FDS + i].revents)
+            l->polled[ready++] = l->polled[i];
+    report_exits(l->run, l->polled, ready);
+    if (l->fds[FD_LISTENER].revents && l->run->listener >= 0)
+        on_listener(l, l->fds[FD_LISTENER].revents);
+    if (l->fds[FD_HELPER].revents) {
+        read_channel(l); /* all it sent before exiting */
+        l->helper_gone = true;
+    }
+    return 0;
+}
+
+/* Supervises until the tree is gone: 0, or -errno if the loop failed. */
+static int supervise(struct loop *l)
+{
+    int err = 0;
+    while (!err && !(l->helper_gone && l->run->listener < 0 && l->run->tree.count == 0))
+        err = loop_once(l);
+    if (err)
+        core_trace_printf("bpfhost: supervisor stopped: %s", strerror(-err));
+    free(l->fds);
+    free(l->polled);
+    return err;
+}
+
+int ext_supervisor_run(struct ext_supervisor *sv, char *const argv[], int *exit_code)
+{
+    if (!sv || !argv || !argv[0] || !exit_code)
+        return -EINVAL;
+    *exit_code = 127;
+    if (atomic_exchange(&sv->running, true))
+        return -EBUSY;
+    struct sv_run run = {.hook = sv->hook, .counters = &sv->counters, .filter = &sv->filter, .listener = -1};
+    struct sv_launch launch = {.helper_pidfd = -1, .chan = -1};
+    struct loop l = {.run = &run, .launch = &launch};
+    char path[4096];
+    int err = sv_find_program(argv[0], path, sizeof(path));
+    if (!err)
+        err = sv_events_init(&run);
+    if (!err)
+        err = sv_launch_start(&sv->filter, path, argv, &launch);
+    if (!err)
+        err = supervise(&l);
+    if (!err)
+        err = l.start_err;
+    if (!err && !run.root_status_known)
+        err = -ECHILD; /* the helper was killed before it could tell */
+    if (!err)
+        *exit_code = (int)ext_exit_code(run.root_status);
+    if (launch.helper > 0 && !l.helper_gone)
+        kill(launch.helper, SIGKILL); /* the loop failed: stop the helper (the tree loses its listener) */
+    sv_launch_finish(&launch);
+    if (run.listener >= 0)
+        close(run.listener);
+    sv_tree_free(&run.tree);
+    sv_events_free(&run);
+    atomic_store(&sv->running, false);
+    return err;
+}

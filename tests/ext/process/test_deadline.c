@@ -1,0 +1,224 @@
+/*
+ * The deadline of the deny hooks (ext_process_set_deadline()) on real
+ * execs: a program that loops forever on the creates of this test's
+ * children is stopped at the deadline and the exec is answered (allowed,
+ * or denied when failing closed), counted as an error and traced; a
+ * helper that blocks past the deadline (the digest of a large image) is
+ * left running while the exec is answered, and the next exec is not held
+ * by it. Each test runs on every deny hook. Root and fanotify permission
+ * events are probed first; without them the tests are skipped.
+ *
+ * Safety: links are detached in each teardown; an alarm ends the process
+ * should it hang (the kernel then allows every pending exec).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/bpf_objects.h"
+#include "common/probes.h"
+#include "common/skips.h"
+#include "common/subprocess.h"
+#include "ext/ext.h"
+
+/* The deadline is shorter than the instruction budget takes here (about 0.1 s), so the deadline stops the loop. */
+enum { SAFETY_ALARM_S = 120, DEADLINE_MS = 20, BIG_IMAGE_BYTES = 256 << 20 };
+
+struct config {
+    uint64_t parent_pid;
+    uint64_t mode; /* 1: loop forever; 2: hash the image */
+};
+
+static const char *no_fanotify;
+static char dir[] = "/tmp/bpfhost-deadline-XXXXXX";
+static char small[PATH_MAX], other[PATH_MAX], big[PATH_MAX];
+static struct core_object *obj;
+static struct core_link *attached_link;
+
+static uint64_t now_ms(void)
+{
+    return ext_monotonic_ns() / 1000000u;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    alarm(SAFETY_ALARM_S);
+    if (ext_register_builtin() != 0)
+        return -1;
+    if ((no_fanotify = probe_fanotify_exec_perm()))
+        return 0;
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(small, sizeof(small), "%s/small", dir);
+    snprintf(other, sizeof(other), "%s/other", dir);
+    snprintf(big, sizeof(big), "%s/big", dir);
+    return subprocess_shell("cp /bin/true %s && cp /bin/true %s", small, other) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    unlink(small);
+    unlink(other);
+    unlink(big);
+    rmdir(dir);
+    alarm(0);
+    return test_objects_close(state);
+}
+
+static int detach(void **state)
+{
+    (void)state;
+    if (attached_link) {
+        core_link_detach(attached_link);
+        core_link_release(attached_link);
+        attached_link = NULL;
+    }
+    core_object_close(obj);
+    obj = NULL;
+    struct ext_deadline d = {.ms = EXT_DEADLINE_DEFAULT_MS};
+    return ext_process_set_deadline(&d);
+}
+
+/* Attaches slow_policy to hook in mode, with the deadline ms (failing closed or not). */
+static void attach_slow(const char *hook, uint64_t mode, unsigned ms, bool fail_closed)
+{
+    struct ext_deadline d = {.ms = ms, .fail_closed = fail_closed};
+    assert_int_equal(ext_process_set_deadline(&d), 0);
+    obj = test_object_load("tests/ext/process/progs", "slow_policy", NULL);
+    struct config cfg = {.parent_pid = (uint64_t)getpid(), .mode = mode};
+    uint32_t zero = 0;
+    assert_int_equal(map_update_user(test_map_of(obj, "config"), &zero, &cfg, 0), 0);
+    assert_int_equal(core_hook_attach(core_hook_find(hook), test_prog_of(obj, "slow_on_children"), NULL, 0, &attached_link), 0);
+}
+
+/* Starts path in a child; its pid. */
+static pid_t start(const char *path)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char *const argv[] = {(char *)path, NULL};
+        execv(path, argv);
+        _exit(100 + errno);
+    }
+    return pid;
+}
+
+/* Waits for child pid: 0 if it ran, 100 + errno if its exec failed. */
+static int finish(pid_t pid)
+{
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* Whether a trace line after cursor mentions both fragments, within wait_ms. */
+static bool traced(uint64_t cursor, const char *a, const char *b, int wait_ms)
+{
+    char line[CORE_TRACE_LINE_MAX];
+    while (core_trace_follow(&cursor, line, sizeof(line), wait_ms) >= 0)
+        if (strstr(line, a) && strstr(line, b))
+            return true;
+    return false;
+}
+
+/*
+ * A program looping forever: each exec open is answered at its deadline
+ * (an exec of /bin/true opens the program and ld.so: two deadlines).
+ */
+static void looping_program_is_stopped_at_the_deadline(void **state)
+{
+    const char *hook = *state;
+    if (no_fanotify)
+        test_skip(no_fanotify);
+    struct ext_source_stats before, after;
+    assert_int_equal(ext_source_stats(hook, &before), 0);
+    attach_slow(hook, 1, DEADLINE_MS, false);
+    uint64_t cursor = core_trace_tail(), t0 = now_ms();
+    assert_int_equal(finish(start(small)), 0); /* fail open: allowed */
+    uint64_t took = now_ms() - t0;
+    print_message("exec under a looping program, deadline %d ms, fail open: %llu ms\n", DEADLINE_MS,
+                  (unsigned long long)took);
+    assert_true(took >= DEADLINE_MS);
+    assert_true(took < 2 * DEADLINE_MS + 400);
+    assert_true(traced(cursor, "deadline", "allowed (fail open)", 1000));
+    assert_int_equal(ext_source_stats(hook, &after), 0);
+    assert_true(after.errors >= before.errors + 1);
+
+    /* Failing closed, the same exec is denied, as quickly. */
+    struct ext_deadline d = {.ms = DEADLINE_MS, .fail_closed = true};
+    assert_int_equal(ext_process_set_deadline(&d), 0);
+    t0 = now_ms();
+    assert_int_equal(finish(start(small)), 100 + EPERM);
+    took = now_ms() - t0;
+    assert_true(took < 2 * DEADLINE_MS + 400);
+    assert_int_equal(ext_source_stats(hook, &before), 0);
+    assert_true(before.denied >= after.denied + 1);
+}
+
+/*
+ * A helper blocking past the deadline (the digest of a 256 MiB image):
+ * the exec is answered at the deadline, and an exec right after it is not
+ * held by the dispatch still running.
+ */
+static void blocking_helper_does_not_hold_other_execs(void **state)
+{
+    const char *hook = *state;
+    if (no_fanotify)
+        test_skip(no_fanotify);
+    /* A program whose digest takes long, new for each test (digests are cached): /bin/true with zeros after it. */
+    assert_int_equal(subprocess_shell("cp /bin/true %s && truncate -s %d %s", big, BIG_IMAGE_BYTES, big), 0);
+    uint64_t limit = ext_image_sha256_max_size(BIG_IMAGE_BYTES); /* over the default */
+    attach_slow(hook, 2, DEADLINE_MS, false);
+    uint64_t cursor = core_trace_tail(), t0 = now_ms();
+    pid_t slow = start(big);
+    assert_int_equal(finish(slow), 0);
+    uint64_t took = now_ms() - t0;
+    t0 = now_ms();
+    assert_int_equal(finish(start(other)), 0);
+    uint64_t next = now_ms() - t0;
+    print_message("exec whose digest blocks: %llu ms; the next exec: %llu ms\n", (unsigned long long)took,
+                  (unsigned long long)next);
+    ext_image_sha256_max_size(limit);
+    assert_true(traced(cursor, "still ran past", "allowed (fail open)", 1000));
+    unlink(big);
+    /* The digest alone takes longer than either (hundreds of ms); generous bounds for a loaded machine. */
+    assert_true(took < 400);
+    assert_true(next < 400);
+}
+
+int main(void)
+{
+    static const char *hooks[] = {EXT_PROCESS_HOOK_FANOTIFY, EXT_PROCESS_HOOK};
+    enum { HOOKS = sizeof(hooks) / sizeof(hooks[0]) };
+    static char names[2 * HOOKS][128];
+    struct CMUnitTest tests[2 * HOOKS];
+    size_t n = 0;
+    for (size_t i = 0; i < HOOKS; i++) {
+        snprintf(names[n], sizeof(names[n]), "looping_program_is_stopped_at_the_deadline on %s", hooks[i]);
+        tests[n] = (struct CMUnitTest){names[n], looping_program_is_stopped_at_the_deadline, NULL, detach,
+                                       (void *)hooks[i]};
+        n++;
+        snprintf(names[n], sizeof(names[n]), "blocking_helper_does_not_hold_other_execs on %s", hooks[i]);
+        tests[n] = (struct CMUnitTest){names[n], blocking_helper_does_not_hold_other_execs, NULL, detach,
+                                       (void *)hooks[i]};
+        n++;
+    }
+    return _cmocka_run_group_tests("ext/deadline", tests, n, group_setup, group_teardown);
+}

@@ -1,0 +1,403 @@
+/*
+ * The system-wide observing hooks on real processes: "process" (fanotify's
+ * creates, the proc connector's deletes), "process/audit" and
+ * "process/netlink". For each: a burst of 500 short-lived `sh -c 'exit N'`
+ * with distinct argv, all started at once; a process already running when
+ * the source started; a child that forks without exec. Programs record
+ * with tests/ext/process/progs/netlink_record.c (the test's children and their
+ * children). The hooks that claim it ("process", "process/audit") must
+ * give every create its exact argv and image, every delete its exit code,
+ * image and command line, each process' delete after its create (also in
+ * time); netlink, which reads /proc after the fact, must see or count
+ * every event, and its share of exact command lines is printed. Needs
+ * root; what a hook needs (fanotify permission events, the proc
+ * connector, the kernel's audit) is probed first, and a hook without it
+ * is skipped with the reason.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/bpf_objects.h"
+#include "common/probes.h"
+#include "common/skips.h"
+#include "ext/ext.h"
+#include "ext/process/progs/netlink_record.h"
+
+enum { BURST = 500, MAX_SEEN = 4 * BURST, WAIT_MS = 30000, SAFETY_ALARM_S = 240 };
+
+/* What the program reported of one process, in the order records came. */
+struct seen_process {
+    uint32_t pid;
+    struct netlink_event create, delete; /* the last create of kind program, the last delete */
+    int creates, deletes;
+    uint64_t create_at, delete_at;       /* the records' positions */
+};
+
+struct watch {
+    const char *hook;
+    struct core_object *obj;
+    struct map *watched, *events;
+    struct core_link *link;
+    struct seen_process *seen;
+    size_t seen_count;
+    uint64_t records;
+};
+
+static char shell[PATH_MAX];
+static struct watch *current; /* the test's, stopped by the teardown whatever happened */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    alarm(SAFETY_ALARM_S);
+    if (ext_register_builtin() != 0 || !realpath("/bin/sh", shell))
+        return -1;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    alarm(0);
+    return test_objects_close(state);
+}
+
+/* Why hook cannot run here, or NULL. */
+static const char *missing(const char *hook)
+{
+    const char *why = probe_root();
+    if (!why)
+        why = probe_proc_connector();
+    if (!why && !strcmp(hook, EXT_PROCESS_HOOK))
+        why = probe_fanotify_exec_perm();
+    if (!why && !strcmp(hook, EXT_PROCESS_HOOK_AUDIT))
+        why = probe_audit();
+    return why;
+}
+
+static struct watch *watch_start(const char *hook)
+{
+    struct watch *w = calloc(1, sizeof(*w));
+    assert_non_null(w);
+    w->seen = calloc(MAX_SEEN, sizeof(*w->seen));
+    assert_non_null(w->seen);
+    w->hook = hook;
+    w->obj = test_object_load("tests/ext/process/progs", "netlink_record", NULL);
+    w->watched = test_map_of(w->obj, "watched");
+    w->events = test_map_of(w->obj, "events");
+    current = w;
+    assert_int_equal(core_hook_attach(core_hook_find(hook), test_prog_of(w->obj, "record_event"), NULL, 0, &w->link),
+                     0);
+    return w;
+}
+
+/* Detaches and frees the test's watch, if any (a teardown). */
+static int watch_stop(void **state)
+{
+    (void)state;
+    struct watch *w = current;
+    current = NULL;
+    if (!w)
+        return 0;
+    bool dropped = ringbuf_dropped(w->events) != 0;
+    if (w->link) {
+        core_link_detach(w->link);
+        core_link_release(w->link);
+    }
+    core_object_close(w->obj);
+    free(w->seen);
+    free(w);
+    return dropped ? -1 : 0; /* what is missing was never reported, not dropped by the ring */
+}
+
+static struct seen_process *slot_of(struct watch *w, uint32_t pid)
+{
+    for (size_t i = 0; i < w->seen_count; i++)
+        if (w->seen[i].pid == pid)
+            return &w->seen[i];
+    assert_true(w->seen_count < MAX_SEEN);
+    struct seen_process *p = &w->seen[w->seen_count++];
+    p->pid = pid;
+    return p;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+    struct watch *w = ctx;
+    struct netlink_event e;
+    assert_int_equal(size, sizeof(e));
+    memcpy(&e, data, sizeof(e));
+    struct seen_process *p = slot_of(w, e.process_id);
+    w->records++;
+    if (e.operation == PROCESS_OPERATION_CREATE && e.image_kind == PROCESS_IMAGE_PROGRAM) {
+        p->create = e;
+        p->creates++;
+        p->create_at = w->records;
+    } else if (e.operation == PROCESS_OPERATION_DELETE) {
+        p->delete = e;
+        p->deletes++;
+        p->delete_at = w->records;
+    }
+    return 0;
+}
+
+static const struct seen_process *seen_of(struct watch *w, pid_t pid)
+{
+    assert_true(ringbuf_consume(w->events, on_record, w) >= 0);
+    return slot_of(w, (uint32_t)pid);
+}
+
+static void watch_pid(struct watch *w, pid_t pid)
+{
+    uint32_t key = (uint32_t)pid, yes = 1;
+    assert_int_equal(map_update_user(w->watched, &key, &yes, MAP_ANY), 0);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+static struct ext_source_stats stats_of(const char *hook)
+{
+    struct ext_source_stats s;
+    assert_int_equal(ext_source_stats(hook, &s), 0);
+    return s;
+}
+
+/* Waits until w saw pid's delete (and its create, if create); fails after WAIT_MS. */
+static const struct seen_process *wait_delete(struct watch *w, pid_t pid, bool create)
+{
+    for (int i = 0; i < WAIT_MS / 10; i++) {
+        const struct seen_process *p = seen_of(w, pid);
+        if (p->deletes && (!create || p->creates))
+            return p;
+        sleep_ms(10);
+    }
+    fail_msg("%s: pid %d: no %s within %d ms", w->hook, (int)pid, create ? "create and delete" : "delete", WAIT_MS);
+    return NULL;
+}
+
+static bool recorded_is(const char *recorded, int32_t len, const char *expected)
+{
+    return len == (int32_t)strlen(expected) && memcmp(recorded, expected, strlen(expected)) == 0;
+}
+
+/* Whether the hook claims exact argv and images (it is not netlink's after-the-fact /proc read). */
+static bool exact(const char *hook)
+{
+    return strcmp(hook, EXT_PROCESS_HOOK_NETLINK) != 0;
+}
+
+/* A burst of 500 `sh -c 'exit N' burst-I`, all released at once. */
+static void burst_of_short_lived_execs(void **state)
+{
+    const char *hook = *state, *why = missing(hook);
+    if (why)
+        test_skip(why);
+    struct watch *w = watch_start(hook);
+    struct ext_source_stats before = stats_of(hook);
+    static pid_t pids[BURST];
+    uint64_t t0 = ext_filetime_now();
+    int go[2];
+    assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+    for (int i = 0; i < BURST; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            char c, script[32], tag[32];
+            snprintf(script, sizeof(script), "exit %d", i % 200);
+            snprintf(tag, sizeof(tag), "burst-%d", i);
+            char *argv[] = {"/bin/sh", "-c", script, tag, NULL};
+            close(go[1]);
+            if (read(go[0], &c, 1) != 0)
+                _exit(126);
+            execv(argv[0], argv);
+            _exit(127);
+        }
+        watch_pid(w, pids[i]);
+    }
+    close(go[0]);
+    close(go[1]); /* every child execs now */
+    for (int i = 0; i < BURST; i++) {
+        int status;
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == i % 200);
+    }
+    /* Until every event is seen, or the missing ones are counted lost and nothing more comes. */
+    int creates = 0, deletes = 0, exact_lines = 0, quiet = 0;
+    uint64_t lost = 0;
+    for (int poll = 0; poll < WAIT_MS / 10 && quiet < 100; poll++) {
+        int c = 0, d = 0, x = 0;
+        for (int i = 0; i < BURST; i++) {
+            const struct seen_process *p = seen_of(w, pids[i]);
+            char line[96];
+            snprintf(line, sizeof(line), "/bin/sh -c exit %d burst-%d", i % 200, i);
+            c += p->creates > 0;
+            d += p->deletes > 0;
+            x += p->creates && recorded_is(p->create.command_line, p->create.command_len, line);
+        }
+        lost = stats_of(hook).lost - before.lost;
+        quiet = c == creates && d == deletes && (uint64_t)(2 * BURST - c - d) <= lost ? quiet + 1 : 0;
+        creates = c, deletes = d, exact_lines = x;
+        if (c + d == 2 * BURST)
+            break;
+        sleep_ms(10);
+    }
+    struct ext_source_stats after = stats_of(hook);
+    print_message("%s: burst of %d: %d creates (%d with the exact command line), %d deletes, %llu lost, "
+                  "%llu errors\n", hook, BURST, creates, exact_lines, deletes, (unsigned long long)lost,
+                  (unsigned long long)(after.errors - before.errors));
+    assert_true((uint64_t)(2 * BURST - creates - deletes) <= lost);
+    if (exact(hook)) {
+        assert_int_equal(lost, 0);
+        assert_int_equal(after.errors, before.errors);
+        for (int i = 0; i < BURST; i++) {
+            const struct seen_process *p = seen_of(w, pids[i]);
+            char line[96];
+            snprintf(line, sizeof(line), "/bin/sh -c exit %d burst-%d", i % 200, i);
+            assert_int_equal(p->creates, 1);
+            assert_int_equal(p->deletes, 1);
+            if (!recorded_is(p->create.command_line, p->create.command_len, line))
+                fail_msg("%s: pid %d: create's command line \"%.*s\", not \"%s\"", hook, (int)pids[i],
+                         p->create.command_len, p->create.command_line, line);
+            assert_true(recorded_is(p->create.image_path, p->create.image_len, shell));
+            assert_true(recorded_is(p->delete.command_line, p->delete.command_len, line));
+            assert_true(recorded_is(p->delete.image_path, p->delete.image_len, shell));
+            assert_int_equal(p->delete.exit_code, i % 200);
+            assert_int_equal(p->create.parent_process_id, getpid());
+            /* In order: the delete after the create, never earlier in time. */
+            assert_true(p->create_at < p->delete_at);
+            assert_int_equal(p->delete.creation_time, p->create.creation_time);
+            assert_true(p->create.creation_time >= t0 - 10000000ull); /* forked just before (1 s of leeway) */
+            assert_true(p->delete.exit_time >= p->create.creation_time);
+        }
+    }
+}
+
+/* Waits for a byte on fd, then execs nothing: a process that only forks stays its parent's image. */
+/*
+ * Starts a shell that forks a subshell exiting 3 without an exec, then
+ * waits for a line on its input (written to *release) and exits 5. With w,
+ * its pid is watched before it execs (the child waits for that), so its
+ * create cannot come before the watch.
+ */
+static pid_t start_waiting_shell(const char *tag, int *release, struct watch *w)
+{
+    int gate[2], go[2];
+    assert_int_equal(pipe2(gate, O_CLOEXEC), 0);
+    assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char *argv[] = {"/bin/sh", "-c", "(exit 3); read line; exit 5", (char *)tag, NULL};
+        char byte;
+        close(go[1]);
+        if (dup2(gate[0], 0) < 0 || read(go[0], &byte, 1) != 1)
+            _exit(126);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(gate[0]);
+    close(go[0]);
+    if (w)
+        watch_pid(w, pid);
+    assert_int_equal(write(go[1], "g", 1), 1);
+    close(go[1]);
+    *release = gate[1];
+    return pid;
+}
+
+/* A process running before the source started, and a child that only forks: their deletes carry who they were. */
+static void deletes_of_processes_running_before_and_fork_only_children(void **state)
+{
+    const char *hook = *state, *why = missing(hook);
+    if (why)
+        test_skip(why);
+    char before_line[64];
+    snprintf(before_line, sizeof(before_line), "/bin/sh -c (exit 3); read line; exit 5 running-before");
+    int release;
+    pid_t early = start_waiting_shell("running-before", &release, NULL);
+    /* Until it is its shell, waiting for input: /proc shows its argv. */
+    char path[64], cmdline[256] = "";
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)early);
+    for (int i = 0; i < 500 && !strstr(cmdline, "running-before"); i++) {
+        sleep_ms(10);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            size_t n = fread(cmdline, 1, sizeof(cmdline) - 1, f);
+            for (size_t j = 0; j < n; j++)
+                cmdline[j] = cmdline[j] ? cmdline[j] : ' ';
+            cmdline[n] = '\0';
+            fclose(f);
+        }
+    }
+    struct watch *w = watch_start(hook);
+    watch_pid(w, early);
+    sleep_ms(100); /* the subshell has exited long ago; now the shell */
+    assert_int_equal(write(release, "\n", 1), 1);
+    close(release);
+    int status;
+    assert_int_equal(waitpid(early, &status, 0), early);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 5);
+    const struct seen_process *p = wait_delete(w, early, false);
+    assert_int_equal(p->delete.exit_code, 5);
+    assert_true(recorded_is(p->delete.command_line, p->delete.command_len, before_line));
+    assert_true(recorded_is(p->delete.image_path, p->delete.image_len, shell));
+
+    /* Watched from the start: the subshell's delete (its pid unknown to us, its parent watched). */
+    char line[64];
+    snprintf(line, sizeof(line), "/bin/sh -c (exit 3); read line; exit 5 fork-only");
+    pid_t parent = start_waiting_shell("fork-only", &release, w);
+    sleep_ms(200);
+    assert_int_equal(write(release, "\n", 1), 1);
+    close(release);
+    assert_int_equal(waitpid(parent, &status, 0), parent);
+    wait_delete(w, parent, true);
+    const struct seen_process *sub = NULL;
+    for (int i = 0; i < WAIT_MS / 10 && !sub; i++) {
+        seen_of(w, parent);
+        for (size_t j = 0; j < w->seen_count && !sub; j++)
+            if (w->seen[j].deletes && w->seen[j].delete.parent_process_id == (uint64_t)parent)
+                sub = &w->seen[j];
+        if (!sub)
+            sleep_ms(10);
+    }
+    assert_non_null(sub);
+    assert_int_equal(sub->creates, 0); /* no exec: no create */
+    assert_int_equal(sub->delete.exit_code, 3);
+    assert_true(recorded_is(sub->delete.command_line, sub->delete.command_len, line));
+    assert_true(recorded_is(sub->delete.image_path, sub->delete.image_len, shell));
+}
+
+int main(void)
+{
+    static const char *hooks[] = {EXT_PROCESS_HOOK, EXT_PROCESS_HOOK_AUDIT, EXT_PROCESS_HOOK_NETLINK};
+    enum { HOOKS = sizeof(hooks) / sizeof(hooks[0]) };
+    static char names[2 * HOOKS][128];
+    struct CMUnitTest tests[2 * HOOKS];
+    for (size_t i = 0; i < HOOKS; i++) {
+        snprintf(names[2 * i], sizeof(names[0]), "burst_of_short_lived_execs on %s", hooks[i]);
+        snprintf(names[2 * i + 1], sizeof(names[0]),
+                 "deletes_of_processes_running_before_and_fork_only_children on %s", hooks[i]);
+        tests[2 * i] = (struct CMUnitTest){names[2 * i], burst_of_short_lived_execs, NULL, watch_stop, (void *)hooks[i]};
+        tests[2 * i + 1] = (struct CMUnitTest){names[2 * i + 1],
+                                               deletes_of_processes_running_before_and_fork_only_children, NULL, watch_stop,
+                                               (void *)hooks[i]};
+    }
+    return _cmocka_run_group_tests("ext/system_sources", tests, 2 * HOOKS, group_setup, group_teardown);
+}
