@@ -153,7 +153,7 @@ static void every_variant_is_rejected(void **state)
 
     char pattern[4200];
     glob_t g = {0};
-    static const char *const sources[] = {"examples/*.c", "tests/*/progs/*.c"};
+    static const char *const sources[] = {"examples/*.c", "tests/*/progs/*.c", "tests/*/*/progs/*.c"};
     for (size_t s = 0; s < sizeof(sources) / sizeof(sources[0]); s++) {
         snprintf(pattern, sizeof(pattern), "%s/%s", bpf_source_dir(), sources[s]);
         assert_int_equal(glob(pattern, s ? GLOB_APPEND : 0, NULL, &g), 0);
