@@ -248,8 +248,14 @@ int ext_source_stats(const char *hook, struct ext_source_stats *stats);
  */
 struct ext_supervisor;
 
-/* Creates a supervisor and its hook "process/supervised/N" (*hook valid until destroyed). */
+/*
+ * Creates a supervisor and its hooks, one per extension of the tree:
+ * "process/supervised/N" (*hook, valid until destroyed) and
+ * "bind/supervised/N" (ext_supervisor_hook()).
+ */
 int ext_supervisor_create(struct ext_supervisor **out, struct core_hook **hook);
+/* The supervisor's hook for programs of that type ("process", "bind"), or NULL. */
+struct core_hook *ext_supervisor_hook(const struct ext_supervisor *sv, const char *prog_type);
 /*
  * Runs argv[0] (searched in PATH) with argv under supervision and returns
  * once the command and every process of its tree have exited; *exit_code is

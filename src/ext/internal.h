@@ -16,6 +16,8 @@ struct ext_source_counters {
 /* Runs the programs of hook on an event observed after the fact (returns deny nothing), with the deadline; counts and traces. */
 void ext_dispatch_observed(struct core_hook *hook, struct ext_source_counters *counters, struct ext_process_event *ev,
                            const char *trace_prefix);
+/* deadline.c: the CLOCK_MONOTONIC deadline of an event taken now (ext_process_set_deadline()). */
+uint64_t ext_deadline_from_now(void);
 /* Adds a dispatch's outcome to the counters. */
 void ext_counters_add(struct ext_source_counters *c, const struct ext_process_verdict *v);
 /* Copies the counters out. */

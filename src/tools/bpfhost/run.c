@@ -197,7 +197,8 @@ int cli_run(int argc, char **argv)
             rc = CLI_FAILED;
         }
     }
-    if (rc == CLI_OK && (cli_policy_open(&o.policy) || cli_policy_attach(&o.policy, hook)))
+    struct core_hook *hooks[] = {hook, ext_supervisor_hook(sv, ext_bind_type()->name)};
+    if (rc == CLI_OK && (cli_policy_open(&o.policy) || cli_policy_attach_hooks(&o.policy, hooks, 2)))
         rc = CLI_FAILED;
     if (rc == CLI_OK) {
         rc = run_command(&o, sv);
