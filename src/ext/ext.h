@@ -264,6 +264,21 @@ struct core_hook *ext_supervisor_hook(const struct ext_supervisor *sv, const cha
  * not be executed).
  */
 int ext_supervisor_run(struct ext_supervisor *sv, char *const argv[], int *exit_code);
+/*
+ * What became of one bind of a tree, for tools that print binds: the BIND
+ * event the programs saw, their verdict, the address bound (the POST_BIND
+ * event's; NULL when nothing was bound) and the call's result (0 or
+ * -errno: EACCES when denied, the kernel's error when the bind failed).
+ */
+struct ext_bind_report {
+    const struct ext_bind_event *event;
+    const struct ext_bind_verdict *verdict;
+    const bind_md_t *bound;
+    int result;
+};
+typedef void ext_bind_report_fn(void *arg, const struct ext_bind_report *report);
+/* Calls fn(arg, ...) on the running thread after each bind of the tree is answered (NULL: none). */
+void ext_supervisor_on_bind(struct ext_supervisor *sv, ext_bind_report_fn *fn, void *arg);
 /* The supervisor's counters (see ext_source_stats()). */
 void ext_supervisor_stats(const struct ext_supervisor *sv, struct ext_source_stats *stats);
 /* Unregisters the hook (detaching its links) and frees the supervisor (NULL is fine). */

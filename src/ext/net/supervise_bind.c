@@ -239,24 +239,28 @@ static int dispatch(struct sv_run *run, struct bind_part *bp, struct ext_bind_ev
     return 0;
 }
 
-/* The BIND event decided: whether the bind is denied; *to is the address to bind. */
-static bool decide(struct sv_run *run, struct bind_part *bp, struct bind_request *r, bind_md_t *to)
+/* The BIND event decided (*v): whether the bind is denied; *to is the address to bind. */
+static bool decide(struct sv_run *run, struct bind_part *bp, struct bind_request *r, struct ext_bind_verdict *v,
+                   bind_md_t *to)
 {
-    struct ext_bind_verdict v;
     *to = r->ev.md;
-    if (dispatch(run, bp, &r->ev, &v) < 0)
+    if (dispatch(run, bp, &r->ev, v) < 0) {
+        v->denied = true;
         return true; /* fail closed: a policy we could not run */
+    }
     char text[80], what[128];
     ext_bind_md_format(&r->ev.md, text, sizeof(text));
     snprintf(what, sizeof(what), "bind of %s by %d", text, (int)r->tgid);
-    if (v.denied) {
+    if (v->denied) {
         atomic_fetch_add(&run->counters->denied, 1);
         return true;
     }
-    if (v.late && sv_late_denies(run, what))
+    if (v->late && sv_late_denies(run, what)) {
+        v->denied = true;
         return true;
-    if (v.redirected)
-        *to = v.redirect;
+    }
+    if (v->redirected)
+        *to = v->redirect;
     return false;
 }
 
@@ -271,22 +275,42 @@ static int bind_as_thread(const struct bind_request *r, const bind_md_t *to, boo
     return bind(r->sock, (struct sockaddr *)&ss, len) == 0 ? 0 : -errno;
 }
 
-/* After the bind: the POST_BIND event, and the socket watched for its release. */
+/* After the bind: the POST_BIND event (into *post), and the socket watched for its release. */
 static void after_bind(struct sv_run *run, struct bind_part *bp, struct bind_request *r, const bind_md_t *to,
-                       int result)
+                       int result, struct ext_bind_event *post)
 {
-    struct ext_bind_event post = r->ev;
-    post.md = *to;
-    post.md.operation = BIND_OPERATION_POST_BIND;
-    post.md.bind_error = -result;
+    *post = r->ev;
+    post->md = *to;
+    post->md.operation = BIND_OPERATION_POST_BIND;
+    post->md.bind_error = -result;
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
     if (!result && getsockname(r->sock, (struct sockaddr *)&ss, &len) == 0) /* the port chosen for port 0 */
-        ext_bind_md_from_sockaddr(&post.md, r->family, &ss, len);
+        ext_bind_md_from_sockaddr(&post->md, r->family, &ss, len);
     struct ext_bind_verdict v;
-    dispatch(run, bp, &post, &v);
+    dispatch(run, bp, post, &v);
     if (!result)
-        bind_unbind_watch(&bp->unbind, r->sock, &post, run->counters);
+        bind_unbind_watch(&bp->unbind, r->sock, post, run->counters);
+}
+
+/* Decides, performs and answers the bind r asks for; reports it. */
+static void perform(struct sv_run *run, struct bind_part *bp, struct bind_request *r, uint64_t id)
+{
+    bind_md_t to;
+    struct ext_bind_verdict v;
+    struct ext_bind_event post;
+    bool privileged = read_status(r->tgid, &r->ev.task);
+    struct ext_bind_report report = {.event = &r->ev, .verdict = &v, .result = -EACCES};
+    if (decide(run, bp, r, &v, &to)) {
+        sv_answer(run, id, -EACCES, 0, false);
+    } else {
+        report.result = bind_as_thread(r, &to, privileged);
+        sv_answer(run, id, report.result, 0, false);
+        after_bind(run, bp, r, &to, report.result, &post);
+        report.bound = report.result ? NULL : &post.md;
+    }
+    if (run->bind_report)
+        run->bind_report(run->bind_report_arg, &report);
 }
 
 /* A bind of the tree: decided, performed by us, answered with its result. */
@@ -309,15 +333,7 @@ static void handle(struct sv_run *run, void *state, const struct sv_call *call)
     } else if (rc < 0) {
         sv_answer(run, call->n->id, rc, 0, false); /* what the kernel would answer: no event */
     } else {
-        bind_md_t to;
-        bool privileged = read_status(r->tgid, &r->ev.task);
-        if (decide(run, bp, r, &to)) {
-            sv_answer(run, call->n->id, -EACCES, 0, false);
-        } else {
-            int result = bind_as_thread(r, &to, privileged);
-            sv_answer(run, call->n->id, result, 0, false);
-            after_bind(run, bp, r, &to, result);
-        }
+        perform(run, bp, r, call->n->id);
     }
     if (r->sock >= 0)
         close(r->sock);

@@ -196,6 +196,8 @@ struct sv_run {
     void *notif, *resp;   /* seccomp_notif and _resp, of the kernel's sizes */
     size_t notif_size, resp_size;
     void *state[SV_EXTENSION_COUNT]; /* each extension's, while the run lasts */
+    ext_bind_report_fn *bind_report; /* ext_supervisor_on_bind() */
+    void *bind_report_arg;
 };
 
 /* Dispatches the delete event of p, whose pidfd is readable, and forgets p. */

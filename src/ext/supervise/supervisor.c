@@ -38,6 +38,8 @@ struct ext_supervisor {
     struct ext_source_counters counters;
     struct sv_filter filter;
     atomic_bool running;
+    ext_bind_report_fn *bind_report;
+    void *bind_report_arg;
 };
 
 int ext_supervisor_create(struct ext_supervisor **out, struct core_hook **hook)
@@ -75,6 +77,12 @@ struct core_hook *ext_supervisor_hook(const struct ext_supervisor *sv, const cha
         if (!strcmp(extensions[e]->prog_type, prog_type))
             return sv->hooks[e];
     return NULL;
+}
+
+void ext_supervisor_on_bind(struct ext_supervisor *sv, ext_bind_report_fn *fn, void *arg)
+{
+    sv->bind_report = fn;
+    sv->bind_report_arg = arg;
 }
 
 void ext_supervisor_stats(const struct ext_supervisor *sv, struct ext_source_stats *stats)
@@ -315,7 +323,8 @@ int ext_supervisor_run(struct ext_supervisor *sv, char *const argv[], int *exit_
     *exit_code = 127;
     if (atomic_exchange(&sv->running, true))
         return -EBUSY;
-    struct sv_run run = {.counters = &sv->counters, .filter = &sv->filter, .listener = -1};
+    struct sv_run run = {.counters = &sv->counters, .filter = &sv->filter, .listener = -1,
+                         .bind_report = sv->bind_report, .bind_report_arg = sv->bind_report_arg};
     struct sv_launch launch = {.helper_pidfd = -1, .chan = -1};
     struct loop l = {.run = &run, .launch = &launch};
     char path[4096];

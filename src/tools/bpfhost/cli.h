@@ -157,4 +157,8 @@ int cli_attach(int argc, char **argv);
 /* The details of `bpfhost attach --help`. */
 void cli_attach_help(FILE *out);
 
+/* binds_print.c: one line for a bind of a supervised tree (text, or a JSON object). */
+struct ext_bind_report;
+void cli_print_bind(FILE *out, bool json, const struct ext_bind_report *r);
+
 #endif
