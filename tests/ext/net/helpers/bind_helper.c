@@ -9,6 +9,7 @@
  *   bind_helper OUT race GOOD BAD N         N binds to GOOD while another thread keeps rewriting the
  *                                          address to BAD: "bound-bad K" (K binds that reached BAD)
  *   bind_helper OUT hold PORT MS            binds a UDP socket, closes it, then lives MS more
+ *   bind_helper OUT keep 4|6 tcp|udp PORT MS  binds as "bind" does, keeps the socket MS, then exits
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -86,6 +87,12 @@ static struct sockaddr_in shared; /* the address the racing thread rewrites */
 static atomic_bool stop;
 static unsigned good, bad;
 
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 static void *flip(void *arg)
 {
     (void)arg;
@@ -149,8 +156,11 @@ int main(int argc, char **argv)
     } else if (!strcmp(mode, "hold") && argc == 5) {
         int s = bind_one(4, false, (unsigned)atoi(argv[3]));
         close(s);
-        struct timespec ts = {.tv_sec = atoi(argv[4]) / 1000, .tv_nsec = (atoi(argv[4]) % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
+        sleep_ms(atoi(argv[4]));
+    } else if (!strcmp(mode, "keep") && argc == 7) {
+        int s = bind_one(atoi(argv[3]), !strcmp(argv[4], "tcp"), (unsigned)atoi(argv[5]));
+        sleep_ms(atoi(argv[6]));
+        close(s);
     } else {
         return 2;
     }
