@@ -24,6 +24,11 @@
  * thread's effective set (EACCES otherwise, as the kernel answers).
  * A socket of another family (AF_UNIX, netlink, ...) is no bind event: the
  * kernel runs that bind itself.
+ *
+ * io_uring (IORING_OP_BIND, Linux 6.11) binds without a system call the
+ * filter sees, so the extension also claims io_uring_setup and fails it
+ * with EPERM: a tree gets no ring (programs fall back to system calls, as
+ * under container runtimes that forbid io_uring).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -313,10 +318,14 @@ static void perform(struct sv_run *run, struct bind_part *bp, struct bind_reques
         run->bind_report(run->bind_report_arg, &report);
 }
 
-/* A bind of the tree: decided, performed by us, answered with its result. */
+/* A bind of the tree: decided, performed by us, answered with its result. io_uring_setup: refused. */
 static void handle(struct sv_run *run, void *state, const struct sv_call *call)
 {
     struct bind_part *bp = state;
+    if (!strcmp(call->name, "io_uring_setup")) {
+        sv_answer(run, call->n->id, -EPERM, 0, false);
+        return;
+    }
     struct bind_request *r = &bp->request;
     r->sock = -1;
     r->take_error = 0;
@@ -351,7 +360,7 @@ static void tick(struct sv_run *run, void *state, bool final)
     bind_unbind_poll(&bp->unbind, bp->hook, run->counters, final);
 }
 
-static const char *const calls[] = {"bind", NULL};
+static const char *const calls[] = {"bind", "io_uring_setup", NULL};
 
 const struct sv_extension sv_bind_extension = {
     .prog_type = "bind",

@@ -4,7 +4,8 @@
  * with EACCES, a redirected one bound and reachable at the new port, a
  * failed one (port taken) reported as such, UNBIND once the socket is
  * closed, a racing thread rewriting the address after the check (it must
- * never reach the denied port), and the article's TraceConnections,
+ * never reach the denied port), binds through the i386 entry (socketcall
+ * and the direct call), io_uring refused, and the article's TraceConnections,
  * unchanged, counting the tree's binds in a map read from here. The
  * binds are made by tests/ext/net/helpers/bind_helper.c, compiled with
  * cc into a temporary directory (test data: no build rule).
@@ -285,6 +286,43 @@ static void a_racing_thread_cannot_reach_the_denied_port(void **state)
     session_end(&s);
 }
 
+static void the_i386_entry_is_covered(void **state)
+{
+    (void)state;
+    if (no_supervision)
+        test_skip(no_supervision);
+    const char *no_i386 = probe_i386_entry();
+    if (no_i386)
+        test_skip(no_i386);
+    struct session s;
+    session_start(&s, "bind_policy", "policy");
+    unsigned port = base_port + 7;
+    set_rule(&s, (struct bind_rule){.deny_port = (uint16_t)port});
+    char p[16];
+    snprintf(p, sizeof(p), "%u", port);
+    const char *args[] = {"i386", p, NULL};
+    session_run(&s, args);
+    /* socketcall(SYS_BIND) (its arguments in memory) and the direct bind: both seen, both denied. */
+    assert_output(&s, "socketcall error 13\n");
+    assert_output(&s, "direct error 13\n");
+    assert_non_null(find(&s, BIND_OPERATION_BIND, 1));
+    assert_int_equal(find(&s, BIND_OPERATION_BIND, 1)->port, port);
+    session_end(&s);
+}
+
+static void io_uring_is_refused(void **state)
+{
+    (void)state;
+    if (no_supervision)
+        test_skip(no_supervision);
+    struct session s;
+    session_start(&s, "bind_policy", "policy");
+    const char *args[] = {"io_uring", NULL};
+    session_run(&s, args);
+    assert_output(&s, "io_uring error 1\n"); /* EPERM: its IORING_OP_BIND would pass unseen */
+    session_end(&s);
+}
+
 /* The article's map value. */
 struct process_info {
     uint32_t id;
@@ -344,6 +382,8 @@ int main(void)
         cmocka_unit_test(a_failed_bind_is_reported_as_such),
         cmocka_unit_test(a_closed_socket_is_unbound),
         cmocka_unit_test(a_racing_thread_cannot_reach_the_denied_port),
+        cmocka_unit_test(the_i386_entry_is_covered),
+        cmocka_unit_test(io_uring_is_refused),
         cmocka_unit_test(article_program_counts_the_binds_of_a_tree),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -10,6 +10,9 @@
  *                                          address to BAD: "bound-bad K" (K binds that reached BAD)
  *   bind_helper OUT hold PORT MS            binds a UDP socket, closes it, then lives MS more
  *   bind_helper OUT keep 4|6 tcp|udp PORT MS  binds as "bind" does, keeps the socket MS, then exits
+ *   bind_helper OUT i386 PORT               binds UDP sockets through the i386 entry (int 0x80): with
+ *                                          socketcall(SYS_BIND) ("socketcall ..."), then bind ("direct ...")
+ *   bind_helper OUT io_uring                io_uring_setup: "io_uring 0" or "io_uring error ERRNO"
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,10 +20,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -130,6 +136,45 @@ static void race(unsigned n)
             last_error);
 }
 
+/* A system call through the i386 entry (32-bit arguments: they must point below 4 GiB). */
+static long int80(long nr, long a, long b, long c)
+{
+#if defined(__x86_64__)
+    long ret;
+    __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory", "r8", "r9", "r10", "r11");
+    return ret;
+#else
+    (void)nr, (void)a, (void)b, (void)c;
+    return -ENOSYS;
+#endif
+}
+
+/* Binds a UDP socket to 127.0.0.1:port through socketcall(SYS_BIND) and through the direct i386 bind. */
+static void bind_i386(unsigned port)
+{
+    void *low = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    if (low == MAP_FAILED) {
+        fprintf(out, "mmap failed\n");
+        return;
+    }
+    struct sockaddr_in *a = low;
+    *a = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    uint32_t *args = (uint32_t *)((char *)low + 64);
+    for (int direct = 0; direct < 2; direct++) {
+        int s = socket(AF_INET, SOCK_DGRAM, 0);
+        args[0] = (uint32_t)s;
+        args[1] = (uint32_t)(uintptr_t)a;
+        args[2] = sizeof(*a);
+        long rc = direct ? int80(361, s, (long)(uintptr_t)a, sizeof(*a)) : int80(102, 2, (long)(uintptr_t)args, 0);
+        if (rc == 0)
+            fprintf(out, "%s bound %u\n", direct ? "direct" : "socketcall", port_of(s));
+        else
+            fprintf(out, "%s error %ld\n", direct ? "direct" : "socketcall", -rc);
+        close(s);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3 || !(out = fopen(argv[1], "w")))
@@ -161,6 +206,15 @@ int main(int argc, char **argv)
         int s = bind_one(atoi(argv[3]), !strcmp(argv[4], "tcp"), (unsigned)atoi(argv[5]));
         sleep_ms(atoi(argv[6]));
         close(s);
+    } else if (!strcmp(mode, "i386") && argc == 4) {
+        bind_i386((unsigned)atoi(argv[3]));
+    } else if (!strcmp(mode, "io_uring") && argc == 3) {
+        char params[120] = {0}; /* struct io_uring_params */
+        long fd = syscall(SYS_io_uring_setup, 1, params);
+        if (fd >= 0)
+            fprintf(out, "io_uring 0\n");
+        else
+            fprintf(out, "io_uring error %d\n", errno);
     } else {
         return 2;
     }
