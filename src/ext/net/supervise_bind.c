@@ -62,14 +62,29 @@ struct bind_request {
     char app[4096];
     struct sockaddr_storage given; /* the address as read */
     int take_error;                /* CANNOT_TAKE: why we could not take the socket */
+    bool may_bind_privileged;      /* CAP_NET_BIND_SERVICE */
 };
 
 /* The extension's state during a run. */
 struct bind_part {
     struct core_hook *hook;
+    unsigned unprivileged_port_start; /* net.ipv4.ip_unprivileged_port_start when the run began */
     struct bind_unbind unbind;
     struct bind_request request; /* scratch: one bind */
 };
+
+/* The lowest port anyone may bind (net.ipv4.ip_unprivileged_port_start, 1024 if unreadable). */
+static unsigned unprivileged_port_start(void)
+{
+    unsigned start = 1024;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re");
+    if (f) {
+        if (fscanf(f, "%u", &start) != 1)
+            start = 1024;
+        fclose(f);
+    }
+    return start;
+}
 
 static int start(struct sv_run *run, struct core_hook *hook, void **state)
 {
@@ -78,6 +93,7 @@ static int start(struct sv_run *run, struct core_hook *hook, void **state)
     if (!bp)
         return -ENOMEM;
     bp->hook = hook;
+    bp->unprivileged_port_start = unprivileged_port_start();
     int err = bind_unbind_init(&bp->unbind);
     if (err) {
         free(bp);
@@ -139,39 +155,34 @@ static int sockopt(int sock, int name)
     return getsockopt(sock, SOL_SOCKET, name, &v, &len) == 0 ? v : -errno;
 }
 
-/* Fills the thread's ids and whether it may bind privileged ports, from /proc/PID/status. */
-static bool read_status(pid_t tgid, struct core_task *task)
+/*
+ * Reads /proc/TID/status of the calling thread once: its process (Tgid),
+ * ids, and whether it may bind privileged ports (CAP_NET_BIND_SERVICE in
+ * CapEff). 0, or -ESRCH if the thread is gone.
+ */
+static int read_status(struct bind_request *r)
 {
     char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)tgid);
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)r->tid);
     FILE *f = fopen(path, "re");
-    unsigned long long cap = 0;
     if (!f)
-        return false;
+        return -ESRCH;
+    unsigned long long cap = 0;
+    r->tgid = -1;
     while (fgets(line, sizeof(line), f)) {
-        unsigned a;
-        if (sscanf(line, "Uid: %u", &a) == 1)
-            task->uid = a;
-        else if (sscanf(line, "Gid: %u", &a) == 1)
-            task->gid = a;
+        unsigned v;
+        if (sscanf(line, "Tgid: %u", &v) == 1)
+            r->tgid = (pid_t)v;
+        else if (sscanf(line, "Uid: %u", &v) == 1)
+            r->ev.task.uid = v;
+        else if (sscanf(line, "Gid: %u", &v) == 1)
+            r->ev.task.gid = v;
         else
             sscanf(line, "CapEff: %llx", &cap);
     }
     fclose(f);
-    return (cap >> CAP_NET_BIND_SERVICE_BIT) & 1;
-}
-
-/* The lowest port anyone may bind (net.ipv4.ip_unprivileged_port_start, 1024 if unreadable). */
-static unsigned unprivileged_port_start(void)
-{
-    unsigned start = 1024;
-    FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re");
-    if (f) {
-        if (fscanf(f, "%u", &start) != 1)
-            start = 1024;
-        fclose(f);
-    }
-    return start;
+    r->may_bind_privileged = (cap >> CAP_NET_BIND_SERVICE_BIT) & 1;
+    return r->tgid > 0 ? 0 : -ESRCH;
 }
 
 enum { NO_ANSWER = 1, LET_KERNEL = 2, CANNOT_TAKE = 3 };
@@ -179,13 +190,11 @@ enum { NO_ANSWER = 1, LET_KERNEL = 2, CANNOT_TAKE = 3 };
 /* Takes the socket and the address; fills the BIND event. 0, NO_ANSWER, LET_KERNEL, CANNOT_TAKE, or the answer -errno. */
 static int read_request(struct sv_run *run, const struct sv_call *call, struct bind_request *r)
 {
+    memset(&r->ev, 0, sizeof(r->ev));
     int err = read_arguments(call, r);
-    if (!sv_still_valid(run, call->n->id))
-        return NO_ANSWER;
     if (err)
-        return err;
-    r->tgid = ext_proc_tgid((uint32_t)r->tid);
-    if (r->tgid < 0)
+        return sv_still_valid(run, call->n->id) ? err : NO_ANSWER;
+    if (read_status(r) != 0)
         return NO_ANSWER;
     r->sock = take_socket(r->tgid, r->tid, r->fd);
     if (!sv_still_valid(run, call->n->id)) /* the descriptor we took was the waiting thread's */
@@ -209,7 +218,6 @@ static int read_request(struct sv_run *run, const struct sv_call *call, struct b
     if (!sv_still_valid(run, call->n->id))
         return NO_ANSWER;
     bind_md_t *md = &r->ev.md;
-    memset(&r->ev, 0, sizeof(r->ev));
     err = ext_bind_md_from_sockaddr(md, r->family, &r->given, r->addrlen);
     if (err)
         return err; /* what the kernel answers to such an address: no event */
@@ -225,7 +233,8 @@ static int read_request(struct sv_run *run, const struct sv_call *call, struct b
     ssize_t len = readlink(exe, r->app, sizeof(r->app));
     r->ev.app_id = len > 0 ? r->app : NULL;
     r->ev.app_id_len = len > 0 ? (size_t)len : 0;
-    r->ev.task = (struct core_task){.process_id = (uint32_t)r->tgid, .thread_id = (uint32_t)r->tid};
+    r->ev.task.process_id = (uint32_t)r->tgid;
+    r->ev.task.thread_id = (uint32_t)r->tid;
     return 0;
 }
 
@@ -270,10 +279,10 @@ static bool decide(struct sv_run *run, struct bind_part *bp, struct bind_request
 }
 
 /* Binds our copy of the socket to to, with the thread's rights: 0 or -errno. */
-static int bind_as_thread(const struct bind_request *r, const bind_md_t *to, bool may_bind_privileged)
+static int bind_as_thread(const struct bind_part *bp, const struct bind_request *r, const bind_md_t *to)
 {
     unsigned port = ext_bind_md_port(to);
-    if (port && port < unprivileged_port_start() && !may_bind_privileged)
+    if (port && port < bp->unprivileged_port_start && !r->may_bind_privileged)
         return -EACCES;
     struct sockaddr_storage ss;
     socklen_t len = ext_bind_md_to_sockaddr(to, r->family, &ss);
@@ -304,12 +313,11 @@ static void perform(struct sv_run *run, struct bind_part *bp, struct bind_reques
     bind_md_t to;
     struct ext_bind_verdict v;
     struct ext_bind_event post;
-    bool privileged = read_status(r->tgid, &r->ev.task);
     struct ext_bind_report report = {.event = &r->ev, .verdict = &v, .result = -EACCES};
     if (decide(run, bp, r, &v, &to)) {
         sv_answer(run, id, -EACCES, 0, false);
     } else {
-        report.result = bind_as_thread(r, &to, privileged);
+        report.result = bind_as_thread(bp, r, &to);
         sv_answer(run, id, report.result, 0, false);
         after_bind(run, bp, r, &to, report.result, &post);
         report.bound = report.result ? NULL : &post.md;

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/bpf_compile.h"
@@ -310,6 +311,42 @@ static void the_i386_entry_is_covered(void **state)
     session_end(&s);
 }
 
+/* The supervisor binds with its own rights: it must not lend root's to an unprivileged tree. */
+static void an_unprivileged_tree_gets_no_privileged_port(void **state)
+{
+    (void)state;
+    if (no_supervision)
+        test_skip(no_supervision);
+    if (probe_root())
+        test_skip(probe_root());
+    const char *unreadable = probe_read_child_memory(65534);
+    if (unreadable)
+        test_skip(unreadable);
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "r");
+    unsigned start = 1024;
+    if (f) {
+        if (fscanf(f, "%u", &start) != 1)
+            start = 1024;
+        fclose(f);
+    }
+    if (start <= 80)
+        test_skip("net.ipv4.ip_unprivileged_port_start lets anyone bind port 80");
+    struct session s;
+    session_start(&s, "bind_policy", "policy");
+    assert_int_equal(chmod(dir, 0777), 0); /* for its out file */
+    char *argv[] = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                    helper, out, "bind", "4", "udp", "80", NULL};
+    unlink(out);
+    assert_int_equal(ext_supervisor_run(s.sv, argv, &s.exit_code), 0);
+    assert_int_equal(chmod(dir, 0755), 0);
+    assert_int_equal(s.exit_code, 0);
+    assert_int_equal(subprocess_shell("grep -qx 'error 13' %s", out), 0); /* EACCES, as the kernel answers */
+    ringbuf_consume(test_map_of(s.obj, "events"), take_record, &s);
+    assert_non_null(find(&s, BIND_OPERATION_BIND, 0));
+    assert_int_equal(find(&s, BIND_OPERATION_POST_BIND, 0)->bind_error, 13);
+    session_end(&s);
+}
+
 static void io_uring_is_refused(void **state)
 {
     (void)state;
@@ -383,6 +420,7 @@ int main(void)
         cmocka_unit_test(a_closed_socket_is_unbound),
         cmocka_unit_test(a_racing_thread_cannot_reach_the_denied_port),
         cmocka_unit_test(the_i386_entry_is_covered),
+        cmocka_unit_test(an_unprivileged_tree_gets_no_privileged_port),
         cmocka_unit_test(io_uring_is_refused),
         cmocka_unit_test(article_program_counts_the_binds_of_a_tree),
     };
