@@ -15,6 +15,12 @@
  *   hook "process/netlink"      system-wide observation (netlink proc connector, /proc)
  *   hook "process/supervised/N" one supervised command tree (seccomp user notification)
  *
+ * The network extension (netebpfext's bind hook): program type "bind",
+ * context bind_md_t of include/ebpf_nethooks.h, no helpers of its own.
+ *
+ *   hook "bind"                 system-wide observation (kernel audit bind records)
+ *   hook "bind/supervised/N"    the binds of a supervised command tree: deny, redirect
+ *
  * A system-wide source starts with the first link attached to its hook and
  * stops with the last one detached. A supervised tree is run by
  * ext_supervisor_run(). Simulated events go through core_test_run() (the
