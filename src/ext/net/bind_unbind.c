@@ -49,15 +49,15 @@ static uint64_t netns_of(int sock)
     return ino;
 }
 
-/* Sends a dump request of every socket of family and protocol. 0 or -errno. */
-static int request_dump(int diag, uint8_t family, uint8_t protocol)
+/* Sends a dump request of every socket of family and protocol, numbered seq. 0 or -errno. */
+static int request_dump(int diag, uint8_t family, uint8_t protocol, uint32_t seq)
 {
     struct {
         struct nlmsghdr nlh;
         struct inet_diag_req_v2 req;
     } msg = {
         .nlh = {.nlmsg_len = sizeof(msg), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-                .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
+                .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = seq},
         /* Every state bit, also Linux 6.8's TCP_BOUND_INACTIVE (bit 13): bound sockets that do not listen. */
         .req = {.sdiag_family = family, .sdiag_protocol = protocol, .idiag_states = ~0u},
     };
@@ -67,13 +67,17 @@ static int request_dump(int diag, uint8_t family, uint8_t protocol)
 /* Lists the sockets of family and protocol, calling found(inode) for each. 0 or -errno. */
 static int dump(int diag, uint8_t family, uint8_t protocol, void (*found)(void *, uint64_t), void *arg)
 {
-    int err = request_dump(diag, family, protocol);
+    static _Atomic uint32_t next_seq;
+    uint32_t seq = atomic_fetch_add(&next_seq, 1) + 1;
+    int err = request_dump(diag, family, protocol, seq);
     static __thread char buf[32768];
     while (!err) {
         ssize_t n = recv(diag, buf, sizeof(buf), 0);
         if (n < 0)
             return errno == EINTR ? 0 : -errno;
         for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+            if (h->nlmsg_seq != seq)
+                continue; /* what an earlier dump left, cut short by an error */
             if (h->nlmsg_type == NLMSG_DONE)
                 return 0;
             if (h->nlmsg_type == NLMSG_ERROR) {

@@ -48,6 +48,7 @@ static const struct audit_calls bind_calls = {.x86_64 = bind64, .i386 = bind32, 
 struct pending {
     uint64_t serial;
     bool have_syscall;
+    bool other;  /* another call's event (another rule's): dropped at its EOE */
     uint32_t pid, uid, gid;
     int fd;
     int result; /* 0 or -errno */
@@ -242,7 +243,7 @@ static void on_record(void *arg, unsigned type, const char *text, size_t len)
         if (is_bind(text, len))
             take_syscall(p, text, len);
         else
-            p->serial = 0; /* another call's event (another rule's): forget it at its EOE */
+            p->other = true;
     } else if (type == AUDIT_SOCKADDR) {
         char hex[2 * SADDR_MAX + 1];
         long n = field(text, len, "saddr", true, hex, sizeof(hex));
@@ -250,7 +251,7 @@ static void on_record(void *arg, unsigned type, const char *text, size_t len)
         p->saddr_len = n > 0 ? (size_t)n < SADDR_MAX ? (size_t)n : SADDR_MAX : 0;
         memcpy(p->saddr, hex, p->saddr_len);
     } else {
-        if (p->serial)
+        if (!p->other)
             report(s, p);
         *p = s->pending[--s->count];
     }
