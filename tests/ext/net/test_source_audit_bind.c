@@ -26,10 +26,10 @@
 #include "common/skips.h"
 #include "common/subprocess.h"
 #include "ext/ext.h"
+#include "ext/net/bind_helper.h"
 #include "ext/net/progs/bind_event.h"
 #include "maps/maps.h"
 
-static char dir[PATH_MAX], helper[PATH_MAX + 16], out[PATH_MAX + 16];
 static const char *no_audit;
 
 enum { MAX_RECORDS = 256 };
@@ -153,19 +153,7 @@ static int setup(void **state)
     no_audit = probe_root();
     if (!no_audit)
         no_audit = probe_audit();
-    char tmp[] = "/tmp/bpfhost-audit-bind-XXXXXX";
-    if (ext_register_builtin() || !mkdtemp(tmp) || !realpath(tmp, dir))
-        return -1;
-    snprintf(helper, sizeof(helper), "%s/bind_helper", dir);
-    snprintf(out, sizeof(out), "%s/out", dir);
-    return subprocess_shell("cc -O1 -Wall -Werror -pthread -o %s %s/tests/ext/net/helpers/bind_helper.c", helper,
-                            bpf_source_dir());
-}
-
-static int teardown(void **state)
-{
-    test_objects_close(state);
-    return dir[0] ? subprocess_shell("rm -rf %s", dir) : 0;
+    return bind_helper_setup();
 }
 
 int main(void)
@@ -173,5 +161,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_bind_is_observed_with_its_outcome),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, bind_helper_teardown);
 }

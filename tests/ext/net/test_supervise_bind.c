@@ -31,11 +31,11 @@
 #include "common/skips.h"
 #include "common/subprocess.h"
 #include "ext/ext.h"
+#include "ext/net/bind_helper.h"
 #include "ext/net/progs/bind_event.h"
 #include "maps/maps.h"
 
 static const char *const progs = "tests/ext/net/progs";
-static char dir[PATH_MAX], helper[PATH_MAX + 16], out[PATH_MAX + 16];
 static const char *no_supervision;
 static unsigned base_port; /* ports of this test: base_port .. base_port + 9 */
 
@@ -395,19 +395,7 @@ static int setup(void **state)
     (void)state;
     no_supervision = probe_supervision();
     base_port = 20000 + (unsigned)getpid() % 20000;
-    char tmp[] = "/tmp/bpfhost-bind-XXXXXX";
-    if (ext_register_builtin() || !mkdtemp(tmp) || !realpath(tmp, dir))
-        return -1;
-    snprintf(helper, sizeof(helper), "%s/bind_helper", dir);
-    snprintf(out, sizeof(out), "%s/out", dir);
-    return subprocess_shell("cc -O1 -Wall -Werror -pthread -o %s %s/tests/ext/net/helpers/bind_helper.c", helper,
-                            bpf_source_dir());
-}
-
-static int teardown(void **state)
-{
-    test_objects_close(state);
-    return dir[0] ? subprocess_shell("rm -rf %s", dir) : 0;
+    return bind_helper_setup();
 }
 
 int main(void)
@@ -424,5 +412,5 @@ int main(void)
         cmocka_unit_test(io_uring_is_refused),
         cmocka_unit_test(article_program_counts_the_binds_of_a_tree),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, bind_helper_teardown);
 }
