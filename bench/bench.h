@@ -23,4 +23,9 @@ int bench_process(void);
  * the exit code; -1 when argv is not such a call. */
 int bench_storm_child(int argc, char **argv);
 
+/* bench_bind.c: the cost of a bind with and without the bind hook. */
+int bench_bind(void);
+/* In the process a supervised tree runs ("--binds N"): N binds; its exit code, or -1 if not asked. */
+int bench_bind_child(int argc, char **argv);
+
 #endif

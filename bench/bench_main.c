@@ -15,9 +15,11 @@ uint64_t bench_now_ns(void)
 int main(int argc, char **argv)
 {
     int child = bench_storm_child(argc, argv);
+    if (child < 0)
+        child = bench_bind_child(argc, argv);
     if (child >= 0)
         return child;
-    /* "bpfhost_bench SECTION" runs one section: exec, maps, process or verify. */
+    /* "bpfhost_bench SECTION" runs one section: exec, maps, process, bind or verify. */
     const char *only = argc == 2 ? argv[1] : NULL;
     int status = 0;
     if (!only || !strcmp(only, "exec"))
@@ -26,6 +28,8 @@ int main(int argc, char **argv)
         status |= bench_maps();
     if (!only || !strcmp(only, "process"))
         status |= bench_process();
+    if (!only || !strcmp(only, "bind"))
+        status |= bench_bind();
     if (!only || !strcmp(only, "verify"))
         status |= bench_verify();
     return status;

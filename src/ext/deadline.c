@@ -27,3 +27,8 @@ void ext_process_get_deadline(struct ext_deadline *d)
     d->ms = atomic_load(&deadline_ms);
     d->fail_closed = atomic_load(&fail_closed);
 }
+
+uint64_t ext_deadline_from_now(void)
+{
+    return ext_monotonic_ns() + (uint64_t)atomic_load(&deadline_ms) * 1000000u;
+}

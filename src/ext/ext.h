@@ -15,6 +15,12 @@
  *   hook "process/netlink"      system-wide observation (netlink proc connector, /proc)
  *   hook "process/supervised/N" one supervised command tree (seccomp user notification)
  *
+ * The network extension (netebpfext's bind hook): program type "bind",
+ * context bind_md_t of include/ebpf_nethooks.h, no helpers of its own.
+ *
+ *   hook "bind"                 system-wide observation (kernel audit bind records)
+ *   hook "bind/supervised/N"    the binds of a supervised command tree: deny, redirect
+ *
  * A system-wide source starts with the first link attached to its hook and
  * stops with the last one detached. A supervised tree is run by
  * ext_supervisor_run(). Simulated events go through core_test_run() (the
@@ -248,8 +254,14 @@ int ext_source_stats(const char *hook, struct ext_source_stats *stats);
  */
 struct ext_supervisor;
 
-/* Creates a supervisor and its hook "process/supervised/N" (*hook valid until destroyed). */
+/*
+ * Creates a supervisor and its hooks, one per extension of the tree:
+ * "process/supervised/N" (*hook, valid until destroyed) and
+ * "bind/supervised/N" (ext_supervisor_hook()).
+ */
 int ext_supervisor_create(struct ext_supervisor **out, struct core_hook **hook);
+/* The supervisor's hook for programs of that type ("process", "bind"), or NULL. */
+struct core_hook *ext_supervisor_hook(const struct ext_supervisor *sv, const char *prog_type);
 /*
  * Runs argv[0] (searched in PATH) with argv under supervision and returns
  * once the command and every process of its tree have exited; *exit_code is
@@ -258,6 +270,21 @@ int ext_supervisor_create(struct ext_supervisor **out, struct core_hook **hook);
  * not be executed).
  */
 int ext_supervisor_run(struct ext_supervisor *sv, char *const argv[], int *exit_code);
+/*
+ * What became of one bind of a tree, for tools that print binds: the BIND
+ * event the programs saw, their verdict, the address bound (the POST_BIND
+ * event's; NULL when nothing was bound) and the call's result (0 or
+ * -errno: EACCES when denied, the kernel's error when the bind failed).
+ */
+struct ext_bind_report {
+    const struct ext_bind_event *event;
+    const struct ext_bind_verdict *verdict;
+    const bind_md_t *bound;
+    int result;
+};
+typedef void ext_bind_report_fn(void *arg, const struct ext_bind_report *report);
+/* Calls fn(arg, ...) on the running thread after each bind of the tree is answered (NULL: none). */
+void ext_supervisor_on_bind(struct ext_supervisor *sv, ext_bind_report_fn *fn, void *arg);
 /* The supervisor's counters (see ext_source_stats()). */
 void ext_supervisor_stats(const struct ext_supervisor *sv, struct ext_source_stats *stats);
 /* Unregisters the hook (detaching its links) and frees the supervisor (NULL is fine). */

@@ -16,6 +16,8 @@ struct ext_source_counters {
 /* Runs the programs of hook on an event observed after the fact (returns deny nothing), with the deadline; counts and traces. */
 void ext_dispatch_observed(struct core_hook *hook, struct ext_source_counters *counters, struct ext_process_event *ev,
                            const char *trace_prefix);
+/* deadline.c: the CLOCK_MONOTONIC deadline of an event taken now (ext_process_set_deadline()). */
+uint64_t ext_deadline_from_now(void);
 /* Adds a dispatch's outcome to the counters. */
 void ext_counters_add(struct ext_source_counters *c, const struct ext_process_verdict *v);
 /* Copies the counters out. */
@@ -30,6 +32,7 @@ void ext_counters_read(const struct ext_source_counters *c, struct ext_source_st
  */
 struct ext_source_ops {
     const char *hook_name;
+    const char *prog_type; /* the type its hook runs; NULL: "process" */
     /* Starts delivering events to hook, counting into counters; 0 or -errno. */
     int (*start)(struct core_hook *hook, struct ext_source_counters *counters, void **state);
     /* Stops: returns once the source dispatches no more events and has freed state. */
@@ -44,6 +47,9 @@ extern const struct ext_source_ops ext_source_fanotify;
 extern const struct ext_source_ops ext_source_audit;
 /* source_system.c: fanotify's creates and the proc connector's deletes (the hook "process"). */
 extern const struct ext_source_ops ext_source_system;
+
+/* net/source_audit_bind.c: the kernel's audit bind records (observe; hook "bind"). */
+extern const struct ext_source_ops ext_source_audit_bind;
 
 /* sources.c: registers the hook of a system-wide source (once). */
 int ext_source_register(const struct ext_source_ops *ops);

@@ -24,6 +24,8 @@ static void register_once(void)
         err = ext_source_register(&ext_source_fanotify);
     if (!err)
         err = ext_source_register(&ext_source_audit);
+    if (!err)
+        err = ext_source_register(&ext_source_audit_bind);
     builtin_err = err;
 }
 

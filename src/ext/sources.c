@@ -62,7 +62,8 @@ int ext_source_register(const struct ext_source_ops *ops)
     memset(s, 0, sizeof(*s));
     s->ops = ops;
     struct core_hook_desc desc = {
-        .name = ops->hook_name, .prog_type = "process", .owner = s, .attach = on_attach, .detach = on_detach};
+        .name = ops->hook_name, .prog_type = ops->prog_type ? ops->prog_type : "process", .owner = s,
+        .attach = on_attach, .detach = on_detach};
     err = core_hook_register(&desc, &s->hook);
     if (!err)
         source_count++;

@@ -242,7 +242,8 @@ static void faults_are_reported_once_and_counted(void **state)
     assert_contains(res.err, "program fault_on_marked (section process) faulted (counted; the event went on as if "
                              "it returned 0, fail-open): instruction ");
     /* Why, and the source line. */
-    assert_contains(res.err, "instruction budget of 100000000 exhausted");
+    /* The supervised tree gives each event the deadline (200 ms by default), which comes before the budget. */
+    assert_contains(res.err, "deadline passed after");
     assert_contains(res.err, "\n  at ");
     assert_contains(res.err, "exhaust_budget.h:");
     const char *first = strstr(res.err, "faulted");
@@ -277,6 +278,46 @@ static void object_errors_exit_1(void **state)
     res = bpfhost(1, (const char *[]){"run", "--attach", spec, "--", "true", NULL});
     assert_contains(res.err, "program not_a_process_program (section sample) is of type 'sample', not 'process'");
     subprocess_result_free(&res);
+}
+
+/* bind programs in the same run: a denied bind fails with EACCES, --binds prints each bind (JSON lines here). */
+static void binds_are_enforced_and_printed(void **state)
+{
+    (void)state;
+    if (no_supervision)
+        test_skip(no_supervision);
+    char helper[sizeof(dir) + 32], out[sizeof(dir) + 32];
+    snprintf(helper, sizeof(helper), "%s/bind_helper", dir);
+    snprintf(out, sizeof(out), "%s/bind_out", dir);
+    assert_int_equal(subprocess_shell("cc -O1 -pthread -o %s %s/tests/ext/net/helpers/bind_helper.c", helper,
+                                      bpf_source_dir()),
+                     0);
+    char *bind_object = bpf_compile("tests/tools/progs", "run_bind", NULL);
+    assert_non_null(bind_object);
+    const char *deny[] = {"run", "--attach", bind_object, "--binds", "--json", "--quiet", "--",
+                          helper, out, "bind", "4", "udp", "39999", NULL};
+    struct subprocess_result res = bpfhost(0, deny);
+    struct json_object *lines[4];
+    assert_int_equal(assert_json_lines(res.err, lines, 4), 1);
+    assert_string_equal(json_object_get_string(json_member(lines[0], "verdict")), "deny");
+    assert_string_equal(json_object_get_string(json_member(lines[0], "app_id")), helper);
+    assert_int_equal(json_int(lines[0], "port"), 39999);
+    assert_int_equal(json_int(lines[0], "error"), 13);
+    assert_true(json_object_is_type(json_member(lines[0], "bound"), json_type_null));
+    json_object_put(lines[0]);
+    subprocess_result_free(&res);
+    assert_int_equal(subprocess_shell("grep -qx 'error 13' %s", out), 0);
+
+    const char *permit[] = {"run", "--attach", bind_object, "--binds", "--", helper, out, "bind", "4", "udp", "0",
+                            NULL};
+    res = bpfhost(0, permit);
+    assert_contains(res.err, "bind: pid ");
+    assert_contains(res.err, " udp 127.0.0.1:0: permit, bound 127.0.0.1:");
+    assert_contains(res.err, "  program deny_39999 (");
+    subprocess_result_free(&res);
+    free(bind_object);
+    unlink(helper);
+    unlink(out);
 }
 
 static void bad_usage_exits_2_and_help(void **state)
@@ -318,6 +359,7 @@ int main(void)
         cmocka_unit_test(trace_lines_come_escaped_and_maps_at_the_end),
         cmocka_unit_test(faults_are_reported_once_and_counted),
         cmocka_unit_test(object_errors_exit_1),
+        cmocka_unit_test(binds_are_enforced_and_printed),
         cmocka_unit_test(bad_usage_exits_2_and_help),
     };
     return cmocka_run_group_tests_name("tools/bpfhost_run", tests, setup, teardown);

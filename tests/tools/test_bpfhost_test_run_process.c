@@ -139,6 +139,27 @@ static void bad_events_exit_1_naming_the_field(void **state)
     subprocess_result_free(&res);
 }
 
+/* The bind type's JSON events: the article's TraceConnections counts the simulated bind of pid 0x2a. */
+static void bind_events_run_the_article_program(void **state)
+{
+    (void)state;
+    char *tc = bpf_compile("tests/ext/net/progs", "trace_connections", NULL);
+    assert_non_null(tc);
+    const char *ev = event_file("bind.json", "{\"operation\": \"bind\", \"process_id\": 42, \"address\": \"::1\", "
+                                             "\"port\": 8080, \"protocol\": \"tcp\", \"app_id\": \"/bin/srv\"}");
+    struct subprocess_result res = run_object(tc, "bind", ev, NULL);
+    assert_int_equal(res.exit_code, 0);
+    assert_contains(res.out, "return value: 0 (0x0)");
+    /* key 42, value: id 42, name "/bin/srv", count 1 */
+    assert_contains(res.out, "key 2a000000  value 2a0000002f62696e2f737276");
+    subprocess_result_free(&res);
+    res = run_object(tc, "bind", event_file("bad_bind.json", "{\"operation\": \"bind\", \"pid\": 1}"), NULL);
+    assert_int_equal(res.exit_code, 1);
+    assert_contains(res.err, "bad_bind.json: unknown field \"pid\"");
+    subprocess_result_free(&res);
+    free(tc);
+}
+
 static void bad_ctx_files_are_refused(void **state)
 {
     (void)state;
@@ -170,6 +191,7 @@ int main(void)
         cmocka_unit_test(seed_program_records_the_context),
         cmocka_unit_test(deny_program_returns_access_denied),
         cmocka_unit_test(bad_events_exit_1_naming_the_field),
+        cmocka_unit_test(bind_events_run_the_article_program),
         cmocka_unit_test(bad_ctx_files_are_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -35,4 +35,35 @@ void ext_bind_md_format(const bind_md_t *md, char *out, size_t cap);
 /* bind_address.c: md's port, host order. */
 uint16_t ext_bind_md_port(const bind_md_t *md);
 
+/*
+ * bind_unbind.c: the sockets a supervised tree bound, watched for their
+ * release (UNBIND). The tree closes its sockets without a system call we
+ * stop (close() of every descriptor would cost every process a round
+ * trip), so the watch asks the kernel which sockets still exist
+ * (NETLINK_SOCK_DIAG, by inode) every BIND_UNBIND_POLL_MS while it
+ * watches any, and once more when the run ends.
+ */
+enum { BIND_UNBIND_POLL_MS = 100 };
+struct bind_watched;
+struct bind_unbind {
+    struct bind_watched *socks;
+    size_t count, cap;
+    int diag;             /* NETLINK_SOCK_DIAG socket */
+    uint64_t netns;       /* inode of our network namespace: the one the dumps list */
+    bool lists_bound;     /* the kernel lists bound TCP sockets that do not listen (Linux 6.8 and later) */
+    uint64_t next_poll_ns;
+};
+/* Opens the watch: 0 or -errno. */
+int bind_unbind_init(struct bind_unbind *u);
+/* Closes it (what it still watches gets no UNBIND). */
+void bind_unbind_free(struct bind_unbind *u);
+/* Watches the TCP or UDP socket sock, bound as post says (its UNBIND is post as UNBIND); counts what it cannot. */
+void bind_unbind_watch(struct bind_unbind *u, int sock, const struct ext_bind_event *post,
+                       struct ext_source_counters *counters);
+/* ms until the next poll is due (-1: nothing watched). */
+int bind_unbind_wait_ms(const struct bind_unbind *u);
+/* Dispatches UNBIND for each watched socket gone, if a poll is due or final (the run is over: all are gone). */
+void bind_unbind_poll(struct bind_unbind *u, struct core_hook *hook, struct ext_source_counters *counters,
+                      bool final);
+
 #endif

@@ -1,8 +1,8 @@
 /*
  * What the files of the audit event source share (source_audit.c, the
  * source; audit_records.c, execve events assembled from the kernel's
- * audit records; audit_link.c, the NETLINK_AUDIT sockets, status and
- * rules). Not for other files.
+ * audit records; ext/audit_link.h, the NETLINK_AUDIT sockets, status and
+ * rules, shared with the network extension). Not for other files.
  */
 #ifndef BPFHOST_EXT_AUDIT_H
 #define BPFHOST_EXT_AUDIT_H
@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "ext/audit_link.h"
 
 /* ------------------------------------------------------------------------ */
 /* audit_records.c                                                          */
@@ -69,46 +71,5 @@ int audit_assembler_record(struct audit_assembler *a, unsigned type, const char 
  * returns the decoded length, or -1 if it is not a value.
  */
 long audit_decode_value(const char *value, size_t len, char *out, size_t cap);
-
-/* ------------------------------------------------------------------------ */
-/* audit_link.c                                                             */
-
-/*
- * The kernel's audit, for one source: if no audit daemon is registered,
- * the source becomes it (its socket gets every record, unicast) and
- * enables audit if it was off; if one runs (auditd), the source reads the
- * read-only multicast group AUDIT_NLGRP_READLOG beside it and changes no
- * setting. In both cases it adds its own rules (execve and execveat of
- * the x86-64 and i386 ABIs that succeed, key "bpfhost-PID") and removes
- * them when it closes, restoring what it changed.
- */
-struct audit_link {
-    int sock;               /* records (and, when we are the daemon, the registration) */
-    int ctl;                /* requests and their answers */
-    uint32_t seq;
-    bool daemon;            /* we registered as the audit daemon */
-    bool enabled_by_us;     /* audit was off: we turned it on */
-    uint32_t old_backlog_limit; /* the limit before we raised it (daemon only); 0: not changed */
-    int rules;              /* rules added (to remove) */
-    uint32_t lost_at_start; /* the kernel's lost counter when we started */
-    char key[32];
-    const char *prefix;     /* of trace lines */
-};
-
-/* Opens as described above: 0 or -errno (the reason on the trace pipe). */
-int audit_link_open(struct audit_link *l, const char *trace_prefix);
-/* Removes the rules, restores what was changed, closes (safe on a partly opened link). */
-void audit_link_close(struct audit_link *l);
-/* AUDIT_GET: the kernel's audit status. 0 or -errno. */
-int audit_link_status(struct audit_link *l, struct audit_status *st);
-
-/* Called for each record read: its type and text (len bytes, not NUL-terminated). */
-typedef void audit_record_fn(void *arg, unsigned type, const char *text, size_t len);
-/*
- * Reads every record queued on the record socket: 0 once drained, -errno
- * if it cannot be read any more. *overruns counts receive-buffer overruns
- * (records dropped: multicast only).
- */
-int audit_link_drain(struct audit_link *l, audit_record_fn *fn, void *arg, uint64_t *overruns);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * The events of a supervised tree. A create is one exec, stopped by the
- * filter before it happens: read what
+ * The process extension's part of a supervised tree (sv_process_extension:
+ * it claims execve and execveat of every ABI). A create is one exec,
+ * stopped by the filter before it happens: read what
  * it asks for from the waiting thread, check the notification is still
  * valid (the thread may have died and its pid been reused while we read),
  * dispatch the create event, then let the exec go on
@@ -20,6 +21,10 @@
  *
  * A delete is the exit of a process that had a create (see
  * supervise_tree.c for its exit status).
+ *
+ * The programs of one exec get the deadline of the deny sources
+ * (ext_deadline_from_now()); one stopped there makes the exec answered by the
+ * fail-open / fail-closed setting (counted, traced).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,32 +50,35 @@ struct sv_request {
     struct ext_exec_chain chain;
 };
 
-int sv_events_init(struct sv_run *run)
+/* The extension's state during a run. */
+struct process_part {
+    struct core_hook *hook;
+    struct sv_request request; /* scratch: what one exec asks for */
+    char *command_line;        /* EXT_COMMAND_LINE_MAX bytes of scratch */
+};
+
+static int start(struct sv_run *run, struct core_hook *hook, void **state)
 {
-    struct seccomp_notif_sizes sizes;
-    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0)
-        return -errno;
-    /* The kernel writes its own sizes, which may grow past our headers'. */
-    run->notif_size = sizes.seccomp_notif > sizeof(struct seccomp_notif) ? sizes.seccomp_notif
-                                                                          : sizeof(struct seccomp_notif);
-    run->resp_size = sizes.seccomp_notif_resp > sizeof(struct seccomp_notif_resp) ? sizes.seccomp_notif_resp
-                                                                                   : sizeof(struct seccomp_notif_resp);
-    run->notif = calloc(1, run->notif_size);
-    run->resp = calloc(1, run->resp_size);
-    run->request = malloc(sizeof(*run->request));
-    run->command_line = malloc(EXT_COMMAND_LINE_MAX);
-    return run->notif && run->resp && run->request && run->command_line ? 0 : -ENOMEM;
+    (void)run;
+    struct process_part *pp = malloc(sizeof(*pp));
+    char *command_line = malloc(EXT_COMMAND_LINE_MAX);
+    if (!pp || !command_line) {
+        free(pp);
+        free(command_line);
+        return -ENOMEM;
+    }
+    pp->hook = hook;
+    pp->command_line = command_line;
+    *state = pp;
+    return 0;
 }
 
-void sv_events_free(struct sv_run *run)
+static void stop(struct sv_run *run, void *state)
 {
-    free(run->notif);
-    free(run->resp);
-    free(run->request);
-    free(run->command_line);
-    run->notif = run->resp = NULL;
-    run->request = NULL;
-    run->command_line = NULL;
+    (void)run;
+    struct process_part *pp = state;
+    free(pp->command_line);
+    free(pp);
 }
 
 /*
@@ -78,13 +86,14 @@ void sv_events_free(struct sv_run *run)
  * set when the exec itself would fail with that error; or -errno (not
  * *fails) when we could not read it.
  */
-static int read_request(struct sv_run *run, const struct seccomp_notif *n, enum sv_syscall kind,
-                        const struct sv_abi *abi, struct sv_request *r, bool *fails)
+static int read_request(struct process_part *pp, const struct sv_call *call, struct sv_request *r, bool *fails)
 {
+    const struct seccomp_notif *n = call->n;
+    const struct sv_abi *abi = call->abi;
     *fails = false;
     r->image_fd = -1;
     r->chain.count = 0;
-    bool at = kind == SV_EXECVEAT;
+    bool at = !strcmp(call->name, "execveat");
     uint64_t mask = abi->ptr_size == 4 ? 0xffffffffu : ~0ull; /* 32-bit ABIs: pointers are 32 bits */
     uint64_t path_addr = n->data.args[at ? 1 : 0] & mask, argv_addr = n->data.args[at ? 2 : 1] & mask;
     int dirfd = at ? (int)(uint32_t)n->data.args[0] : AT_FDCWD;
@@ -100,7 +109,7 @@ static int read_request(struct sv_run *run, const struct seccomp_notif *n, enum 
     }
     if (len < 0)
         return (int)len;
-    r->command_len = ext_target_argv(r->tid, argv_addr, abi->ptr_size, run->command_line, EXT_COMMAND_LINE_MAX,
+    r->command_len = ext_target_argv(r->tid, argv_addr, abi->ptr_size, pp->command_line, EXT_COMMAND_LINE_MAX,
                                     &r->truncated);
     if (r->command_len < 0) {
         *fails = r->command_len == -EFAULT;
@@ -118,9 +127,10 @@ static int read_request(struct sv_run *run, const struct seccomp_notif *n, enum 
 }
 
 /* Builds the create event of file i of the request's chain. */
-static void create_event(struct sv_run *run, const struct sv_request *r, size_t i, struct ext_process_event *ev)
+static void create_event(struct process_part *pp, const struct sv_request *r, size_t i,
+                         struct ext_process_event *ev)
 {
-    ext_exec_event(ev, r->tgid, r->tid, &r->info, run->command_line, (size_t)r->command_len);
+    ext_exec_event(ev, r->tgid, r->tid, &r->info, pp->command_line, (size_t)r->command_len);
     ext_exec_event_image(ev, &r->chain, &r->chain.files[i]);
 }
 
@@ -153,41 +163,27 @@ static void track(struct sv_run *run, const struct sv_request *r, bool allowed)
         memcpy(p->image_path, r->image, sizeof(p->image_path));
 }
 
-/* Answers notification id: 0 lets the exec go on, -errno fails it. */
-static void respond(struct sv_run *run, uint64_t id, int answer)
-{
-    struct seccomp_notif_resp *resp = run->resp;
-    memset(resp, 0, run->resp_size);
-    resp->id = id;
-    resp->error = answer;
-    resp->flags = answer ? 0 : SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-    if (ioctl(run->listener, SECCOMP_IOCTL_NOTIF_SEND, resp) != 0 && errno != ENOENT) { /* ENOENT: it died */
-        atomic_fetch_add(&run->counters->errors, 1);
-        core_trace_printf("bpfhost: cannot answer a supervised exec: %s", strerror(errno));
-    }
-}
-
-/* Whether the thread of notification id still waits (so every pid we read was still its). */
-static bool still_valid(struct sv_run *run, uint64_t id)
-{
-    return ioctl(run->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
-}
-
 enum { NO_ANSWER = 1 };
 
 /* Dispatches the create of file i of r's chain: whether it is denied. */
-static bool dispatch_file(struct sv_run *run, const struct sv_request *r, size_t i)
+static bool dispatch_file(struct sv_run *run, struct process_part *pp, const struct sv_request *r, size_t i)
 {
     struct ext_process_event ev;
-    create_event(run, r, i, &ev);
+    create_event(pp, r, i, &ev);
+    ev.deadline_ns = ext_deadline_from_now();
     struct ext_process_verdict verdict;
-    int rc = ext_process_dispatch(run->hook, &ev, &verdict);
+    int rc = ext_process_dispatch(pp->hook, &ev, &verdict);
     if (rc < 0) {
         atomic_fetch_add(&run->counters->errors, 1);
         core_trace_printf("bpfhost: supervised exec of %s denied: dispatch failed: %s", ev.image_path, strerror(-rc));
         return true;
     }
     ext_counters_add(run->counters, &verdict);
+    if (verdict.late && !verdict.denied) {
+        char what[4200];
+        snprintf(what, sizeof(what), "exec of %s by %d", ev.image_path, (int)r->tgid);
+        return sv_late_denies(run, what);
+    }
     return verdict.denied;
 }
 
@@ -197,7 +193,7 @@ static bool dispatch_file(struct sv_run *run, const struct sv_request *r, size_t
  * the order the exec opens them, and decides: the answer. A denial fails
  * the exec, which then opens no further file (no more creates).
  */
-static int decide(struct sv_run *run, struct sv_request *r)
+static int decide(struct sv_run *run, struct process_part *pp, struct sv_request *r)
 {
     if (r->truncated) {
         /* What programs cannot see, they cannot check: fail closed, as for an unreadable exec. */
@@ -211,29 +207,30 @@ static int decide(struct sv_run *run, struct sv_request *r)
     r->image_fd = -1; /* the chain's now */
     bool denied = false;
     for (size_t i = 0; i < r->chain.count && !denied; i++) /* a denied file opens no further one */
-        denied = dispatch_file(run, r, i);
+        denied = dispatch_file(run, pp, r, i);
     ext_exec_chain_close(&r->chain);
     track(run, r, !denied);
     return denied ? -EPERM : 0;
 }
 
 /* Reads and decides one exec: the answer, or NO_ANSWER if the thread is gone. */
-static int examine(struct sv_run *run, const struct seccomp_notif *n, enum sv_syscall kind, const struct sv_abi *abi)
+static int examine(struct sv_run *run, struct process_part *pp, const struct sv_call *call)
 {
     bool fails;
-    struct sv_request *r = run->request;
-    int err = read_request(run, n, kind, abi, r, &fails);
+    struct sv_request *r = &pp->request;
+    int err = read_request(pp, call, r, &fails);
     int answer = 0;
-    if (!still_valid(run, n->id))
+    if (!sv_still_valid(run, call->n->id))
         answer = NO_ANSWER;
     else if (err && fails)
         answer = err; /* what the kernel would answer: no exec, no event */
     else if (err) {
         atomic_fetch_add(&run->counters->errors, 1);
-        core_trace_printf("bpfhost: supervised exec by thread %u denied: cannot read it: %s", n->pid, strerror(-err));
+        core_trace_printf("bpfhost: supervised exec by thread %u denied: cannot read it: %s", call->n->pid,
+                          strerror(-err));
         answer = -EPERM;
     } else {
-        answer = decide(run, r);
+        answer = decide(run, pp, r);
     }
     if (r->image_fd >= 0)
         close(r->image_fd);
@@ -241,25 +238,24 @@ static int examine(struct sv_run *run, const struct seccomp_notif *n, enum sv_sy
     return answer;
 }
 
-int sv_events_exec(struct sv_run *run)
+/* An exec of the tree: decided, then let go on (FLAG_CONTINUE) or failed. */
+static void handle(struct sv_run *run, void *state, const struct sv_call *call)
 {
-    struct seccomp_notif *n = run->notif;
-    memset(n, 0, run->notif_size);
-    if (ioctl(run->listener, SECCOMP_IOCTL_NOTIF_RECV, n) != 0)
-        return errno == EINTR || errno == ENOENT ? 0 : -errno; /* ENOENT: it went before we took it */
-    const struct sv_abi *abi;
-    enum sv_syscall kind = sv_filter_classify(run->filter, n->data.arch, n->data.nr, &abi);
-    if (kind == SV_OTHER) { /* cannot happen: the filter notifies execs only */
-        atomic_fetch_add(&run->counters->errors, 1);
-        core_trace_printf("bpfhost: unexpected supervised system call %d (arch 0x%x)", n->data.nr, n->data.arch);
-        respond(run, n->id, -ENOSYS);
-        return 0;
-    }
-    int answer = examine(run, n, kind, abi);
+    int answer = examine(run, state, call);
     if (answer != NO_ANSWER)
-        respond(run, n->id, answer);
-    return 0;
+        sv_answer(run, call->n->id, answer, 0, answer == 0);
 }
+
+static const char *const calls[] = {"execve", "execveat", NULL};
+
+const struct sv_extension sv_process_extension = {
+    .prog_type = "process",
+    .hook_prefix = EXT_PROCESS_HOOK_SUPERVISED,
+    .calls = calls,
+    .start = start,
+    .handle = handle,
+    .stop = stop,
+};
 
 void sv_events_exit(struct sv_run *run, struct sv_proc *p)
 {
@@ -291,8 +287,10 @@ void sv_events_exit(struct sv_run *run, struct sv_proc *p)
     ev.image_path_len = strlen(p->image_path);
     ev.task = (struct core_task){.process_id = (uint32_t)p->pid, .thread_id = (uint32_t)p->pid, .uid = p->uid,
                                  .gid = p->gid};
+    ev.deadline_ns = ext_deadline_from_now();
     struct ext_process_verdict verdict;
-    int rc = ext_process_dispatch(run->hook, &ev, &verdict);
+    struct process_part *pp = run->state[SV_PROCESS];
+    int rc = ext_process_dispatch(pp->hook, &ev, &verdict);
     if (rc < 0) {
         atomic_fetch_add(&run->counters->errors, 1);
         core_trace_printf("bpfhost: supervised exit of %d: dispatch failed: %s", (int)p->pid, strerror(-rc));

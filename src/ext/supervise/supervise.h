@@ -1,15 +1,21 @@
 /*
- * What the files of the supervised command tree share (supervisor.c and
- * supervise_*.c); not for other files. One job each:
- *   supervise_filter.c  the seccomp filter: built with libseccomp, installed in the child
+ * What the files of the supervised command tree share; not for other
+ * files. The interception is shared by the extensions: one seccomp filter
+ * and one notification loop per tree, each extension claiming its system
+ * calls (struct sv_extension) and answering their notifications.
+ *   supervisor.c        the supervisor, its hooks (one per extension), the loop of a run
+ *   supervise_filter.c  the seccomp filter of every claimed call: built with libseccomp, installed in the child
+ *   supervise_notify.c  answering a notification, its validity, the per-event deadline
  *   supervise_launch.c  the helper process (subreaper) and the command child
- *   supervise_events.c  the events: an exec notification (read, dispatch, answer), an exit
  *   supervise_tree.c    the processes of the tree seen so far, and their exits
+ * The extensions' parts: process/supervise_events.c (execs and exits),
+ * net/supervise_bind.c (binds) and net/bind_unbind.c (their release).
  */
 #ifndef BPFHOST_EXT_SUPERVISE_H
 #define BPFHOST_EXT_SUPERVISE_H
 
 #include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,34 +24,89 @@
 #include "ext/process/exec_target.h"
 #include "ext/internal.h"
 
+struct sv_run;
+struct sv_proc;
+
+/* ------------------------------------------------------------------------ */
+/* The extensions of a tree.                                                */
+
+/* A notification, classified. */
+struct sv_call {
+    const struct seccomp_notif *n;
+    const struct sv_abi *abi;
+    const char *name;  /* the claimed call, as the extension named it ("execve", "bind") */
+    bool socketcall;   /* i386 socketcall(SYS_BIND, args): the arguments are in the thread's memory at args[1] */
+};
+
+/* One extension's part in a supervised tree. */
+struct sv_extension {
+    const char *prog_type;    /* its hook runs programs of this type */
+    const char *hook_prefix;  /* its hook is named hook_prefix + N */
+    const char *const *calls; /* the system calls it claims (libseccomp names), NULL-terminated */
+    /* A run begins: its state (hook: the extension's hook). 0 or -errno. */
+    int (*start)(struct sv_run *run, struct core_hook *hook, void **state);
+    /* Decides one notification of a call it claims and answers it (sv_answer()), unless the thread is gone. */
+    void (*handle)(struct sv_run *run, void *state, const struct sv_call *call);
+    /* Optional: ms until it wants tick() (-1: not before something happens). */
+    int (*tick_in_ms)(void *state);
+    /* Optional: after every round of the loop (processes may have exited), and once more at the end (final). */
+    void (*tick)(struct sv_run *run, void *state, bool final);
+    /* Optional: the run is over. */
+    void (*stop)(struct sv_run *run, void *state);
+};
+
+/* The extensions, in the order their hooks are made. */
+enum { SV_PROCESS, SV_BIND, SV_EXTENSION_COUNT };
+/* process/supervise_events.c */
+extern const struct sv_extension sv_process_extension;
+/* net/supervise_bind.c */
+extern const struct sv_extension sv_bind_extension;
+
 /* ------------------------------------------------------------------------ */
 /* supervise_filter.c                                                       */
 
-/* What a notification's syscall is. */
-enum sv_syscall { SV_OTHER, SV_EXECVE, SV_EXECVEAT };
+enum { SV_MAX_CALLS = 8 }; /* calls claimed, all extensions together */
 
 /* One system-call ABI the filter covers (a process may use any of them). */
 struct sv_abi {
-    uint32_t arch;     /* seccomp_data.arch (AUDIT_ARCH_*) */
-    int execve_nr, execveat_nr; /* seccomp_data.nr */
-    unsigned ptr_size; /* bytes of a pointer in argv (4 for 32-bit ABIs) */
+    uint32_t arch;          /* seccomp_data.arch (AUDIT_ARCH_*) */
+    unsigned ptr_size;      /* bytes of a pointer (4 for 32-bit ABIs) */
+    int nr[SV_MAX_CALLS];   /* seccomp_data.nr of each claimed call; -1: none on this ABI */
+    int socketcall_nr;      /* i386: socketcall, through which bind also comes; else -1 */
 };
 
-/* The filter: notify on execve/execveat of every ABI of the machine, allow the rest. */
+/* The filter: notify on every claimed call of every ABI of the machine, allow the rest. */
 struct sv_filter {
     struct sock_fprog prog;
     struct sv_abi abis[4];
     size_t abi_count;
+    const char *calls[SV_MAX_CALLS]; /* the claimed calls' names */
+    int owner[SV_MAX_CALLS];         /* the extension (SV_PROCESS, ...) that claims each */
+    size_t call_count;
 };
 
-/* Builds the filter (in the caller, before any fork): 0 or -errno. */
-int sv_filter_build(struct sv_filter *f);
+/* Builds the filter of the extensions' claims (in the caller, before any fork): 0 or -errno. */
+int sv_filter_build(struct sv_filter *f, const struct sv_extension *const exts[SV_EXTENSION_COUNT]);
 /* Frees what sv_filter_build() made. */
 void sv_filter_free(struct sv_filter *f);
 /* In the command child (async-signal-safe): installs the filter (setting no_new_privs unless privileged); the listener fd or -errno. */
 int sv_filter_install(const struct sv_filter *f);
-/* Which exec a notification is, and its ABI (NULL for SV_OTHER). */
-enum sv_syscall sv_filter_classify(const struct sv_filter *f, uint32_t arch, int nr, const struct sv_abi **abi);
+/* The extension that claims notification n (its call in *call), or -1 (a call nobody claims). */
+int sv_filter_classify(const struct sv_filter *f, const struct seccomp_notif *n, struct sv_call *call);
+
+/* ------------------------------------------------------------------------ */
+/* supervise_notify.c                                                       */
+
+/* Answers notification id: error (-errno) fails the call, else val is its result; cont lets the kernel run it. */
+void sv_answer(struct sv_run *run, uint64_t id, int error, int64_t val, bool cont);
+/* Whether the thread of notification id still waits (so every pid we read was still its). */
+bool sv_still_valid(struct sv_run *run, uint64_t id);
+/*
+ * A call whose programs were stopped at the deadline: counted as an error,
+ * traced (what: the call, for the trace line), and whether it is to be
+ * denied (fail closed; counted as denied too) or allowed (fail open).
+ */
+bool sv_late_denies(struct sv_run *run, const char *what);
 
 /* ------------------------------------------------------------------------ */
 /* supervise_launch.c                                                       */
@@ -122,11 +183,8 @@ void sv_tree_free(struct sv_tree *t);
 /* process_exit_code of a delete whose wait status nobody could tell. */
 #define SV_EXIT_CODE_UNKNOWN UINT32_MAX
 
-struct sv_request;
-
 /* One run of a supervisor (ext_supervisor_run()). */
 struct sv_run {
-    struct core_hook *hook;
     struct ext_source_counters *counters;
     const struct sv_filter *filter;
     int listener; /* -1 before the child sent it and after POLLHUP */
@@ -135,18 +193,13 @@ struct sv_run {
     bool root_status_known;
     bool root_exit_seen; /* its delete was dispatched: a later process of its pid is another */
     struct sv_tree tree;
-    struct sv_request *request; /* scratch: what one exec asks for */
-    char *command_line;   /* EXT_COMMAND_LINE_MAX bytes of scratch */
     void *notif, *resp;   /* seccomp_notif and _resp, of the kernel's sizes */
     size_t notif_size, resp_size;
+    void *state[SV_EXTENSION_COUNT]; /* each extension's, while the run lasts */
+    ext_bind_report_fn *bind_report; /* ext_supervisor_on_bind() */
+    void *bind_report_arg;
 };
 
-/* Allocates the run's buffers (notification sizes from the kernel): 0 or -errno. */
-int sv_events_init(struct sv_run *run);
-/* Frees them. */
-void sv_events_free(struct sv_run *run);
-/* Receives and answers one exec notification of run->listener: 0, or -errno if the listener failed. */
-int sv_events_exec(struct sv_run *run);
 /* Dispatches the delete event of p, whose pidfd is readable, and forgets p. */
 void sv_events_exit(struct sv_run *run, struct sv_proc *p);
 

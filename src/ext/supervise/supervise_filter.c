@@ -1,6 +1,8 @@
 /*
  * The seccomp filter of a supervised tree: SECCOMP_RET_USER_NOTIF for
- * execve and execveat, allow everything else. A 64-bit process can also
+ * every call an extension claims (execve, execveat, bind), allow
+ * everything else. On i386, bind also comes through socketcall(SYS_BIND),
+ * which libseccomp covers with the direct call. A 64-bit process can also
  * enter the kernel through its 32-bit ABIs (int 0x80 on x86-64, x32), so
  * the filter covers every ABI the machine runs; libseccomp writes the
  * arch checks and per-ABI syscall numbers for us. The filter is built in
@@ -9,6 +11,7 @@
  * multi-threaded program.
  */
 #include <errno.h>
+#include <linux/net.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdlib.h>
@@ -30,6 +33,19 @@ static const struct {
     {SCMP_ARCH_AARCH64, {SCMP_ARCH_ARM, 0}},
 };
 
+/* i386's direct bind (Linux 4.3): libseccomp names it by socketcall's pseudo number, and
+ * <asm/unistd_32.h> would redefine the native __NR_* of the rest of this file. */
+enum { I386_NR_BIND = 361 };
+
+/* The number of call on the ABI of token, or -1 (libseccomp's negative pseudo numbers: not a direct call). */
+static int call_nr(uint32_t token, const char *call)
+{
+    int nr = seccomp_syscall_resolve_name_arch(token, call);
+    if (token == SCMP_ARCH_X86 && !strcmp(call, "bind"))
+        nr = I386_NR_BIND;
+    return nr >= 0 ? nr : -1;
+}
+
 /* Adds an ABI to the context and the classification table. */
 static int add_abi(scmp_filter_ctx ctx, struct sv_filter *f, uint32_t token)
 {
@@ -39,9 +55,23 @@ static int add_abi(scmp_filter_ctx ctx, struct sv_filter *f, uint32_t token)
     struct sv_abi *abi = &f->abis[f->abi_count++];
     /* x32 shares x86-64's audit arch; its numbers carry the x32 bit. */
     abi->arch = token == SCMP_ARCH_X32 ? SCMP_ARCH_X86_64 : token;
-    abi->execve_nr = seccomp_syscall_resolve_name_arch(token, "execve");
-    abi->execveat_nr = seccomp_syscall_resolve_name_arch(token, "execveat");
+    for (size_t i = 0; i < f->call_count; i++)
+        abi->nr[i] = call_nr(token, f->calls[i]);
+    abi->socketcall_nr = call_nr(token, "socketcall");
     abi->ptr_size = (token & 0x80000000u) ? 8 : 4; /* __AUDIT_ARCH_64BIT */
+    return 0;
+}
+
+/* Lists the extensions' claims in f: 0, or -E2BIG (more than SV_MAX_CALLS). */
+static int list_calls(struct sv_filter *f, const struct sv_extension *const exts[SV_EXTENSION_COUNT])
+{
+    for (int e = 0; e < SV_EXTENSION_COUNT; e++)
+        for (const char *const *c = exts[e]->calls; *c; c++) {
+            if (f->call_count == SV_MAX_CALLS)
+                return -E2BIG;
+            f->calls[f->call_count] = *c;
+            f->owner[f->call_count++] = e;
+        }
     return 0;
 }
 
@@ -69,21 +99,24 @@ static int export_filter(scmp_filter_ctx ctx, struct sv_filter *f)
     return err;
 }
 
-int sv_filter_build(struct sv_filter *f)
+int sv_filter_build(struct sv_filter *f, const struct sv_extension *const exts[SV_EXTENSION_COUNT])
 {
     memset(f, 0, sizeof(*f));
+    int err = list_calls(f, exts);
+    if (err)
+        return err;
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     if (!ctx)
         return -ENOMEM;
     uint32_t native = seccomp_arch_native();
-    int err = add_abi(ctx, f, native);
+    err = add_abi(ctx, f, native);
     for (size_t i = 0; !err && i < sizeof(compat_abis) / sizeof(compat_abis[0]); i++)
         for (size_t j = 0; !err && compat_abis[i].native == native && j < 2 && compat_abis[i].compat[j]; j++)
             err = add_abi(ctx, f, compat_abis[i].compat[j]);
-    if (!err)
-        err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(execve), 0);
-    if (!err)
-        err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(execveat), 0);
+    for (size_t i = 0; !err && i < f->call_count; i++) {
+        int nr = seccomp_syscall_resolve_name(f->calls[i]);
+        err = nr == __NR_SCMP_ERROR ? -EINVAL : seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
+    }
     if (!err)
         err = export_filter(ctx, f);
     seccomp_release(ctx);
@@ -123,15 +156,23 @@ int sv_filter_install(const struct sv_filter *f)
     return install(f);
 }
 
-enum sv_syscall sv_filter_classify(const struct sv_filter *f, uint32_t arch, int nr, const struct sv_abi **abi)
+int sv_filter_classify(const struct sv_filter *f, const struct seccomp_notif *n, struct sv_call *call)
 {
+    *call = (struct sv_call){.n = n};
     for (size_t i = 0; i < f->abi_count; i++) {
         const struct sv_abi *a = &f->abis[i];
-        if (a->arch != arch || (nr != a->execve_nr && nr != a->execveat_nr))
+        if (a->arch != n->data.arch)
             continue;
-        *abi = a;
-        return nr == a->execve_nr ? SV_EXECVE : SV_EXECVEAT;
+        call->abi = a;
+        for (size_t c = 0; c < f->call_count; c++) {
+            bool via_socketcall = !strcmp(f->calls[c], "bind") && a->socketcall_nr >= 0 &&
+                                  n->data.nr == a->socketcall_nr && (uint32_t)n->data.args[0] == SYS_BIND;
+            if (n->data.nr == a->nr[c] || via_socketcall) {
+                call->name = f->calls[c];
+                call->socketcall = via_socketcall;
+                return f->owner[c];
+            }
+        }
     }
-    *abi = NULL;
-    return SV_OTHER;
+    return -1;
 }

@@ -1,11 +1,14 @@
 /*
- * A supervised command tree (ext_supervisor_*): the hook
- * "process/supervised/N", and the loop of a run. The loop runs on the
- * caller's thread, where the programs run too; it waits (poll) on
+ * A supervised command tree (ext_supervisor_*): a hook per extension
+ * ("process/supervised/N", "bind/supervised/N"), and the loop of a run.
+ * The loop runs on the caller's thread, where the programs run too; it
+ * waits (poll) on
  *   - the helper's channel: the listener fd, exec failures, reaped statuses;
- *   - the seccomp listener: one notification per exec of the tree;
+ *   - the seccomp listener: one notification per claimed call of the tree,
+ *     handed to the extension that claims it;
  *   - a pidfd per process that exec'd: its exit;
  *   - the helper's pidfd: the helper exits when the tree has no process left.
+ * and, as long as an extension asks for it, a timeout for its tick.
  * The run is over once the helper is gone, the listener has hung up (no
  * task holds the filter any more: every process of the tree is reaped)
  * and every exit is reported. See supervise.h for the other files.
@@ -19,15 +22,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ext/supervise/supervise.h"
 
+static const struct sv_extension *const extensions[SV_EXTENSION_COUNT] = {
+    [SV_PROCESS] = &sv_process_extension,
+    [SV_BIND] = &sv_bind_extension,
+};
+
 struct ext_supervisor {
-    struct core_hook *hook;
+    struct core_hook *hooks[SV_EXTENSION_COUNT];
     struct ext_source_counters counters;
     struct sv_filter filter;
     atomic_bool running;
+    ext_bind_report_fn *bind_report;
+    void *bind_report_arg;
 };
 
 int ext_supervisor_create(struct ext_supervisor **out, struct core_hook **hook)
@@ -41,24 +53,36 @@ int ext_supervisor_create(struct ext_supervisor **out, struct core_hook **hook)
     struct ext_supervisor *sv = calloc(1, sizeof(*sv));
     if (!sv)
         return -ENOMEM;
-    err = sv_filter_build(&sv->filter);
-    if (err) {
-        free(sv);
-        return err;
+    err = sv_filter_build(&sv->filter, extensions);
+    unsigned id = atomic_fetch_add(&next_id, 1) + 1;
+    for (int e = 0; !err && e < SV_EXTENSION_COUNT; e++) {
+        char name[64];
+        snprintf(name, sizeof(name), "%s%u", extensions[e]->hook_prefix, id);
+        struct core_hook_desc desc = {.name = name, .prog_type = extensions[e]->prog_type, .owner = sv};
+        err = core_hook_register(&desc, &sv->hooks[e]);
     }
-    char name[64];
-    snprintf(name, sizeof(name), EXT_PROCESS_HOOK_SUPERVISED "%u", atomic_fetch_add(&next_id, 1) + 1);
-    struct core_hook_desc desc = {.name = name, .prog_type = "process", .owner = sv};
-    err = core_hook_register(&desc, &sv->hook);
     if (err) {
-        sv_filter_free(&sv->filter);
-        free(sv);
+        ext_supervisor_destroy(sv);
         return err;
     }
     *out = sv;
     if (hook)
-        *hook = sv->hook;
+        *hook = sv->hooks[SV_PROCESS];
     return 0;
+}
+
+struct core_hook *ext_supervisor_hook(const struct ext_supervisor *sv, const char *prog_type)
+{
+    for (int e = 0; sv && prog_type && e < SV_EXTENSION_COUNT; e++)
+        if (!strcmp(extensions[e]->prog_type, prog_type))
+            return sv->hooks[e];
+    return NULL;
+}
+
+void ext_supervisor_on_bind(struct ext_supervisor *sv, ext_bind_report_fn *fn, void *arg)
+{
+    sv->bind_report = fn;
+    sv->bind_report_arg = arg;
 }
 
 void ext_supervisor_stats(const struct ext_supervisor *sv, struct ext_source_stats *stats)
@@ -71,7 +95,9 @@ void ext_supervisor_destroy(struct ext_supervisor *sv)
 {
     if (!sv)
         return;
-    core_hook_unregister(sv->hook);
+    for (int e = 0; e < SV_EXTENSION_COUNT; e++)
+        if (sv->hooks[e])
+            core_hook_unregister(sv->hooks[e]);
     sv_filter_free(&sv->filter);
     free(sv);
 }
@@ -150,13 +176,32 @@ static int prepare_poll(struct loop *l, nfds_t *count)
     return 0;
 }
 
-/* Handles what the listener reports: an exec to decide, or the end of the tree. */
+/* Receives one notification and hands it to the extension that claims it: 0, or -errno if the listener failed. */
+static int take_notification(struct sv_run *run)
+{
+    struct seccomp_notif *n = run->notif;
+    memset(n, 0, run->notif_size);
+    if (ioctl(run->listener, SECCOMP_IOCTL_NOTIF_RECV, n) != 0)
+        return errno == EINTR || errno == ENOENT ? 0 : -errno; /* ENOENT: it went before we took it */
+    struct sv_call call;
+    int e = sv_filter_classify(run->filter, n, &call);
+    if (e < 0) { /* cannot happen: the filter notifies claimed calls only */
+        atomic_fetch_add(&run->counters->errors, 1);
+        core_trace_printf("bpfhost: unexpected supervised system call %d (arch 0x%x)", n->data.nr, n->data.arch);
+        sv_answer(run, n->id, -ENOSYS, 0, false);
+        return 0;
+    }
+    extensions[e]->handle(run, run->state[e], &call);
+    return 0;
+}
+
+/* Handles what the listener reports: a call to decide, or the end of the tree. */
 static void on_listener(struct loop *l, short revents)
 {
     struct sv_run *run = l->run;
     int err = 0;
     if (revents & POLLIN)
-        err = sv_events_exec(run);
+        err = take_notification(run);
     else if (revents & (POLLHUP | POLLERR | POLLNVAL))
         err = -EPIPE; /* no task holds the filter any more */
     if (!err)
@@ -193,6 +238,26 @@ static void report_exits(struct sv_run *run, struct sv_proc **ready, size_t n)
     }
 }
 
+/* The poll timeout: the soonest tick an extension asks for (-1: none). */
+static int tick_timeout(const struct sv_run *run)
+{
+    int timeout = -1;
+    for (int e = 0; e < SV_EXTENSION_COUNT; e++) {
+        int ms = extensions[e]->tick_in_ms ? extensions[e]->tick_in_ms(run->state[e]) : -1;
+        if (ms >= 0 && (timeout < 0 || ms < timeout))
+            timeout = ms;
+    }
+    return timeout;
+}
+
+/* Lets every extension look at what changed (final: the run is over). */
+static void tick_all(struct sv_run *run, bool final)
+{
+    for (int e = 0; e < SV_EXTENSION_COUNT; e++)
+        if (extensions[e]->tick)
+            extensions[e]->tick(run, run->state[e], final);
+}
+
 /* One round: waits for something, then handles it. 0 or -errno (poll failed). */
 static int loop_once(struct loop *l)
 {
@@ -201,7 +266,7 @@ static int loop_once(struct loop *l)
     if (err)
         return err;
     size_t procs = count - FIXED_FDS;
-    if (poll(l->fds, count, -1) < 0)
+    if (poll(l->fds, count, tick_timeout(l->run)) < 0)
         return errno == EINTR ? 0 : -errno;
     /* The channel first: a status the helper reaped is then known before its pidfd is handled. */
     read_channel(l);
@@ -217,6 +282,7 @@ static int loop_once(struct loop *l)
         read_channel(l); /* all it sent before exiting */
         l->helper_gone = true;
     }
+    tick_all(l->run, false);
     return 0;
 }
 
@@ -228,9 +294,26 @@ static int supervise(struct loop *l)
         err = loop_once(l);
     if (err)
         core_trace_printf("bpfhost: supervisor stopped: %s", strerror(-err));
+    tick_all(l->run, true);
     free(l->fds);
     free(l->polled);
     return err;
+}
+
+/* Allocates the run's notification buffers, of the kernel's sizes: 0 or -errno. */
+static int notification_buffers(struct sv_run *run)
+{
+    struct seccomp_notif_sizes sizes;
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0)
+        return -errno;
+    /* The kernel writes its own sizes, which may grow past our headers'. */
+    run->notif_size = sizes.seccomp_notif > sizeof(struct seccomp_notif) ? sizes.seccomp_notif
+                                                                          : sizeof(struct seccomp_notif);
+    run->resp_size = sizes.seccomp_notif_resp > sizeof(struct seccomp_notif_resp) ? sizes.seccomp_notif_resp
+                                                                                   : sizeof(struct seccomp_notif_resp);
+    run->notif = calloc(1, run->notif_size);
+    run->resp = calloc(1, run->resp_size);
+    return run->notif && run->resp ? 0 : -ENOMEM;
 }
 
 int ext_supervisor_run(struct ext_supervisor *sv, char *const argv[], int *exit_code)
@@ -240,13 +323,20 @@ int ext_supervisor_run(struct ext_supervisor *sv, char *const argv[], int *exit_
     *exit_code = 127;
     if (atomic_exchange(&sv->running, true))
         return -EBUSY;
-    struct sv_run run = {.hook = sv->hook, .counters = &sv->counters, .filter = &sv->filter, .listener = -1};
+    struct sv_run run = {.counters = &sv->counters, .filter = &sv->filter, .listener = -1,
+                         .bind_report = sv->bind_report, .bind_report_arg = sv->bind_report_arg};
     struct sv_launch launch = {.helper_pidfd = -1, .chan = -1};
     struct loop l = {.run = &run, .launch = &launch};
     char path[4096];
     int err = sv_find_program(argv[0], path, sizeof(path));
     if (!err)
-        err = sv_events_init(&run);
+        err = notification_buffers(&run);
+    int started = 0; /* extensions started, to be stopped */
+    while (!err && started < SV_EXTENSION_COUNT) {
+        err = extensions[started]->start(&run, sv->hooks[started], &run.state[started]);
+        if (!err)
+            started++;
+    }
     if (!err)
         err = sv_launch_start(&sv->filter, path, argv, &launch);
     if (!err)
@@ -262,8 +352,12 @@ int ext_supervisor_run(struct ext_supervisor *sv, char *const argv[], int *exit_
     sv_launch_finish(&launch);
     if (run.listener >= 0)
         close(run.listener);
+    for (int e = 0; e < started; e++)
+        if (extensions[e]->stop)
+            extensions[e]->stop(&run, run.state[e]);
     sv_tree_free(&run.tree);
-    sv_events_free(&run);
+    free(run.notif);
+    free(run.resp);
     atomic_store(&sv->running, false);
     return err;
 }

@@ -78,14 +78,18 @@ struct cli_program {
 
 struct core_hook;
 
+enum { CLI_MAX_HOOKS = 2 };
+
 /* The objects a verb was given and the programs of them it attached to one hook. */
 struct cli_policy {
     struct cli_object objects[CLI_MAX_OBJECTS];
     size_t object_count;
     struct cli_program *programs;
     size_t program_count;
-    struct core_hook *hook;
-    bool fail_closed; /* attach process programs with EXT_PROCESS_FAIL_CLOSED */
+    struct core_hook *hook; /* hooks[0] */
+    struct core_hook *hooks[CLI_MAX_HOOKS]; /* each program goes to the one of its type */
+    size_t hook_count;
+    bool fail_closed; /* attach process and bind programs with EXT_PROCESS_FAIL_CLOSED */
 };
 
 /* Adds an object from PROG.o[:SECTION] (the whole argument is the file if it exists); -1 after a message. */
@@ -98,6 +102,8 @@ int cli_policy_open(struct cli_policy *pol);
  * program of the hook's type; -1 after a message.
  */
 int cli_policy_attach(struct cli_policy *pol, struct core_hook *hook);
+/* cli_policy_attach() to several hooks of different types: each program to the one of its type. */
+int cli_policy_attach_hooks(struct cli_policy *pol, struct core_hook *const *hooks, size_t count);
 /* Whether the hook is a process hook whose denials stop the create. */
 bool cli_policy_can_deny(const struct cli_policy *pol);
 /* Writes on stderr the first fault of each program that faulted since the last call (instruction, source line). */
@@ -150,5 +156,9 @@ void cli_run_help(FILE *out);
 int cli_attach(int argc, char **argv);
 /* The details of `bpfhost attach --help`. */
 void cli_attach_help(FILE *out);
+
+/* binds_print.c: one line for a bind of a supervised tree (text, or a JSON object). */
+struct ext_bind_report;
+void cli_print_bind(FILE *out, bool json, const struct ext_bind_report *r);
 
 #endif

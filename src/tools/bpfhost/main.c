@@ -30,9 +30,9 @@ static const struct cli_verb verbs[] = {
     {"test-run", "FILE.o SECTION [--ctx FILE] [--data FILE] [--repeat N] [--json]",
      "run a program on a context and data, then show the maps", cli_test_run, cli_test_run_help},
     {"run",
-     "--attach PROG.o[:SECTION] [--attach ...] [--fail-closed] [--trace] [--maps] [--json] [--quiet] -- CMD "
+     "--attach PROG.o[:SECTION] [--attach ...] [--fail-closed] [--trace] [--maps] [--binds] [--json] [--quiet] -- CMD "
      "ARGS...",
-     "run a command tree under process programs (each exec a create, each exit a delete)", cli_run, cli_run_help},
+     "run a command tree under process and bind programs (each exec a create, each exit a delete, each bind a bind)", cli_run, cli_run_help},
     {"attach", "PROG.o[:SECTION]... [--hook HOOK] [--fail-closed] [--json]",
      "attach programs to a system-wide hook until Ctrl-C, then show counts and maps", cli_attach,
      cli_attach_help},

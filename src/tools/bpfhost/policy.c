@@ -57,23 +57,33 @@ int cli_policy_open(struct cli_policy *pol)
     return 0;
 }
 
-/* Whether program i of o is one to attach to a hook of type: by section, else by name, else by type. */
-static bool selected(const struct cli_object *o, size_t i, bool by_name, const struct core_prog_type *type)
+/* The hook of pol that runs programs of type, or NULL. */
+static struct core_hook *hook_for(const struct cli_policy *pol, const struct core_prog_type *type)
+{
+    for (size_t h = 0; type && h < pol->hook_count; h++)
+        if (!strcmp(core_hook_prog_type(pol->hooks[h]), type->name))
+            return pol->hooks[h];
+    return NULL;
+}
+
+/* Whether program i of o is one to attach: by section, else by name, else by type (one of pol's hooks'). */
+static bool selected(const struct cli_policy *pol, const struct cli_object *o, size_t i, bool by_name)
 {
     const struct bpf_elf_program *p = &o->elf->programs[i];
     if (!o->section)
-        return core_prog_type_find_by_section(p->section) == type;
+        return hook_for(pol, core_prog_type_find_by_section(p->section)) != NULL;
     return !strcmp(by_name ? p->name : p->section, o->section);
 }
 
-/* Attaches program i of o to pol's hook, adding it to pol->programs; -1 after a message. */
+/* Attaches program i of o to the hook of its type, adding it to pol->programs; -1 after a message. */
 static int attach_one(struct cli_policy *pol, const struct cli_object *o, size_t i)
 {
     const struct bpf_elf_program *p = &o->elf->programs[i];
     struct core_prog_info info;
     core_prog_info(o->obj->progs[i], &info);
-    const char *hook_type = core_hook_prog_type(pol->hook);
-    if (strcmp(info.type->name, hook_type) != 0) {
+    struct core_hook *hook = hook_for(pol, info.type);
+    const char *hook_type = core_hook_prog_type(hook ? hook : pol->hook);
+    if (!hook) {
         tools_text_printf(stderr, "bpfhost: %s: program %s (section %s) is of type '%s', not '%s'\n", o->file,
                           p->name, p->section, info.type->name, hook_type);
         return -1;
@@ -84,14 +94,14 @@ static int attach_one(struct cli_policy *pol, const struct cli_object *o, size_t
     pol->programs = grown;
     struct cli_program *cp = &pol->programs[pol->program_count];
     *cp = (struct cli_program){.from = o, .index = i};
-    /* Fail-closed is a process program's attach option; other types have none. */
+    /* Fail-closed is an attach option of process and bind programs; other types have none. */
     struct ext_process_link_opts opts = {.flags = pol->fail_closed ? EXT_PROCESS_FAIL_CLOSED : 0};
-    bool process = info.type == ext_process_type();
-    int rc = core_hook_attach(pol->hook, o->obj->progs[i], process ? &opts : NULL, process ? sizeof(opts) : 0,
+    bool has_opts = info.type == ext_process_type() || info.type == ext_bind_type();
+    int rc = core_hook_attach(hook, o->obj->progs[i], has_opts ? &opts : NULL, has_opts ? sizeof(opts) : 0,
                               &cp->link);
     if (rc) {
         tools_text_printf(stderr, "bpfhost: %s: cannot attach %s to hook %s: %s\n", o->file, p->name,
-                          core_hook_name(pol->hook), strerror(-rc));
+                          core_hook_name(hook), strerror(-rc));
         return -1;
     }
     pol->program_count++;
@@ -106,11 +116,10 @@ static int load_and_attach(struct cli_policy *pol, struct cli_object *o)
         tools_text_printf(stderr, "bpfhost: %s: %s\n", o->file, err);
         return -1;
     }
-    const struct core_prog_type *type = core_prog_type_find_by_name(core_hook_prog_type(pol->hook));
     size_t attached = 0;
     for (int by_name = 0; by_name < 2 && !attached; by_name++) {
         for (size_t i = 0; i < o->elf->program_count; i++) {
-            if (!selected(o, i, by_name, type))
+            if (!selected(pol, o, i, by_name))
                 continue;
             if (attach_one(pol, o, i))
                 return -1;
@@ -120,9 +129,11 @@ static int load_and_attach(struct cli_policy *pol, struct cli_object *o)
             break;
     }
     if (!attached) {
-        tools_text_printf(stderr, "bpfhost: %s has no %s%s; sections:", o->file,
+        tools_text_printf(stderr, "bpfhost: %s has no %s%s%s%s; sections:", o->file,
                           o->section ? "program in that section or of that name" : "program of type ",
-                          o->section ? "" : core_hook_prog_type(pol->hook));
+                          o->section ? "" : core_hook_prog_type(pol->hooks[0]),
+                          o->section || pol->hook_count < 2 ? "" : " or ",
+                          o->section || pol->hook_count < 2 ? "" : core_hook_prog_type(pol->hooks[1]));
         for (size_t i = 0; i < o->elf->program_count; i++)
             tools_text_printf(stderr, " %s (%s)", o->elf->programs[i].section, o->elf->programs[i].name);
         fprintf(stderr, "%s\n", o->elf->program_count ? "" : " none");
@@ -133,7 +144,16 @@ static int load_and_attach(struct cli_policy *pol, struct cli_object *o)
 
 int cli_policy_attach(struct cli_policy *pol, struct core_hook *hook)
 {
-    pol->hook = hook;
+    return cli_policy_attach_hooks(pol, &hook, 1);
+}
+
+int cli_policy_attach_hooks(struct cli_policy *pol, struct core_hook *const *hooks, size_t count)
+{
+    if (count == 0 || count > CLI_MAX_HOOKS)
+        return -1;
+    pol->hook = hooks[0];
+    pol->hook_count = count;
+    memcpy(pol->hooks, hooks, count * sizeof(*hooks));
     for (size_t i = 0; i < pol->object_count; i++)
         if (load_and_attach(pol, &pol->objects[i]))
             return -1;

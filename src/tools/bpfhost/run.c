@@ -17,7 +17,7 @@
 
 struct options {
     struct cli_policy policy;
-    bool json, quiet, trace, maps;
+    bool json, quiet, trace, maps, binds;
     char **command; /* NULL-terminated, after "--" */
 };
 
@@ -28,9 +28,11 @@ void cli_run_help(FILE *out)
             "  and of every process it starts is a create event for the attached programs\n"
             "  (the exact argv joined by spaces, the resolved image path), which can deny it\n"
             "  (a non-zero return: the exec fails with EPERM); every exit of such a process\n"
-            "  is a delete event with its exit code. Needs no privilege.\n"
+            "  is a delete event with its exit code. Every bind of an IPv4/IPv6 socket is a\n"
+            "  bind event for the attached \"bind\" programs (deny: EACCES; redirect).\n"
+            "  Needs no privilege.\n"
             "  --attach PROG.o[:SECTION]  load PROG.o and attach its programs of type\n"
-            "                      \"process\", or only those whose section (else function\n"
+            "                      \"process\" and \"bind\", or only those whose section (else function\n"
             "                      name) is SECTION; repeat for more objects (at most %d);\n"
             "                      every program sees every event, any one can deny\n"
             "  --fail-closed       a create on which a program faults (bad memory access,\n"
@@ -40,6 +42,9 @@ void cli_run_help(FILE *out)
             "                      stderr as they come, escaped\n"
             "  --maps              the programs' maps after the summary, as test-run shows\n"
             "                      them (ring buffers: the pending records as hex)\n"
+            "  --binds             one line per bind of the tree on stderr: process, image,\n"
+            "                      protocol, address asked for, verdict (permit, deny,\n"
+            "                      redirect), address bound or error (a JSON object with --json)\n"
             "  --quiet             no summary at the end\n"
             "  --json              the summary (and maps) as one JSON object\n"
             "  The first fault of each program is reported on stderr when it happens, with\n"
@@ -82,6 +87,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->trace = true;
         } else if (!strcmp(arg, "--maps")) {
             o->maps = true;
+        } else if (!strcmp(arg, "--binds")) {
+            o->binds = true;
         } else if (!strcmp(arg, "--fail-closed")) {
             o->policy.fail_closed = true;
         } else {
@@ -128,6 +135,13 @@ static void print_summary(struct options *o, const struct ext_source_stats *st, 
     cli_policy_print_programs(&o->policy, stderr, false);
     if (o->maps)
         cli_policy_print_maps(&o->policy, stderr, false);
+}
+
+/* ext_supervisor_on_bind()'s callback for --binds. */
+static void print_bind(void *arg, const struct ext_bind_report *report)
+{
+    const struct options *o = arg;
+    cli_print_bind(stderr, o->json, report);
 }
 
 static void ignore_signal(int sig)
@@ -197,7 +211,10 @@ int cli_run(int argc, char **argv)
             rc = CLI_FAILED;
         }
     }
-    if (rc == CLI_OK && (cli_policy_open(&o.policy) || cli_policy_attach(&o.policy, hook)))
+    struct core_hook *hooks[] = {hook, ext_supervisor_hook(sv, ext_bind_type()->name)};
+    if (rc == CLI_OK && o.binds)
+        ext_supervisor_on_bind(sv, print_bind, &o);
+    if (rc == CLI_OK && (cli_policy_open(&o.policy) || cli_policy_attach_hooks(&o.policy, hooks, 2)))
         rc = CLI_FAILED;
     if (rc == CLI_OK) {
         rc = run_command(&o, sv);

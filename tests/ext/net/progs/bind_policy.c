@@ -6,7 +6,7 @@
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 64 * 1024);
+    __uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
 struct {

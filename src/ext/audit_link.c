@@ -1,18 +1,19 @@
 /*
- * The kernel's audit over NETLINK_AUDIT for the audit source (see
- * audit.h): become the audit daemon or read beside the one that runs,
- * add and remove our execve rules, read the status and the records.
+ * The kernel's audit over NETLINK_AUDIT for the audit sources (see
+ * audit_link.h): become the audit daemon or read beside the one that
+ * runs, add and remove our rules, read the status and the records.
  */
 #include <errno.h>
 #include <linux/netlink.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ext/process/audit.h"
+#include "ext/audit_link.h"
 #include "ext/internal.h"
 
 enum {
@@ -117,6 +118,7 @@ static int set_status(struct audit_link *l, int fd, uint32_t mask, struct audit_
 /* Adds (add) or deletes our rule for the system calls of one ABI: 0 or -errno. */
 static int rule(struct audit_link *l, uint16_t type, uint32_t arch, const int *calls, size_t ncalls)
 {
+    int f = 0;
     size_t keylen = strlen(l->key);
     size_t size = sizeof(struct audit_rule_data) + keylen;
     struct audit_rule_data *r = calloc(1, size);
@@ -126,16 +128,18 @@ static int rule(struct audit_link *l, uint16_t type, uint32_t arch, const int *c
     r->action = AUDIT_ALWAYS;
     for (size_t i = 0; i < ncalls; i++)
         r->mask[calls[i] / 32] |= 1u << (calls[i] % 32);
-    r->fields[0] = AUDIT_ARCH;
-    r->values[0] = arch;
-    r->fieldflags[0] = AUDIT_EQUAL;
-    r->fields[1] = AUDIT_SUCCESS;
-    r->values[1] = 1;
-    r->fieldflags[1] = AUDIT_EQUAL;
-    r->fields[2] = AUDIT_FILTERKEY;
-    r->values[2] = (uint32_t)keylen;
-    r->fieldflags[2] = AUDIT_EQUAL;
-    r->field_count = 3;
+    r->fields[f] = AUDIT_ARCH;
+    r->values[f] = arch;
+    r->fieldflags[f++] = AUDIT_EQUAL;
+    if (l->calls->success_only) {
+        r->fields[f] = AUDIT_SUCCESS;
+        r->values[f] = 1;
+        r->fieldflags[f++] = AUDIT_EQUAL;
+    }
+    r->fields[f] = AUDIT_FILTERKEY;
+    r->values[f] = (uint32_t)keylen;
+    r->fieldflags[f++] = AUDIT_EQUAL;
+    r->field_count = (uint32_t)f;
     r->buflen = (uint32_t)keylen;
     memcpy(r->buf, l->key, keylen);
     int err = request(l, l->ctl, type, r, size, NULL, 0);
@@ -143,14 +147,97 @@ static int rule(struct audit_link *l, uint16_t type, uint32_t arch, const int *c
     return err;
 }
 
+/* The pid in the key of rule r if it is "bpfhost-PID", else 0. */
+static pid_t rule_owner(const struct audit_rule_data *r, size_t len)
+{
+    size_t off = 0;
+    for (uint32_t i = 0; i < r->field_count && i < AUDIT_MAX_FIELDS; i++) {
+        uint32_t f = r->fields[i];
+        bool in_buf = f == AUDIT_FILTERKEY || f == AUDIT_WATCH || f == AUDIT_DIR || f == AUDIT_SUBJ_USER ||
+                      f == AUDIT_OBJ_USER || f == AUDIT_EXE;
+        if (f == AUDIT_FILTERKEY && off + r->values[i] <= r->buflen && sizeof(*r) + r->buflen <= len) {
+            char key[32];
+            size_t n = r->values[i] < sizeof(key) - 1 ? r->values[i] : sizeof(key) - 1;
+            memcpy(key, r->buf + off, n);
+            key[n] = '\0';
+            return strncmp(key, "bpfhost-", 8) == 0 ? (pid_t)atoi(key + 8) : 0;
+        }
+        if (in_buf)
+            off += r->values[i];
+    }
+    return 0;
+}
+
+/*
+ * Removes the rules a bpfhost process left when it died without closing
+ * its link (killed, or a test that failed): rules with the key
+ * "bpfhost-PID" of a PID that no longer runs. Each would make the kernel
+ * audit every matching call of the machine for nobody.
+ */
+static void remove_stale_rules(struct audit_link *l)
+{
+    struct {
+        struct nlmsghdr h;
+    } ask = {{.nlmsg_len = sizeof(ask), .nlmsg_type = AUDIT_LIST_RULES, .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+              .nlmsg_seq = ++l->seq}};
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    if (sendto(l->ctl, &ask, sizeof(ask), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+        return;
+    enum { STALE_MAX = 64 };
+    void *stale[STALE_MAX];
+    size_t stale_len[STALE_MAX], count = 0;
+    static char buf[65536] __attribute__((aligned(8))); /* one source thread at a time opens or closes */
+    for (bool done = false; !done;) {
+        struct pollfd p = {.fd = l->ctl, .events = POLLIN};
+        if (poll(&p, 1, ANSWER_TIMEOUT_MS) <= 0)
+            break;
+        ssize_t n = recv(l->ctl, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n < 0)
+            break;
+        size_t left = (size_t)n;
+        for (struct nlmsghdr *m = (struct nlmsghdr *)buf; NLMSG_OK(m, left); m = NLMSG_NEXT(m, left)) {
+            if (m->nlmsg_seq != ask.h.nlmsg_seq)
+                continue;
+            if (m->nlmsg_type == NLMSG_DONE || m->nlmsg_type == NLMSG_ERROR) {
+                done = true;
+                break;
+            }
+            size_t len = m->nlmsg_len - NLMSG_HDRLEN;
+            if (m->nlmsg_type != AUDIT_LIST_RULES || len < sizeof(struct audit_rule_data) || count == STALE_MAX)
+                continue;
+            pid_t owner = rule_owner(NLMSG_DATA(m), len);
+            if (owner <= 0 || kill(owner, 0) == 0 || errno != ESRCH || !(stale[count] = malloc(len)))
+                continue;
+            memcpy(stale[count], NLMSG_DATA(m), len);
+            stale_len[count++] = len;
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (request(l, l->ctl, AUDIT_DEL_RULE, stale[i], stale_len[i], NULL, 0) == 0)
+            core_trace_printf("%sremoved a rule left by bpfhost process %d, which is gone", l->prefix,
+                              (int)rule_owner(stale[i], stale_len[i]));
+        free(stale[i]);
+    }
+}
+
 static const int calls64[] = {SYSCALL_EXECVE_64, SYSCALL_EXECVEAT_64};
 static const int calls32[] = {SYSCALL_EXECVE_32, SYSCALL_EXECVEAT_32};
+static const struct audit_calls exec_calls = {.x86_64 = calls64, .i386 = calls32, .x86_64_count = 2,
+                                              .i386_count = 2, .success_only = true, .what = "execve"};
 
 int audit_link_open(struct audit_link *l, const char *trace_prefix)
+{
+    return audit_link_open_calls(l, trace_prefix, &exec_calls);
+}
+
+int audit_link_open_calls(struct audit_link *l, const char *trace_prefix, const struct audit_calls *calls)
 {
     memset(l, 0, sizeof(*l));
     l->sock = l->ctl = -1;
     l->prefix = trace_prefix;
+    l->calls = calls;
     snprintf(l->key, sizeof(l->key), "bpfhost-%d", (int)getpid());
     int err = l->ctl = open_socket(0);
     struct audit_status st;
@@ -193,9 +280,10 @@ int audit_link_open(struct audit_link *l, const char *trace_prefix)
         }
         l->enabled_by_us = true;
     }
-    if ((err = rule(l, AUDIT_ADD_RULE, ARCH_X86_64, calls64, 2)) < 0 ||
-        (l->rules++, err = rule(l, AUDIT_ADD_RULE, ARCH_I386, calls32, 2)) < 0) {
-        core_trace_printf("%scannot add the execve rule%s: %s", l->prefix,
+    remove_stale_rules(l);
+    if ((err = rule(l, AUDIT_ADD_RULE, ARCH_X86_64, calls->x86_64, calls->x86_64_count)) < 0 ||
+        (l->rules++, err = rule(l, AUDIT_ADD_RULE, ARCH_I386, calls->i386, calls->i386_count)) < 0) {
+        core_trace_printf("%scannot add the %s rule%s: %s", l->prefix, calls->what,
                           st.enabled == 2 ? " (audit is locked: its rules cannot change until reboot)" : "",
                           strerror(-err));
         goto fail;
@@ -211,9 +299,9 @@ void audit_link_close(struct audit_link *l)
 {
     if (l->ctl >= 0) {
         if (l->rules >= 2)
-            rule(l, AUDIT_DEL_RULE, ARCH_I386, calls32, 2);
+            rule(l, AUDIT_DEL_RULE, ARCH_I386, l->calls->i386, l->calls->i386_count);
         if (l->rules >= 1)
-            rule(l, AUDIT_DEL_RULE, ARCH_X86_64, calls64, 2);
+            rule(l, AUDIT_DEL_RULE, ARCH_X86_64, l->calls->x86_64, l->calls->x86_64_count);
         if (l->enabled_by_us)
             set_status(l, l->ctl, AUDIT_STATUS_ENABLED, (struct audit_status){.enabled = 0});
         if (l->old_backlog_limit)
