@@ -7,6 +7,7 @@
 #ifndef BPFHOST_EXT_FANOTIFY_H
 #define BPFHOST_EXT_FANOTIFY_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -91,7 +92,18 @@ struct ext_exec_observer {
     /* On the thread that ran them, once their dispatch has returned (also after the exec was answered). */
     void (*after)(void *arg, pid_t tgid);
     void *arg;
+    /*
+     * Held around each exec open's dispatch (NULL: none), and by whoever
+     * else dispatches on the hook: runs take turns, as in the kernel, where
+     * a program has its CPU to itself (a per-CPU scratch value shared by
+     * two runs mixes their records). Waited for until the event's deadline;
+     * a dispatch left behind at its deadline gives its turn up.
+     */
+    pthread_mutex_t *turn;
 };
+
+/* Takes turn (CLOCK_MONOTONIC until_ns at the latest): true if taken (then unlock it), false at the deadline. */
+bool ext_turn_take(pthread_mutex_t *turn, uint64_t until_ns);
 
 /* Starts a fanotify source on hook, counting into counters, telling observer (NULL: none); 0 or -errno. */
 int ext_fanotify_start(struct core_hook *hook, struct ext_source_counters *counters,

@@ -227,6 +227,15 @@ __attribute__((format(printf, 2, 3))) static void fail(struct fanotify_source *s
 /* ------------------------------------------------------------------------ */
 /* One exec open.                                                           */
 
+bool ext_turn_take(pthread_mutex_t *turn, uint64_t until_ns)
+{
+    struct timespec until = ext_timespec_of(until_ns);
+    int err;
+    while ((err = pthread_mutex_clocklock(turn, CLOCK_MONOTONIC, &until)) == EINTR)
+        ;
+    return err == 0;
+}
+
 /* The relay's call: runs the programs on the creates of its exec open, in order, until one is denied. */
 static void run_creates(void *arg)
 {
@@ -317,8 +326,14 @@ static uint32_t report_creates(struct fanotify_source *s, pid_t tid, pid_t tgid,
         x->events[i].deadline_ns = deadline_ns;
     if (s->observer.before)
         s->observer.before(s->observer.arg, x->events, x->event_count);
+    pthread_mutex_t *turn = s->observer.turn;
+    if (turn && !ext_turn_take(turn, deadline_ns))
+        turn = NULL; /* the programs are stopped at once: the deadline has passed */
     relay_begin(r, run_creates, r);
-    if (relay_wait(r, deadline_ns + DEADLINE_GRACE_NS)) {
+    bool done = relay_wait(r, deadline_ns + DEADLINE_GRACE_NS);
+    if (turn)
+        pthread_mutex_unlock(turn);
+    if (done) {
         uint32_t answer = r->denied ? FAN_DENY : FAN_ALLOW;
         if (r->late && !r->denied)
             answer = answer_late(s, &x->events[0], "programs were stopped at");
