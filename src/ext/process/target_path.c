@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -87,7 +88,7 @@ static int lookup(struct walk *w, int *fd, const char *name, bool last, int flag
     if (!strcmp(name, ".."))
         return is_root(w, *fd) ? 0 : step(fd, openat(*fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
     char ids[64];
-    if (is_proc_root(*fd) && (!strcmp(name, "self") || !strcmp(name, "thread-self"))) {
+    if ((!strcmp(name, "self") || !strcmp(name, "thread-self")) && is_proc_root(*fd)) {
         /* The ids we put in are those of our pid namespace: only right in a procfs of it, where our
          * own "self" is our pid. Another (a container's) would name whoever has that number there. */
         if (!procfs_of_our_namespace(*fd))
@@ -106,7 +107,8 @@ static int lookup(struct walk *w, int *fd, const char *name, bool last, int flag
         close(next);
         return -ELOOP;
     }
-    if (on_proc(next) && !is_proc_root(*fd)) { /* a magic link of /proc/PID: the kernel follows it */
+    /* A magic link of /proc/PID: the kernel follows it (procfs has an anonymous device, major 0). */
+    if (major(st.st_dev) == 0 && on_proc(next) && !is_proc_root(*fd)) {
         close(next);
         return step(fd, openat(*fd, name, O_PATH | O_CLOEXEC));
     }
