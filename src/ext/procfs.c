@@ -68,6 +68,9 @@ static long read_file(const char *path, char *buf, size_t cap)
         if (r <= 0)
             break;
         n += (size_t)r;
+        /* The files read here (single-record seq files, cmdline) give all they have at once: short means done. */
+        if ((size_t)r < cap - 1 - (n - (size_t)r))
+            break;
     }
     close(fd);
     buf[n] = '\0';

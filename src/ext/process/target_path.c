@@ -189,6 +189,11 @@ int ext_target_path_open(pid_t tgid, pid_t tid, int dirfd, const char *path, int
         return -errno;
     int fd;
     if (path[0] == '/') {
+        int found = open_in_one_lookup(w.root, true, path, flags);
+        if (found >= 0) {
+            close(w.root);
+            return found;
+        }
         fd = dup(w.root);
     } else {
         if (dirfd == AT_FDCWD)
@@ -200,7 +205,7 @@ int ext_target_path_open(pid_t tgid, pid_t tid, int dirfd, const char *path, int
             errno = EBADF; /* no such fd in the target */
     }
     int err = fd < 0 ? -errno : 0;
-    int found = err ? -1 : open_in_one_lookup(fd, path[0] == '/', path, flags);
+    int found = err || path[0] == '/' ? -1 : open_in_one_lookup(fd, false, path, flags);
     if (found >= 0) {
         close(fd);
         fd = found;
