@@ -211,6 +211,40 @@ static void blocking_helper_does_not_hold_other_execs(void **state)
 }
 
 /*
+ * The default, decided for an administrator: fail open. Nothing set, a
+ * looping program's exec is answered at the default deadline, allowed
+ * (counted, traced); a link attached fail-closed (the policy's own say)
+ * denies it all the same.
+ */
+static void default_is_fail_open_and_a_fail_closed_link_denies(void **state)
+{
+    const char *hook = *state;
+    if (no_fanotify)
+        test_skip(no_fanotify);
+    struct ext_deadline d;
+    ext_process_get_deadline(&d);
+    assert_int_equal(d.ms, EXT_DEADLINE_DEFAULT_MS);
+    assert_false(d.fail_closed);
+    obj = test_object_load("tests/ext/process/progs", "slow_policy", NULL);
+    struct config cfg = {.parent_pid = (uint64_t)getpid(), .mode = 1};
+    uint32_t zero = 0;
+    assert_int_equal(map_update_user(test_map_of(obj, "config"), &zero, &cfg, 0), 0);
+    struct core_prog *prog = test_prog_of(obj, "slow_on_children");
+    assert_int_equal(core_hook_attach(core_hook_find(hook), prog, NULL, 0, &attached_link), 0);
+    uint64_t cursor = core_trace_tail(), t0 = now_ms();
+    assert_int_equal(finish(start(small)), 0);
+    uint64_t took = now_ms() - t0;
+    print_message("exec under a looping program, default deadline: %llu ms\n", (unsigned long long)took);
+    assert_true(took >= EXT_DEADLINE_DEFAULT_MS);
+    assert_true(traced(cursor, "deadline", "allowed (fail open)", 1000));
+    core_link_detach(attached_link);
+    core_link_release(attached_link);
+    struct ext_process_link_opts closed = {.flags = EXT_PROCESS_FAIL_CLOSED};
+    assert_int_equal(core_hook_attach(core_hook_find(hook), prog, &closed, sizeof(closed), &attached_link), 0);
+    assert_int_equal(finish(start(small)), 100 + EPERM);
+}
+
+/*
  * In a child: execs path with an argument in a page registered with a
  * userfaultfd (missing, so any read of it waits for the fault to be
  * resolved), which a thread of the child resolves after hold_ms. The
@@ -290,8 +324,8 @@ int main(void)
 {
     static const char *hooks[] = {EXT_PROCESS_HOOK_FANOTIFY, EXT_PROCESS_HOOK};
     enum { HOOKS = sizeof(hooks) / sizeof(hooks[0]) };
-    static char names[3 * HOOKS][128];
-    struct CMUnitTest tests[3 * HOOKS];
+    static char names[4 * HOOKS][128];
+    struct CMUnitTest tests[4 * HOOKS];
     size_t n = 0;
     for (size_t i = 0; i < HOOKS; i++) {
         snprintf(names[n], sizeof(names[n]), "looping_program_is_stopped_at_the_deadline on %s", hooks[i]);
@@ -300,6 +334,10 @@ int main(void)
         n++;
         snprintf(names[n], sizeof(names[n]), "blocking_helper_does_not_hold_other_execs on %s", hooks[i]);
         tests[n] = (struct CMUnitTest){names[n], blocking_helper_does_not_hold_other_execs, NULL, detach,
+                                       (void *)hooks[i]};
+        n++;
+        snprintf(names[n], sizeof(names[n]), "default_is_fail_open_and_a_fail_closed_link_denies on %s", hooks[i]);
+        tests[n] = (struct CMUnitTest){names[n], default_is_fail_open_and_a_fail_closed_link_denies, NULL, detach,
                                        (void *)hooks[i]};
         n++;
         snprintf(names[n], sizeof(names[n]), "slow_memory_of_one_exec_does_not_hold_other_execs on %s", hooks[i]);
