@@ -4,6 +4,8 @@
  * after its exec): every field is best effort and stays empty if unread.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +68,9 @@ static long read_file(const char *path, char *buf, size_t cap)
         if (r <= 0)
             break;
         n += (size_t)r;
+        /* The files read here (single-record seq files, cmdline) give all they have at once: short means done. */
+        if ((size_t)r < cap - 1 - (n - (size_t)r))
+            break;
     }
     close(fd);
     buf[n] = '\0';
@@ -89,16 +94,22 @@ static uint64_t boot_time_ns(void)
     return t;
 }
 
-/* ppid and start time from /proc/PID/stat (fields 4 and 22, after the parenthesised comm). */
-static void read_stat(const char *dir, struct ext_proc_info *info)
+/*
+ * ppid, start time and comm from /proc/PID/stat (fields 4 and 22; the comm
+ * is field 2, between the first '(' and the last ')'); false if unreadable.
+ */
+static bool read_stat(const char *dir, struct ext_proc_info *info)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof(path), "%s/stat", dir);
     if (read_file(path, buf, sizeof(buf)) <= 0)
-        return;
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return;
+        return false;
+    char *open = strchr(buf, '('), *p = strrchr(buf, ')');
+    if (!open || !p || p < open)
+        return true;
+    size_t comm = (size_t)(p - open - 1) < sizeof(info->comm) - 1 ? (size_t)(p - open - 1) : sizeof(info->comm) - 1;
+    memcpy(info->comm, open + 1, comm);
+    info->comm[comm] = '\0';
     unsigned long long start = 0;
     unsigned ppid = 0;
     /* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
@@ -111,6 +122,17 @@ static void read_stat(const char *dir, struct ext_proc_info *info)
         if (hz > 0 && boot)
             info->start_filetime = ext_filetime_from_unix_ns(boot + start * (1000000000ull / (uint64_t)hz));
     }
+    return true;
+}
+
+/* Real uid and gid from the text of a /proc status file. */
+static void parse_ids(const char *status, struct ext_proc_info *info)
+{
+    const char *u = strstr(status, "\nUid:"), *g = strstr(status, "\nGid:");
+    if (u)
+        info->uid = (uint32_t)strtoul(u + 5, NULL, 10);
+    if (g)
+        info->gid = (uint32_t)strtoul(g + 5, NULL, 10);
 }
 
 /* Real uid and gid from /proc/PID/status. */
@@ -118,24 +140,42 @@ static void read_status(const char *dir, struct ext_proc_info *info)
 {
     char path[64], buf[4096];
     snprintf(path, sizeof(path), "%s/status", dir);
-    if (read_file(path, buf, sizeof(buf)) <= 0)
-        return;
-    const char *u = strstr(buf, "\nUid:"), *g = strstr(buf, "\nGid:");
-    if (u)
-        info->uid = (uint32_t)strtoul(u + 5, NULL, 10);
-    if (g)
-        info->gid = (uint32_t)strtoul(g + 5, NULL, 10);
+    if (read_file(path, buf, sizeof(buf)) > 0)
+        parse_ids(buf, info);
 }
 
-int ext_proc_tgid(uint32_t tid)
+/* /proc/<tid>/status into buf and the tgid it names: the tgid, or -errno (-ESRCH without one). */
+static int read_thread_status(uint32_t tid, char *buf, size_t cap)
 {
-    char path[64], buf[4096];
+    char path[64];
     snprintf(path, sizeof(path), "/proc/%u/status", tid);
-    long n = read_file(path, buf, sizeof(buf));
+    long n = read_file(path, buf, cap);
     if (n < 0)
         return (int)n;
     const char *t = strstr(buf, "\nTgid:");
     return t ? (int)strtol(t + 6, NULL, 10) : -ESRCH;
+}
+
+int ext_proc_tgid(uint32_t tid)
+{
+    char buf[4096];
+    return read_thread_status(tid, buf, sizeof(buf));
+}
+
+int ext_proc_read_thread(uint32_t tid, uint32_t *tgid, struct ext_proc_info *info)
+{
+    memset(info, 0, offsetof(struct ext_proc_info, image_path));
+    info->image_path[0] = '\0';
+    info->command_line_len = 0;
+    char buf[4096], dir[32];
+    int t = read_thread_status(tid, buf, sizeof(buf));
+    if (t < 0)
+        return t;
+    *tgid = (uint32_t)t;
+    parse_ids(buf, info);
+    snprintf(dir, sizeof(dir), "/proc/%d", t);
+    read_stat(dir, info);
+    return 0;
 }
 
 uint32_t ext_exit_code(int status)
@@ -149,15 +189,11 @@ int ext_proc_read_ids(uint32_t pid, struct ext_proc_info *info)
     info->start_filetime = 0;
     info->comm[0] = info->image_path[0] = '\0';
     info->command_line_len = 0;
-    char dir[32], path[64];
+    char dir[32];
     snprintf(dir, sizeof(dir), "/proc/%u", pid);
-    if (access(dir, F_OK) != 0)
+    if (!read_stat(dir, info))
         return -ENOENT;
-    read_stat(dir, info);
     read_status(dir, info);
-    snprintf(path, sizeof(path), "%s/comm", dir);
-    if (read_file(path, info->comm, sizeof(info->comm)) > 0)
-        info->comm[strcspn(info->comm, "\n")] = '\0';
     return 0;
 }
 

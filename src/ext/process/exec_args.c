@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -18,7 +19,7 @@
 #include "ext/process/exec_target.h"
 
 #define X32_SYSCALL_BIT 0x40000000
-#define RUNNING_WAIT_NS (100 * 1000 * 1000ll)
+enum { YIELDS = 64 }; /* tries that yield the CPU before sleeping between them */
 
 /* The exec system calls of each ABI a 64-bit x86 process may use. */
 static const struct {
@@ -34,41 +35,51 @@ static const struct {
     {X32_SYSCALL_BIT | 545, true, 4},   /* x32 execveat */
 };
 
-/* Reads /proc/TID/syscall into line: 0 or -errno. */
-static int read_syscall_file(const char *path, char *line, size_t cap)
+/*
+ * Reads /proc/TID/syscall (path) into line once the thread sleeps: 0, or
+ * -errno (-EBUSY: still running at until_ns). The kernel queues the event
+ * before the thread goes to sleep waiting for our answer: until it sleeps,
+ * the file says "running". It sleeps within moments unless it is preempted
+ * (a loaded machine): the CPU is yielded to it, then slept on.
+ */
+static int read_when_asleep(const char *path, char *line, size_t cap, uint64_t until_ns)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
-    ssize_t n = pread(fd, line, cap - 1, 0);
-    int err = n < 0 ? -errno : 0;
-    close(fd);
-    if (!err)
+    int err = 0;
+    for (unsigned tries = 0;; tries++) {
+        ssize_t n = pread(fd, line, cap - 1, 0);
+        if (n < 0) {
+            err = -errno;
+            break;
+        }
         line[n] = '\0';
+        if (strncmp(line, "running", 7) != 0)
+            break;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec > until_ns) {
+            err = -EBUSY;
+            break;
+        }
+        if (tries < YIELDS)
+            sched_yield();
+        else
+            nanosleep(&(struct timespec){0, 50 * 1000}, NULL);
+    }
+    close(fd);
     return err;
 }
 
-int ext_exec_args_read(pid_t tgid, pid_t tid, struct ext_exec_args *args)
+int ext_exec_args_read(pid_t tgid, pid_t tid, uint64_t until_ns, struct ext_exec_args *args)
 {
 #if defined(__x86_64__)
     char path[64], line[256];
     snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)tgid, (int)tid);
-    /* The kernel queues the event before the thread goes to sleep waiting for our answer: until it
-     * sleeps, the file says "running". It sleeps within moments; a thread still running after
-     * RUNNING_WAIT_NS is given up on (its exec is then shown without its arguments). */
-    struct timespec start, now, pause = {0, 20 * 1000};
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
-        int err = read_syscall_file(path, line, sizeof(line));
-        if (err)
-            return err;
-        if (strncmp(line, "running", 7) != 0)
-            break;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if ((now.tv_sec - start.tv_sec) * 1000000000ll + (now.tv_nsec - start.tv_nsec) > RUNNING_WAIT_NS)
-            return -EBUSY;
-        nanosleep(&pause, NULL);
-    }
+    int err = read_when_asleep(path, line, sizeof(line), until_ns);
+    if (err)
+        return err;
     long nr;
     uint64_t a[6];
     if (sscanf(line, "%ld %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64, &nr, &a[0], &a[1],
@@ -94,7 +105,7 @@ int ext_exec_args_read(pid_t tgid, pid_t tid, struct ext_exec_args *args)
     }
     return -ENOEXEC;
 #else
-    (void)tgid, (void)tid, (void)args;
+    (void)tgid, (void)tid, (void)until_ns, (void)args;
     return -ENOEXEC;
 #endif
 }

@@ -101,26 +101,26 @@ static bool script_line(const char *head, size_t len, char *interp, size_t cap, 
 }
 
 /*
- * Opens the O_PATH file fd (of the calling thread's file table) for
- * reading, if the kernel could execute it: a regular file with an execute
- * bit. Never anything else: opening a FIFO or a device as root has effects
- * of its own (a watchdog arms). fd or -errno.
+ * Opens file f (O_PATH, of the calling thread's file table) for reading,
+ * if the kernel could execute it: a regular file with an execute bit.
+ * Never anything else: opening a FIFO or a device as root has effects of
+ * its own (a watchdog arms). fd or -errno.
  */
-static int open_readable(int opath_fd)
+static int open_readable(const struct ext_exec_file *f)
 {
-    struct stat st;
-    if (fstat(opath_fd, &st) != 0)
-        return -errno;
-    if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+    if (!S_ISREG(f->mode) || !(f->mode & 0111))
         return -EACCES;
     char link[48];
-    snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", opath_fd);
+    snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", f->fd);
     int fd = open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     return fd < 0 ? -errno : fd;
 }
 
-/* Appends a file to the chain (fd: O_PATH, taken over, or -1); false when full. */
-static bool add_file(struct ext_exec_chain *c, uint32_t kind, int cause, int fd, const char *path)
+/*
+ * Appends a file to the chain (fd: O_PATH, taken over, or -1; path: the
+ * path as written, or with resolved the file's own path); false when full.
+ */
+static bool add_file(struct ext_exec_chain *c, uint32_t kind, int cause, int fd, const char *path, bool resolved)
 {
     if (c->count == EXT_EXEC_CHAIN_MAX) {
         if (fd >= 0)
@@ -132,7 +132,7 @@ static bool add_file(struct ext_exec_chain *c, uint32_t kind, int cause, int fd,
     struct stat st;
     char link[48];
     snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", fd);
-    ssize_t n = fd >= 0 ? readlink(link, f->path, sizeof(f->path) - 1) : -1;
+    ssize_t n = fd >= 0 && !resolved ? readlink(link, f->path, sizeof(f->path) - 1) : -1;
     if (n > 0 && (size_t)n < sizeof(f->path) - 1)
         f->path[n] = '\0';
     else
@@ -140,8 +140,9 @@ static bool add_file(struct ext_exec_chain *c, uint32_t kind, int cause, int fd,
     if (fd >= 0 && fstat(fd, &st) == 0) {
         f->dev = st.st_dev;
         f->ino = st.st_ino;
+        f->mode = st.st_mode;
         /* Named by this thread's id: the fanotify reader's file table is its own. */
-        snprintf(f->file, sizeof(f->file), "/proc/%d/task/%d/fd/%d", (int)getpid(), (int)gettid(), fd);
+        snprintf(f->file, sizeof(f->file), "%s%d", c->fd_dir, fd);
     }
     return true;
 }
@@ -223,18 +224,26 @@ static void add_loaded(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int at, 
     if (what == LOADS_UNKNOWN)
         name[0] = '\0';
     int fd = strchr(name, '/') ? ext_target_path_open(tgid, tid, AT_FDCWD, name, 0) : -ENOENT;
-    add_file(c, PROCESS_IMAGE_LOADED_PROGRAM, at, fd >= 0 ? fd : -1, name);
+    add_file(c, PROCESS_IMAGE_LOADED_PROGRAM, at, fd >= 0 ? fd : -1, name, false);
 }
 
-void ext_exec_chain_build(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int program_fd, const char *path,
-                          const struct ext_exec_args *args)
+/* Whether file i of the chain is the file (dev, ino) of until. */
+static bool is_file(const struct ext_exec_chain *c, size_t i, const struct stat *until)
+{
+    return until && c->files[i].fd >= 0 && c->files[i].dev == until->st_dev && c->files[i].ino == until->st_ino;
+}
+
+/* The chain, as far as the file until (NULL: to its end). */
+static void build(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int program_fd, const char *path,
+                  const struct ext_exec_args *args, const struct stat *until)
 {
     c->count = 0;
-    add_file(c, PROCESS_IMAGE_PROGRAM, -1, program_fd, path);
+    snprintf(c->fd_dir, sizeof(c->fd_dir), "/proc/%d/task/%d/fd/", (int)getpid(), (int)gettid());
+    add_file(c, PROCESS_IMAGE_PROGRAM, -1, program_fd, path, true); /* path: what program_fd resolves to */
     char script_arg[BINPRM_BUF_SIZE] = "";
     bool script_has_arg = false;
     for (int cur = 0; c->files[cur].fd >= 0 && c->files[cur].kind != PROCESS_IMAGE_ELF_INTERPRETER;) {
-        int fd = open_readable(c->files[cur].fd);
+        int fd = open_readable(&c->files[cur]);
         if (fd < 0)
             return;
         char head[BINPRM_BUF_SIZE], next[PATH_MAX], arg[BINPRM_BUF_SIZE];
@@ -256,17 +265,31 @@ void ext_exec_chain_build(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int p
             add_loaded(c, tgid, tid, cur, &la);
         }
         close(fd);
-        if (kind == PROCESS_IMAGE_PROGRAM)
+        /* Followed as far as asked: the file until and what it loads are in (what it leads to is not). */
+        if (kind == PROCESS_IMAGE_PROGRAM || is_file(c, (size_t)cur, until))
             return;
         if (kind == PROCESS_IMAGE_SCRIPT_INTERPRETER) {
             memcpy(script_arg, arg, sizeof(script_arg));
             script_has_arg = has_arg;
         }
         int next_fd = ext_target_path_open(tgid, tid, AT_FDCWD, next, 0);
-        if (!add_file(c, kind, cur, next_fd >= 0 ? next_fd : -1, next))
+        if (!add_file(c, kind, cur, next_fd >= 0 ? next_fd : -1, next, false))
             return;
         cur = (int)c->count - 1;
     }
+}
+
+void ext_exec_chain_build(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int program_fd, const char *path,
+                          const struct ext_exec_args *args)
+{
+    build(c, tgid, tid, program_fd, path, args, NULL);
+}
+
+int ext_exec_chain_follow_to(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int program_fd, const char *path,
+                             const struct ext_exec_args *args, const struct stat *opened)
+{
+    build(c, tgid, tid, program_fd, path, args, opened);
+    return ext_exec_chain_find(c, opened->st_dev, opened->st_ino);
 }
 
 void ext_exec_chain_close(struct ext_exec_chain *c)

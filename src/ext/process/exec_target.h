@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "ext/ext.h"
@@ -79,9 +80,9 @@ struct ext_exec_args {
  * The exec thread tid of process tgid is stopped in, from
  * /proc/TID/syscall (execve and execveat of x86-64, i386 and x32): 0, or
  * -errno (-ENOEXEC: it is in no exec system call, e.g. an exec the kernel
- * started itself; -EBUSY: it did not go to sleep in time).
+ * started itself; -EBUSY: it did not go to sleep by CLOCK_MONOTONIC until_ns).
  */
-int ext_exec_args_read(pid_t tgid, pid_t tid, struct ext_exec_args *args);
+int ext_exec_args_read(pid_t tgid, pid_t tid, uint64_t until_ns, struct ext_exec_args *args);
 
 /* ------------------------------------------------------------------------ */
 /* exec_elf.c                                                               */
@@ -104,6 +105,7 @@ struct ext_exec_file {
     int fd;          /* O_PATH, -1 if the file was not found */
     dev_t dev;
     ino_t ino;
+    mode_t mode;
     char path[PATH_MAX]; /* the path the source shows: resolved, or as written if not found */
     char file[64];       /* "/proc/PID/task/TID/fd/N": opens the file itself from any thread ("" without fd) */
 };
@@ -111,6 +113,7 @@ struct ext_exec_file {
 struct ext_exec_chain {
     struct ext_exec_file files[EXT_EXEC_CHAIN_MAX];
     size_t count;
+    char fd_dir[48];     /* "/proc/PID/task/TID/fd/" of the thread that built it */
 };
 
 /*
@@ -124,6 +127,14 @@ struct ext_exec_chain {
  */
 void ext_exec_chain_build(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int program_fd, const char *path,
                           const struct ext_exec_args *args);
+/*
+ * The same chain, followed only as far as the file opened (its stat) and
+ * what that file loads: the index of that file, its first in the chain,
+ * or -1 (then the chain is whole). What an exec open shows is the same as
+ * with the whole chain; the files after it are not looked up.
+ */
+int ext_exec_chain_follow_to(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int program_fd, const char *path,
+                             const struct ext_exec_args *args, const struct stat *opened);
 /* Closes the chain's files. */
 void ext_exec_chain_close(struct ext_exec_chain *c);
 /* The index of the file (dev, ino) in the chain, or -1. */

@@ -7,6 +7,7 @@
 #ifndef BPFHOST_EXT_FANOTIFY_H
 #define BPFHOST_EXT_FANOTIFY_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,9 +49,12 @@ void fanotify_marks_free(struct fanotify_marks *m);
  * What one exec open is: the exec the thread is in (read from the thread,
  * which waits with its old memory), the files that exec opens for
  * execution, which of them this open is, and the creates to dispatch for
- * it. Scratch memory of the reader thread, reused for every event.
+ * it. Scratch memory of one relay thread, reused for every event; its
+ * files are in the host's file table, the event's own descriptor is named
+ * through the reader's ("/proc/PID/task/TID/fd/N").
  */
 struct fanotify_exec {
+    pid_t tgid, tid;         /* the exec'ing process (0 if outside our pid namespace) and thread */
     struct ext_exec_args args;
     bool have_args;          /* the thread is in an exec system call we could read */
     int args_error;          /* else why not: -ENOEXEC (in no exec system call: the kernel's own), or -errno */
@@ -59,6 +63,7 @@ struct fanotify_exec {
     char *command_line;      /* EXT_COMMAND_LINE_MAX bytes */
     size_t command_len;
     bool truncated;          /* argv is longer than EXT_COMMAND_LINE_MAX */
+    struct stat st;          /* the opened file's */
     char opened_path[PATH_MAX];
     char opened_file[64];    /* "/proc/PID/task/TID/fd/N" of the event's fd */
     struct ext_proc_info info;
@@ -71,14 +76,20 @@ int fanotify_exec_init(struct fanotify_exec *x);
 /* Frees it. */
 void fanotify_exec_free(struct fanotify_exec *x);
 /*
- * Reads what thread tid (of process tgid) is doing when its exec opens
- * the file open as fd (st: its stat) and fills x->events with the creates
- * to dispatch, in order: this file's, then, if this file is ld.so run
- * directly, the program it will load. 0, or -errno if the opened file's
- * path cannot be read (no event then).
+ * Starts on the exec open of thread tid (0: outside our pid namespace)
+ * whose event descriptor is named event_file: reads its process (x->tgid,
+ * x->info). 0, or -errno if the thread is gone.
  */
-int fanotify_exec_read(struct fanotify_exec *x, pid_t tgid, pid_t tid, int fd, const struct stat *st);
-/* Closes what the last fanotify_exec_read() opened. */
+int fanotify_exec_begin(struct fanotify_exec *x, pid_t tid, const char *event_file);
+/*
+ * Reads the exec the thread is in (waiting for it to sleep in its exec
+ * until CLOCK_MONOTONIC until_ns at most) and fills x->events with the
+ * creates to dispatch, in order: the opened file's, then, if this file is
+ * ld.so run directly, the program it will load. 0, or -errno if the
+ * opened file cannot be looked at (no event then).
+ */
+int fanotify_exec_read(struct fanotify_exec *x, uint64_t until_ns);
+/* Closes what the last fanotify_exec_read() opened (on the thread that read). */
 void fanotify_exec_done(struct fanotify_exec *x);
 
 /* ------------------------------------------------------------------------ */
@@ -86,12 +97,23 @@ void fanotify_exec_done(struct fanotify_exec *x);
 
 /* Told of the creates of each exec open around their dispatch. */
 struct ext_exec_observer {
-    /* On the reader thread, before the creates (n >= 1) of one exec open are dispatched. */
+    /* On the relay thread, before the creates (n >= 1) of one exec open are dispatched. */
     void (*before)(void *arg, const struct ext_process_event *creates, size_t n);
     /* On the thread that ran them, once their dispatch has returned (also after the exec was answered). */
     void (*after)(void *arg, pid_t tgid);
     void *arg;
+    /*
+     * Held around each exec open's dispatch (NULL: none), and by whoever
+     * else dispatches on the hook: runs take turns, as in the kernel, where
+     * a program has its CPU to itself (a per-CPU scratch value shared by
+     * two runs mixes their records). Waited for until the event's deadline;
+     * a dispatch left behind at its deadline gives its turn up.
+     */
+    pthread_mutex_t *turn;
 };
+
+/* Takes turn (CLOCK_MONOTONIC until_ns at the latest): true if taken (then unlock it), false at the deadline. */
+bool ext_turn_take(pthread_mutex_t *turn, uint64_t until_ns);
 
 /* Starts a fanotify source on hook, counting into counters, telling observer (NULL: none); 0 or -errno. */
 int ext_fanotify_start(struct core_hook *hook, struct ext_source_counters *counters,

@@ -7,7 +7,8 @@
  * its image_kind and cause, comes from the exec itself: the thread still
  * waits in execve with its old memory, so its path and argv are read
  * there (/proc/TID/syscall, process_vm_readv), the program resolved as
- * the thread resolves it and the chain of files followed from it. No
+ * the thread resolves it and the chain of files followed from it, as far
+ * as the file this open is (what that file loads included). No
  * state is kept from one event to the next: an exec that failed half-way
  * leaves nothing a later exec could use.
  *
@@ -20,9 +21,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ext/process/fanotify.h"
@@ -40,8 +43,8 @@ void fanotify_exec_free(struct fanotify_exec *x)
     x->command_line = NULL;
 }
 
-/* Reads the exec's argv and builds its chain of files (x->have_args set). */
-static void read_exec(struct fanotify_exec *x, const struct stat *st)
+/* Reads the exec's argv and follows its chain of files as far as the opened one (x->have_args set). */
+static void read_exec(struct fanotify_exec *x)
 {
     const struct ext_exec_args *a = &x->args;
     long n = ext_target_argv(a->tid, a->argv, a->ptr_size, x->command_line, EXT_COMMAND_LINE_MAX, &x->truncated);
@@ -51,8 +54,7 @@ static void read_exec(struct fanotify_exec *x, const struct stat *st)
     if (ext_target_string(a->tid, a->path, path, sizeof(path)) >= 0 &&
         ext_target_image(a->tgid, a->tid, a->dirfd, path, a->flags, image, sizeof(image), &program_fd) == 0 &&
         program_fd >= 0)
-        ext_exec_chain_build(&x->chain, a->tgid, a->tid, program_fd, image, a);
-    x->at = ext_exec_chain_find(&x->chain, st->st_dev, st->st_ino);
+        x->at = ext_exec_chain_follow_to(&x->chain, a->tgid, a->tid, program_fd, image, a, &x->st);
 }
 
 /* Appends a create of the exec at hand (its image still to name); returns it. */
@@ -63,43 +65,60 @@ static struct ext_process_event *add_event(struct fanotify_exec *x, pid_t tgid, 
     return ev;
 }
 
-/* Whether the file open as fd (the event's) is an ELF interpreter. */
-static bool opened_is_loader(int fd)
+/* Whether the opened file is an ELF interpreter. */
+static bool opened_is_loader(const struct fanotify_exec *x)
 {
+    int fd = open(x->opened_file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return false;
     unsigned char head[512];
     ssize_t n = pread(fd, head, sizeof(head), 0);
-    return n > 0 && ext_elf_is_loader(fd, head, (size_t)n);
+    bool loader = n > 0 && ext_elf_is_loader(fd, head, (size_t)n);
+    close(fd);
+    return loader;
 }
 
-int fanotify_exec_read(struct fanotify_exec *x, pid_t tgid, pid_t tid, int fd, const struct stat *st)
+int fanotify_exec_begin(struct fanotify_exec *x, pid_t tid, const char *event_file)
 {
     x->event_count = x->command_len = x->chain.count = 0;
     x->at = -1;
     x->truncated = false;
-    char link[64];
-    snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", fd); /* our own table, not the process' */
-    ssize_t len = readlink(link, x->opened_path, sizeof(x->opened_path) - 1);
+    x->tid = tid;
+    x->tgid = 0;
+    snprintf(x->opened_file, sizeof(x->opened_file), "%s", event_file);
+    uint32_t tgid = 0;
+    int err = tid > 0 ? ext_proc_read_thread((uint32_t)tid, &tgid, &x->info) : 0;
+    if (tid <= 0)
+        memset(&x->info, 0, offsetof(struct ext_proc_info, image_path));
+    x->tgid = (pid_t)tgid;
+    return err;
+}
+
+int fanotify_exec_read(struct fanotify_exec *x, uint64_t until_ns)
+{
+    if (stat(x->opened_file, &x->st) != 0)
+        return -errno;
+    ssize_t len = readlink(x->opened_file, x->opened_path, sizeof(x->opened_path) - 1);
     if (len < 0)
         return -errno;
     x->opened_path[len] = '\0';
-    snprintf(x->opened_file, sizeof(x->opened_file), "/proc/%d/task/%d/fd/%d", (int)getpid(), (int)gettid(), fd);
     /* The exec has not happened: the process still runs the old image, whose path and argv we do not need. */
-    ext_proc_read_ids((uint32_t)tgid, &x->info);
-    x->args_error = tid > 0 ? ext_exec_args_read(tgid, tid, &x->args) : -ESRCH;
+    pid_t tgid = x->tgid, tid = x->tid;
+    x->args_error = tid > 0 ? ext_exec_args_read(tgid, tid, until_ns, &x->args) : -ESRCH;
     x->have_args = x->args_error == 0;
     if (x->have_args)
-        read_exec(x, st);
+        read_exec(x);
     const struct ext_exec_file *opened = x->at >= 0 ? &x->chain.files[x->at] : NULL;
     /* The file this event opens: kind and cause from the chain, the rest from the event's own descriptor. */
     struct ext_process_event *ev = add_event(x, tgid, tid);
     if (opened)
         ext_exec_event_image(ev, &x->chain, opened);
-    ev->md.image_device = (uint64_t)st->st_dev;
-    ev->md.image_inode = (uint64_t)st->st_ino;
+    ev->md.image_device = (uint64_t)x->st.st_dev;
+    ev->md.image_inode = (uint64_t)x->st.st_ino;
     ev->image_path = x->opened_path;
     ev->image_path_len = strlen(x->opened_path);
     ev->image_file = x->opened_file;
-    if (x->have_args && !opened && opened_is_loader(fd)) {
+    if (x->have_args && !opened && opened_is_loader(x)) {
         /* ld.so, in an exec whose files we could not follow to it (its path changed under us, a
          * sibling thread moved its cwd): what it loads is unknown, shown with no path and no file. */
         static const struct ext_exec_file unknown = {.kind = PROCESS_IMAGE_LOADED_PROGRAM, .cause = -1, .fd = -1};

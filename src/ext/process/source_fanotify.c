@@ -16,8 +16,12 @@
  * (CLONE_FILES) before creating it, and the event descriptors land there
  * too. Programs must run in the host's shared table (helpers and the
  * trace pipe keep descriptor numbers of it, e.g. a ring buffer's
- * eventfd), so the reader hands each create, and each trace line, to a
- * relay thread and waits for it.
+ * eventfd), so the reader hands each exec open, and each trace line, to
+ * a relay thread and waits for it. The relay also reads what the exec
+ * open is (the exec'ing thread's memory, the files of its exec, through
+ * the reader's table for the event's descriptor): whatever is slow to
+ * read (a file or memory served by a FUSE process or a userfaultfd, a
+ * slow network filesystem) holds that event's relay, never the reader.
  *
  * Exec opens of our own process are allowed at once without running
  * programs: a thread of ours that the answer depends on (the reader, the
@@ -29,12 +33,13 @@
  *
  * Deadline (ext_process_set_deadline()): the programs of one exec open
  * get the deadline from when the reader takes the event; the interpreter
- * stops a program still running then. A dispatch that still has not
- * returned a moment later (a helper blocking) is left to its relay: the
- * reader answers by the fail-open/fail-closed setting and goes on with a
- * new relay, so one slow event never holds the others. The relay left
- * behind keeps its event's scratch memory and descriptor until it is
- * done, when the reader closes them (they are in the reader's table).
+ * stops a program still running then. An exec open whose relay still has
+ * not returned a moment later (its reading, or a helper, blocks) is left
+ * to its relay: the reader answers by the fail-open/fail-closed setting
+ * and goes on with a new relay, so one slow event never holds the others.
+ * The relay left behind keeps its event's scratch memory and closes its
+ * files when done; the reader then closes the event's descriptor (in the
+ * reader's table).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,7 +73,13 @@ struct relay {
     struct fanotify_exec exec;
     int event_fd;          /* a relay left behind: the event's descriptor, closed once it is done */
     struct fanotify_source *source;
-    bool denied;           /* the outcome of the creates it ran */
+    /* The event handed over by the reader. */
+    pid_t tid;
+    char event_file[64];   /* the event's descriptor, named through the reader's file table */
+    uint64_t deadline_ns;
+    /* What the relay made of it. */
+    uint32_t answer;       /* FAN_ALLOW or FAN_DENY */
+    bool denied;           /* a program denied */
     int late;              /* programs stopped at the deadline */
     struct relay *next;    /* on the list of relays left behind */
 };
@@ -214,6 +225,19 @@ __attribute__((format(printf, 2, 3))) static void trace(struct fanotify_source *
     va_end(ap);
 }
 
+/* An internal error seen on a relay (in the host's file table): counted and traced directly. */
+__attribute__((format(printf, 2, 3))) static void relay_fail(struct fanotify_source *s, const char *fmt, ...)
+{
+    atomic_fetch_add(&s->counters->errors, 1);
+    char line[CORE_TRACE_LINE_MAX];
+    int n = snprintf(line, sizeof(line), "bpfhost: fanotify: ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    va_end(ap);
+    core_trace_printf("%s", line);
+}
+
 /* An internal error: counted and traced (the event at hand is then allowed). */
 __attribute__((format(printf, 2, 3))) static void fail(struct fanotify_source *s, const char *fmt, ...)
 {
@@ -227,14 +251,20 @@ __attribute__((format(printf, 2, 3))) static void fail(struct fanotify_source *s
 /* ------------------------------------------------------------------------ */
 /* One exec open.                                                           */
 
-/* The relay's call: runs the programs on the creates of its exec open, in order, until one is denied. */
-static void run_creates(void *arg)
+bool ext_turn_take(pthread_mutex_t *turn, uint64_t until_ns)
 {
-    struct relay *r = arg;
+    struct timespec until = ext_timespec_of(until_ns);
+    int err;
+    while ((err = pthread_mutex_clocklock(turn, CLOCK_MONOTONIC, &until)) == EINTR)
+        ;
+    return err == 0;
+}
+
+/* Runs the programs on the creates of the relay's exec open, in order, until one is denied. */
+static void run_creates(struct relay *r)
+{
     struct fanotify_source *s = r->source;
     struct fanotify_exec *x = &r->exec;
-    r->denied = false;
-    r->late = 0;
     for (size_t i = 0; i < x->event_count && !r->denied; i++) {
         const struct ext_process_event *ev = &x->events[i];
         struct ext_process_verdict verdict;
@@ -249,11 +279,57 @@ static void run_creates(void *arg)
         r->denied = verdict.denied;
         r->late += verdict.late;
     }
-    if (s->observer.after)
-        s->observer.after(s->observer.arg, (pid_t)x->events[0].md.process_id);
 }
 
-/* Reaps the relays left behind that are done: closes what their events held, frees them. */
+/*
+ * The relay's call: what the exec open handed over is (read on the relay,
+ * so that a file or memory slow to read, e.g. served by FUSE, holds this
+ * event only, never the reader), then its creates; r->answer.
+ */
+static void handle_exec_open(void *arg)
+{
+    struct relay *r = arg;
+    struct fanotify_source *s = r->source;
+    struct fanotify_exec *x = &r->exec;
+    r->answer = FAN_ALLOW;
+    r->denied = false;
+    r->late = 0;
+    if (fanotify_exec_begin(x, r->tid, r->event_file) != 0) {
+        atomic_fetch_add(&s->counters->lost, 1);
+        core_trace_printf("bpfhost: fanotify: thread %d exited during its exec; not reported", (int)r->tid);
+        return;
+    }
+    if (x->tgid == s->self)
+        return; /* allowed at once (see the top of the file) */
+    /* Half the time left for the thread to go to sleep: the rest is left to run the programs. */
+    uint64_t now = ext_monotonic_ns();
+    int err = fanotify_exec_read(x, now < r->deadline_ns ? now + (r->deadline_ns - now) / 2 : now);
+    if (err) {
+        relay_fail(s, "cannot read the path of an exec'd file of pid %d: %s; allowed", (int)x->tgid, strerror(-err));
+    } else if (x->truncated) {
+        /* What programs cannot see, they cannot check: fail closed, as the supervised source does. */
+        relay_fail(s, "exec of %s by pid %d denied: command line over %d bytes or %d arguments", x->opened_path,
+                   (int)x->tgid, EXT_COMMAND_LINE_MAX, EXT_ARGC_MAX);
+        r->answer = FAN_DENY;
+    } else {
+        if (x->args_error && x->args_error != -ENOEXEC && x->args_error != -ESRCH)
+            /* Shown without its command line: counted and said, never silently (ENOEXEC: an exec the kernel
+             * starts itself has no system call to read; ESRCH: a thread outside our pid namespace). */
+            relay_fail(s, "exec of %s by pid %d: its arguments could not be read (%s); shown without them",
+                       x->opened_path, (int)x->tgid, strerror(-x->args_error));
+        for (size_t i = 0; i < x->event_count; i++)
+            x->events[i].deadline_ns = r->deadline_ns;
+        if (s->observer.before)
+            s->observer.before(s->observer.arg, x->events, x->event_count);
+        run_creates(r);
+        if (s->observer.after)
+            s->observer.after(s->observer.arg, x->tgid);
+        r->answer = r->denied ? FAN_DENY : FAN_ALLOW;
+    }
+    fanotify_exec_done(x);
+}
+
+/* Reaps the relays left behind that are done: closes their events' descriptors, frees them. */
 static void reap_behind(struct fanotify_source *s, bool wait)
 {
     for (struct relay **p = &s->behind; *p;) {
@@ -264,7 +340,6 @@ static void reap_behind(struct fanotify_source *s, bool wait)
         }
         *p = r->next;
         s->behind_count--;
-        fanotify_exec_done(&r->exec);
         close(r->event_fd);
         relay_free(r);
     }
@@ -272,99 +347,60 @@ static void reap_behind(struct fanotify_source *s, bool wait)
         s->relay = relay_new(s);
 }
 
-/* The answer to an event whose programs passed the deadline: counted, traced, answered by the setting. */
-static uint32_t answer_late(struct fanotify_source *s, const struct ext_process_event *ev, const char *why)
+/* The answer to an exec open of what (by who id) past the deadline: counted, traced, answered by the setting. */
+static uint32_t answer_late(struct fanotify_source *s, const char *what, const char *who, int id, const char *why)
 {
     struct ext_deadline d;
     ext_process_get_deadline(&d);
-    fail(s, "exec of %.*s by pid %d: %s the deadline of %u ms; %s", (int)ev->image_path_len, ev->image_path,
-         (int)ev->md.process_id, why, d.ms, d.fail_closed ? "denied (fail closed)" : "allowed (fail open)");
+    fail(s, "exec of %s by %s %d: %s the deadline of %u ms; %s", what, who, id, why, d.ms,
+         d.fail_closed ? "denied (fail closed)" : "allowed (fail open)");
     if (d.fail_closed)
         atomic_fetch_add(&s->counters->denied, 1);
     return d.fail_closed ? FAN_DENY : FAN_ALLOW;
 }
 
-/*
- * Runs the programs on the creates of thread tid's exec open of the file
- * open as fd, on the relay, and answers by their verdict, or by the
- * deadline's setting when they take too long. *kept: fd went with a relay
- * left behind (the reader must not close it).
- */
-static uint32_t report_creates(struct fanotify_source *s, pid_t tid, pid_t tgid, int fd, const struct stat *st,
-                               uint64_t deadline_ns, bool *kept)
+/* What to answer to thread tid's exec open of the file open as fd (*kept: fd went with a relay left behind). */
+static uint32_t decide(struct fanotify_source *s, pid_t tid, int fd, bool *kept)
 {
+    struct ext_deadline d;
+    ext_process_get_deadline(&d);
+    uint64_t deadline_ns = ext_monotonic_ns() + (uint64_t)d.ms * 1000000u;
+    reap_behind(s, false);
+    if (!s->relay) {
+        atomic_fetch_add(&s->counters->errors, 1);
+        return d.fail_closed ? FAN_DENY : FAN_ALLOW;
+    }
     struct relay *r = s->relay;
-    struct fanotify_exec *x = &r->exec;
-    int err = fanotify_exec_read(x, tgid, tid, fd, st);
-    if (err) {
-        fail(s, "cannot read the path of an exec'd file of pid %d: %s; allowed", (int)tgid, strerror(-err));
-        fanotify_exec_done(x);
-        return FAN_ALLOW;
-    }
-    if (x->args_error && x->args_error != -ENOEXEC && x->args_error != -ESRCH)
-        /* Shown without its command line: counted and said, never silently (ENOEXEC: an exec the kernel
-         * starts itself has no system call to read; ESRCH: a thread outside our pid namespace). */
-        fail(s, "exec of %s by pid %d: its arguments could not be read (%s); shown without them", x->opened_path,
-             (int)tgid, strerror(-x->args_error));
-    if (x->truncated) {
-        /* What programs cannot see, they cannot check: fail closed, as the supervised source does. */
-        fail(s, "exec of %s by pid %d denied: command line over %d bytes or %d arguments", x->opened_path,
-             (int)tgid, EXT_COMMAND_LINE_MAX, EXT_ARGC_MAX);
-        fanotify_exec_done(x);
-        return FAN_DENY;
-    }
-    for (size_t i = 0; i < x->event_count; i++)
-        x->events[i].deadline_ns = deadline_ns;
-    if (s->observer.before)
-        s->observer.before(s->observer.arg, x->events, x->event_count);
-    relay_begin(r, run_creates, r);
-    if (relay_wait(r, deadline_ns + DEADLINE_GRACE_NS)) {
-        uint32_t answer = r->denied ? FAN_DENY : FAN_ALLOW;
-        if (r->late && !r->denied)
-            answer = answer_late(s, &x->events[0], "programs were stopped at");
-        fanotify_exec_done(x);
-        return answer;
-    }
-    /* A helper blocks past the deadline: leave the relay to finish, and take another for the next events. */
+    r->tid = tid; /* with FAN_REPORT_TID the event names the thread; 0 if it is outside our pid namespace */
+    snprintf(r->event_file, sizeof(r->event_file), "/proc/%d/task/%d/fd/%d", (int)s->self, (int)gettid(), fd);
+    r->deadline_ns = deadline_ns;
+    pthread_mutex_t *turn = s->observer.turn;
+    if (turn && !ext_turn_take(turn, deadline_ns))
+        turn = NULL; /* the programs are stopped at once: the deadline has passed */
+    relay_begin(r, handle_exec_open, r);
+    bool done = relay_wait(r, deadline_ns + DEADLINE_GRACE_NS);
+    if (turn)
+        pthread_mutex_unlock(turn);
+    if (done)
+        return r->late && !r->denied
+                   ? answer_late(s, r->exec.opened_path, "pid", (int)r->exec.tgid, "programs were stopped at")
+                   : r->answer;
+    /* Reading it or a helper blocks past the deadline: leave the relay to finish, and take another for the next events. */
     r->event_fd = fd;
     r->next = s->behind;
     s->behind = r;
     s->behind_count++;
     *kept = true;
     s->relay = s->behind_count < MAX_BEHIND ? relay_new(s) : NULL;
-    uint32_t answer = answer_late(s, &x->events[0], "programs still ran past");
+    char what[PATH_MAX], link[64];
+    snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", fd);
+    ssize_t n = readlink(link, what, sizeof(what) - 1);
+    what[n > 0 ? n : 0] = '\0';
+    uint32_t answer = answer_late(s, what, "thread", (int)tid, "its reading or programs still ran past");
     if (!s->relay)
-        core_trace_printf("bpfhost: fanotify: %zu dispatches still running past their deadline: execs are "
+        core_trace_printf("bpfhost: fanotify: %zu exec opens still being handled past their deadline: execs are "
                           "answered without programs until one ends", s->behind_count);
     return answer;
-}
-
-/* What to answer to thread tid's exec open of the file open as fd (*kept: see report_creates()). */
-static uint32_t decide(struct fanotify_source *s, pid_t tid, int fd, bool *kept)
-{
-    struct ext_deadline d;
-    ext_process_get_deadline(&d);
-    uint64_t deadline_ns = ext_monotonic_ns() + (uint64_t)d.ms * 1000000u;
-    /* With FAN_REPORT_TID the event names the thread; 0 if it is outside our pid namespace. */
-    int tgid = tid > 0 ? ext_proc_tgid((uint32_t)tid) : 0;
-    if (tgid < 0) {
-        atomic_fetch_add(&s->counters->lost, 1);
-        trace(s, "thread %d exited during its exec; not reported", (int)tid);
-        return FAN_ALLOW;
-    }
-    if (tgid == s->self)
-        return FAN_ALLOW;
-    reap_behind(s, false);
-    if (!s->relay) {
-        atomic_fetch_add(&s->counters->errors, 1);
-        return d.fail_closed ? FAN_DENY : FAN_ALLOW;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        fail(s, "cannot stat a file exec'd by pid %d: %s; allowed", tgid, strerror(errno));
-        return FAN_ALLOW;
-    }
-    return report_creates(s, tid, tgid, fd, &st, deadline_ns, kept);
 }
 
 static void respond(struct fanotify_source *s, int fd, uint32_t response)

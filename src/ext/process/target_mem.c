@@ -17,7 +17,11 @@
 
 #include "ext/process/exec_target.h"
 
-enum { POINTER_CHUNK = 512 };
+/*
+ * argv pointers read at once (the first read: FIRST_POINTERS), strings
+ * whose first STRING_PEEK bytes are read at once.
+ */
+enum { POINTER_CHUNK = 512, FIRST_POINTERS = 32, STRINGS_AT_ONCE = 64, STRING_PEEK = 256 };
 
 static size_t page_size(void)
 {
@@ -120,34 +124,79 @@ static long read_pointers(pid_t pid, uint64_t addr, unsigned ptr_size, size_t fi
     return (long)count;
 }
 
+/*
+ * Appends the strings at ptrs[0..n) to buf (len bytes used of cap), each
+ * after a space but the first of argv (index first): their first bytes
+ * read in one process_vm_readv for up to STRINGS_AT_ONCE of them, a
+ * string not ended there read on its own. 0, 1 if cut at cap, or -errno.
+ */
+static int append_strings(pid_t pid, const uint64_t *ptrs, size_t n, size_t first, char *buf, size_t cap, size_t *len)
+{
+    char peek[STRINGS_AT_ONCE][STRING_PEEK];
+    for (size_t done = 0; done < n;) {
+        size_t batch = n - done < STRINGS_AT_ONCE ? n - done : STRINGS_AT_ONCE;
+        struct iovec local[STRINGS_AT_ONCE], remote[STRINGS_AT_ONCE];
+        for (size_t j = 0; j < batch; j++) {
+            uint64_t p = ptrs[done + j];
+            size_t to_page_end = page_size() - (size_t)(p % page_size());
+            local[j] = (struct iovec){peek[j], to_page_end < STRING_PEEK ? to_page_end : STRING_PEEK};
+            remote[j] = (struct iovec){(void *)(uintptr_t)p, local[j].iov_len};
+        }
+        ssize_t got = process_vm_readv(pid, local, batch, remote, batch, 0);
+        size_t left = got > 0 ? (size_t)got : 0; /* bytes read, iovec by iovec, up to the first that failed */
+        for (size_t j = 0; j < batch; j++, done++) {
+            size_t have = left < local[j].iov_len ? left : local[j].iov_len;
+            left -= have;
+            if (first + done > 0 && *len < cap)
+                buf[(*len)++] = ' ';
+            const char *nul = memchr(peek[j], '\0', have);
+            long slen;
+            if (nul && (size_t)(nul - peek[j]) < cap - *len) {
+                slen = nul - peek[j];
+                memcpy(buf + *len, peek[j], (size_t)slen);
+            } else if (nul || *len >= cap) {
+                slen = -ENAMETOOLONG;
+            } else { /* longer than its first bytes, or not read: on its own */
+                slen = ext_target_string(pid, ptrs[done], buf + *len, cap - *len);
+            }
+            if (slen == -ENAMETOOLONG)
+                return 1;
+            if (slen < 0)
+                return (int)slen;
+            *len += (size_t)slen;
+        }
+    }
+    return 0;
+}
+
 long ext_target_argv(pid_t pid, uint64_t addr, unsigned ptr_size, char *buf, size_t cap, bool *truncated)
 {
     *truncated = false;
-    size_t len = 0, i = 0;
+    size_t len = 0, i = 0, want = FIRST_POINTERS;
     uint64_t ptrs[POINTER_CHUNK];
     while (addr) { /* argv NULL: no arguments, as the kernel takes it */
-        long count = read_pointers(pid, addr, ptr_size, i, ptrs, POINTER_CHUNK);
+        long count = read_pointers(pid, addr, ptr_size, i, ptrs, want);
         if (count < 0)
             return count;
-        for (long k = 0; k < count; k++, i++) {
-            if (!ptrs[k])
-                return (long)len;
-            /* More than the kernel takes with the default stack limit: cut, as a command line over cap. */
-            if (i == EXT_ARGC_MAX) {
-                *truncated = true;
-                return (long)len;
-            }
-            if (i > 0 && len < cap)
-                buf[len++] = ' ';
-            long n = len < cap ? ext_target_string(pid, ptrs[k], buf + len, cap - len) : -ENAMETOOLONG;
-            if (n == -ENAMETOOLONG) {
-                *truncated = true;
-                return (long)cap;
-            }
-            if (n < 0)
-                return n;
-            len += (size_t)n;
+        want = POINTER_CHUNK; /* most argv end within the first read */
+        size_t n = 0;
+        while (n < (size_t)count && ptrs[n])
+            n++;
+        bool ends = n < (size_t)count;
+        /* More than the kernel takes with the default stack limit: cut, as a command line over cap. */
+        bool over = i + n > EXT_ARGC_MAX;
+        if (over)
+            n = EXT_ARGC_MAX - i;
+        int rc = append_strings(pid, ptrs, n, i, buf, cap, &len);
+        if (rc < 0)
+            return rc;
+        if (rc > 0 || over) {
+            *truncated = true;
+            return rc > 0 ? (long)cap : (long)len;
         }
+        if (ends)
+            return (long)len;
+        i += n;
     }
     return (long)len;
 }

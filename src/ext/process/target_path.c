@@ -10,15 +10,20 @@
  * else, the lookup fails: EXDEV); the magic links under /proc/PID (fd/N, exe, cwd, root) are left to
  * the kernel, which follows them to the file itself (a memfd, a deleted
  * file). Mount namespaces are crossed through /proc/TID/root as the kernel
- * does.
+ * does. A path that stays on the filesystem it starts on, with no magic
+ * link, is the same lookup done by the kernel in one openat2() (the walk
+ * decides whenever that fails).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ext/process/exec_target.h"
@@ -87,7 +92,7 @@ static int lookup(struct walk *w, int *fd, const char *name, bool last, int flag
     if (!strcmp(name, ".."))
         return is_root(w, *fd) ? 0 : step(fd, openat(*fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
     char ids[64];
-    if (is_proc_root(*fd) && (!strcmp(name, "self") || !strcmp(name, "thread-self"))) {
+    if ((!strcmp(name, "self") || !strcmp(name, "thread-self")) && is_proc_root(*fd)) {
         /* The ids we put in are those of our pid namespace: only right in a procfs of it, where our
          * own "self" is our pid. Another (a container's) would name whoever has that number there. */
         if (!procfs_of_our_namespace(*fd))
@@ -106,7 +111,8 @@ static int lookup(struct walk *w, int *fd, const char *name, bool last, int flag
         close(next);
         return -ELOOP;
     }
-    if (on_proc(next) && !is_proc_root(*fd)) { /* a magic link of /proc/PID: the kernel follows it */
+    /* A magic link of /proc/PID: the kernel follows it (procfs has an anonymous device, major 0). */
+    if (major(st.st_dev) == 0 && on_proc(next) && !is_proc_root(*fd)) {
         close(next);
         return step(fd, openat(*fd, name, O_PATH | O_CLOEXEC));
     }
@@ -155,20 +161,39 @@ static int walk_path(struct walk *w, int *fd, const char *path, int flags)
     }
 }
 
+/*
+ * The whole path in one openat2() from start (the target's root, or, for a
+ * relative path, its cwd or directory fd), when that is the same lookup:
+ * never leaving start's mount (so never into a procfs, whose "self" would
+ * be ours; RESOLVE_NO_XDEV), no magic link, and from the cwd never above
+ * it (RESOLVE_BENEATH: ".." and absolute links are the walk's, which knows
+ * the root). An O_PATH fd, or -1 when the walk must decide.
+ */
+static int open_in_one_lookup(int start, bool from_root, const char *path, int flags)
+{
+    if (flags & AT_SYMLINK_NOFOLLOW)
+        return -1; /* openat2 would open the link itself rather than fail */
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+                           .resolve = (from_root ? RESOLVE_IN_ROOT : RESOLVE_BENEATH) | RESOLVE_NO_XDEV |
+                                      RESOLVE_NO_MAGICLINKS};
+    return (int)syscall(SYS_openat2, start, path, &how, sizeof(how));
+}
+
 int ext_target_path_open(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags)
 {
     struct walk w = {.tgid = tgid, .tid = tid};
     char where[64];
     snprintf(where, sizeof(where), "/proc/%d/root", (int)tid);
     w.root = open(where, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (w.root < 0 || fstat(w.root, &w.root_st) != 0) {
-        int err = -errno;
-        if (w.root >= 0)
-            close(w.root);
-        return err;
-    }
+    if (w.root < 0)
+        return -errno;
     int fd;
     if (path[0] == '/') {
+        int found = open_in_one_lookup(w.root, true, path, flags);
+        if (found >= 0) {
+            close(w.root);
+            return found;
+        }
         fd = dup(w.root);
     } else {
         if (dirfd == AT_FDCWD)
@@ -179,7 +204,14 @@ int ext_target_path_open(pid_t tgid, pid_t tid, int dirfd, const char *path, int
         if (fd < 0 && errno == ENOENT && dirfd != AT_FDCWD)
             errno = EBADF; /* no such fd in the target */
     }
-    int err = fd < 0 ? -errno : walk_path(&w, &fd, path, flags);
+    int err = fd < 0 ? -errno : 0;
+    int found = err || path[0] == '/' ? -1 : open_in_one_lookup(fd, false, path, flags);
+    if (found >= 0) {
+        close(fd);
+        fd = found;
+    } else if (!err) {
+        err = fstat(w.root, &w.root_st) != 0 ? -errno : walk_path(&w, &fd, path, flags);
+    }
     close(w.root);
     if (err && fd >= 0)
         close(fd);

@@ -5,7 +5,9 @@
  * or denied when failing closed), counted as an error and traced; a
  * helper that blocks past the deadline (the digest of a large image) is
  * left running while the exec is answered, and the next exec is not held
- * by it. Each test runs on every deny hook. Root and fanotify permission
+ * by it; an exec whose arguments are slow to read (memory behind a
+ * userfaultfd, as a FUSE file would be) holds no other exec. Each test
+ * runs on every deny hook. Root and fanotify permission
  * events are probed first; without them the tests are skipped.
  *
  * Safety: links are detached in each teardown; an alarm ends the process
@@ -13,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -22,7 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -203,12 +210,122 @@ static void blocking_helper_does_not_hold_other_execs(void **state)
     assert_true(next < 400);
 }
 
+/*
+ * The default, decided for an administrator: fail open. Nothing set, a
+ * looping program's exec is answered at the default deadline, allowed
+ * (counted, traced); a link attached fail-closed (the policy's own say)
+ * denies it all the same.
+ */
+static void default_is_fail_open_and_a_fail_closed_link_denies(void **state)
+{
+    const char *hook = *state;
+    if (no_fanotify)
+        test_skip(no_fanotify);
+    struct ext_deadline d;
+    ext_process_get_deadline(&d);
+    assert_int_equal(d.ms, EXT_DEADLINE_DEFAULT_MS);
+    assert_false(d.fail_closed);
+    obj = test_object_load("tests/ext/process/progs", "slow_policy", NULL);
+    struct config cfg = {.parent_pid = (uint64_t)getpid(), .mode = 1};
+    uint32_t zero = 0;
+    assert_int_equal(map_update_user(test_map_of(obj, "config"), &zero, &cfg, 0), 0);
+    struct core_prog *prog = test_prog_of(obj, "slow_on_children");
+    assert_int_equal(core_hook_attach(core_hook_find(hook), prog, NULL, 0, &attached_link), 0);
+    uint64_t cursor = core_trace_tail(), t0 = now_ms();
+    assert_int_equal(finish(start(small)), 0);
+    uint64_t took = now_ms() - t0;
+    print_message("exec under a looping program, default deadline: %llu ms\n", (unsigned long long)took);
+    assert_true(took >= EXT_DEADLINE_DEFAULT_MS);
+    assert_true(traced(cursor, "deadline", "allowed (fail open)", 1000));
+    core_link_detach(attached_link);
+    core_link_release(attached_link);
+    struct ext_process_link_opts closed = {.flags = EXT_PROCESS_FAIL_CLOSED};
+    assert_int_equal(core_hook_attach(core_hook_find(hook), prog, &closed, sizeof(closed), &attached_link), 0);
+    assert_int_equal(finish(start(small)), 100 + EPERM);
+}
+
+/*
+ * In a child: execs path with an argument in a page registered with a
+ * userfaultfd (missing, so any read of it waits for the fault to be
+ * resolved), which a thread of the child resolves after hold_ms. The
+ * kernel opens the program, and asks the source, before it reads the
+ * arguments itself; the source reading them waits that long.
+ */
+struct hold {
+    int uffd;
+    char *page;
+    long size;
+    int ms;
+};
+
+static void *resolve_later(void *arg)
+{
+    struct hold *h = arg;
+    struct timespec ts = {h->ms / 1000, (h->ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    struct uffdio_zeropage zero = {.range = {(uintptr_t)h->page, (uint64_t)h->size}};
+    ioctl(h->uffd, UFFDIO_ZEROPAGE, &zero);
+    return NULL;
+}
+
+static void exec_with_held_argument(const char *path, int hold_ms)
+{
+    static struct hold h;
+    h.ms = hold_ms;
+    h.size = sysconf(_SC_PAGESIZE);
+    h.uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+    struct uffdio_api api = {.api = UFFD_API};
+    h.page = mmap(NULL, (size_t)h.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct uffdio_register reg = {.range = {(uintptr_t)h.page, (uint64_t)h.size}, .mode = UFFDIO_REGISTER_MODE_MISSING};
+    pthread_t resolver;
+    if (h.uffd < 0 || ioctl(h.uffd, UFFDIO_API, &api) != 0 || h.page == MAP_FAILED ||
+        ioctl(h.uffd, UFFDIO_REGISTER, &reg) != 0 || pthread_create(&resolver, NULL, resolve_later, &h) != 0)
+        _exit(90);
+    char *const argv[] = {(char *)path, h.page, NULL};
+    execv(path, argv);
+    _exit(100 + errno);
+}
+
+/*
+ * An exec whose arguments are slow to read (memory behind a userfaultfd,
+ * as a FUSE file would be): the source's reading of it is left behind at
+ * the deadline, the exec answered, and other execs go on meanwhile.
+ */
+static void slow_memory_of_one_exec_does_not_hold_other_execs(void **state)
+{
+    const char *hook = *state;
+    if (no_fanotify)
+        test_skip(no_fanotify);
+    int probe = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+    static char why[128];
+    snprintf(why, sizeof(why), "no userfaultfd (slow memory to read): %s", strerror(errno));
+    if (probe < 0)
+        test_skip(why);
+    close(probe);
+    enum { HOLD_MS = 1500 };
+    attach_slow(hook, 0, DEADLINE_MS, false);
+    uint64_t cursor = core_trace_tail();
+    pid_t held = fork();
+    assert_true(held >= 0);
+    if (held == 0)
+        exec_with_held_argument(small, HOLD_MS);
+    struct timespec settle = {0, 100 * 1000000L}; /* its exec open is being read by now */
+    nanosleep(&settle, NULL);
+    uint64_t t0 = now_ms();
+    assert_int_equal(finish(start(other)), 0);
+    uint64_t took = now_ms() - t0;
+    print_message("an exec while another's arguments are held %d ms: %llu ms\n", HOLD_MS, (unsigned long long)took);
+    assert_true(traced(cursor, "still ran past", "allowed (fail open)", 2 * HOLD_MS));
+    assert_int_equal(finish(held), 0);
+    assert_true(took < 400);
+}
+
 int main(void)
 {
     static const char *hooks[] = {EXT_PROCESS_HOOK_FANOTIFY, EXT_PROCESS_HOOK};
     enum { HOOKS = sizeof(hooks) / sizeof(hooks[0]) };
-    static char names[2 * HOOKS][128];
-    struct CMUnitTest tests[2 * HOOKS];
+    static char names[4 * HOOKS][128];
+    struct CMUnitTest tests[4 * HOOKS];
     size_t n = 0;
     for (size_t i = 0; i < HOOKS; i++) {
         snprintf(names[n], sizeof(names[n]), "looping_program_is_stopped_at_the_deadline on %s", hooks[i]);
@@ -217,6 +334,14 @@ int main(void)
         n++;
         snprintf(names[n], sizeof(names[n]), "blocking_helper_does_not_hold_other_execs on %s", hooks[i]);
         tests[n] = (struct CMUnitTest){names[n], blocking_helper_does_not_hold_other_execs, NULL, detach,
+                                       (void *)hooks[i]};
+        n++;
+        snprintf(names[n], sizeof(names[n]), "default_is_fail_open_and_a_fail_closed_link_denies on %s", hooks[i]);
+        tests[n] = (struct CMUnitTest){names[n], default_is_fail_open_and_a_fail_closed_link_denies, NULL, detach,
+                                       (void *)hooks[i]};
+        n++;
+        snprintf(names[n], sizeof(names[n]), "slow_memory_of_one_exec_does_not_hold_other_execs on %s", hooks[i]);
+        tests[n] = (struct CMUnitTest){names[n], slow_memory_of_one_exec_does_not_hold_other_execs, NULL, detach,
                                        (void *)hooks[i]};
         n++;
     }
