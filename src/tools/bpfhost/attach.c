@@ -96,9 +96,9 @@ static struct core_hook *find_hook(const struct options *o)
     }
     struct core_hook *hook = core_hook_find(name);
     if (!hook)
-        tools_text_printf(stderr, "bpfhost: no hook named '%s' (process programs: %s, %s, %s, %s)\n", name,
-                          EXT_PROCESS_HOOK, EXT_PROCESS_HOOK_FANOTIFY, EXT_PROCESS_HOOK_AUDIT,
-                          EXT_PROCESS_HOOK_NETLINK);
+        tools_text_printf(stderr, "bpfhost: no hook named '%s' (process programs: %s, %s, %s, %s; bind programs: %s)\n",
+                          name, EXT_PROCESS_HOOK, EXT_PROCESS_HOOK_FANOTIFY, EXT_PROCESS_HOOK_AUDIT,
+                          EXT_PROCESS_HOOK_NETLINK, EXT_BIND_HOOK);
     return hook;
 }
 
@@ -106,6 +106,14 @@ static struct core_hook *find_hook(const struct options *o)
 static void warn_if_observe_only(const struct cli_policy *pol)
 {
     const char *hook = core_hook_name(pol->hook);
+    if (!strcmp(core_hook_prog_type(pol->hook), ext_bind_type()->name)) {
+        tools_text_printf(stderr,
+                          "bpfhost: warning: hook '%s' sees binds after they happen and cannot deny or redirect "
+                          "them: BIND_DENY returns are counted as 'would have denied' (to enforce: bpfhost run "
+                          "--attach PROG.o -- CMD)\n",
+                          hook);
+        return;
+    }
     if (strcmp(core_hook_prog_type(pol->hook), ext_process_type()->name) != 0 || cli_policy_can_deny(pol))
         return;
     tools_text_printf(stderr,
