@@ -107,6 +107,7 @@ struct counter {
     atomic_bool stop;
     uint32_t seen_pid[SEEN_MAX];
     uint8_t seen_kind[SEEN_MAX]; /* 0 create, 1 delete, 2 create with the exact command line */
+    uint64_t seen_time[SEEN_MAX]; /* a create's creation_time, a delete's exit_time */
     atomic_size_t seen;
     pthread_t thread;
 };
@@ -126,6 +127,7 @@ static int count_record(void *ctx, void *data, size_t size)
                                 memcmp(e->strings, exact, (size_t)len) == 0
                           ? 2
                           : 0;
+    c->seen_time[n] = e->operation != 0 ? e->exit_time : e->creation_time;
     atomic_store_explicit(&c->seen, n + 1, memory_order_release);
     return 0;
 }
@@ -144,6 +146,30 @@ static void tally(struct counter *c, uint64_t *creates, uint64_t *exact, uint64_
         else
             ++*creates, *exact += c->seen_kind[i] == 2;
     }
+}
+
+/*
+ * The storm's deletes out of order: before their process' create, or with
+ * an exit time before its creation time (once the storm's events are in).
+ */
+static uint64_t out_of_order(const struct counter *c)
+{
+    size_t n = atomic_load_explicit(&c->seen, memory_order_acquire);
+    uint32_t *created = calloc(PID_BITS, sizeof(*created)); /* 1 + index of the pid's create, 0: none yet */
+    uint64_t bad = 0;
+    for (size_t i = 0; created && i < n; i++) {
+        uint32_t pid = c->seen_pid[i];
+        if (pid >= PID_BITS || (c->pids && !(c->pids[pid / 8] & (1u << (pid % 8)))))
+            continue;
+        if (c->seen_kind[i] != 1) {
+            if (!created[pid])
+                created[pid] = (uint32_t)i + 1;
+        } else {
+            bad += !created[pid] || c->seen_time[i] < c->seen_time[created[pid] - 1];
+        }
+    }
+    free(created);
+    return bad;
 }
 
 static void *consume(void *arg)
@@ -176,7 +202,7 @@ struct row {
     bool supervised, deletes;
     double us[ROUNDS], cpu[ROUNDS];
     int rounds;
-    uint64_t creates, exact, deletes_seen, expected, lost, dropped, errors;
+    uint64_t creates, exact, deletes_seen, expected, lost, dropped, errors, disorder;
     const char *why_not; /* when it could not run */
 };
 
@@ -202,6 +228,7 @@ static void drain(struct counter *c, uint64_t creates, uint64_t deletes, struct 
     c->stop = true;
     pthread_join(c->thread, NULL);
     tally(c, &r->creates, &r->exact, &r->deletes_seen);
+    r->disorder = r->deletes ? out_of_order(c) : 0;
 }
 
 /* CPU time this process used so far, in us. */
@@ -309,9 +336,10 @@ static void print_row(struct row *r, double baseline)
     if (!r->hook && !r->supervised)
         printf("  %-28s %8.1f %8.2fx %8.1f\n", r->mode, us, 1.0, cpu);
     else
-        printf("  %-28s %8.1f %8.2fx %8.1f %11llu/%-5llu %11s %6llu %6llu %7llu %7.1f%%\n", r->mode, us, us / baseline,
-               cpu, (unsigned long long)r->creates, (unsigned long long)r->expected, deletes, (unsigned long long)r->lost,
-               (unsigned long long)r->errors, (unsigned long long)r->dropped, r->creates ? 100.0 * (double)r->exact / (double)r->expected : 0.0);
+        printf("  %-28s %8.1f %8.2fx %8.1f %11llu/%-5llu %11s %6llu %6llu %7llu %7.2f%% %6llu\n", r->mode, us,
+               us / baseline, cpu, (unsigned long long)r->creates, (unsigned long long)r->expected, deletes,
+               (unsigned long long)r->lost, (unsigned long long)r->errors, (unsigned long long)r->dropped,
+               r->creates ? 100.0 * (double)r->exact / (double)r->expected : 0.0, (unsigned long long)r->disorder);
 }
 
 int bench_process(void)
@@ -339,7 +367,7 @@ int bench_process(void)
             for (int m = 0; m < MODES; m++)
                 if (!rows[m].why_not)
                     run_round(&rows[m], loops);
-        printf("\n  %d loop%s               us/exec overhead host cpu   creates seen     deletes   lost errors dropped  exact argv\n",
+        printf("\n  %d loop%s               us/exec overhead host cpu   creates seen     deletes   lost errors dropped  exact argv  order\n",
                loops, loops > 1 ? "s" : " ");
         double baseline = median(rows[0].us, rows[0].rounds);
         for (int m = 0; m < MODES; m++) {
@@ -353,6 +381,10 @@ int bench_process(void)
                         (unsigned long long)missing);
                 status = 1;
             }
+            if (r->disorder) {
+                fprintf(stderr, "bench: %s: %llu deletes out of order\n", r->mode, (unsigned long long)r->disorder);
+                status = 1;
+            }
         }
         fflush(stdout);
     }
@@ -360,7 +392,8 @@ int bench_process(void)
            "   lost: events the source counted as lost; errors: its internal errors and programs stopped at\n"
            "   the deadline (a monitor stopped there writes no record);\n"
            "   dropped: records the full ring buffer refused; exact argv: creates whose command line is the\n"
-           "   exec's argv, of those expected; fanotify reports creates only; a supervised tree's storm\n"
+           "   exec's argv, of those expected; order: deletes before their process' create or with an exit\n"
+           "   time before its creation time; fanotify reports creates only; a supervised tree's storm\n"
            "   process is left out of its counts)\n");
     return status;
 }

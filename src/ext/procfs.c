@@ -94,6 +94,16 @@ static uint64_t boot_time_ns(void)
     return t;
 }
 
+/* The field n space-separated fields after s (n >= 1), or NULL if the text ends first. */
+static const char *skip_fields(const char *s, int n)
+{
+    for (int i = 0; s && i < n; i++) {
+        s = strchr(s, ' ');
+        s = s ? s + 1 : NULL;
+    }
+    return s;
+}
+
 /*
  * ppid, start time and comm from /proc/PID/stat (fields 4 and 22; the comm
  * is field 2, between the first '(' and the last ')'); false if unreadable.
@@ -110,13 +120,13 @@ static bool read_stat(const char *dir, struct ext_proc_info *info)
     size_t comm = (size_t)(p - open - 1) < sizeof(info->comm) - 1 ? (size_t)(p - open - 1) : sizeof(info->comm) - 1;
     memcpy(info->comm, open + 1, comm);
     info->comm[comm] = '\0';
-    unsigned long long start = 0;
-    unsigned ppid = 0;
-    /* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
-     * priority nice threads itrealvalue starttime */
-    if (sscanf(p + 2, "%*c %u %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &ppid,
-               &start) == 2) {
-        info->ppid = ppid;
+    /* After the comm: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+     * cutime cstime priority nice threads itrealvalue starttime (a scanf of them costs more than the read) */
+    const char *ppid = skip_fields(p + 1, 2), *start_at = skip_fields(ppid, 18);
+    char *end;
+    unsigned long long start = start_at ? strtoull(start_at, &end, 10) : 0;
+    if (ppid && start_at && end != start_at) {
+        info->ppid = (uint32_t)strtoul(ppid, NULL, 10);
         long hz = sysconf(_SC_CLK_TCK);
         uint64_t boot = boot_time_ns();
         if (hz > 0 && boot)

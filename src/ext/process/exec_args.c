@@ -9,9 +9,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,11 +80,14 @@ int ext_exec_args_read(pid_t tgid, pid_t tid, uint64_t until_ns, struct ext_exec
     int err = read_when_asleep(path, line, sizeof(line), until_ns);
     if (err)
         return err;
-    long nr;
+    /* "NR ARG0 .. ARG5 SP PC" (the arguments in hex); "running", or "-1 SP PC": in no system call */
+    char *at = line, *end;
+    long nr = strtol(at, &end, 10);
     uint64_t a[6];
-    if (sscanf(line, "%ld %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64, &nr, &a[0], &a[1],
-               &a[2], &a[3], &a[4], &a[5]) != 7)
-        return -ENOEXEC; /* "running", or "-1 sp pc": in no system call */
+    for (int i = 0; i < 6 && end != at; i++)
+        a[i] = strtoull(at = end, &end, 16);
+    if (end == at)
+        return -ENOEXEC;
     for (size_t i = 0; i < sizeof(exec_calls) / sizeof(exec_calls[0]); i++) {
         if (exec_calls[i].nr != nr)
             continue;

@@ -81,7 +81,7 @@ struct relay {
     uint32_t answer;       /* FAN_ALLOW or FAN_DENY */
     bool denied;           /* a program denied */
     int late;              /* programs stopped at the deadline */
-    struct relay *next;    /* on the list of relays left behind */
+    struct relay *next;    /* on the list of relays left behind, or of idle ones */
 };
 
 struct fanotify_source {
@@ -92,6 +92,9 @@ struct fanotify_source {
     struct relay *relay;     /* the relay for the next event; NULL while too many are left behind */
     struct relay *behind;    /* relays left behind at a deadline, still running their creates */
     size_t behind_count;
+    /* Relays waiting to replace one left behind, all started by the thread that started the source:
+     * a thread the reader started would share the reader's file table, not the host's. */
+    struct relay *idle;
     struct ext_exec_observer observer;
     pthread_t reader;
     sem_t started;   /* posted by the reader once start_err is set */
@@ -103,6 +106,7 @@ struct fanotify_source {
 
 enum {
     MAX_BEHIND = 4,                 /* relays left behind before events are answered without programs */
+    RELAYS = MAX_BEHIND + 1,
     DEADLINE_GRACE_NS = 50000000,   /* how long past the deadline the reader waits for the interpreter to stop */
 };
 
@@ -329,7 +333,16 @@ static void handle_exec_open(void *arg)
     fanotify_exec_done(x);
 }
 
-/* Reaps the relays left behind that are done: closes their events' descriptors, frees them. */
+/* An idle relay, taken off the list, or NULL. */
+static struct relay *take_idle(struct fanotify_source *s)
+{
+    struct relay *r = s->idle;
+    if (r)
+        s->idle = r->next;
+    return r;
+}
+
+/* Reaps the relays left behind that are done: closes their events' descriptors, makes them idle again. */
 static void reap_behind(struct fanotify_source *s, bool wait)
 {
     for (struct relay **p = &s->behind; *p;) {
@@ -341,10 +354,12 @@ static void reap_behind(struct fanotify_source *s, bool wait)
         *p = r->next;
         s->behind_count--;
         close(r->event_fd);
-        relay_free(r);
+        r->event_fd = -1;
+        r->next = s->idle;
+        s->idle = r;
     }
-    if (!s->relay && s->behind_count < MAX_BEHIND)
-        s->relay = relay_new(s);
+    if (!s->relay)
+        s->relay = take_idle(s);
 }
 
 /* The answer to an exec open of what (by who id) past the deadline: counted, traced, answered by the setting. */
@@ -391,7 +406,7 @@ static uint32_t decide(struct fanotify_source *s, pid_t tid, int fd, bool *kept)
     s->behind = r;
     s->behind_count++;
     *kept = true;
-    s->relay = s->behind_count < MAX_BEHIND ? relay_new(s) : NULL;
+    s->relay = take_idle(s);
     char what[PATH_MAX], link[64];
     snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", fd);
     ssize_t n = readlink(link, what, sizeof(what) - 1);
@@ -555,6 +570,8 @@ static void source_free(struct fanotify_source *s)
 {
     fanotify_marks_free(&s->marks);
     relay_free(s->relay);
+    for (struct relay *r; (r = take_idle(s)) != NULL;)
+        relay_free(r);
     sem_destroy(&s->started);
     close(s->stop_fd);
     free(s);
@@ -578,8 +595,18 @@ int ext_fanotify_start(struct core_hook *hook, struct ext_source_counters *count
         return err;
     }
     sem_init(&s->started, 0, 0);
-    s->relay = relay_new(s);
-    int err = s->relay ? -pthread_create(&s->reader, NULL, reader_main, s) : -errno;
+    int err = 0;
+    for (int i = 0; i < RELAYS && !err; i++) {
+        struct relay *r = relay_new(s);
+        if (r) {
+            r->next = s->idle;
+            s->idle = r;
+        }
+        err = r ? 0 : -errno;
+    }
+    s->relay = take_idle(s);
+    if (!err)
+        err = -pthread_create(&s->reader, NULL, reader_main, s);
     if (err) {
         core_trace_printf("bpfhost: fanotify: cannot start a thread: %s", strerror(-err));
     } else {

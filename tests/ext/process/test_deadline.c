@@ -13,6 +13,7 @@
  * Safety: links are detached in each teardown; an alarm ends the process
  * should it hang (the kernel then allows every pending exec).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
@@ -287,9 +288,92 @@ static void exec_with_held_argument(const char *path, int hold_ms)
 }
 
 /*
+ * Threads of this process in another file table than the calling thread's
+ * (the fanotify reader keeps its own; relays, which run programs, must
+ * be in the host's): those that do not see a descriptor opened here.
+ */
+static int threads_in_other_file_tables(void)
+{
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    struct stat mine;
+    assert_true(fd >= 0 && fstat(fd, &mine) == 0);
+    DIR *tasks = opendir("/proc/self/task");
+    assert_non_null(tasks);
+    int others = 0;
+    for (struct dirent *e; (e = readdir(tasks)) != NULL;) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[PATH_MAX];
+        struct stat st;
+        snprintf(path, sizeof(path), "/proc/self/task/%s/fd/%d", e->d_name, fd);
+        others += stat(path, &st) != 0 || st.st_dev != mine.st_dev || st.st_ino != mine.st_ino;
+    }
+    closedir(tasks);
+    close(fd);
+    return others;
+}
+
+/*
+ * Another process with a fanotify group (another bpfhost's source, an
+ * antivirus), or 0: the kernel asks groups one after the other, so a
+ * listener of another process that is slow on an exec (it reads the same
+ * held memory) holds every exec before ours is even asked.
+ */
+/* Whether the file table of task dir (/proc/PID/task/TID) holds a fanotify group. */
+static bool holds_fanotify(const char *task)
+{
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof(dir), "%s/fdinfo", task);
+    DIR *fds = opendir(dir);
+    bool found = false;
+    for (struct dirent *f; fds && !found && (f = readdir(fds)) != NULL;) {
+        char path[PATH_MAX + 300], text[512] = "";
+        snprintf(path, sizeof(path), "%s/%s", dir, f->d_name);
+        FILE *info = f->d_name[0] != '.' ? fopen(path, "r") : NULL;
+        if (info) {
+            size_t n = fread(text, 1, sizeof(text) - 1, info);
+            text[n] = '\0';
+            fclose(info);
+        }
+        found = strstr(text, "fanotify flags:") != NULL;
+    }
+    if (fds)
+        closedir(fds);
+    return found;
+}
+
+/* Another process with a fanotify group (in any thread's file table: bpfhost keeps its own apart), or 0. */
+static pid_t other_fanotify_listener(void)
+{
+    DIR *proc = opendir("/proc");
+    assert_non_null(proc);
+    pid_t found = 0;
+    for (struct dirent *p; !found && (p = readdir(proc)) != NULL;) {
+        char *end;
+        long pid = strtol(p->d_name, &end, 10);
+        if (*end || pid <= 0 || pid == getpid())
+            continue;
+        char tasks_dir[64];
+        snprintf(tasks_dir, sizeof(tasks_dir), "/proc/%ld/task", pid);
+        DIR *tasks = opendir(tasks_dir);
+        for (struct dirent *t; tasks && !found && (t = readdir(tasks)) != NULL;) {
+            char task[PATH_MAX];
+            snprintf(task, sizeof(task), "%s/%s", tasks_dir, t->d_name);
+            if (t->d_name[0] != '.' && holds_fanotify(task))
+                found = (pid_t)pid;
+        }
+        if (tasks)
+            closedir(tasks);
+    }
+    closedir(proc);
+    return found;
+}
+
+/*
  * An exec whose arguments are slow to read (memory behind a userfaultfd,
  * as a FUSE file would be): the source's reading of it is left behind at
- * the deadline, the exec answered, and other execs go on meanwhile.
+ * the deadline, the exec answered, and other execs go on meanwhile, on a
+ * relay in the host's file table like the one left behind.
  */
 static void slow_memory_of_one_exec_does_not_hold_other_execs(void **state)
 {
@@ -302,7 +386,8 @@ static void slow_memory_of_one_exec_does_not_hold_other_execs(void **state)
     if (probe < 0)
         test_skip(why);
     close(probe);
-    enum { HOLD_MS = 1500 };
+    enum { HOLD_MS = 800 };
+    pid_t listener = other_fanotify_listener();
     attach_slow(hook, 0, DEADLINE_MS, false);
     uint64_t cursor = core_trace_tail();
     pid_t held = fork();
@@ -315,9 +400,19 @@ static void slow_memory_of_one_exec_does_not_hold_other_execs(void **state)
     assert_int_equal(finish(start(other)), 0);
     uint64_t took = now_ms() - t0;
     print_message("an exec while another's arguments are held %d ms: %llu ms\n", HOLD_MS, (unsigned long long)took);
-    assert_true(traced(cursor, "still ran past", "allowed (fail open)", 2 * HOLD_MS));
+    bool ours_held = traced(cursor, "still ran past", "allowed (fail open)", 2 * HOLD_MS);
     assert_int_equal(finish(held), 0);
-    assert_true(took < 400);
+    if (!listener)
+        listener = other_fanotify_listener();
+    if (listener) {
+        static char why[128];
+        snprintf(why, sizeof(why), "pid %d listens to fanotify too: its answers time every exec", (int)listener);
+        test_skip_check("the other exec is not held", why);
+    } else {
+        assert_true(ours_held);
+        assert_true(took < 400);
+    }
+    assert_int_equal(threads_in_other_file_tables(), 1); /* the reader only */
 }
 
 int main(void)
