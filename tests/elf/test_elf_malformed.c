@@ -35,7 +35,7 @@ struct image {
 };
 
 static const char *const corpus[] = {"maps_btf", "legacy",            "globals",      "calls",
-                                     "helpers_all", "trace_connections", "core_process", "core_refused"};
+                                     "helpers_all", "core_process", "core_refused"};
 enum { CORPUS = sizeof corpus / sizeof corpus[0] };
 static struct image images[CORPUS];
 
