@@ -610,9 +610,10 @@ static int explore(struct verifier *v)
             v->pc = p.pc;
             v->from = p.from;
         }
-        if (++steps > VERIFY_MAX_STEPS) {
+        size_t most = v->opts && v->opts->max_steps ? v->opts->max_steps : VERIFY_MAX_STEPS;
+        if (++steps > most) {
             vfail(v, "split the program into smaller functions or tail calls, or bound its loops by constants",
-                  "program too complex: more than %d instructions interpreted", VERIFY_MAX_STEPS);
+                  "program too complex: more than %zu instructions interpreted", most);
             return -1;
         }
         int rc = 0;
