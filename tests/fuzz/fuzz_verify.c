@@ -8,8 +8,9 @@
  * - the run ends normally: no access outside the regions, no misaligned
  *   atomic, no helper or call-depth error, and the instruction budget is
  *   not spent (the verifier proved the loops end; the generator's loops
- *   run at most 64 times and bpf_loop at most 255, so a run takes far
- *   below the default budget of 10^8 unless a loop never ends);
+ *   run at most 255 times, nest two deep, and bpf_loop calls back at most
+ *   31 times, so a run takes far below the default budget of 10^8 unless
+ *   a loop never ends);
  * - r0 holds no host address: nothing within 1 MiB of the context, the
  *   data, the thread's stack (the interpreter's frames are there), a map
  *   or its values; afterwards no map value and no byte of the context
