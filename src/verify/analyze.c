@@ -71,12 +71,24 @@ static void path_done(struct vstored *p)
         p = p->parent;
 }
 
-static bool is_ancestor(const struct vstored *t, const struct vstored *p)
+/* Whether t is on the path being explored (held by v->parent or above it): O(1), as paths are long. */
+static bool on_path(const struct vstored *t)
 {
-    for (; p; p = p->parent)
-        if (p == t)
-            return true;
-    return false;
+    return t->on_path;
+}
+
+/* The path continues from parent (popped): the states below it on the path just ended leave the path. */
+static void switch_path(struct verifier *v, struct vstored *parent)
+{
+    struct vstored *q = v->parent;
+    while (q && q != parent) {
+        q->on_path = false;
+        q = q->parent;
+    }
+    if (!q) /* parent was not above the old path (never so for depth-first pops): mark its own */
+        for (q = parent; q; q = q->parent)
+            q->on_path = true;
+    v->parent = parent;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -250,7 +262,7 @@ static int match(struct verifier *v, uint32_t pc, struct vstored **cycle)
     for (struct vstored *t = v->stored[pc]; t; t = t->next) {
         if (!may_hold(t, v->cur) || !vstate_within(v->cur, t->state))
             continue;
-        if (t->branches == 0 || !is_ancestor(t, v->parent))
+        if (t->branches == 0 || !on_path(t))
             return 1;
         *cycle = t;
         return 2;
@@ -272,7 +284,7 @@ static int store(struct verifier *v, uint32_t pc)
         return -ENOMEM;
     }
     *s = (struct vstored){copy, v->parent, v->stored[pc], pc, 1, {0}, (uint8_t)copy->frame_count,
-                          (uint32_t)v->res->states_stored};
+                          (uint32_t)v->res->states_stored, true};
     for (int r = 0; r < EBPF_REG_COUNT; r++)
         s->types[r] = vcur(copy)->regs[r].type;
     v->stored[pc] = s;
@@ -295,7 +307,7 @@ static struct vstate *join_kept(struct verifier *v, uint32_t pc)
         bool same_iterations = !memcmp(t->state->loop_visits, v->cur->loop_visits, sizeof(v->cur->loop_visits)) &&
                                !memcmp(t->state->loop_pc, v->cur->loop_pc, sizeof(v->cur->loop_pc));
         if (memcmp(t->state->loop_head, v->cur->loop_head, sizeof(v->cur->loop_head)) ||
-            (!same_iterations && n < 4 * VERIFY_JOIN_AFTER) || (t->branches && is_ancestor(t, v->parent)))
+            (!same_iterations && n < 4 * VERIFY_JOIN_AFTER) || (t->branches && on_path(t)))
             continue;
         struct vstate *j = vstate_widen(v, t->state, v->cur, false);
         if (j)
@@ -594,13 +606,14 @@ static int explore(struct verifier *v)
                 return 0;
             struct vpending p = v->pending[--v->pending_count];
             v->cur = p.state;
-            v->parent = p.parent;
+            switch_path(v, p.parent);
             v->pc = p.pc;
             v->from = p.from;
         }
-        if (++steps > VERIFY_MAX_STEPS) {
+        size_t most = v->opts && v->opts->max_steps ? v->opts->max_steps : VERIFY_MAX_STEPS;
+        if (++steps > most) {
             vfail(v, "split the program into smaller functions or tail calls, or bound its loops by constants",
-                  "program too complex: more than %d instructions interpreted", VERIFY_MAX_STEPS);
+                  "program too complex: more than %zu instructions interpreted", most);
             return -1;
         }
         int rc = 0;

@@ -149,6 +149,7 @@ struct vstored {
     uint8_t types[EBPF_REG_COUNT]; /* its innermost frame's register types, to rule states out quickly */
     uint8_t frame_count;
     uint32_t number;        /* states stored before it */
+    bool on_path;           /* an ancestor of the path being explored (kept up to date as paths change) */
 };
 
 /* A path waiting to be explored. */

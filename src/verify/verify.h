@@ -182,6 +182,7 @@ struct verify_result {
 /* Options of one verification. */
 struct verify_options {
     FILE *log; /* optional: the abstract state along the rejected path (verbose mode) */
+    size_t max_steps; /* instructions interpreted before "too complex"; 0: 10^6 (Linux's limit) */
 };
 
 /*

@@ -8,12 +8,19 @@
  * - the run ends normally: no access outside the regions, no misaligned
  *   atomic, no helper or call-depth error, and the instruction budget is
  *   not spent (the verifier proved the loops end; the generator's loops
- *   run at most 64 times and bpf_loop at most 255, so a run takes far
- *   below the default budget of 10^8 unless a loop never ends);
+ *   run at most 255 times, nest two deep, and bpf_loop calls back at most
+ *   31 times, so a run takes far below the default budget of 10^8 unless
+ *   a loop never ends);
  * - r0 holds no host address: nothing within 1 MiB of the context, the
  *   data, the thread's stack (the interpreter's frames are there), a map
  *   or its values; afterwards no map value and no byte of the context
  *   holds one either.
+ * Programs are verified first through verify.h with a limit of STEPS
+ * instructions interpreted (of the same profile and maps): some random
+ * programs take the verifier seconds before it says "too complex", longer
+ * than the fuzzer's timeout. Only those it accepts are loaded through core
+ * (which may still refuse one: the interpreter wants every helper call
+ * known, even in code no path reaches).
  * A number the input made can equal a host address (libFuzzer learns
  * addresses from the comparisons of the instrumented libraries), so a
  * suspect value is confirmed by a second run with every region elsewhere
@@ -33,9 +40,18 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { DATA_MAX = 96, SETS = 2, STACK_SHIFT = 64 * 1024 };
+enum { DATA_MAX = 96, SETS = 2, STACK_SHIFT = 64 * 1024, STEPS = 50000 };
 
 static struct core_map *maps[SETS][GEN_MAP_COUNT];
+static struct core_profile profile; /* the sample type's, for the first verification */
+/* The maps as the verifier sees them (what core_verify() makes of maps[]). */
+static const struct verify_map verify_maps[GEN_MAP_COUNT] = {
+    [GEN_MAP_ARRAY] = {"array", VERIFY_MAP_ARRAY, 4, GEN_ARRAY_VALUE, GEN_ENTRIES, false, -1},
+    [GEN_MAP_HASH] = {"hash", VERIFY_MAP_HASH, 4, 8, GEN_ENTRIES, false, -1},
+    [GEN_MAP_RING] = {"ring", VERIFY_MAP_RINGBUF, 0, 0, 4096, false, -1},
+    [GEN_MAP_PROGS] = {"progs", VERIFY_MAP_PROG_ARRAY, 4, 4, GEN_ENTRIES, false, -1},
+    [GEN_MAP_RODATA] = {"rodata", VERIFY_MAP_ARRAY, 4, GEN_RODATA_VALUE, 1, true, -1},
+};
 static struct core_hook *hook;
 static uintptr_t stack_lo, stack_hi; /* this thread's stack */
 static unsigned long generated, accepted; /* programs, printed at exit */
@@ -112,6 +128,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         fuzz_fail("cannot register the hook");
     for (int set = 0; set < SETS; set++)
         make_maps(set);
+    if (core_profile_init(&profile, core_prog_type_find_by_name("sample")) != 0)
+        fuzz_fail("cannot make the sample type's profile");
     pthread_attr_t attr;
     void *addr;
     size_t len;
@@ -305,9 +323,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size)
     size_t count = gen_program(&in, insns);
     if (getenv("FUZZ_VERIFY_PRINT"))
         print_program(insns, count);
+    generated++;
+    struct verify_program vp = {"fuzz_verify", insns, count, verify_maps, GEN_MAP_COUNT, NULL, 0};
+    struct verify_options opts = {.max_steps = STEPS};
+    struct verify_result res;
+    if (verify_program(&profile.profile, &vp, &opts, &res) != 0)
+        fuzz_fail("verify_program failed: %s", res.message);
+    if (!res.accepted) {
+        fuzz_require_reason("verify_program", res.message, sizeof(res.message));
+        return 0;
+    }
     char err[1024];
     struct core_prog *prog = load(insns, count, 0, err, sizeof(err));
-    generated++;
     if (!prog) {
         fuzz_require_reason("core_prog_load", err, sizeof(err));
         return 0;

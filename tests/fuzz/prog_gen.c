@@ -368,7 +368,8 @@ static void loop(struct gen *g)
         g->out[back].offset = (int16_t)((int64_t)head - (int64_t)back - 1);
     } else { /* c = data-dependent, masked; while (c != 0) c--; */
         load(g, c, 6, 32, 4);
-        emit(g, EBPF_CLS_ALU64 | EBPF_ALU_AND | EBPF_SRC_K, c, 0, 0, rarely(g, 8) ? (int32_t)gen_u32(g->in) : 63);
+        /* At most 255 trips: two nested loops then stay far below the run's instruction budget. */
+        emit(g, EBPF_CLS_ALU64 | EBPF_ALU_AND | EBPF_SRC_K, c, 0, 0, rarely(g, 8) ? u8(g) : 63);
         size_t head = emit(g, EBPF_CLS_JMP | EBPF_JMP_JEQ, c, 0, 0, 0);
         body(g);
         emit(g, EBPF_CLS_ALU64 | EBPF_ALU_SUB | EBPF_SRC_K, c, 0, 0, rarely(g, 16) ? 0 : 1);
@@ -378,8 +379,9 @@ static void loop(struct gen *g)
     }
 }
 
-/* The setup of argument register a for an argument of kind k (buffers are big enough for any map's key and value). */
-static void argument(struct gen *g, int a, enum core_arg_kind k)
+/* The setup of argument register a for an argument of kind k (buffers are big enough for any map's key and
+ * value); counted: a number that counts calls of a callback (bpf_loop's), kept small. */
+static void argument(struct gen *g, int a, enum core_arg_kind k, bool counted)
 {
     static const int pointers[] = {7, 8, 6, 0};
     switch (k) {
@@ -429,7 +431,7 @@ static void argument(struct gen *g, int a, enum core_arg_kind k)
         break;
     case CORE_ARG_SCALAR:
     default:
-        if (u8(g) & 1)
+        if (!counted && (u8(g) & 1))
             mov_reg(g, a, src_reg(g));
         else
             mov_imm(g, a, imm(g) % 32);
@@ -446,8 +448,12 @@ static void helper(struct gen *g)
     size_t count = general_count + (sample ? sample->helper_count : 0);
     size_t i = u8(g) % count;
     const struct core_helper *h = i < general_count ? &general[i] : &sample->helpers[i - general_count];
+    bool callback = false;
+    for (int a = 0; a < 5; a++)
+        callback |= h->args[a] == CORE_ARG_CALLBACK;
     for (int a = 0; a < 5 && h->args[a] != CORE_ARG_NONE; a++)
-        argument(g, a + 1, rarely(g, 16) ? (enum core_arg_kind)(u8(g) % (CORE_ARG_RINGBUF_MEM + 1)) : h->args[a]);
+        argument(g, a + 1, rarely(g, 16) ? (enum core_arg_kind)(u8(g) % (CORE_ARG_RINGBUF_MEM + 1)) : h->args[a],
+                 callback);
     emit(g, EBPF_OP_CALL, 0, EBPF_CALL_HELPER, 0, rarely(g, 64) ? (int32_t)gen_u32(g->in) : (int32_t)h->id);
     if (h->ret == CORE_RET_MAP_VALUE_OR_NULL || h->ret == CORE_RET_RINGBUF_MEM_OR_NULL) {
         size_t jump = rarely(g, 16) ? 0 : emit(g, EBPF_CLS_JMP | EBPF_JMP_JEQ, 0, 0, 0, 0);

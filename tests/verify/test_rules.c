@@ -222,11 +222,32 @@ static void data_dependent_loops_are_verified_quickly(void **state)
     assert_true(res.insns_processed < 5000);
 }
 
+/* verify_options.max_steps lowers the "too complex" limit (the soundness fuzzer skips costly programs so). */
+static void the_step_limit_is_an_option(void **state)
+{
+    (void)state;
+    struct ebpf_insn *insns;
+    size_t count;
+    struct isa_error err;
+    assert_int_equal(isa_assemble(search, &insns, &count, &err), 0);
+    struct verify_program prog = {"search", insns, count, maps, sizeof(maps) / sizeof(maps[0]), NULL, 0};
+    struct verify_options opts = {.max_steps = 20};
+    struct verify_result res;
+    assert_int_equal(verify_program(&profile, &prog, &opts, &res), 0);
+    assert_false(res.accepted);
+    assert_non_null(strstr(res.message, "more than 20 instructions interpreted"));
+    opts.max_steps = 0;
+    assert_int_equal(verify_program(&profile, &prog, &opts, &res), 0);
+    assert_true(res.accepted);
+    free(insns);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_rule_accepts_and_rejects),
         cmocka_unit_test(data_dependent_loops_are_verified_quickly),
+        cmocka_unit_test(the_step_limit_is_an_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
