@@ -91,6 +91,8 @@ struct vreg {
     uint32_t mem_size; /* VT_MEM*: size of the memory */
     int32_t pkt_len_of; /* VT_SCALAR: k + 1 when the number is at most end - (data + k); 0 unknown */
     int64_t dlo[VTRACK], dhi[VTRACK]; /* change since each tracked loop head's state (loop termination) */
+    uint32_t lin;        /* relations.c: off = lin_k * anchor lin + lin_c (modulo 2^64); 0 none */
+    int64_t lin_k, lin_c;
     struct vnum off;
 };
 
@@ -195,6 +197,8 @@ enum {
     VI_LDDW2 = 4,     /* second slot of an lddw */
     VI_FUNC = 8,      /* first slot of a function (call or callback target) */
     VI_CALLBACK = 16, /* a helper call that calls back: the helper bounds how often */
+    VI_BACK_NEXT = 32, /* the fall-through edge from here returns to a loop head */
+    VI_BACK_JUMP = 64, /* the jump from here returns to a loop head */
 };
 
 enum {
@@ -202,9 +206,27 @@ enum {
     VERIFY_MAX_ITERATIONS = 1 << 23, /* most iterations a proven loop may run */
     VERIFY_MAX_STEPS = 1000000,    /* instructions interpreted before "too complex" (Linux's limit) */
     VERIFY_MAX_KEPT = 64,          /* states kept at one point: later ones are compared, not kept */
-    VERIFY_MAX_KEPT_HEAD = 512,    /* the same at loop heads, where cycles are found */
+    VERIFY_MAX_KEPT_HEAD = 4096,    /* the same at loop heads, where cycles are found */
     VERIFY_JOIN_AFTER = 8,         /* states kept at a point before new ones are joined into one */
 };
+
+/* loops.c: marks loop heads (VI_LOOP_HEAD) and the edges returning to them; 0 or -ENOMEM. */
+int vfind_loops(struct verifier *v);
+/* loops.c: true if the edge from -> to returns to a loop head (from may be past the program: none). */
+bool vback_edge(const struct verifier *v, uint32_t from, uint32_t to);
+
+/* relations.c: gives r (a number or pointer without one) a new anchor of its own; false if it cannot have one. */
+bool vlin_anchor(struct verifier *v, struct vreg *r);
+/* relations.c: r's relation after adding c to its number. */
+void vlin_add(struct vreg *r, uint64_t c);
+/* relations.c: r's relation after multiplying its number by m (dropped if it cannot be kept). */
+void vlin_scale(struct vreg *r, int64_t m);
+/* relations.c: narrows every related register's range from the others of its group. */
+void vlin_narrow(struct vstate *s);
+/* relations.c: true if n keeps every relation of o. */
+bool vlin_within(const struct vstate *n, const struct vstate *o);
+/* relations.c: the relations of w, the join of a and b (same shape): those holding in both. */
+void vlin_join(struct verifier *v, struct vstate *w, const struct vstate *a, const struct vstate *b);
 
 /* liveness.c: computes live; 0 or -ENOMEM. */
 int vliveness(struct verifier *v);

@@ -235,7 +235,7 @@ bool vstate_within(const struct vstate *s, const struct vstate *old)
     for (uint32_t i = 0; i < s->ref_count; i++)
         if (!same_id(&m, old->refs[i] + 0x80000000u, s->refs[i] + 0x80000000u))
             return false;
-    return true;
+    return vlin_within(s, old);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -275,6 +275,9 @@ static struct vreg reg_widen(struct verifier *v, const struct vreg *o, const str
         r.pkt_len_of = 0;
     r.dvalid = o->dvalid & n->dvalid;
     for (int i = 0; i < VTRACK; i++) {
+        /* Widened: a change that keeps growing (an enclosing loop's, moved by this loop) is no evidence. */
+        if (widen && (n->dlo[i] < o->dlo[i] || n->dhi[i] > o->dhi[i]))
+            r.dvalid &= (uint8_t)~(1u << i);
         r.dlo[i] = o->dlo[i] < n->dlo[i] ? o->dlo[i] : n->dlo[i];
         r.dhi[i] = o->dhi[i] > n->dhi[i] ? o->dhi[i] : n->dhi[i];
     }
@@ -342,5 +345,6 @@ struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const 
         w->packet_known = old->packet_known;
     for (uint32_t f = 0; f < s->frame_count; f++)
         frame_widen(v, w->frames[f], old->frames[f], s->frames[f], widen);
+    vlin_join(v, w, old, s);
     return w;
 }
