@@ -42,7 +42,7 @@ int bench_program_verify(const char *name, const struct ebpf_insn *insns, size_t
     static const struct verify_helper lookup = {
         1, "bpf_map_lookup_elem", VERIFY_RET_MAP_VALUE_OR_NULL, {VERIFY_ARG_MAP_PTR, VERIFY_ARG_MAP_KEY}, 0, 0};
     const struct verify_profile profile = {.name = "bench", .helpers = &lookup, .helper_count = 1};
-    const struct verify_map input = {"input", VERIFY_MAP_ARRAY, 4, (uint32_t)input_len, 1, false, -1};
+    const struct verify_map input = {"input", VERIFY_MAP_ARRAY, 4, (uint32_t)input_len, 1, false, -1, NULL};
     const struct verify_program prog = {name, all, ENTRY + count, &input, 1, NULL, 0};
     struct verify_result res;
     int rc = verify_program(&profile, &prog, NULL, &res);

@@ -228,6 +228,10 @@ bool vlin_within(const struct vstate *n, const struct vstate *o);
 /* relations.c: the relations of w, the join of a and b (same shape): those holding in both. */
 void vlin_join(struct verifier *v, struct vstate *w, const struct vstate *a, const struct vstate *b);
 
+/* format.c: checks the format string of printf-like helper h (VERIFY_HELPER_FORMAT) against the values of the
+ * call; 0 or -1 after vfail. */
+int vcheck_format(struct verifier *v, const struct verify_helper *h);
+
 /* liveness.c: computes live; 0 or -ENOMEM. */
 int vliveness(struct verifier *v);
 /* Forgets the registers of s no path from pc reads (in every frame). */
