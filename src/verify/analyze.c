@@ -508,6 +508,7 @@ static void free_all(struct verifier *v)
     for (size_t i = 0; i < v->pending_count; i++)
         vstate_free(v, v->pending[i].state);
     vstate_free(v, v->cur);
+    vstate_free_spares(v);
     free(v->pending);
     free(v->stored);
     free(v->loops);

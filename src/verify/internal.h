@@ -90,9 +90,10 @@ struct vreg {
     int32_t range;   /* VT_PACKET: bytes from data + off known before the end */
     uint32_t mem_size; /* VT_MEM*: size of the memory */
     int32_t pkt_len_of; /* VT_SCALAR: k + 1 when the number is at most end - (data + k); 0 unknown */
-    int64_t dlo[VTRACK], dhi[VTRACK]; /* change since each tracked loop head's state (loop termination) */
+    int32_t dlo[VTRACK], dhi[VTRACK]; /* change since each tracked loop head's state (loop termination) */
     uint32_t lin;        /* relations.c: off = lin_k * anchor lin + lin_c (modulo 2^64); 0 none */
-    int64_t lin_k, lin_c;
+    int32_t lin_k;
+    int64_t lin_c;
     struct vnum off;
 };
 
@@ -183,6 +184,8 @@ struct verifier {
     size_t bytes_now;
     bool failed;
     bool helper_pointers; /* the helper being checked may read bytes of pointers */
+    struct vframe *spare_frames; /* state.c: freed frames, reused before allocating */
+    size_t spare_count;
     /* The path being explored. */
     struct vstate *cur;
     struct vstored *parent;
@@ -241,6 +244,8 @@ void vforget_dead(struct verifier *v, struct vstate *s, uint32_t pc);
 struct vstate *vstate_new(struct verifier *v);
 struct vstate *vstate_copy(struct verifier *v, const struct vstate *s);
 void vstate_free(struct verifier *v, struct vstate *s);
+/* Frees the frames kept for reuse. */
+void vstate_free_spares(struct verifier *v);
 /* Pushes a new frame (all registers uninitialised, stack uninitialised). */
 struct vframe *vstate_push_frame(struct verifier *v, struct vstate *s);
 void vstate_pop_frame(struct verifier *v, struct vstate *s);

@@ -40,8 +40,9 @@ bool vlin_anchor(struct verifier *v, struct vreg *r)
 
 void vlin_scale(struct vreg *r, int64_t m)
 {
-    int64_t k;
-    if (!r->lin || m == 0 || __builtin_mul_overflow(r->lin_k, m, &k)) {
+    int32_t k;
+    /* INT32_MIN is kept out: INT32_MIN % -1 would trap where factors are divided. */
+    if (!r->lin || m == 0 || __builtin_mul_overflow(r->lin_k, m, &k) || k == INT32_MIN) {
         r->lin = 0;
         return;
     }
@@ -199,7 +200,7 @@ static uint64_t step_of(const struct vstate *a, const struct vstate *b, size_t i
 {
     const struct vreg *x = entry(a, i), *y = entry(b, i);
     if (x->lin || y->lin)
-        return (uint64_t)llabs(x->lin ? x->lin_k : y->lin_k);
+        return (uint64_t)llabs((long long)(x->lin ? x->lin_k : y->lin_k));
     if (vnum_is_const(&x->off) && vnum_is_const(&y->off))
         return x->off.umin > y->off.umin ? x->off.umin - y->off.umin : y->off.umin - x->off.umin;
     return UINT64_MAX;
@@ -236,7 +237,7 @@ void vlin_join(struct verifier *v, struct vstate *w, const struct vstate *a, con
             struct vreg *x = entry(w, cand[m]);
             int64_t q;
             uint64_t d;
-            if (x->lin || !related(a, b, cand[m], cand[l], &q, &d))
+            if (x->lin || !related(a, b, cand[m], cand[l], &q, &d) || q <= INT32_MIN || q > INT32_MAX)
                 continue;
             if (!anchor) {
                 anchor = vnew_id(v);
@@ -245,7 +246,7 @@ void vlin_join(struct verifier *v, struct vstate *w, const struct vstate *a, con
                 leader->lin_c = 0;
             }
             x->lin = anchor;
-            x->lin_k = q;
+            x->lin_k = (int32_t)q;
             x->lin_c = (int64_t)d;
         }
     }
