@@ -2,12 +2,20 @@
 #ifndef BPFHOST_BENCH_H
 #define BPFHOST_BENCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Monotonic time in nanoseconds. */
 uint64_t bench_now_ns(void);
 
-/* Interpreter vs native C on compute-heavy programs; returns 0 or 1 on a mismatch. */
+struct ebpf_insn;
+
+/* Verifies benchmark program name (a function of (mem, len)) called with an input of input_len bytes; 0
+ * accepted, 1 rejected (the reason printed). */
+int bench_program_verify(const char *name, const struct ebpf_insn *insns, size_t count, size_t input_len);
+
+/* Interpreter vs native C on compute-heavy programs, each verified first; returns 0 or 1 on a mismatch or a
+ * rejection. */
 int bench_exec(void);
 
 /* ns per map lookup/update for hash, LRU and array, 1 and 2 threads; returns 0 or 1. */

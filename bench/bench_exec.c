@@ -1,7 +1,7 @@
 /*
- * Interpreter vs native: each program of bench/programs/ runs from its
- * clang-compiled eBPF bytes in the interpreter and as the same C compiled
- * natively; both must return the same value.
+ * Interpreter vs native: each program of bench/programs/ is verified,
+ * then runs from its clang-compiled eBPF bytes in the interpreter and as
+ * the same C compiled natively; both must return the same value.
  */
 #include "bench.h"
 #include "exec/exec.h"
@@ -84,6 +84,10 @@ static int bench_one(const struct bench_program *p)
     struct ebpf_insn *insns = read_program(p->name, &count);
     if (!insns)
         return 1;
+    if (bench_program_verify(p->name, insns, count, p->input_len) != 0) {
+        free(insns);
+        return 1;
+    }
     struct exec_program *prog;
     struct isa_error err;
     if (exec_program_new(insns, count, NULL, 0, &prog, &err) != 0) {

@@ -17,12 +17,17 @@ static struct verify_map *maps_of(const struct core_prog_load_args *args, size_t
     size_t n = args->map_count;
     for (size_t i = 0; maps && i < args->map_count; i++) {
         const struct map *m = args->maps[i]->map;
+        bool read_only = (map_flags(m) & MAP_F_RDONLY_PROG) != 0;
         maps[i] = (struct verify_map){map_name(m), map_type(m), map_key_size(m), map_value_size(m),
-                                      map_max_entries(m), (map_flags(m) & MAP_F_RDONLY_PROG) != 0, -1};
+                                      map_max_entries(m), read_only, -1, NULL};
+        /* A frozen read-only array's value cannot change: its format strings can be read at load. */
+        uint32_t zero = 0;
+        if (read_only && map_is_frozen(m) && map_type(m) == BPF_MAP_TYPE_ARRAY && map_key_size(m) == 4)
+            maps[i].data = map_lookup_elem((struct map *)m, &zero);
         const struct map_params *inner = map_inner_params(m);
         if (inner) {
             maps[n] = (struct verify_map){map_name(m), inner->type, inner->key_size, inner->value_size,
-                                          inner->max_entries, false, -1};
+                                          inner->max_entries, false, -1, NULL};
             maps[i].inner = (int)n++;
         }
     }

@@ -85,6 +85,8 @@ static struct verify_helper helper_of(const struct core_helper *h)
         out.flags |= VERIFY_HELPER_EXPORTS;
     if (h->id == BPF_FUNC_snprintf)
         out.flags |= VERIFY_HELPER_POINTER_DATA;
+    if (h->id == BPF_FUNC_snprintf || is_printk(h->id))
+        out.flags |= VERIFY_HELPER_FORMAT;
     return out;
 }
 
@@ -172,9 +174,11 @@ struct verify_line *core_verify_lines(const struct bpf_elf_program *source, size
     return lines;
 }
 
-static struct verify_map map_of_def(const char *name, const struct bpf_elf_map_def *d, bool frozen)
+static struct verify_map map_of_def(const char *name, const struct bpf_elf_map_def *d, bool frozen,
+                                     const uint8_t *data)
 {
-    return (struct verify_map){name, d->type, d->key_size, d->value_size, d->max_entries, frozen, -1};
+    return (struct verify_map){name, d->type, d->key_size, d->value_size, d->max_entries, frozen, -1,
+                               frozen ? data : NULL};
 }
 
 int core_verify_elf_program(const struct bpf_elf_object *elf, size_t index, const struct verify_profile *profile,
@@ -189,11 +193,11 @@ int core_verify_elf_program(const struct bpf_elf_object *elf, size_t index, cons
     if (maps && (lines || !ep->line_count)) {
         for (size_t i = 0; i < elf->map_count; i++) {
             const struct bpf_elf_map *m = &elf->maps[i];
-            maps[i] = map_of_def(m->name, &m->def, m->frozen || (m->def.map_flags & BPF_ELF_F_RDONLY_PROG));
+            maps[i] = map_of_def(m->name, &m->def, m->frozen || (m->def.map_flags & BPF_ELF_F_RDONLY_PROG), m->data);
             if (m->inner_map >= 0 && (size_t)m->inner_map < elf->map_count)
                 maps[i].inner = m->inner_map;
             else if (m->has_inner) {
-                maps[n] = map_of_def(m->name, &m->inner, false);
+                maps[n] = map_of_def(m->name, &m->inner, false, NULL);
                 maps[i].inner = (int)n++;
             }
         }

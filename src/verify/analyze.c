@@ -109,14 +109,14 @@ struct slot_arg {
 
 static void drop_deltas(struct vreg *r, void *arg)
 {
-    r->dvalid &= (uint8_t)((1u << ((struct slot_arg *)arg)->slot) - 1);
+    r->dvalid &= (uint8_t)~(1u << ((struct slot_arg *)arg)->slot);
 }
 
-/* Stops tracking slot and every slot nested in it. */
-static void drop_slots(struct vstate *s, int slot)
+/* Stops tracking slot (slots are taken in the order loops are widened, not by nesting: a nested loop's slot
+ * is dropped when that loop is entered anew). */
+static void drop_slot(struct vstate *s, int slot)
 {
-    for (int i = slot; i < VTRACK; i++)
-        s->loop_head[i] = 0;
+    s->loop_head[slot] = 0;
     struct slot_arg a = {slot};
     vstate_each_reg(s, drop_deltas, &a);
 }
@@ -320,15 +320,15 @@ static int visit(struct verifier *v)
 {
     uint32_t pc = v->pc;
     bool head = v->insn_flags[pc] & VI_LOOP_HEAD;
-    /* Back at a loop head from inside the loop (a jump from further on), or entering it anew. */
-    bool back_edge = v->from >= pc && v->pc != 0;
+    /* Back at a loop head over one of its retreating edges, or entering it anew. */
+    bool back_edge = vback_edge(v, v->from, pc);
     vforget_dead(v, v->cur, pc);
     int slot = head ? slot_of(v->cur, pc) : -1;
     bool checked = false;
     if (slot >= 0 && !back_edge) {
         /* A new run of a loop tracked before: its evidence starts again
          * (cycles through an enclosing loop are that loop's to prove). */
-        drop_slots(v->cur, slot);
+        drop_slot(v->cur, slot);
         slot = -1;
     }
     if (slot >= 0) {
@@ -336,7 +336,6 @@ static int visit(struct verifier *v)
             return vfail(v, "bound the loop with a counter compared against a constant (e.g. for (i = 0; i < 64; i++))",
                          "cannot prove that the loop at instruction %u terminates: no value moves toward a bound on "
                          "every iteration", pc);
-        drop_slots(v->cur, slot + 1);
         reset_slot(v->cur, slot);
         checked = true;
     }
@@ -463,8 +462,6 @@ static int scan(struct verifier *v)
         }
         target = (long)pc + 1 + (in->opcode == EBPF_OP_JA32 ? in->imm : in->offset);
         v->insn_flags[target] |= VI_PRUNE;
-        if (target <= (long)pc)
-            v->insn_flags[target] |= VI_LOOP_HEAD;
         if (op != EBPF_JMP_JA) {
             v->insn_flags[pc + 1] |= VI_PRUNE;
             if (ebpf_source(in->opcode) == EBPF_SRC_K) {
@@ -538,6 +535,7 @@ static void free_all(struct verifier *v)
     for (size_t i = 0; i < v->pending_count; i++)
         vstate_free(v, v->pending[i].state);
     vstate_free(v, v->cur);
+    vstate_free_spares(v);
     free(v->pending);
     free(v->stored);
     free(v->loops);
@@ -649,7 +647,7 @@ int verify_program(const struct verify_profile *profile, const struct verify_pro
         snprintf(res->message, sizeof(res->message), "nothing to verify");
         return -EINVAL;
     }
-    struct verifier v = {.profile = profile, .prog = prog, .opts = opts, .res = res};
+    struct verifier v = {.profile = profile, .prog = prog, .opts = opts, .res = res, .from = UINT32_MAX};
     struct isa_error ierr;
     if (isa_validate(prog->insns, prog->insn_count, &ierr) != 0) {
         v.pc = (uint32_t)ierr.pc;
@@ -665,6 +663,8 @@ int verify_program(const struct verify_profile *profile, const struct verify_pro
         rc = ctx_layout(&v);
     if (!rc)
         rc = scan(&v);
+    if (!rc)
+        rc = vfind_loops(&v);
     if (!rc)
         rc = vliveness(&v);
     if (!rc && !(v.cur = initial_state(&v)))

@@ -90,7 +90,10 @@ struct vreg {
     int32_t range;   /* VT_PACKET: bytes from data + off known before the end */
     uint32_t mem_size; /* VT_MEM*: size of the memory */
     int32_t pkt_len_of; /* VT_SCALAR: k + 1 when the number is at most end - (data + k); 0 unknown */
-    int64_t dlo[VTRACK], dhi[VTRACK]; /* change since each tracked loop head's state (loop termination) */
+    int32_t dlo[VTRACK], dhi[VTRACK]; /* change since each tracked loop head's state (loop termination) */
+    uint32_t lin;        /* relations.c: off = lin_k * anchor lin + lin_c (modulo 2^64); 0 none */
+    int32_t lin_k;
+    int64_t lin_c;
     struct vnum off;
 };
 
@@ -184,6 +187,8 @@ struct verifier {
     size_t bytes_now;
     bool failed;
     bool helper_pointers; /* the helper being checked may read bytes of pointers */
+    struct vframe *spare_frames; /* state.c: freed frames, reused before allocating */
+    size_t spare_count;
     /* The path being explored. */
     struct vstate *cur;
     struct vstored *parent;
@@ -198,6 +203,8 @@ enum {
     VI_LDDW2 = 4,     /* second slot of an lddw */
     VI_FUNC = 8,      /* first slot of a function (call or callback target) */
     VI_CALLBACK = 16, /* a helper call that calls back: the helper bounds how often */
+    VI_BACK_NEXT = 32, /* the fall-through edge from here returns to a loop head */
+    VI_BACK_JUMP = 64, /* the jump from here returns to a loop head */
 };
 
 enum {
@@ -205,9 +212,31 @@ enum {
     VERIFY_MAX_ITERATIONS = 1 << 23, /* most iterations a proven loop may run */
     VERIFY_MAX_STEPS = 1000000,    /* instructions interpreted before "too complex" (Linux's limit) */
     VERIFY_MAX_KEPT = 64,          /* states kept at one point: later ones are compared, not kept */
-    VERIFY_MAX_KEPT_HEAD = 512,    /* the same at loop heads, where cycles are found */
+    VERIFY_MAX_KEPT_HEAD = 4096,    /* the same at loop heads, where cycles are found */
     VERIFY_JOIN_AFTER = 8,         /* states kept at a point before new ones are joined into one */
 };
+
+/* loops.c: marks loop heads (VI_LOOP_HEAD) and the edges returning to them; 0 or -ENOMEM. */
+int vfind_loops(struct verifier *v);
+/* loops.c: true if the edge from -> to returns to a loop head (from may be past the program: none). */
+bool vback_edge(const struct verifier *v, uint32_t from, uint32_t to);
+
+/* relations.c: gives r (a number or pointer without one) a new anchor of its own; false if it cannot have one. */
+bool vlin_anchor(struct verifier *v, struct vreg *r);
+/* relations.c: r's relation after adding c to its number. */
+void vlin_add(struct vreg *r, uint64_t c);
+/* relations.c: r's relation after multiplying its number by m (dropped if it cannot be kept). */
+void vlin_scale(struct vreg *r, int64_t m);
+/* relations.c: narrows every related register's range from the others of its group. */
+void vlin_narrow(struct vstate *s);
+/* relations.c: true if n keeps every relation of o. */
+bool vlin_within(const struct vstate *n, const struct vstate *o);
+/* relations.c: the relations of w, the join of a and b (same shape): those holding in both. */
+void vlin_join(struct verifier *v, struct vstate *w, const struct vstate *a, const struct vstate *b);
+
+/* format.c: checks the format string of printf-like helper h (VERIFY_HELPER_FORMAT) against the values of the
+ * call; 0 or -1 after vfail. */
+int vcheck_format(struct verifier *v, const struct verify_helper *h);
 
 /* liveness.c: computes live; 0 or -ENOMEM. */
 int vliveness(struct verifier *v);
@@ -218,6 +247,8 @@ void vforget_dead(struct verifier *v, struct vstate *s, uint32_t pc);
 struct vstate *vstate_new(struct verifier *v);
 struct vstate *vstate_copy(struct verifier *v, const struct vstate *s);
 void vstate_free(struct verifier *v, struct vstate *s);
+/* Frees the frames kept for reuse. */
+void vstate_free_spares(struct verifier *v);
 /* Pushes a new frame (all registers uninitialised, stack uninitialised). */
 struct vframe *vstate_push_frame(struct verifier *v, struct vstate *s);
 void vstate_pop_frame(struct verifier *v, struct vstate *s);

@@ -56,21 +56,54 @@ struct vstate *vstate_new(struct verifier *v)
     return s;
 }
 
+/* A frame's memory: a freed one again when there is one. Frames are big
+ * (their spilled registers) and copied at every branch: reusing them spares
+ * the allocator and the page faults of memory it gave back. */
+static struct vframe *frame_alloc(struct verifier *v)
+{
+    struct vframe *f = v->spare_frames;
+    if (f) {
+        memcpy(&v->spare_frames, f, sizeof(f));
+        v->spare_count--;
+    } else if (!(f = malloc(sizeof(*f)))) {
+        return NULL;
+    }
+    account(v, sizeof(*f));
+    return f;
+}
+
+static void frame_release(struct verifier *v, struct vframe *f)
+{
+    account(v, -(long)sizeof(*f));
+    memcpy(f, &v->spare_frames, sizeof(f)); /* the first bytes link the spare frames */
+    v->spare_frames = f;
+    v->spare_count++;
+}
+
+void vstate_free_spares(struct verifier *v)
+{
+    while (v->spare_frames) {
+        struct vframe *f = v->spare_frames;
+        memcpy(&v->spare_frames, f, sizeof(f));
+        free(f);
+    }
+    v->spare_count = 0;
+}
+
 struct vframe *vstate_push_frame(struct verifier *v, struct vstate *s)
 {
-    struct vframe *f = calloc(1, sizeof(*f));
+    struct vframe *f = frame_alloc(v);
     if (!f)
         return NULL;
-    account(v, sizeof(*f));
+    memset(f, 0, sizeof(*f));
     s->frames[s->frame_count++] = f;
     return f;
 }
 
 void vstate_pop_frame(struct verifier *v, struct vstate *s)
 {
-    free(s->frames[--s->frame_count]);
+    frame_release(v, s->frames[--s->frame_count]);
     s->frames[s->frame_count] = NULL;
-    account(v, -(long)sizeof(struct vframe));
 }
 
 struct vstate *vstate_copy(struct verifier *v, const struct vstate *s)
@@ -80,13 +113,12 @@ struct vstate *vstate_copy(struct verifier *v, const struct vstate *s)
         return NULL;
     *c = *s;
     for (uint32_t i = 0; i < s->frame_count; i++) {
-        c->frames[i] = malloc(sizeof(struct vframe));
+        c->frames[i] = frame_alloc(v);
         if (!c->frames[i]) {
             c->frame_count = i;
             vstate_free(v, c);
             return NULL;
         }
-        account(v, sizeof(struct vframe));
         *c->frames[i] = *s->frames[i];
     }
     return c;
@@ -235,7 +267,7 @@ bool vstate_within(const struct vstate *s, const struct vstate *old)
     for (uint32_t i = 0; i < s->ref_count; i++)
         if (!same_id(&m, old->refs[i] + 0x80000000u, s->refs[i] + 0x80000000u))
             return false;
-    return true;
+    return vlin_within(s, old);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -275,6 +307,9 @@ static struct vreg reg_widen(struct verifier *v, const struct vreg *o, const str
         r.pkt_len_of = 0;
     r.dvalid = o->dvalid & n->dvalid;
     for (int i = 0; i < VTRACK; i++) {
+        /* Widened: a change that keeps growing (an enclosing loop's, moved by this loop) is no evidence. */
+        if (widen && (n->dlo[i] < o->dlo[i] || n->dhi[i] > o->dhi[i]))
+            r.dvalid &= (uint8_t)~(1u << i);
         r.dlo[i] = o->dlo[i] < n->dlo[i] ? o->dlo[i] : n->dlo[i];
         r.dhi[i] = o->dhi[i] > n->dhi[i] ? o->dhi[i] : n->dhi[i];
     }
@@ -342,5 +377,6 @@ struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const 
         w->packet_known = old->packet_known;
     for (uint32_t f = 0; f < s->frame_count; f++)
         frame_widen(v, w->frames[f], old->frames[f], s->frames[f], widen);
+    vlin_join(v, w, old, s);
     return w;
 }

@@ -110,6 +110,10 @@ static int pointer_move(struct verifier *v, struct vreg *dst, const struct vreg 
     dst->off = vnum_alu(op, &dst->off, &src->off, true);
     if (dst->type == VT_MAP_VALUE || dst->type == VT_MEM || dst->type == VT_STACK || dst->type == VT_CTX)
         dst->dvalid = 0;
+    if (vnum_is_const(&src->off))
+        vlin_add(dst, op == EBPF_ALU_SUB ? 0 - src->off.umin : src->off.umin);
+    else
+        dst->lin = 0;
     return 0;
 }
 
@@ -139,8 +143,19 @@ static int alu_binary(struct verifier *v, const struct ebpf_insn *in, bool is64)
             if (op == EBPF_ALU_SUB && c != INT64_MIN)
                 c = -c;
             delta_add(&r, &before, c, is64);
+            /* A 32-bit result is the 64-bit one only while nothing wraps. */
+            if (is64 || (before.umax <= U32_MAX && r.off.umax <= U32_MAX &&
+                         (c >= 0 ? before.umax + (uint64_t)c <= U32_MAX : before.umin >= (uint64_t)-c)))
+                vlin_add(&r, (uint64_t)c);
+            else
+                r.lin = 0;
         } else {
             r.dvalid = 0;
+            bool scale = is64 && vnum_is_const(&src.off) && (op == EBPF_ALU_MUL || (op == EBPF_ALU_LSH && src.off.umin < 63));
+            if (scale)
+                vlin_scale(&r, op == EBPF_ALU_MUL ? (int64_t)src.off.umin : (int64_t)1 << src.off.umin);
+            else
+                r.lin = 0;
         }
         *dst = r;
         return 0;
@@ -206,6 +221,8 @@ static int alu_mov(struct verifier *v, const struct ebpf_insn *in, bool is64)
             src.id = vnew_id(v); /* copies share an identity: a check on one refines all */
             f->regs[in->src].id = src.id;
         }
+        if (!src.lin && !vnum_is_const(&src.off) && vlin_anchor(v, &f->regs[in->src]))
+            src = f->regs[in->src]; /* and a relation, which survives adding constants to either */
         *dst = src;
         return 0;
     }
@@ -216,6 +233,7 @@ static int alu_mov(struct verifier *v, const struct ebpf_insn *in, bool is64)
     if (src.off.umax > U32_MAX) {
         r.id = 0;
         r.dvalid = 0;
+        r.lin = 0;
     } else if (!vnum_is_const(&src.off) && !src.id) {
         r.id = vnew_id(v);
         f->regs[in->src].id = r.id;

@@ -246,6 +246,8 @@ static long helper_call(struct verifier *v, const struct ebpf_insn *in)
     for (int regno = 1; regno <= 5 && c.h->args[regno - 1] != VERIFY_ARG_NONE; regno++)
         if (check_arg(v, &c, regno))
             return VSTEP_FAIL;
+    if ((c.h->flags & VERIFY_HELPER_FORMAT) && vcheck_format(v, c.h))
+        return VSTEP_FAIL;
     struct vstate *s = v->cur;
     if ((c.h->flags & VERIFY_HELPER_TAIL_CALL) && s->ref_count)
         return vfail(v, "submit or discard the reserved record before the tail call",

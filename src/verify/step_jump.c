@@ -221,6 +221,8 @@ long vstep_jump(struct verifier *v, const struct ebpf_insn *in)
             write_back(taken, in->src, &tb);
             write_back(v->cur, in->src, &fb);
         }
+        vlin_narrow(taken);
+        vlin_narrow(v->cur);
         if (vpush(v, taken, (uint32_t)target))
             return -ENOMEM;
         return v->pc + 1;

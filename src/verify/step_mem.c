@@ -255,6 +255,8 @@ static void narrow(struct vreg *r, unsigned size, bool sext)
 {
     if (r->type != VT_SCALAR || size == 8)
         return;
+    if (sext || r->off.umax >> (size * 8))
+        r->lin = 0; /* the loaded number may differ from the stored one */
     if (sext)
         r->off = vnum_sext(&r->off, size * 8);
     else
@@ -339,6 +341,7 @@ static int store(struct verifier *v, const struct ebpf_insn *in)
         value.off = vnum_end(&value.off, size * 8, false); /* truncated: no longer the register's value */
         value.id = 0;
         value.dvalid = 0;
+        value.lin = 0;
         value.pkt_len_of = 0;
     }
     if (region_access(v, in->dst, &p, in->offset, size, VERIFY_WRITE, false, NULL))

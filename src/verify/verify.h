@@ -80,6 +80,9 @@ enum {
     VERIFY_HELPER_EXPORTS = 4,        /* what it reads leaves the program (ring buffer, perf event,
                                          trace output): pointers in it reach the host only */
     VERIFY_HELPER_POINTER_DATA = 8,   /* its data argument may hold string pointers (bpf_snprintf's %s) */
+    VERIFY_HELPER_FORMAT = 16,        /* a printf-like format: its CONST_STR (or first memory) argument is
+                                         the format, checked at load against the values that follow it (a
+                                         POINTER_DATA helper's data array, else its remaining registers) */
 };
 
 struct verify_helper {
@@ -124,6 +127,8 @@ struct verify_map {
     uint32_t key_size, value_size, max_entries;
     bool read_only; /* frozen global data (.rodata): programs may not write its value */
     int inner;      /* maps of maps: index in the maps array of the inner maps' definition, else -1 */
+    const uint8_t *data; /* read_only maps: the value (value_size bytes), to read constant format strings;
+                            NULL if unknown */
 };
 
 /* Source position of an instruction (line info). */

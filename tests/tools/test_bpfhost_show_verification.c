@@ -1,7 +1,8 @@
 /*
  * `bpfhost show verification`: exit 0 when every program is accepted, 1
  * when one is rejected (with the instruction, source line, registers and a
- * fix, in text and as one JSON object), 2 on bad usage.
+ * fix, in text and as one JSON object), 2 on bad usage; a pointer leak is
+ * accepted only with --allow-pointer-leaks, for Linux types.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -88,6 +89,25 @@ static void safe_programs_exit_0(void **state)
     free(path);
 }
 
+/* Linux's privileged mode: a stored address is refused by default, accepted with the option; never for host types. */
+static void pointer_leaks_only_when_allowed(void **state)
+{
+    (void)state;
+    char *path = bpf_compile("tests/tools/progs", "leak_linux", NULL);
+    assert_non_null(path);
+    struct subprocess_result res = show(1, path, NULL, NULL, NULL, NULL, NULL);
+    assert_contains(res.out, "store_address (socket_filter): rejected");
+    assert_contains(res.out, "host address");
+    subprocess_result_free(&res);
+    res = show(0, path, "--allow-pointer-leaks", NULL, NULL, NULL, NULL);
+    assert_contains(res.out, "store_address (socket_filter): accepted");
+    subprocess_result_free(&res);
+    res = show(1, path, "--type", "sample", "--allow-pointer-leaks", NULL, NULL);
+    assert_contains(res.out, "Linux program types only");
+    subprocess_result_free(&res);
+    free(path);
+}
+
 static void bad_input(void **state)
 {
     (void)state;
@@ -108,6 +128,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_rejection_explains_itself),
         cmocka_unit_test(safe_programs_exit_0),
+        cmocka_unit_test(pointer_leaks_only_when_allowed),
         cmocka_unit_test(bad_input),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,10 +56,10 @@ static const struct verify_profile profile = {
 
 /* map 0: hash 4 -> 8; map 1: array 4 -> 16; map 2: ring buffer; map 3: prog array. */
 static const struct verify_map maps[] = {
-    {"hash", VERIFY_MAP_HASH, 4, 8, 16, false, -1},
-    {"array", VERIFY_MAP_ARRAY, 4, 16, 4, false, -1},
-    {"ring", VERIFY_MAP_RINGBUF, 0, 0, 4096, false, -1},
-    {"progs", VERIFY_MAP_PROG_ARRAY, 4, 4, 4, false, -1},
+    {"hash", VERIFY_MAP_HASH, 4, 8, 16, false, -1, NULL},
+    {"array", VERIFY_MAP_ARRAY, 4, 16, 4, false, -1, NULL},
+    {"ring", VERIFY_MAP_RINGBUF, 0, 0, 4096, false, -1, NULL},
+    {"progs", VERIFY_MAP_PROG_ARRAY, 4, 4, 4, false, -1, NULL},
 };
 
 /* Verifies the assembled text; fills res. */

@@ -1,10 +1,11 @@
 /*
  * `bpfhost show verification FILE.o [SECTION [FUNCTION]] [--type TYPE]
- * [--json] [--verbose]`: the verifier's verdict on each selected program,
- * without creating maps. The type comes from --type, else from the section
- * (the host's types first, then Linux's the way libbpf names them; a
- * numbered tail-call section like "2/1" takes the type of the object's
- * other programs).
+ * [--json] [--verbose] [--allow-pointer-leaks]`: the verifier's verdict on
+ * each selected program, without creating maps. The type comes from
+ * --type, else from the section (the host's types first, then Linux's the
+ * way libbpf names them; a numbered tail-call section like "2/1" takes the
+ * type of the object's other programs). --allow-pointer-leaks checks Linux
+ * types as Linux's privileged mode does (host types never allow leaks).
  */
 #include "cli.h"
 #include "core/core.h"
@@ -17,7 +18,7 @@
 
 struct options {
     const char *file, *section, *function, *type;
-    bool json, verbose;
+    bool json, verbose, allow_leaks;
 };
 
 /* A program's profile: a host type's (translated) or a Linux type's. */
@@ -26,6 +27,7 @@ struct chosen {
     const struct verify_profile *profile;
     struct core_profile host;
     bool has_host;
+    struct verify_profile privileged; /* a Linux profile with pointer leaks allowed */
 };
 
 static bool numbered(const char *section)
@@ -151,7 +153,15 @@ static int verify_one(const struct options *o, const struct bpf_elf_object *elf,
     if (!choose(&c, o, elf, i)) {
         snprintf(res.message, sizeof(res.message),
                  "cannot tell the program type of section '%s': name it with --type", p->section);
+    } else if (o->allow_leaks && c.has_host) {
+        snprintf(res.message, sizeof(res.message),
+                 "--allow-pointer-leaks applies to Linux program types only; '%s' is a host type", c.name);
     } else {
+        if (o->allow_leaks) {
+            c.privileged = *c.profile;
+            c.privileged.allow_pointer_leaks = true;
+            c.profile = &c.privileged;
+        }
         struct verify_options vo = {.log = o->verbose ? (o->json ? stderr : stdout) : NULL};
         if (core_verify_elf_program(elf, i, c.profile, &vo, &res) != 0)
             res.accepted = false;
@@ -174,6 +184,8 @@ static int parse(int argc, char **argv, struct options *o)
             o->json = true;
         else if (!strcmp(argv[i], "--verbose"))
             o->verbose = true;
+        else if (!strcmp(argv[i], "--allow-pointer-leaks"))
+            o->allow_leaks = true;
         else if (!strcmp(argv[i], "--type") && i + 1 < argc)
             o->type = argv[++i];
         else if (argv[i][0] == '-' && argv[i][1])
@@ -254,6 +266,8 @@ void cli_show_verification_help(FILE *out)
                  "  --json prints one object {\"file\", \"programs\": [{\"section\", \"function\",\n"
                  "  \"type\", \"verdict\", \"instruction\", \"source\", \"message\", \"insns\",\n"
                  "  \"time_us\", ...}]}; --verbose adds the states along the rejected path.\n"
+                 "  --allow-pointer-leaks checks Linux types as Linux's privileged mode does:\n"
+                 "  pointers may be stored, returned and compared (never for host types).\n"
                  "  Exit status 0: every program accepted; 1: one rejected or the file\n"
                  "  unreadable.\n");
 }

@@ -22,31 +22,19 @@ int format_size(struct sample_ctx *ctx)
     return bpf_snprintf(NULL, 0, "n=%d", args, sizeof(args));
 }
 
-/* A conversion without an argument, and an unknown conversion, are -EINVAL. */
+/* Formats the verifier lets through but the run refuses (-EINVAL): a width
+ * over 1024, flags on %p, and a trace format built on the stack without its
+ * NUL. (Formats it can read and refuse are tests/verify/progs/formats.c.) */
 SEC("sample")
 int format_errors(struct sample_ctx *ctx)
 {
     char out[16];
     uint64_t args[] = {1};
-    long missing = bpf_snprintf(out, sizeof(out), "%d %d", args, sizeof(args));
-    long unknown = bpf_snprintf(out, sizeof(out), "%q", args, sizeof(args));
-    long odd = bpf_snprintf(out, sizeof(out), "%d", args, 4);
     long wide = bpf_snprintf(out, sizeof(out), "%2000d", args, sizeof(args));
     long flagged = bpf_snprintf(out, sizeof(out), "%-p", args, sizeof(args));
-    long long_char = bpf_snprintf(out, sizeof(out), "%lc", args, sizeof(args));
     char unterminated[4] = {'%', 'd', 'x', 'y'};
     long printk = bpf_trace_printk2(unterminated, sizeof(unterminated));
-    return missing == -EINVAL && unknown == -EINVAL && odd == -EINVAL && wide == -EINVAL && flagged == -EINVAL &&
-           long_char == -EINVAL && printk == -EINVAL;
-}
-
-/* %s of uint64_data: an address the program may not read stops it. */
-SEC("sample")
-int format_bad_string(struct sample_ctx *ctx)
-{
-    char out[16];
-    uint64_t args[] = {ctx->uint64_data};
-    return bpf_snprintf(out, sizeof(out), "%s", args, sizeof(args));
+    return wide == -EINVAL && flagged == -EINVAL && printk == -EINVAL;
 }
 
 /* 0 if the data starts with "hello". */
@@ -92,7 +80,7 @@ int print(struct sample_ctx *ctx)
     bpf_trace_printk2(two, sizeof(two));
     bpf_trace_printk3(three, sizeof(three), 3);
     bpf_trace_printk5(five, sizeof(five), 4, 5, (uint64_t)world);
-    return bpf_trace_printk2(three, sizeof(three)); /* one conversion, no argument */
+    return 0; /* (a conversion without its value is refused at load: tests/verify/progs/formats.c) */
 }
 
 /* Task helpers: returns the comm's first byte; the ids go to the context's
