@@ -204,15 +204,11 @@ static int widen_at(struct verifier *v, uint32_t pc, const struct vstored *a, in
 {
     bool new_run = slot < 0;
     if (new_run) {
-        /* Slots go outer loop first (drop_slots() relies on it): a loop tracked inside this one (its head
-         * between this head and the back edge) is over, and its slot and those after it are this loop's. */
         slot = 0;
-        while (slot < VTRACK && v->cur->loop_head[slot] &&
-               !(v->cur->loop_head[slot] - 1 > pc && v->cur->loop_head[slot] - 1 <= v->from))
+        while (slot < VTRACK && v->cur->loop_head[slot])
             slot++;
         if (slot == VTRACK)
             return 0;
-        drop_slots(v->cur, slot);
     }
     struct vstate *w = vstate_widen(v, a->state, v->cur, true);
     if (!w)

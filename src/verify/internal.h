@@ -131,8 +131,8 @@ struct vstate {
     uint32_t frame_count;
     uint32_t ref_count;
     uint32_t refs[VREFS_MAX]; /* outstanding references (ring-buffer records) */
-    uint32_t loop_head[VTRACK]; /* pc + 1 of each tracked loop head, outermost first; 0 unused */
     uint32_t loop_since[VTRACK]; /* the number of the first state stored in each tracked loop's current run */
+    uint32_t loop_head[VTRACK]; /* pc + 1 of each tracked loop head, outermost first; 0 unused */
     int32_t packet_known;     /* bytes from the packet's start proven present (survives reloads of data) */
     uint32_t loop_pc[VLOOPS]; /* visits of loop heads on this path (pc + 1, count) */
     uint32_t loop_visits[VLOOPS];
