@@ -187,8 +187,8 @@ struct verifier {
     size_t bytes_now;
     bool failed;
     bool helper_pointers; /* the helper being checked may read bytes of pointers */
-    struct vframe *spare_frames; /* state.c: freed frames, reused before allocating */
-    size_t spare_count;
+    struct vframe **spare; /* state.c: freed frames, reused before allocating */
+    size_t spare_count, spare_cap;
     /* The path being explored. */
     struct vstate *cur;
     struct vstored *parent;

@@ -61,33 +61,35 @@ struct vstate *vstate_new(struct verifier *v)
  * the allocator and the page faults of memory it gave back. */
 static struct vframe *frame_alloc(struct verifier *v)
 {
-    struct vframe *f = v->spare_frames;
-    if (f) {
-        memcpy(&v->spare_frames, f, sizeof(f));
-        v->spare_count--;
-    } else if (!(f = malloc(sizeof(*f)))) {
-        return NULL;
-    }
-    account(v, sizeof(*f));
+    struct vframe *f = v->spare_count ? v->spare[--v->spare_count] : malloc(sizeof(*f));
+    if (f)
+        account(v, sizeof(*f));
     return f;
 }
 
 static void frame_release(struct verifier *v, struct vframe *f)
 {
     account(v, -(long)sizeof(*f));
-    memcpy(f, &v->spare_frames, sizeof(f)); /* the first bytes link the spare frames */
-    v->spare_frames = f;
-    v->spare_count++;
+    if (v->spare_count == v->spare_cap) {
+        size_t cap = v->spare_cap ? 2 * v->spare_cap : 64;
+        struct vframe **grown = realloc(v->spare, cap * sizeof(*grown));
+        if (!grown) {
+            free(f); /* no room to keep it: give it back */
+            return;
+        }
+        v->spare = grown;
+        v->spare_cap = cap;
+    }
+    v->spare[v->spare_count++] = f;
 }
 
 void vstate_free_spares(struct verifier *v)
 {
-    while (v->spare_frames) {
-        struct vframe *f = v->spare_frames;
-        memcpy(&v->spare_frames, f, sizeof(f));
-        free(f);
-    }
-    v->spare_count = 0;
+    while (v->spare_count)
+        free(v->spare[--v->spare_count]);
+    free(v->spare);
+    v->spare = NULL;
+    v->spare_cap = 0;
 }
 
 struct vframe *vstate_push_frame(struct verifier *v, struct vstate *s)

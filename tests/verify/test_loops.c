@@ -7,23 +7,17 @@
  * loop that never ends, an index past either end of the array) are
  * refused for that, naming their source line.
  */
-#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include <cmocka.h>
 
 #include "common/bpf_compile.h"
-#include "core/core.h"
+#include "common/sample_verdicts.h"
 
-static const struct {
-    const char *function, *reason; /* reason NULL: accepted */
-} expected[] = {
+static const struct sample_verdict expected[] = {
     {"insertion_sort", NULL},
     {"rejected_endless", "terminates"},
     {"rejected_past_end", "-byte value of map"},
@@ -31,76 +25,22 @@ static const struct {
 };
 enum { EXPECTED = sizeof(expected) / sizeof(expected[0]) };
 
-/* Instructions interpreted for each accepted program, per size built. */
-struct work {
-    size_t insns[EXPECTED];
-};
-
-/* Builds loops.c with N = size and checks every verdict (each wrong one printed); fills work. False if any is
- * wrong. */
-static bool verify_loops(int size, struct work *work)
-{
-    bool ok = true;
-    int rc = core_register_sample_type();
-    assert_true(rc == 0 || rc == -EEXIST);
-    char include[4200], define[32];
-    snprintf(include, sizeof(include), "-I%s/tests/core/progs", bpf_source_dir());
-    snprintf(define, sizeof(define), "-DN=%d", size);
-    char *path = bpf_compile("tests/verify/progs", "loops", (const char *const[]){include, define, NULL});
-    assert_non_null(path);
-    struct bpf_elf_object *elf;
-    char err[512];
-    assert_int_equal(bpf_elf_open_file(path, &elf, err, sizeof(err)), 0);
-    assert_int_equal(elf->program_count, EXPECTED);
-    struct core_profile profile;
-    assert_int_equal(core_profile_init(&profile, core_prog_type_find_by_name("sample")), 0);
-    for (size_t e = 0; e < EXPECTED; e++) {
-        const struct bpf_elf_program *p = bpf_elf_find_program(elf, expected[e].function);
-        if (!p)
-            fail_msg("%s: not in the object", expected[e].function);
-        struct verify_result res;
-        assert_int_equal(core_verify_elf_program(elf, (size_t)(p - elf->programs), &profile.profile, NULL, &res), 0);
-        print_message("N=%d %s: %s after %zu instructions, %zu states%s%s\n", size, expected[e].function,
-                      res.accepted ? "accepted" : "rejected", res.insns_processed, res.states_stored,
-                      res.accepted ? "" : ": ", res.accepted ? "" : res.message);
-        work->insns[e] = res.insns_processed;
-        const char *wrong = NULL;
-        if (!expected[e].reason)
-            wrong = res.accepted ? NULL : "rejected";
-        else if (res.accepted)
-            wrong = "accepted";
-        else if (!strstr(res.message, expected[e].reason))
-            wrong = "refused for another reason";
-        else if (!res.has_line || !strstr(res.line.file, "loops.c"))
-            wrong = "refused without a source line";
-        if (wrong) {
-            print_message("N=%d %s: %s (instruction %zu, line %u)\n", size, expected[e].function, wrong, res.pc,
-                          res.has_line ? res.line.line : 0);
-            ok = false;
-        }
-    }
-    core_profile_free(&profile);
-    bpf_elf_close(elf);
-    free(path);
-    return ok;
-}
-
 static void nested_loops_cost_what_their_shape_costs(void **state)
 {
     (void)state;
-    struct work w16, w64, w120;
-    bool ok = verify_loops(16, &w16);
-    ok &= verify_loops(64, &w64);
-    ok &= verify_loops(120, &w120);
+    size_t w16[EXPECTED], w64[EXPECTED], w120[EXPECTED];
+    bool ok = sample_verdicts_check("loops", (const char *const[]){"-DN=16", NULL}, expected, EXPECTED, false, w16);
+    ok &= sample_verdicts_check("loops", (const char *const[]){"-DN=64", NULL}, expected, EXPECTED, false, w64);
+    ok &= sample_verdicts_check("loops", (const char *const[]){"-DN=120", NULL}, expected, EXPECTED, false, w120);
     assert_true(ok);
     for (size_t e = 0; e < EXPECTED; e++) {
         if (expected[e].reason)
             continue;
         /* Unrolling, or a trip count paid per iteration, would multiply by 4 and 16. */
-        size_t least = w16.insns[e] < w64.insns[e] ? w16.insns[e] : w64.insns[e];
-        if (w64.insns[e] > 2 * w16.insns[e] + 2000 || w120.insns[e] > 2 * least + 2000)
-            fail_msg("%s: %zu, %zu, %zu instructions for 16, 64, 120 elements", expected[e].function, w16.insns[e],
-                     w64.insns[e], w120.insns[e]);
+        size_t least = w16[e] < w64[e] ? w16[e] : w64[e];
+        if (w64[e] > 2 * w16[e] + 2000 || w120[e] > 2 * least + 2000)
+            fail_msg("%s: %zu, %zu, %zu instructions for 16, 64, 120 elements", expected[e].function, w16[e], w64[e],
+                     w120[e]);
     }
 }
 
