@@ -90,6 +90,9 @@ struct ext_process_event {
     struct core_task task; /* who caused it: the creator of a create, the exiting process of a delete */
     /* CLOCK_MONOTONIC ns at which running programs are stopped (EXEC_ERR_DEADLINE); 0: none. */
     uint64_t deadline_ns;
+    /* A create whose command line could not be read: the programs run on it without one, and a link
+     * attached fail-closed denies it (what a program cannot see, it cannot check). */
+    bool command_line_unread;
 };
 
 /* Fills md's account fields for uid and gid: uid, gid and the SID S-1-22-1-<uid>. */

@@ -10,7 +10,7 @@
 #include "ext/internal.h"
 
 struct tally {
-    bool create;
+    bool create, command_line_unread;
     struct ext_process_verdict *verdict;
 };
 
@@ -34,6 +34,8 @@ static int on_result(void *arg, const struct core_link *link, uint64_t retval, c
     } else if (t->create && retval != 0) {
         t->verdict->denials++;
         core_prog_count_denial(core_link_prog(link));
+    } else if (t->create && t->command_line_unread && fail_closed(link)) {
+        t->verdict->failed_closed++;
     }
     return 0; /* never skip the rest */
 }
@@ -54,7 +56,9 @@ int ext_process_dispatch(struct core_hook *hook, const struct ext_process_event 
     size_t cmd_len = ev->command_line ? ev->command_line_len : 0;
     run.md.command_start = (uint8_t *)cmd;
     run.md.command_end = (uint8_t *)cmd + cmd_len;
-    struct tally t = {.create = ev->md.operation == PROCESS_OPERATION_CREATE, .verdict = verdict};
+    struct tally t = {.create = ev->md.operation == PROCESS_OPERATION_CREATE,
+                      .command_line_unread = ev->command_line_unread,
+                      .verdict = verdict};
     int n = core_hook_invoke_until(hook, &run.md, &ev->task, ev->deadline_ns, on_result, &t);
     if (n < 0)
         return n;

@@ -309,20 +309,28 @@ static void handle_exec_open(void *arg)
     uint64_t now = ext_monotonic_ns();
     int err = fanotify_exec_read(x, now < r->deadline_ns ? now + (r->deadline_ns - now) / 2 : now);
     if (err) {
-        relay_fail(s, "cannot read the path of an exec'd file of pid %d: %s; allowed", (int)x->tgid, strerror(-err));
+        /* Nothing to run programs on: answered as a program that failed would be. */
+        struct ext_deadline d;
+        ext_process_get_deadline(&d);
+        relay_fail(s, "cannot read the path of an exec'd file of pid %d: %s; %s", (int)x->tgid, strerror(-err),
+                   d.fail_closed ? "denied (fail closed)" : "allowed (fail open)");
+        r->answer = d.fail_closed ? FAN_DENY : FAN_ALLOW;
     } else if (x->truncated) {
         /* What programs cannot see, they cannot check: fail closed, as the supervised source does. */
         relay_fail(s, "exec of %s by pid %d denied: command line over %d bytes or %d arguments", x->opened_path,
                    (int)x->tgid, EXT_COMMAND_LINE_MAX, EXT_ARGC_MAX);
         r->answer = FAN_DENY;
     } else {
-        if (x->args_error && x->args_error != -ENOEXEC && x->args_error != -ESRCH)
-            /* Shown without its command line: counted and said, never silently (ENOEXEC: an exec the kernel
-             * starts itself has no system call to read; ESRCH: a thread outside our pid namespace). */
+        /* ENOEXEC: an exec the kernel starts itself has no system call to read; ESRCH: a thread outside our
+         * pid namespace. Any other failure is counted and said, never silent, and fail-closed links deny. */
+        bool unread = x->args_error && x->args_error != -ENOEXEC && x->args_error != -ESRCH;
+        if (unread)
             relay_fail(s, "exec of %s by pid %d: its arguments could not be read (%s); shown without them",
                        x->opened_path, (int)x->tgid, strerror(-x->args_error));
-        for (size_t i = 0; i < x->event_count; i++)
+        for (size_t i = 0; i < x->event_count; i++) {
             x->events[i].deadline_ns = r->deadline_ns;
+            x->events[i].command_line_unread = unread;
+        }
         if (s->observer.before)
             s->observer.before(s->observer.arg, x->events, x->event_count);
         run_creates(r);

@@ -157,6 +157,42 @@ static void fail_closed_programs_deny_the_creates_they_fault_on(void **state)
     core_object_close(obj);
 }
 
+/* A create the source could not read the command line of: the programs see it, fail-closed links deny it. */
+static void fail_closed_links_deny_a_create_without_its_command_line(void **state)
+{
+    (void)state;
+    obj = test_object_load(PROGS, "process_policy", NULL);
+    struct ext_process_event ev = {.md = {.process_id = 9, .operation = PROCESS_OPERATION_CREATE},
+                                   .task = {.process_id = 9, .thread_id = 9},
+                                   .command_line_unread = true};
+    struct ext_process_verdict v;
+    struct core_link *open_link = attach("count_events");
+    assert_int_equal(ext_process_dispatch(hook, &ev, &v), 1);
+    assert_false(v.denied); /* fail open: allowed, and the program saw it */
+    assert_int_equal(count(0), 1);
+
+    struct ext_process_link_opts opts = {.flags = EXT_PROCESS_FAIL_CLOSED};
+    struct core_link *closed;
+    assert_int_equal(core_hook_attach(hook, test_prog_of(obj, "count_events"), &opts, sizeof(opts), &closed), 0);
+    assert_int_equal(ext_process_dispatch(hook, &ev, &v), 2);
+    assert_int_equal(v.failed_closed, 1);
+    assert_int_equal(v.errors, 0);
+    assert_true(v.denied);
+    assert_int_equal(count(0), 3);
+    /* The same create with its command line read is allowed by both. */
+    ev.command_line_unread = false;
+    assert_int_equal(ext_process_dispatch(hook, &ev, &v), 2);
+    assert_false(v.denied);
+    /* A delete is never denied. */
+    ev.md.operation = PROCESS_OPERATION_DELETE;
+    ev.command_line_unread = true;
+    assert_int_equal(ext_process_dispatch(hook, &ev, &v), 2);
+    assert_false(v.denied);
+    core_link_release(open_link);
+    core_link_release(closed);
+    core_object_close(obj);
+}
+
 static void which_hooks_can_deny(void **state)
 {
     (void)state;
@@ -191,6 +227,7 @@ int main(void)
         cmocka_unit_test(either_program_denies_and_all_see_every_event),
         cmocka_unit_test(delete_returns_are_ignored_and_failures_do_not_deny),
         cmocka_unit_test(fail_closed_programs_deny_the_creates_they_fault_on),
+        cmocka_unit_test(fail_closed_links_deny_a_create_without_its_command_line),
         cmocka_unit_test(which_hooks_can_deny),
         cmocka_unit_test(account_fields_follow_the_unix_user),
     };
