@@ -121,28 +121,35 @@ static void drop_slot(struct vstate *s, int slot)
     vstate_each_reg(s, drop_deltas, &a);
 }
 
-static void zero_delta(struct vreg *r, void *arg)
+static void zero_delta(struct vreg *r, int slot, int place)
 {
-    int i = ((struct slot_arg *)arg)->slot;
-    r->dlo[i] = r->dhi[i] = 0;
+    r->dlo[slot] = r->dhi[slot] = 0;
+    r->dwhere[slot] = (uint8_t)place;
     if (r->type == VT_SCALAR)
-        r->dvalid |= (uint8_t)(1u << i);
+        r->dvalid |= (uint8_t)(1u << slot);
     else
-        r->dvalid &= (uint8_t)~(1u << i);
+        r->dvalid &= (uint8_t)~(1u << slot);
 }
 
-/* Measures changes from now on in slot. */
+/* Measures changes from now on in slot, of each place's value from its own. */
 static void reset_slot(struct vstate *s, int slot)
 {
-    struct slot_arg a = {slot};
-    vstate_each_reg(s, zero_delta, &a);
+    for (uint32_t f = 0; f < s->frame_count; f++) {
+        struct vframe *fr = s->frames[f];
+        for (int r = 0; r < EBPF_REG_COUNT; r++)
+            zero_delta(&fr->regs[r], slot, r);
+        for (int k = 0; k < VSLOTS; k++)
+            if (vslot_spilled(fr, k))
+                zero_delta(&fr->spill[k], slot, EBPF_REG_COUNT + k);
+    }
 }
 
-/* Iterations a value moving by [dlo, dhi] per iteration (slot's) can make inside its range, or UINT64_MAX. */
-static uint64_t iterations(const struct vreg *r, bool up, int slot)
+/* Iterations the value of place moving by [dlo, dhi] per iteration (slot's) can make inside its range, or
+ * UINT64_MAX (also when the value came from another place: a copy made on each iteration does not move). */
+static uint64_t iterations(const struct vreg *r, int place, bool up, int slot)
 {
     int64_t dlo = r->dlo[slot], dhi = r->dhi[slot];
-    if (r->type != VT_SCALAR || !(r->dvalid >> slot & 1) || (up ? dlo < 1 : dhi > -1))
+    if (r->type != VT_SCALAR || !(r->dvalid >> slot & 1) || r->dwhere[slot] != place || (up ? dlo < 1 : dhi > -1))
         return UINT64_MAX;
     uint64_t step = up ? (uint64_t)dlo : (uint64_t)-dhi;
     uint64_t move = up ? (uint64_t)dhi : (uint64_t)-dlo;
@@ -165,8 +172,8 @@ static bool loop_progress(struct verifier *v, uint32_t pc, int slot)
             r = &f->regs[c];
         else if (vslot_spilled(f, c - EBPF_REG_COUNT))
             r = &f->spill[c - EBPF_REG_COUNT];
-        bool up = r && iterations(r, true, slot) <= VERIFY_MAX_ITERATIONS;
-        bool down = r && iterations(r, false, slot) <= VERIFY_MAX_ITERATIONS;
+        bool up = r && iterations(r, c, true, slot) <= VERIFY_MAX_ITERATIONS;
+        bool down = r && iterations(r, c, false, slot) <= VERIFY_MAX_ITERATIONS;
         l->up[c] = l->up[c] && up;
         l->down[c] = l->down[c] && down;
         any |= l->up[c] || l->down[c];

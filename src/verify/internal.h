@@ -82,7 +82,9 @@ struct vreg {
     uint8_t type;
     uint8_t frame;   /* VT_STACK: the frame it points into */
     uint8_t dvalid;  /* bit i: the loop delta of tracking slot i is meaningful */
-    uint8_t pad;
+    uint8_t dwhere[VTRACK]; /* the place (register, or EBPF_REG_COUNT + stack slot) whose value at loop head i
+                               the delta counts from: it moves with the value, so a copy's delta is not the
+                               place's own */
     uint32_t map;    /* map index (map pointers, map values); VT_FUNC: target slot */
     uint32_t id;     /* OR_NULL / packet variable-part / equal-scalars identity */
     uint32_t ref;    /* reference (ring-buffer record) this pointer carries, 0 none */

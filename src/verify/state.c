@@ -204,7 +204,8 @@ static bool reg_within(const struct vreg *n, const struct vreg *o, struct idmap 
     if (n->type != o->type)
         return false;
     for (int i = 0; i < VTRACK; i++)
-        if ((o->dvalid >> i & 1) && (!(n->dvalid >> i & 1) || n->dlo[i] < o->dlo[i] || n->dhi[i] > o->dhi[i]))
+        if ((o->dvalid >> i & 1) && (!(n->dvalid >> i & 1) || n->dwhere[i] != o->dwhere[i] || n->dlo[i] < o->dlo[i] ||
+                                     n->dhi[i] > o->dhi[i]))
             return false;
     if (!vnum_within(&n->off, &o->off))
         return false;
@@ -309,8 +310,9 @@ static struct vreg reg_widen(struct verifier *v, const struct vreg *o, const str
         r.pkt_len_of = 0;
     r.dvalid = o->dvalid & n->dvalid;
     for (int i = 0; i < VTRACK; i++) {
-        /* Widened: a change that keeps growing (an enclosing loop's, moved by this loop) is no evidence. */
-        if (widen && (n->dlo[i] < o->dlo[i] || n->dhi[i] > o->dhi[i]))
+        /* Widened: a change that keeps growing (an enclosing loop's, moved by this loop) is no evidence;
+         * nor is a delta counted from another place's value (a copy). */
+        if ((widen && (n->dlo[i] < o->dlo[i] || n->dhi[i] > o->dhi[i])) || o->dwhere[i] != n->dwhere[i])
             r.dvalid &= (uint8_t)~(1u << i);
         r.dlo[i] = o->dlo[i] < n->dlo[i] ? o->dlo[i] : n->dlo[i];
         r.dhi[i] = o->dhi[i] > n->dhi[i] ? o->dhi[i] : n->dhi[i];

@@ -560,13 +560,15 @@ static bool overlaps(int64_t a, int64_t alen, int64_t b, int64_t blen)
  * The lowest offset a pointer into the stack may reach, INT64_MIN when
  * any pointer to it escapes the pattern `rX = r10; rX += c` (then every
  * slot may be written through it): helpers and stores through such a
- * pointer reach [c, 0).
+ * pointer reach [c, 0), as long as no store goes below its base.
  */
 static int64_t lowest_alias(const struct scan *s)
 {
     int64_t low = 0;
     for (size_t pc = 0; pc < s->end; pc += slots(&s->insns[pc])) {
         const struct ebpf_insn *in = &s->insns[pc];
+        if (cls(in) != EBPF_CLS_LDX && is_access(in) && base_of(in) != EBPF_REG_FP && in->offset < 0)
+            return INT64_MIN;
         bool memory_base = is_access(in) && base_of(in) == EBPF_REG_FP && !(cls(in) == EBPF_CLS_STX && in->src == EBPF_REG_FP);
         bool reads_fp = (cls(in) == EBPF_CLS_ALU || cls(in) == EBPF_CLS_ALU64 || cls(in) == EBPF_CLS_STX ||
                          is_jump_class(in)) && (in->opcode & EBPF_SRC_X) && in->src == EBPF_REG_FP;

@@ -168,6 +168,18 @@ static const struct rule rules[] = {
      "mov %r9, 0\nouter:\nmov %r8, 0\ninner:\nadd %r8, 1\njlt %r8, 30, inner\nadd %r9, 0\njlt %r9, 3, outer\n"
      "mov %r0, 0\nexit",
      "terminates"},
+    {"a copy made on each iteration does not count as progress",
+     "ldxw %r9, [%r1+20]\nand %r9, 7\nldxw %r8, [%r1+16]\nand %r8, 63\nloop:\njeq %r8, 0, out\nmov %r7, %r9\n"
+     "sub %r8, 1\nja loop\nout:\nmov %r0, 0\nexit",
+     "ldxw %r9, [%r1+20]\nand %r9, 7\nldxw %r8, [%r1+16]\nand %r8, 63\nloop:\njeq %r8, 0, out\nmov %r8, %r9\n"
+     "sub %r8, 1\nja loop\nout:\nmov %r0, 0\nexit",
+     "terminates"},
+    {"a value filled from another register's spill does not count as progress",
+     "ldxw %r9, [%r1+20]\nand %r9, 7\nldxw %r8, [%r1+16]\nand %r8, 63\nloop:\njeq %r8, 0, out\n"
+     "stxdw [%r10-64], %r8\nldxdw %r8, [%r10-64]\nsub %r8, 1\nja loop\nout:\nmov %r0, 0\nexit",
+     "ldxw %r9, [%r1+20]\nand %r9, 7\nldxw %r8, [%r1+16]\nand %r8, 63\nloop:\njeq %r8, 0, out\n"
+     "stxdw [%r10-64], %r9\nldxdw %r8, [%r10-64]\nsub %r8, 1\nja loop\nout:\nmov %r0, 0\nexit",
+     "terminates"},
     {"a loop back to the same state never ends", "ja +0\nmov %r0, 0\nexit", "mov %r0, 0\nloop:\nja loop\nexit",
      "terminates"},
     {"bpf-to-bpf calls get their own stack",
