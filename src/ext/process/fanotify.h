@@ -103,17 +103,38 @@ struct ext_exec_observer {
     void (*after)(void *arg, pid_t tgid);
     void *arg;
     /*
-     * Held around each exec open's dispatch (NULL: none), and by whoever
-     * else dispatches on the hook: runs take turns, as in the kernel, where
-     * a program has its CPU to itself (a per-CPU scratch value shared by
-     * two runs mixes their records). Waited for until the event's deadline;
-     * a dispatch left behind at its deadline gives its turn up.
+     * Held around the dispatch of each exec open's creates (NULL: none),
+     * and by whoever else dispatches on the hook: runs take turns, as in
+     * the kernel, where a program has its CPU to itself (a per-CPU scratch
+     * value shared by two runs mixes their records). Waited for until the
+     * event's deadline; a dispatch left behind at its deadline gives its
+     * turn up.
      */
-    pthread_mutex_t *turn;
+    struct ext_turn *turn;
 };
 
-/* Takes turn (CLOCK_MONOTONIC until_ns at the latest): true if taken (then unlock it), false at the deadline. */
-bool ext_turn_take(pthread_mutex_t *turn, uint64_t until_ns);
+/* A turn to run a hook's programs, which a dispatch left behind can be made to give up. */
+struct ext_turn {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;   /* CLOCK_MONOTONIC: the turn is free */
+    uint64_t holder;       /* the ticket holding the turn, 0: free */
+    uint64_t last;         /* the last ticket given */
+};
+
+/* A free turn. */
+void ext_turn_init(struct ext_turn *t);
+/* Frees what init took. */
+void ext_turn_destroy(struct ext_turn *t);
+/*
+ * Waits for the turn until CLOCK_MONOTONIC until_ns; *ticket (written under
+ * the turn's lock) is the turn's ticket, or 0 at the deadline or once
+ * *abandoned (NULL: never) is set: then the caller runs without the turn.
+ */
+void ext_turn_take(struct ext_turn *t, uint64_t until_ns, const bool *abandoned, uint64_t *ticket);
+/* Gives the turn of ticket back (nothing if 0, or if it was given up meanwhile). */
+void ext_turn_give(struct ext_turn *t, uint64_t ticket);
+/* Sets *abandoned and gives up the turn of *ticket if it holds it, under the turn's lock. */
+void ext_turn_abandon(struct ext_turn *t, bool *abandoned, const uint64_t *ticket);
 
 /* Starts a fanotify source on hook, counting into counters, telling observer (NULL: none); 0 or -errno. */
 int ext_fanotify_start(struct core_hook *hook, struct ext_source_counters *counters,

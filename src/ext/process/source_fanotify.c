@@ -81,6 +81,8 @@ struct relay {
     uint32_t answer;       /* FAN_ALLOW or FAN_DENY */
     bool denied;           /* a program denied */
     int late;              /* programs stopped at the deadline */
+    uint64_t turn_ticket;  /* the dispatch turn it holds (see ext_exec_observer), 0: none */
+    bool abandoned;        /* left behind: it must not take the turn any more */
     struct relay *next;    /* on the list of relays left behind, or of idle ones */
 };
 
@@ -255,13 +257,50 @@ __attribute__((format(printf, 2, 3))) static void fail(struct fanotify_source *s
 /* ------------------------------------------------------------------------ */
 /* One exec open.                                                           */
 
-bool ext_turn_take(pthread_mutex_t *turn, uint64_t until_ns)
+void ext_turn_init(struct ext_turn *t)
+{
+    ext_monotonic_cond_init(&t->lock, &t->cond);
+    t->holder = t->last = 0;
+}
+
+void ext_turn_destroy(struct ext_turn *t)
+{
+    pthread_cond_destroy(&t->cond);
+    pthread_mutex_destroy(&t->lock);
+}
+
+void ext_turn_take(struct ext_turn *t, uint64_t until_ns, const bool *abandoned, uint64_t *ticket)
 {
     struct timespec until = ext_timespec_of(until_ns);
-    int err;
-    while ((err = pthread_mutex_clocklock(turn, CLOCK_MONOTONIC, &until)) == EINTR)
-        ;
-    return err == 0;
+    pthread_mutex_lock(&t->lock);
+    int err = 0;
+    while (t->holder && err != ETIMEDOUT && !(abandoned && *abandoned))
+        err = pthread_cond_timedwait(&t->cond, &t->lock, &until);
+    *ticket = t->holder || (abandoned && *abandoned) ? 0 : (t->holder = ++t->last);
+    pthread_mutex_unlock(&t->lock);
+}
+
+void ext_turn_give(struct ext_turn *t, uint64_t ticket)
+{
+    if (!ticket)
+        return;
+    pthread_mutex_lock(&t->lock);
+    if (t->holder == ticket) {
+        t->holder = 0;
+        pthread_cond_signal(&t->cond);
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+void ext_turn_abandon(struct ext_turn *t, bool *abandoned, const uint64_t *ticket)
+{
+    pthread_mutex_lock(&t->lock);
+    *abandoned = true;
+    if (*ticket && t->holder == *ticket) {
+        t->holder = 0;
+        pthread_cond_signal(&t->cond);
+    }
+    pthread_mutex_unlock(&t->lock);
 }
 
 /* Runs the programs on the creates of the relay's exec open, in order, until one is denied. */
@@ -333,7 +372,11 @@ static void handle_exec_open(void *arg)
         }
         if (s->observer.before)
             s->observer.before(s->observer.arg, x->events, x->event_count);
+        if (s->observer.turn) /* not had by the deadline: the programs are stopped at once */
+            ext_turn_take(s->observer.turn, r->deadline_ns, &r->abandoned, &r->turn_ticket);
         run_creates(r);
+        if (s->observer.turn)
+            ext_turn_give(s->observer.turn, r->turn_ticket);
         if (s->observer.after)
             s->observer.after(s->observer.arg, x->tgid);
         r->answer = r->denied ? FAN_DENY : FAN_ALLOW;
@@ -397,18 +440,16 @@ static uint32_t decide(struct fanotify_source *s, pid_t tid, int fd, bool *kept)
     r->tid = tid; /* with FAN_REPORT_TID the event names the thread; 0 if it is outside our pid namespace */
     snprintf(r->event_file, sizeof(r->event_file), "/proc/%d/task/%d/fd/%d", (int)s->self, (int)gettid(), fd);
     r->deadline_ns = deadline_ns;
-    pthread_mutex_t *turn = s->observer.turn;
-    if (turn && !ext_turn_take(turn, deadline_ns))
-        turn = NULL; /* the programs are stopped at once: the deadline has passed */
+    r->turn_ticket = 0;
+    r->abandoned = false;
     relay_begin(r, handle_exec_open, r);
-    bool done = relay_wait(r, deadline_ns + DEADLINE_GRACE_NS);
-    if (turn)
-        pthread_mutex_unlock(turn);
-    if (done)
+    if (relay_wait(r, deadline_ns + DEADLINE_GRACE_NS))
         return r->late && !r->denied
                    ? answer_late(s, r->exec.opened_path, "pid", (int)r->exec.tgid, "programs were stopped at")
                    : r->answer;
     /* Reading it or a helper blocks past the deadline: leave the relay to finish, and take another for the next events. */
+    if (s->observer.turn)
+        ext_turn_abandon(s->observer.turn, &r->abandoned, &r->turn_ticket);
     r->event_fd = fd;
     r->next = s->behind;
     s->behind = r;

@@ -57,7 +57,7 @@ struct system_source {
     pthread_t reader;
     bool reader_started;
 
-    pthread_mutex_t turn;          /* dispatches take turns (see struct ext_exec_observer) */
+    struct ext_turn turn;          /* dispatches take turns (see struct ext_exec_observer) */
     pthread_mutex_t lock;          /* guards what follows */
     pthread_cond_t cond;           /* CLOCK_MONOTONIC: a dispatch in flight ended */
     struct pid_table *pending;     /* tgid -> the identity of the exec fanotify is deciding */
@@ -121,18 +121,14 @@ static void after_creates(void *arg, pid_t tgid)
 /* ------------------------------------------------------------------------ */
 /* What the proc connector tells.                                           */
 
-/* Takes the dispatch turn, waiting at most the deadline a dispatch gets (then runs without it). */
-static bool take_turn(struct system_source *s)
+/* Takes the dispatch turn, waiting at most the deadline a dispatch gets (then runs without it): its ticket. */
+static uint64_t take_turn(struct system_source *s)
 {
     struct ext_deadline d;
     ext_process_get_deadline(&d);
-    return ext_turn_take(&s->turn, ext_monotonic_ns() + (uint64_t)d.ms * 1000000u);
-}
-
-static void give_turn(struct system_source *s, bool taken)
-{
-    if (taken)
-        pthread_mutex_unlock(&s->turn);
+    uint64_t ticket;
+    ext_turn_take(&s->turn, ext_monotonic_ns() + (uint64_t)d.ms * 1000000u, NULL, &ticket);
+    return ticket;
 }
 
 /* An exec succeeded: the identity fanotify saw becomes the process', or, unseen, it is reported from /proc. */
@@ -155,9 +151,9 @@ static void on_exec_event(struct system_source *s, const struct proc_event *ev)
         return;
     core_trace_printf(TRACE_PREFIX "the exec of pid %u was not seen by fanotify (a memfd, a filesystem not "
                       "marked): reported after the fact", tgid);
-    bool turn = take_turn(s);
+    uint64_t turn = take_turn(s);
     proc_tracker_exec_from_proc(&s->tracker, s->hook, ev);
-    give_turn(s, turn);
+    ext_turn_give(&s->turn, turn);
 }
 
 /* An exit: the delete, once any create of the process still being dispatched is done. */
@@ -181,9 +177,9 @@ static void on_exit_event(struct system_source *s, const struct proc_event *ev)
     }
     pid_table_remove(s->pending, tgid);
     pthread_mutex_unlock(&s->lock);
-    bool turn = take_turn(s);
+    uint64_t turn = take_turn(s);
     ext_dispatch_observed(s->hook, s->counters, &e, TRACE_PREFIX);
-    give_turn(s, turn);
+    ext_turn_give(&s->turn, turn);
     proc_tracker_forget(&s->tracker, tgid);
 }
 
@@ -236,7 +232,7 @@ static void destroy(struct system_source *s)
         close(s->wake);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
-    pthread_mutex_destroy(&s->turn);
+    ext_turn_destroy(&s->turn);
     free(s);
 }
 
@@ -248,7 +244,7 @@ static int system_start(struct core_hook *hook, struct ext_source_counters *coun
     s->hook = hook;
     s->counters = counters;
     ext_monotonic_cond_init(&s->lock, &s->cond);
-    pthread_mutex_init(&s->turn, NULL);
+    ext_turn_init(&s->turn);
     s->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     int err = s->wake < 0 ? -errno : pid_table_create(PENDING_ENTRIES, PENDING_BYTES, &s->pending);
     if (!err)
