@@ -609,10 +609,10 @@ static void many_threads_binding_at_once_all_complete(void **state)
 /* What the tools print.                                                    */
 
 /*
- * HOLE. `bpfhost run --binds` writes the image path with its spaces as
- * they are, so an image named "x udp 127.0.0.1:53: deny" forges the
- * fields of its line (process_monitor writes them as \x20). Control bytes
- * must be escaped too.
+ * `bpfhost run --binds` writes the image path with its spaces escaped
+ * (\x20), as process_monitor does: else an image named "x udp
+ * 127.0.0.1:53: deny" forges the fields of its line (a hole this review
+ * fixed in src/tools/bpfhost/binds_print.c). Control bytes escaped too.
  */
 static void the_binds_line_escapes_the_image_path(void **state)
 {
