@@ -606,6 +606,51 @@ static void many_threads_binding_at_once_all_complete(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The system-wide source (hook "bind", the kernel's audit).                */
+
+/*
+ * HOLE. The audit records name the descriptor; the source reads the
+ * protocol and the port bound from whatever that descriptor number is
+ * when it gets there, after the call. A process that puts another socket
+ * at that number first has its TCP listener reported as the other
+ * socket (UDP, another port). Safe: the POST_BIND names the socket that
+ * was bound (its port, or 0: unknown), never another one.
+ */
+static void the_system_wide_source_reports_the_socket_that_was_bound(void **state)
+{
+    (void)state;
+    const char *no_audit = probe_root() ? probe_root() : probe_audit();
+    if (no_audit)
+        test_skip(no_audit);
+    struct core_object *obj = test_object_load(policy_progs, "bind_policy", NULL);
+    struct core_link *link;
+    assert_int_equal(core_hook_attach(core_hook_find(EXT_BIND_HOOK), test_prog_of(obj, "policy"), NULL, 0, &link), 0);
+    char *argv[] = {attacker, out, "swap-after-bind", port_text(good_port), NULL};
+    struct subprocess_result res;
+    assert_int_equal(subprocess_run(argv, NULL, &res), 0);
+    subprocess_result_free(&res);
+    struct tree t = {.obj = obj};
+    /* Its two binds: BIND and POST_BIND each, the TCP socket's last. */
+    const struct bind_record *last_post = NULL;
+    for (int tries = 0; tries < 500 && !last_post; tries++) {
+        usleep(10000);
+        tree_collect(&t);
+        size_t posts = 0;
+        for (size_t i = 0; i < t.event_count; i++)
+            if (t.events[i].process_id == (uint32_t)said(&t, "pid") && t.events[i].operation == BIND_OPERATION_POST_BIND &&
+                ++posts == 2)
+                last_post = &t.events[i];
+    }
+    core_link_release(link);
+    core_object_close(obj);
+    assert_non_null(last_post);
+    long real = said(&t, "real");
+    if ((last_post->port != real && last_post->port != 0) || last_post->protocol == IPPROTO_UDP)
+        fail_msg("the TCP socket bound to port %ld was reported as protocol %u port %u", real, last_post->protocol,
+                 last_post->port);
+}
+
+/* ------------------------------------------------------------------------ */
 /* What the tools print.                                                    */
 
 /*
@@ -687,6 +732,7 @@ int main(void)
         cmocka_unit_test(an_mptcp_socket_does_not_pass_for_tcp),
         cmocka_unit_test(an_address_nobody_serves_holds_no_other_bind),
         cmocka_unit_test(many_threads_binding_at_once_all_complete),
+        cmocka_unit_test(the_system_wide_source_reports_the_socket_that_was_bound),
         cmocka_unit_test(the_binds_line_escapes_the_image_path),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

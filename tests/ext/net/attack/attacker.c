@@ -30,6 +30,9 @@
  *   attacker OUT keep-mptcp MS       binds an MPTCP socket to port 0, keeps it MS: "bound P" or "error E"
  *   attacker OUT redirect-to PORT    a TCP bind to 127.0.0.1:PORT: "bound P" or "error E" (the policy redirects)
  *   attacker OUT bind6 PORT          a UDP bind to [::1]:PORT: "bound P" or "error E"
+ *   attacker OUT swap-after-bind GOOD  binds a UDP socket to GOOD, then a TCP socket to port 0 (it listens),
+ *                                    then puts the UDP socket at the TCP socket's descriptor number and lives
+ *                                    500 ms: "pid P", "real PORT" (the TCP socket's)
  *   attacker OUT masquerade PORT     in its own user and mount namespaces, mounts itself over /usr/bin/true and
  *                                    execs that with "bind PORT"
  */
@@ -594,6 +597,17 @@ int main(int argc, char **argv)
         fprintf(out, "kill %d\n", kill(getppid(), SIGKILL) == 0 ? 0 : errno);
         usleep(100 * 1000);
         bind_report("", SOCK_DGRAM, a1);
+    } else if (!strcmp(mode, "swap-after-bind") && argc == 4) {
+        fprintf(out, "pid %d\n", (int)getpid());
+        int udp = socket(AF_INET, SOCK_DGRAM, 0), tcp = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in g = loop4(a1), any = loop4(0);
+        if (bind(udp, (struct sockaddr *)&g, sizeof(g)) != 0 || bind(tcp, (struct sockaddr *)&any, sizeof(any)) != 0)
+            fprintf(out, "error %d\n", errno);
+        listen(tcp, 1);
+        int kept = dup(tcp);
+        dup2(udp, tcp);
+        fprintf(out, "real %u\n", port_of(kept));
+        usleep(500 * 1000);
     } else if (!strcmp(mode, "masquerade") && argc == 4) {
         masquerade(argv);
     } else if (!strcmp(mode, "uffd") && argc == 4) {
