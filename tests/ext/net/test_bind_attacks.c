@@ -592,6 +592,27 @@ static void an_address_nobody_serves_holds_no_other_bind(void **state)
     tree_end(&t);
 }
 
+/*
+ * HOLE. Every 100 ms the UNBIND watch lists the machine's sockets and
+ * looks each up in the list of watched ones, one by one: a tree that
+ * keeps 15000 bound sockets makes each poll cost O(listed x watched), and
+ * every bind (and exec) of the tree waits behind it. Safe: a bind takes
+ * well under 100 ms however many sockets the tree holds.
+ */
+static void many_held_sockets_slow_no_bind_down(void **state)
+{
+    (void)state;
+    SUPERVISED();
+    struct tree t;
+    const char *args[] = {"hoard", "15000", NULL};
+    attack(&t, args);
+    assert_said(&t, "hoarded", 15000);
+    long ms = said(&t, "slowest ms");
+    if (ms < 0 || ms >= 100)
+        fail_msg("with 15000 sockets held, a bind took %ld ms", ms);
+    tree_end(&t);
+}
+
 static void many_threads_binding_at_once_all_complete(void **state)
 {
     (void)state;
@@ -731,6 +752,7 @@ int main(void)
         cmocka_unit_test(returns_after_the_bind_change_nothing),
         cmocka_unit_test(an_mptcp_socket_does_not_pass_for_tcp),
         cmocka_unit_test(an_address_nobody_serves_holds_no_other_bind),
+        cmocka_unit_test(many_held_sockets_slow_no_bind_down),
         cmocka_unit_test(many_threads_binding_at_once_all_complete),
         cmocka_unit_test(the_system_wide_source_reports_the_socket_that_was_bound),
         cmocka_unit_test(the_binds_line_escapes_the_image_path),

@@ -33,6 +33,8 @@
  *   attacker OUT swap-after-bind GOOD  binds a UDP socket to GOOD, then a TCP socket to port 0 (it listens),
  *                                    then puts the UDP socket at the TCP socket's descriptor number and lives
  *                                    500 ms: "pid P", "real PORT" (the TCP socket's)
+ *   attacker OUT hoard N             binds N UDP sockets to port 0 and keeps them, then times 20 more binds:
+ *                                    "hoarded K", "slowest ms T"
  *   attacker OUT masquerade PORT     in its own user and mount namespaces, mounts itself over /usr/bin/true and
  *                                    execs that with "bind PORT"
  */
@@ -60,6 +62,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -509,6 +512,28 @@ static void threads(unsigned n)
 
 /* ------------------------------------------------------------------------ */
 
+static void hoard(unsigned n)
+{
+    struct rlimit lim = {n + 64, n + 64};
+    setrlimit(RLIMIT_NOFILE, &lim);
+    unsigned kept = 0;
+    for (unsigned i = 0; i < n; i++) {
+        int s = socket(AF_INET, SOCK_DGRAM, 0);
+        struct sockaddr_in a = loop4(0);
+        if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) != 0)
+            break;
+        kept++;
+    }
+    uint64_t slowest = 0;
+    for (int i = 0; i < 20; i++) {
+        uint64_t t0 = now_ms();
+        bind_report("", SOCK_DGRAM, 0);
+        slowest = now_ms() - t0 > slowest ? now_ms() - t0 : slowest;
+        usleep(37 * 1000); /* across the source's polls */
+    }
+    fprintf(out, "hoarded %u\nslowest ms %llu\n", kept, (unsigned long long)slowest);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -608,6 +633,8 @@ int main(int argc, char **argv)
         dup2(udp, tcp);
         fprintf(out, "real %u\n", port_of(kept));
         usleep(500 * 1000);
+    } else if (!strcmp(mode, "hoard") && argc == 4) {
+        hoard(a1);
     } else if (!strcmp(mode, "masquerade") && argc == 4) {
         masquerade(argv);
     } else if (!strcmp(mode, "uffd") && argc == 4) {
