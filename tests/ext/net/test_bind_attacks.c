@@ -22,6 +22,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +65,8 @@ static void tree_start(struct tree *t, const char *progs_dir, const char *file, 
     memset(t, 0, sizeof(*t));
     assert_int_equal(ext_supervisor_create(&t->sv, NULL), 0);
     t->obj = test_object_load(progs_dir, file, NULL);
-    assert_int_equal(core_hook_attach(ext_supervisor_hook(t->sv, "bind"), test_prog_of(t->obj, prog), NULL, 0, &t->link),
-                     0);
+    struct core_hook *hook = ext_supervisor_hook(t->sv, "bind");
+    assert_int_equal(core_hook_attach(hook, test_prog_of(t->obj, prog), NULL, 0, &t->link), 0);
     struct core_map *rule = core_object_find_map(t->obj, "rule");
     if (rule) {
         struct bind_rule r = {.deny_port = (uint16_t)bad_port};
@@ -174,6 +175,34 @@ static void attack(struct tree *t, const char *const *args)
     tree_attack(t, 0, args);
 }
 
+/* What the attacker must say: key and value (below: any value from 0 to below it); the list ends at a NULL key. */
+struct want {
+    const char *key;
+    long value;
+    bool below;
+};
+
+/* Entries of a want list. */
+#define SAYS(key, value) {(key), (value), false}
+#define SAYS_BELOW(key, value) {(key), (value), true}
+#define END_OF_WANTS {NULL, 0, false}
+
+/* One attack run as ourselves under bind_policy; each of wants must hold. */
+static void attack_expecting(const char *const *args, const struct want *wants)
+{
+    struct tree t;
+    attack(&t, args);
+    for (; wants->key; wants++) {
+        long got = said(&t, wants->key);
+        if (wants->below && (got < 0 || got >= wants->value))
+            fail_msg("attacker said \"%s\" %ld, safe is below %ld; all it said:\n%s", wants->key, got, wants->value,
+                     t.said);
+        if (!wants->below)
+            assert_said(&t, wants->key, wants->value);
+    }
+    tree_end(&t);
+}
+
 #define SUPERVISED()                                                                                               \
     do {                                                                                                           \
         if (no_supervision)                                                                                        \
@@ -193,11 +222,8 @@ static void a_descriptor_swapped_after_the_check_binds_nothing_unseen(void **sta
 {
     (void)state;
     SUPERVISED();
-    struct tree t;
     const char *args[] = {"fdswap", port_text(bad_port), "500", NULL};
-    attack(&t, args);
-    assert_said(&t, "bound-bad", 0);
-    tree_end(&t);
+    attack_expecting(args, (const struct want[]){SAYS("bound-bad", 0), END_OF_WANTS});
 }
 
 /* A thread rewriting the address in memory shared with another process (not a thread): no effect. */
@@ -218,13 +244,9 @@ static void unmapping_the_address_mid_call_reaches_nothing(void **state)
 {
     (void)state;
     SUPERVISED();
-    struct tree t;
     const char *args[] = {"unmap", port_text(bad_port), "300", NULL};
-    attack(&t, args);
-    assert_said(&t, "bound-bad", 0);
-    assert_said(&t, "other", 0);
-    assert_said(&t, "crashed", 0);
-    tree_end(&t);
+    attack_expecting(args,
+                     (const struct want[]){SAYS("bound-bad", 0), SAYS("other", 0), SAYS("crashed", 0), END_OF_WANTS});
 }
 
 /* ------------------------------------------------------------------------ */
@@ -235,8 +257,10 @@ static void unmapping_the_address_mid_call_reaches_nothing(void **state)
  * connect() or sendto() on an unbound UDP socket, give it a port with no
  * bind(): safe is that the programs see it (a BIND event) or the call fails.
  */
-static void implicit(const char *how)
+static void an_implicit_bind_is_seen(void **state)
 {
+    SUPERVISED();
+    const char *how = *state;
     struct tree t;
     const char *args[] = {"implicit", how, NULL};
     attack(&t, args);
@@ -246,26 +270,8 @@ static void implicit(const char *how)
     tree_end(&t);
 }
 
-static void listen_on_an_unbound_socket_is_seen(void **state)
-{
-    (void)state;
-    SUPERVISED();
-    implicit("listen");
-}
-
-static void connect_of_an_unbound_socket_is_seen(void **state)
-{
-    (void)state;
-    SUPERVISED();
-    implicit("connect");
-}
-
-static void sendto_on_an_unbound_socket_is_seen(void **state)
-{
-    (void)state;
-    SUPERVISED();
-    implicit("sendto");
-}
+/* One test per way of binding implicitly (its name says which; the state is the way). */
+#define IMPLICIT_TEST(name, how) {#name, an_implicit_bind_is_seen, NULL, NULL, how}
 
 /* ------------------------------------------------------------------------ */
 /* Entries, processes and threads.                                          */
@@ -291,13 +297,9 @@ static void threads_vfork_and_clone3_children_are_supervised(void **state)
 {
     (void)state;
     SUPERVISED();
-    struct tree t;
     const char *args[] = {"children", port_text(bad_port), NULL};
-    attack(&t, args);
-    assert_said(&t, "thread error", EACCES);
-    assert_said(&t, "vfork error", EACCES);
-    assert_said(&t, "clone3 error", EACCES);
-    tree_end(&t);
+    attack_expecting(args, (const struct want[]){SAYS("thread error", EACCES), SAYS("vfork error", EACCES),
+                                                 SAYS("clone3 error", EACCES), END_OF_WANTS});
 }
 
 /* The supervisor takes the socket from the calling thread's own file table, not its process's. */
@@ -305,12 +307,8 @@ static void a_thread_with_its_own_file_table_binds_its_own_socket(void **state)
 {
     (void)state;
     SUPERVISED();
-    struct tree t;
     const char *args[] = {"unshared-files", port_text(good_port), NULL};
-    attack(&t, args);
-    assert_said(&t, "thread bound", good_port);
-    assert_said(&t, "main bound", 0);
-    tree_end(&t);
+    attack_expecting(args, (const struct want[]){SAYS("thread bound", good_port), SAYS("main bound", 0), END_OF_WANTS});
 }
 
 /* A process whose memory and descriptors the supervisor may not read gets no denied port (fail closed). */
@@ -318,11 +316,8 @@ static void a_non_dumpable_process_gets_no_denied_port(void **state)
 {
     (void)state;
     SUPERVISED();
-    struct tree t;
     const char *args[] = {"nondumpable", port_text(bad_port), NULL};
-    attack(&t, args);
-    assert_said(&t, "error", EACCES);
-    tree_end(&t);
+    attack_expecting(args, (const struct want[]){SAYS("error", EACCES), END_OF_WANTS});
 }
 
 /* ------------------------------------------------------------------------ */
@@ -333,12 +328,8 @@ static void a_seccomp_listener_of_the_tree_cannot_take_its_binds(void **state)
 {
     (void)state;
     SUPERVISED();
-    struct tree t;
     const char *args[] = {"own-listener", port_text(bad_port), NULL};
-    attack(&t, args);
-    assert_said(&t, "filter error", EBUSY);
-    assert_said(&t, "error", EACCES);
-    tree_end(&t);
+    attack_expecting(args, (const struct want[]){SAYS("filter error", EBUSY), SAYS("error", EACCES), END_OF_WANTS});
 }
 
 /* SECCOMP_RET_ERRNO | 0 outranks the supervisor's notification: bind "succeeds" and binds nothing. */
@@ -496,11 +487,8 @@ static void killing_the_helper_leaves_binds_supervised(void **state)
 {
     (void)state;
     SUPERVISED();
-    struct tree t;
     const char *args[] = {"kill-helper", port_text(bad_port), NULL};
-    attack(&t, args);
-    assert_said(&t, "error", EACCES);
-    tree_end(&t);
+    attack_expecting(args, (const struct want[]){SAYS("error", EACCES), END_OF_WANTS});
 }
 
 /* ------------------------------------------------------------------------ */
@@ -603,27 +591,16 @@ static void many_held_sockets_slow_no_bind_down(void **state)
 {
     (void)state;
     SUPERVISED();
-    struct tree t;
     const char *args[] = {"hoard", "15000", NULL};
-    attack(&t, args);
-    assert_said(&t, "hoarded", 15000);
-    long ms = said(&t, "slowest ms");
-    if (ms < 0 || ms >= 100)
-        fail_msg("with 15000 sockets held, a bind took %ld ms", ms);
-    tree_end(&t);
+    attack_expecting(args, (const struct want[]){SAYS("hoarded", 15000), SAYS_BELOW("slowest ms", 100), END_OF_WANTS});
 }
 
 static void many_threads_binding_at_once_all_complete(void **state)
 {
     (void)state;
     SUPERVISED();
-    struct tree t;
     const char *args[] = {"threads", "200", NULL};
-    attack(&t, args);
-    assert_said(&t, "bound", 200);
-    long ms = said(&t, "ms");
-    assert_true(ms >= 0 && ms < 10000);
-    tree_end(&t);
+    attack_expecting(args, (const struct want[]){SAYS("bound", 200), SAYS_BELOW("ms", 10000), END_OF_WANTS});
 }
 
 /* ------------------------------------------------------------------------ */
@@ -657,9 +634,9 @@ static void the_system_wide_source_reports_the_socket_that_was_bound(void **stat
         usleep(10000);
         tree_collect(&t);
         size_t posts = 0;
+        uint32_t pid = (uint32_t)said(&t, "pid");
         for (size_t i = 0; i < t.event_count; i++)
-            if (t.events[i].process_id == (uint32_t)said(&t, "pid") && t.events[i].operation == BIND_OPERATION_POST_BIND &&
-                ++posts == 2)
+            if (t.events[i].process_id == pid && t.events[i].operation == BIND_OPERATION_POST_BIND && ++posts == 2)
                 last_post = &t.events[i];
     }
     core_link_release(link);
@@ -734,9 +711,9 @@ int main(void)
         cmocka_unit_test(a_descriptor_swapped_after_the_check_binds_nothing_unseen),
         cmocka_unit_test(another_process_rewriting_the_address_reaches_nothing),
         cmocka_unit_test(unmapping_the_address_mid_call_reaches_nothing),
-        cmocka_unit_test(listen_on_an_unbound_socket_is_seen),
-        cmocka_unit_test(connect_of_an_unbound_socket_is_seen),
-        cmocka_unit_test(sendto_on_an_unbound_socket_is_seen),
+        IMPLICIT_TEST(listen_on_an_unbound_socket_is_seen, "listen"),
+        IMPLICIT_TEST(connect_of_an_unbound_socket_is_seen, "connect"),
+        IMPLICIT_TEST(sendto_on_an_unbound_socket_is_seen, "sendto"),
         cmocka_unit_test(the_x32_entry_binds_nothing_unseen),
         cmocka_unit_test(threads_vfork_and_clone3_children_are_supervised),
         cmocka_unit_test(a_thread_with_its_own_file_table_binds_its_own_socket),

@@ -17,7 +17,8 @@
  *   attacker OUT children BAD        bind from a thread, a vfork child and a clone3 child: "thread|vfork|clone3 ..."
  *   attacker OUT unshared-files PORT a thread with its own file table binds its socket numbered as the main
  *                                    thread's: "thread bound P", "main bound P" (0: unbound)
- *   attacker OUT unmap BAD N         binds while another thread unmaps and remaps the address: "bound-bad K", "crashed 0"
+ *   attacker OUT unmap BAD N         binds while another thread unmaps and remaps the address:
+ *                                    "bound-bad K", "crashed 0"
  *   attacker OUT shared GOOD BAD N   binds while another process rewrites the port in shared memory: "bound-bad K"
  *   attacker OUT nondumpable BAD     PR_SET_DUMPABLE 0, then as "bind"
  *   attacker OUT inject BAD          ptrace-attaches its parent (the supervisor's helper, outside the filter),
@@ -29,7 +30,6 @@
  *   attacker OUT threads N           N threads bind port 0 at once: "bound K", "ms T"
  *   attacker OUT keep-mptcp MS       binds an MPTCP socket to port 0, keeps it MS: "bound P" or "error E"
  *   attacker OUT redirect-to PORT    a TCP bind to 127.0.0.1:PORT: "bound P" or "error E" (the policy redirects)
- *   attacker OUT bind6 PORT          a UDP bind to [::1]:PORT: "bound P" or "error E"
  *   attacker OUT swap-after-bind GOOD  binds a UDP socket to GOOD, then a TCP socket to port 0 (it listens),
  *                                    then puts the UDP socket at the TCP socket's descriptor number and lives
  *                                    500 ms: "pid P", "real PORT" (the TCP socket's)
@@ -88,14 +88,15 @@ static struct sockaddr_in loop4(unsigned port)
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 }
 
+/* The port s is bound to (0: none); sin_port and sin6_port share their place. */
 static unsigned port_of(int s)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    if (getsockname(s, (struct sockaddr *)&ss, &len) != 0)
-        return 0;
-    return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                          : ((struct sockaddr_in *)&ss)->sin_port);
+    union {
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+    } a = {0};
+    socklen_t len = sizeof(a);
+    return getsockname(s, (struct sockaddr *)&a, &len) == 0 ? ntohs(a.in.sin_port) : 0;
 }
 
 /* One UDP (or TCP) bind to 127.0.0.1:port, reported as "<tag>bound P" or "<tag>error E". */
@@ -560,7 +561,8 @@ static void masquerade(char **argv)
     char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[n > 0 ? n : 0] = '\0';
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 || mount(self, "/usr/bin/true", NULL, MS_BIND, NULL) != 0) {
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount(self, "/usr/bin/true", NULL, MS_BIND, NULL) != 0) {
         fprintf(out, "mount error %d\n", errno);
         return;
     }
@@ -584,13 +586,6 @@ int main(int argc, char **argv)
         implicit(argv[3]);
     } else if (!strcmp(mode, "bind") && argc == 4) {
         bind_report("", SOCK_DGRAM, a1);
-    } else if (!strcmp(mode, "bind6") && argc == 4) {
-        int s = socket(AF_INET6, SOCK_DGRAM, 0);
-        struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)a1), .sin6_addr = in6addr_loopback};
-        if (bind(s, (struct sockaddr *)&a, sizeof(a)) == 0)
-            fprintf(out, "bound %u\n", port_of(s));
-        else
-            fprintf(out, "error %d\n", errno);
     } else if (!strcmp(mode, "redirect-to") && argc == 4) {
         bind_report("", SOCK_STREAM, a1);
     } else if (!strcmp(mode, "userns") && argc == 4) {
