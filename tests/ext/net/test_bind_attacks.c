@@ -404,6 +404,29 @@ static void a_redirect_lends_no_privileged_port(void **state)
 }
 
 /*
+ * HOLE. A program confining a server to the loopback redirects its bind to
+ * 127.0.0.1 (an IPv4 socket_address). On an IPv6 socket bound to [::] the
+ * host takes the port and keeps the IPv6 address it had: the socket
+ * listens on every interface. Safe: bound to the loopback (::ffff:127.0.0.1
+ * or ::1), or the bind refused.
+ */
+static void an_ipv4_redirect_on_an_ipv6_socket_does_not_stay_on_every_interface(void **state)
+{
+    (void)state;
+    SUPERVISED();
+    struct tree t;
+    tree_start(&t, attack_progs, "redirects_to_ipv4_loopback", "to_loopback");
+    struct bind_rule r = {.redirect_from = (uint16_t)good_port, .redirect_to = (uint16_t)bad_port};
+    uint32_t zero = 0;
+    assert_int_equal(map_update_user(test_map_of(t.obj, "rule"), &zero, &r, 0), 0);
+    const char *args[] = {"bind6-any", port_text(good_port), NULL};
+    tree_attack(&t, 0, args);
+    if (said(&t, "error") < 0)
+        assert_said(&t, "every-interface", 0);
+    tree_end(&t);
+}
+
+/*
  * HOLE. A path rule trusts app_id, /proc/PID/exe as the supervisor reads
  * it. An unprivileged process can make its own user and mount namespaces,
  * mount any file over the allowed path there and exec it: the link names
@@ -722,6 +745,7 @@ int main(void)
         cmocka_unit_test(a_seccomp_errno_filter_of_the_tree_binds_nothing),
         cmocka_unit_test(a_user_namespace_lends_no_privileged_port),
         cmocka_unit_test(a_redirect_lends_no_privileged_port),
+        cmocka_unit_test(an_ipv4_redirect_on_an_ipv6_socket_does_not_stay_on_every_interface),
         cmocka_unit_test(an_image_path_cannot_be_borrowed_through_a_mount_namespace),
         cmocka_unit_test(the_supervisors_helper_cannot_be_made_to_bind),
         cmocka_unit_test(killing_the_helper_leaves_binds_supervised),

@@ -29,6 +29,7 @@
  *                                    meanwhile a child binds GOOD: "other ms T" (how long its bind took)
  *   attacker OUT threads N           N threads bind port 0 at once: "bound K", "ms T"
  *   attacker OUT keep-mptcp MS       binds an MPTCP socket to port 0, keeps it MS: "bound P" or "error E"
+ *   attacker OUT bind6-any PORT      a UDP bind to [::]:PORT (every interface): "bound P", "every-interface 0|1"
  *   attacker OUT redirect-to PORT    a TCP bind to 127.0.0.1:PORT: "bound P" or "error E" (the policy redirects)
  *   attacker OUT swap-after-bind GOOD  binds a UDP socket to GOOD, then a TCP socket to port 0 (it listens),
  *                                    then puts the UDP socket at the TCP socket's descriptor number and lives
@@ -586,6 +587,14 @@ int main(int argc, char **argv)
         implicit(argv[3]);
     } else if (!strcmp(mode, "bind") && argc == 4) {
         bind_report("", SOCK_DGRAM, a1);
+    } else if (!strcmp(mode, "bind6-any") && argc == 4) {
+        int s = socket(AF_INET6, SOCK_DGRAM, 0);
+        struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)a1), .sin6_addr = in6addr_any};
+        socklen_t len = sizeof(a);
+        if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 || getsockname(s, (struct sockaddr *)&a, &len) != 0)
+            fprintf(out, "error %d\n", errno);
+        else
+            fprintf(out, "bound %u\nevery-interface %d\n", ntohs(a.sin6_port), IN6_IS_ADDR_UNSPECIFIED(&a.sin6_addr));
     } else if (!strcmp(mode, "redirect-to") && argc == 4) {
         bind_report("", SOCK_STREAM, a1);
     } else if (!strcmp(mode, "userns") && argc == 4) {
