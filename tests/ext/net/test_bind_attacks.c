@@ -59,14 +59,23 @@ struct tree {
     int run_error, exit_code;
 };
 
+/* What the tree of the test under way holds, so that a failed test's teardown can release it. */
+static struct {
+    struct ext_supervisor *sv;
+    struct core_object *obj;
+    struct core_link *link;
+} open_tree;
+
 /* A tree whose bind hook runs prog of progs_dir/file; with bind_policy, bad_port is denied. */
 static void tree_start(struct tree *t, const char *progs_dir, const char *file, const char *prog)
 {
     memset(t, 0, sizeof(*t));
-    assert_int_equal(ext_supervisor_create(&t->sv, NULL), 0);
-    t->obj = test_object_load(progs_dir, file, NULL);
+    assert_int_equal(ext_supervisor_create(&open_tree.sv, NULL), 0);
+    t->sv = open_tree.sv;
+    t->obj = open_tree.obj = test_object_load(progs_dir, file, NULL);
     struct core_hook *hook = ext_supervisor_hook(t->sv, "bind");
-    assert_int_equal(core_hook_attach(hook, test_prog_of(t->obj, prog), NULL, 0, &t->link), 0);
+    assert_int_equal(core_hook_attach(hook, test_prog_of(t->obj, prog), NULL, 0, &open_tree.link), 0);
+    t->link = open_tree.link;
     struct core_map *rule = core_object_find_map(t->obj, "rule");
     if (rule) {
         struct bind_rule r = {.deny_port = (uint16_t)bad_port};
@@ -75,11 +84,21 @@ static void tree_start(struct tree *t, const char *progs_dir, const char *file, 
     }
 }
 
+/* Releases the open tree, if any (each test's teardown: a failed assertion leaves it open). */
+static int tree_release(void **state)
+{
+    (void)state;
+    core_link_release(open_tree.link);
+    ext_supervisor_destroy(open_tree.sv);
+    core_object_close(open_tree.obj);
+    memset(&open_tree, 0, sizeof(open_tree));
+    return 0;
+}
+
 static void tree_end(struct tree *t)
 {
-    core_link_release(t->link);
-    ext_supervisor_destroy(t->sv);
-    core_object_close(t->obj);
+    (void)t; /* the open tree is t's */
+    tree_release(NULL);
 }
 
 static int take_event(void *ctx, void *data, size_t size)
@@ -271,7 +290,7 @@ static void an_implicit_bind_is_seen(void **state)
 }
 
 /* One test per way of binding implicitly (its name says which; the state is the way). */
-#define IMPLICIT_TEST(name, how) {#name, an_implicit_bind_is_seen, NULL, NULL, how}
+#define IMPLICIT_TEST(name, how) {#name, an_implicit_bind_is_seen, NULL, tree_release, how}
 
 /* ------------------------------------------------------------------------ */
 /* Entries, processes and threads.                                          */
@@ -728,35 +747,38 @@ static int teardown(void **state)
     return dir[0] ? subprocess_shell("rm -rf %s", dir) : 0;
 }
 
+/* Each test releases the tree it leaves open. */
+#define ATTACK_TEST(f) cmocka_unit_test_teardown(f, tree_release)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(a_descriptor_swapped_after_the_check_binds_nothing_unseen),
-        cmocka_unit_test(another_process_rewriting_the_address_reaches_nothing),
-        cmocka_unit_test(unmapping_the_address_mid_call_reaches_nothing),
+        ATTACK_TEST(a_descriptor_swapped_after_the_check_binds_nothing_unseen),
+        ATTACK_TEST(another_process_rewriting_the_address_reaches_nothing),
+        ATTACK_TEST(unmapping_the_address_mid_call_reaches_nothing),
         IMPLICIT_TEST(listen_on_an_unbound_socket_is_seen, "listen"),
         IMPLICIT_TEST(connect_of_an_unbound_socket_is_seen, "connect"),
         IMPLICIT_TEST(sendto_on_an_unbound_socket_is_seen, "sendto"),
-        cmocka_unit_test(the_x32_entry_binds_nothing_unseen),
-        cmocka_unit_test(threads_vfork_and_clone3_children_are_supervised),
-        cmocka_unit_test(a_thread_with_its_own_file_table_binds_its_own_socket),
-        cmocka_unit_test(a_non_dumpable_process_gets_no_denied_port),
-        cmocka_unit_test(a_seccomp_listener_of_the_tree_cannot_take_its_binds),
-        cmocka_unit_test(a_seccomp_errno_filter_of_the_tree_binds_nothing),
-        cmocka_unit_test(a_user_namespace_lends_no_privileged_port),
-        cmocka_unit_test(a_redirect_lends_no_privileged_port),
-        cmocka_unit_test(an_ipv4_redirect_on_an_ipv6_socket_does_not_stay_on_every_interface),
-        cmocka_unit_test(an_image_path_cannot_be_borrowed_through_a_mount_namespace),
-        cmocka_unit_test(the_supervisors_helper_cannot_be_made_to_bind),
-        cmocka_unit_test(killing_the_helper_leaves_binds_supervised),
-        cmocka_unit_test(the_verifier_refuses_context_abuse),
-        cmocka_unit_test(returns_after_the_bind_change_nothing),
-        cmocka_unit_test(an_mptcp_socket_does_not_pass_for_tcp),
-        cmocka_unit_test(an_address_nobody_serves_holds_no_other_bind),
-        cmocka_unit_test(many_held_sockets_slow_no_bind_down),
-        cmocka_unit_test(many_threads_binding_at_once_all_complete),
-        cmocka_unit_test(the_system_wide_source_reports_the_socket_that_was_bound),
-        cmocka_unit_test(the_binds_line_escapes_the_image_path),
+        ATTACK_TEST(the_x32_entry_binds_nothing_unseen),
+        ATTACK_TEST(threads_vfork_and_clone3_children_are_supervised),
+        ATTACK_TEST(a_thread_with_its_own_file_table_binds_its_own_socket),
+        ATTACK_TEST(a_non_dumpable_process_gets_no_denied_port),
+        ATTACK_TEST(a_seccomp_listener_of_the_tree_cannot_take_its_binds),
+        ATTACK_TEST(a_seccomp_errno_filter_of_the_tree_binds_nothing),
+        ATTACK_TEST(a_user_namespace_lends_no_privileged_port),
+        ATTACK_TEST(a_redirect_lends_no_privileged_port),
+        ATTACK_TEST(an_ipv4_redirect_on_an_ipv6_socket_does_not_stay_on_every_interface),
+        ATTACK_TEST(an_image_path_cannot_be_borrowed_through_a_mount_namespace),
+        ATTACK_TEST(the_supervisors_helper_cannot_be_made_to_bind),
+        ATTACK_TEST(killing_the_helper_leaves_binds_supervised),
+        ATTACK_TEST(the_verifier_refuses_context_abuse),
+        ATTACK_TEST(returns_after_the_bind_change_nothing),
+        ATTACK_TEST(an_mptcp_socket_does_not_pass_for_tcp),
+        ATTACK_TEST(an_address_nobody_serves_holds_no_other_bind),
+        ATTACK_TEST(many_held_sockets_slow_no_bind_down),
+        ATTACK_TEST(many_threads_binding_at_once_all_complete),
+        ATTACK_TEST(the_system_wide_source_reports_the_socket_that_was_bound),
+        ATTACK_TEST(the_binds_line_escapes_the_image_path),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
