@@ -377,6 +377,22 @@ static const char *no_other_user(void)
     return probe_read_child_memory(NOBODY);
 }
 
+/* Sets the rule of t's program (bind_policy's layout): from is redirected to to. */
+static void set_redirect(struct tree *t, unsigned from, unsigned to)
+{
+    struct bind_rule r = {.redirect_from = (uint16_t)from, .redirect_to = (uint16_t)to};
+    uint32_t zero = 0;
+    assert_int_equal(map_update_user(test_map_of(t->obj, "rule"), &zero, &r, 0), 0);
+}
+
+/* tree_attack() as NOBODY, who may write the out file meanwhile. */
+static void tree_attack_as_nobody(struct tree *t, const char *const *args)
+{
+    assert_int_equal(chmod(dir, 0777), 0);
+    tree_attack(t, NOBODY, args);
+    assert_int_equal(chmod(dir, 0755), 0);
+}
+
 /*
  * HOLE. The supervisor grants a port below ip_unprivileged_port_start when
  * CAP_NET_BIND_SERVICE is in the thread's CapEff; a process that made its
@@ -392,10 +408,8 @@ static void a_user_namespace_lends_no_privileged_port(void **state)
         test_skip(no_other_user());
     struct tree t;
     tree_start(&t, policy_progs, "bind_policy", "policy");
-    assert_int_equal(chmod(dir, 0777), 0);
     const char *args[] = {"userns", "80", NULL};
-    tree_attack(&t, NOBODY, args);
-    assert_int_equal(chmod(dir, 0755), 0);
+    tree_attack_as_nobody(&t, args);
     if (said(&t, "unshare error") >= 0)
         test_skip("an unprivileged user cannot make a user namespace here");
     assert_said(&t, "error", EACCES);
@@ -411,13 +425,9 @@ static void a_redirect_lends_no_privileged_port(void **state)
         test_skip(no_other_user());
     struct tree t;
     tree_start(&t, policy_progs, "bind_policy", "policy");
-    struct bind_rule r = {.redirect_from = (uint16_t)good_port, .redirect_to = 80};
-    uint32_t zero = 0;
-    assert_int_equal(map_update_user(test_map_of(t.obj, "rule"), &zero, &r, 0), 0);
-    assert_int_equal(chmod(dir, 0777), 0);
+    set_redirect(&t, good_port, 80);
     const char *args[] = {"redirect-to", port_text(good_port), NULL};
-    tree_attack(&t, NOBODY, args);
-    assert_int_equal(chmod(dir, 0755), 0);
+    tree_attack_as_nobody(&t, args);
     assert_said(&t, "error", EACCES);
     tree_end(&t);
 }
@@ -435,9 +445,7 @@ static void an_ipv4_redirect_on_an_ipv6_socket_does_not_stay_on_every_interface(
     SUPERVISED();
     struct tree t;
     tree_start(&t, attack_progs, "redirects_to_ipv4_loopback", "to_loopback");
-    struct bind_rule r = {.redirect_from = (uint16_t)good_port, .redirect_to = (uint16_t)bad_port};
-    uint32_t zero = 0;
-    assert_int_equal(map_update_user(test_map_of(t.obj, "rule"), &zero, &r, 0), 0);
+    set_redirect(&t, good_port, bad_port);
     const char *args[] = {"bind6-any", port_text(good_port), NULL};
     tree_attack(&t, 0, args);
     if (said(&t, "error") < 0)
