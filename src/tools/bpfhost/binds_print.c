@@ -56,7 +56,7 @@ void cli_print_bind(FILE *out, bool json, const struct ext_bind_report *r)
         return;
     }
     fprintf(out, "bind: pid %llu ", (unsigned long long)md->process_id);
-    tools_text_write(out, app, app_len, 0);
+    tools_text_write(out, app, app_len, TOOLS_TEXT_SPACE); /* a field that ends at a space */
     if (proto)
         fprintf(out, " %s", proto);
     else
