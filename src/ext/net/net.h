@@ -30,6 +30,8 @@ int ext_bind_context_from_json(const char *json, struct core_test_input *in, cha
 int ext_bind_md_from_sockaddr(bind_md_t *md, int family, const void *sa, size_t len);
 /* bind_address.c: the socket address md holds, for a socket of family; its length. */
 socklen_t ext_bind_md_to_sockaddr(const bind_md_t *md, int family, struct sockaddr_storage *out);
+/* bind_address.c: whether socket_address holds an IPv4 address (its family field is AF_INET). */
+bool ext_bind_md_is_ipv4(const bind_md_t *md);
 /* bind_address.c: md's address as text ("1.2.3.4:80", "[::1]:80") into out. */
 void ext_bind_md_format(const bind_md_t *md, char *out, size_t cap);
 /* bind_address.c: md's port, host order. */

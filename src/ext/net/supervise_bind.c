@@ -185,6 +185,14 @@ static int read_status(struct bind_request *r)
     return r->tgid > 0 ? 0 : -ESRCH;
 }
 
+/* Whether an IPv6 socket takes IPv4-mapped addresses (not IPV6_V6ONLY); not when unknown. */
+static bool maps_ipv4(int sock)
+{
+    int only = 1;
+    socklen_t len = sizeof(only);
+    return getsockopt(sock, IPPROTO_IPV6, IPV6_V6ONLY, &only, &len) == 0 && !only;
+}
+
 enum { NO_ANSWER = 1, LET_KERNEL = 2, CANNOT_TAKE = 3 };
 
 /* Takes the socket and the address; fills the BIND event. 0, NO_ANSWER, LET_KERNEL, CANNOT_TAKE, or the answer -errno. */
@@ -270,6 +278,13 @@ static bool decide(struct sv_run *run, struct bind_part *bp, struct bind_request
         return true;
     }
     if (v->late && sv_late_denies(run, what)) {
+        v->denied = true;
+        return true;
+    }
+    if (v->redirected && r->family == AF_INET6 && ext_bind_md_is_ipv4(&v->redirect) && !maps_ipv4(r->sock)) {
+        /* An IPv4 address goes to an IPv6 socket as its IPv4-mapped form, which an IPv6-only one refuses. */
+        atomic_fetch_add(&run->counters->denied, 1);
+        core_trace_printf("bpfhost: %s denied: redirected to IPv4 on an IPv6-only socket", what);
         v->denied = true;
         return true;
     }

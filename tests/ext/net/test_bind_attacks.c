@@ -433,11 +433,12 @@ static void a_redirect_lends_no_privileged_port(void **state)
 }
 
 /*
- * HOLE. A program confining a server to the loopback redirects its bind to
+ * A program confining a server to the loopback redirects its bind to
  * 127.0.0.1 (an IPv4 socket_address). On an IPv6 socket bound to [::] the
- * host takes the port and keeps the IPv6 address it had: the socket
- * listens on every interface. Safe: bound to the loopback (::ffff:127.0.0.1
- * or ::1), or the bind refused.
+ * host once took the port and kept the IPv6 address it had: the socket
+ * listened on every interface. Safe: bound to the loopback
+ * (::ffff:127.0.0.1 or ::1), or the bind refused; on an IPv6-only socket
+ * (no IPv4-mapped address) refused.
  */
 static void an_ipv4_redirect_on_an_ipv6_socket_does_not_stay_on_every_interface(void **state)
 {
@@ -450,6 +451,9 @@ static void an_ipv4_redirect_on_an_ipv6_socket_does_not_stay_on_every_interface(
     tree_attack(&t, 0, args);
     if (said(&t, "error") < 0)
         assert_said(&t, "every-interface", 0);
+    const char *only[] = {"bind6only-any", port_text(good_port), NULL};
+    tree_attack(&t, 0, only);
+    assert_said(&t, "error", EACCES);
     tree_end(&t);
 }
 

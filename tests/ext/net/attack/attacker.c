@@ -30,6 +30,7 @@
  *   attacker OUT threads N           N threads bind port 0 at once: "bound K", "ms T"
  *   attacker OUT keep-mptcp MS       binds an MPTCP socket to port 0, keeps it MS: "bound P" or "error E"
  *   attacker OUT bind6-any PORT      a UDP bind to [::]:PORT (every interface): "bound P", "every-interface 0|1"
+ *   attacker OUT bind6only-any PORT  the same on an IPV6_V6ONLY socket (bind6-any's is not)
  *   attacker OUT redirect-to PORT    a TCP bind to 127.0.0.1:PORT: "bound P" or "error E" (the policy redirects)
  *   attacker OUT swap-after-bind GOOD  binds a UDP socket to GOOD, then a TCP socket to port 0 (it listens),
  *                                    then puts the UDP socket at the TCP socket's descriptor number and lives
@@ -587,8 +588,10 @@ int main(int argc, char **argv)
         implicit(argv[3]);
     } else if (!strcmp(mode, "bind") && argc == 4) {
         bind_report("", SOCK_DGRAM, a1);
-    } else if (!strcmp(mode, "bind6-any") && argc == 4) {
+    } else if ((!strcmp(mode, "bind6-any") || !strcmp(mode, "bind6only-any")) && argc == 4) {
         int s = socket(AF_INET6, SOCK_DGRAM, 0);
+        int only = !strcmp(mode, "bind6only-any");
+        setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof(only));
         struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)a1), .sin6_addr = in6addr_any};
         socklen_t len = sizeof(a);
         if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 || getsockname(s, (struct sockaddr *)&a, &len) != 0)
