@@ -4,6 +4,7 @@
  *   bind_dispatch.c   running a hook's programs on one bind event (deny, redirect)
  *   bind_json.c       simulated events from JSON (bpfhost test-run --ctx)
  *   bind_address.c    socket addresses to and from bind_md_t
+ *   bind_privilege.c  whether a thread's capabilities count in its socket's network namespace
  *   supervise_bind.c  the binds of a supervised tree (seccomp user notification)
  *   bind_unbind.c     when a bound socket of the tree is gone (sock_diag)
  *   source_audit_bind.c  every bind of the machine, observed (kernel audit)
@@ -30,6 +31,9 @@ int ext_bind_context_from_json(const char *json, struct core_test_input *in, cha
 int ext_bind_md_from_sockaddr(bind_md_t *md, int family, const void *sa, size_t len);
 /* bind_address.c: the socket address md holds, for a socket of family; its length. */
 socklen_t ext_bind_md_to_sockaddr(const bind_md_t *md, int family, struct sockaddr_storage *out);
+/* bind_privilege.c: whether thread tid's user namespace owns the network namespace of sock, or is an
+ * ancestor of its owner (its capabilities then count there); false when that cannot be established. */
+bool ext_bind_userns_rules_netns(pid_t tid, int sock);
 /* bind_address.c: whether socket_address holds an IPv4 address (its family field is AF_INET). */
 bool ext_bind_md_is_ipv4(const bind_md_t *md);
 /* bind_address.c: md's address as text ("1.2.3.4:80", "[::1]:80") into out. */

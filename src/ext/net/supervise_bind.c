@@ -21,7 +21,9 @@
  * The bind runs with the supervisor's credentials, so what the kernel
  * would check against the thread's is checked here first: a port below
  * net.ipv4.ip_unprivileged_port_start needs CAP_NET_BIND_SERVICE in the
- * thread's effective set (EACCES otherwise, as the kernel answers).
+ * thread's effective set, and the thread's user namespace must own the
+ * socket's network namespace or be an ancestor of its owner
+ * (bind_privilege.c); EACCES otherwise, as the kernel answers.
  * A socket of another family (AF_UNIX, netlink, ...) is no bind event: the
  * kernel runs that bind itself.
  *
@@ -297,7 +299,8 @@ static bool decide(struct sv_run *run, struct bind_part *bp, struct bind_request
 static int bind_as_thread(const struct bind_part *bp, const struct bind_request *r, const bind_md_t *to)
 {
     unsigned port = ext_bind_md_port(to);
-    if (port && port < bp->unprivileged_port_start && !r->may_bind_privileged)
+    if (port && port < bp->unprivileged_port_start &&
+        !(r->may_bind_privileged && ext_bind_userns_rules_netns(r->tid, r->sock)))
         return -EACCES;
     struct sockaddr_storage ss;
     socklen_t len = ext_bind_md_to_sockaddr(to, r->family, &ss);

@@ -394,11 +394,11 @@ static void tree_attack_as_nobody(struct tree *t, const char *const *args)
 }
 
 /*
- * HOLE. The supervisor grants a port below ip_unprivileged_port_start when
- * CAP_NET_BIND_SERVICE is in the thread's CapEff; a process that made its
- * own user namespace has every capability there, none in the network
- * namespace its socket belongs to. A root supervisor then binds port 80
- * for an unprivileged tree.
+ * A process that made its own user namespace has every capability there,
+ * none in the network namespace its socket belongs to. The supervisor once
+ * granted a port below ip_unprivileged_port_start on CAP_NET_BIND_SERVICE
+ * in the thread's CapEff alone: a root supervisor then bound port 80 for
+ * an unprivileged tree. Safe: EACCES.
  */
 static void a_user_namespace_lends_no_privileged_port(void **state)
 {
@@ -514,10 +514,10 @@ static int attack_from_unprivileged_supervisor(struct tree *t, const char *const
 }
 
 /*
- * HOLE. The supervisor's helper (the tree's subreaper, outside the filter)
- * runs as the same user as the tree: a process of the tree can ptrace it
- * (no Yama restriction here) and make it bind the denied port, then take
- * that socket with pidfd_getfd. Safe: the attach fails.
+ * The supervisor's helper (the tree's subreaper, outside the filter) runs
+ * as the same user as the tree: were it dumpable, a process of the tree
+ * could ptrace it (no Yama restriction here), make it bind the denied port
+ * and take that socket with pidfd_getfd. Safe: the attach fails.
  */
 static void the_supervisors_helper_cannot_be_made_to_bind(void **state)
 {
