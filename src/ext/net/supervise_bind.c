@@ -238,11 +238,9 @@ static int read_request(struct sv_run *run, const struct sv_call *call, struct b
     md->thread_id = (uint32_t)r->tid;
     md->protocol = r->protocol > 0 ? (uint8_t)r->protocol : 0;
     md->socket_type = r->type > 0 ? (uint8_t)r->type : 0;
-    char exe[64];
-    snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)r->tgid);
-    ssize_t len = readlink(exe, r->app, sizeof(r->app));
-    r->ev.app_id = len > 0 ? r->app : NULL;
-    r->ev.app_id_len = len > 0 ? (size_t)len : 0;
+    size_t len = ext_bind_image_path(r->tgid, r->app, sizeof(r->app));
+    r->ev.app_id = len ? r->app : NULL;
+    r->ev.app_id_len = len;
     r->ev.task.process_id = (uint32_t)r->tgid;
     r->ev.task.thread_id = (uint32_t)r->tid;
     return 0;

@@ -457,11 +457,26 @@ static void an_ipv4_redirect_on_an_ipv6_socket_does_not_stay_on_every_interface(
     tree_end(&t);
 }
 
+/* The image path of a process whose path names its image from the supervisor too is passed as it is. */
+static void an_image_path_that_is_the_image_is_passed_as_it_is(void **state)
+{
+    (void)state;
+    SUPERVISED();
+    struct tree t;
+    const char *args[] = {"bind", port_text(good_port), NULL};
+    attack(&t, args);
+    assert_true(t.event_count > 0);
+    assert_int_equal(t.events[0].app_len, strlen(attacker));
+    assert_memory_equal(t.events[0].app, attacker, strlen(attacker));
+    tree_end(&t);
+}
+
 /*
- * HOLE. A path rule trusts app_id, /proc/PID/exe as the supervisor reads
- * it. An unprivileged process can make its own user and mount namespaces,
- * mount any file over the allowed path there and exec it: the link names
- * the allowed path.
+ * A path rule trusts app_id, /proc/PID/exe as the supervisor reads it. An
+ * unprivileged process can make its own user and mount namespaces, mount
+ * any file over the allowed path there and exec it: the link names the
+ * allowed path. Safe: app_id is not the allowed path ("unverified:" ahead
+ * of it, since the path seen from the supervisor is another file).
  */
 static void an_image_path_cannot_be_borrowed_through_a_mount_namespace(void **state)
 {
@@ -801,6 +816,7 @@ int main(void)
         ATTACK_TEST(a_user_namespace_lends_no_privileged_port),
         ATTACK_TEST(a_redirect_lends_no_privileged_port),
         ATTACK_TEST(an_ipv4_redirect_on_an_ipv6_socket_does_not_stay_on_every_interface),
+        ATTACK_TEST(an_image_path_that_is_the_image_is_passed_as_it_is),
         ATTACK_TEST(an_image_path_cannot_be_borrowed_through_a_mount_namespace),
         ATTACK_TEST(the_supervisors_helper_cannot_be_made_to_bind),
         ATTACK_TEST(killing_the_helper_leaves_binds_supervised),
