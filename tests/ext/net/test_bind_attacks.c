@@ -650,11 +650,11 @@ static void an_address_nobody_serves_holds_no_other_bind(void **state)
 }
 
 /*
- * HOLE. Every 100 ms the UNBIND watch lists the machine's sockets and
- * looks each up in the list of watched ones, one by one: a tree that
- * keeps 15000 bound sockets makes each poll cost O(listed x watched), and
- * every bind (and exec) of the tree waits behind it. Safe: a bind takes
- * well under 100 ms however many sockets the tree holds.
+ * Every 100 ms the UNBIND watch lists the machine's sockets and looks each
+ * up among the watched ones; looked up one by one, a tree that keeps 15000
+ * bound sockets made each poll cost O(listed x watched), and every bind
+ * (and exec) of the tree waited behind it. Safe: a bind takes well under
+ * 100 ms however many sockets the tree holds.
  */
 static void many_held_sockets_slow_no_bind_down(void **state)
 {
