@@ -5,6 +5,7 @@
  *   bind_json.c       simulated events from JSON (bpfhost test-run --ctx)
  *   bind_address.c    socket addresses to and from bind_md_t
  *   bind_privilege.c  whether a thread's capabilities count in its socket's network namespace
+ *   bind_read.c       reading a bind's address from the caller's memory within a time limit
  *   bind_image.c      the image path of a binding process, checked against the file it runs
  *   supervise_bind.c  the binds of a supervised tree (seccomp user notification)
  *   bind_unbind.c     when a bound socket of the tree is gone (sock_diag)
@@ -32,6 +33,10 @@ int ext_bind_context_from_json(const char *json, struct core_test_input *in, cha
 int ext_bind_md_from_sockaddr(bind_md_t *md, int family, const void *sa, size_t len);
 /* bind_address.c: the socket address md holds, for a socket of family; its length. */
 socklen_t ext_bind_md_to_sockaddr(const bind_md_t *md, int family, struct sockaddr_storage *out);
+/* bind_read.c: the most address bytes ext_bind_read_address() reads (sizeof(struct sockaddr_storage)). */
+enum { EXT_BIND_ADDRESS_MAX = 128 };
+/* bind_read.c: reads len bytes at addr of thread tid within timeout_ms: bytes read, -ETIMEDOUT, or -errno. */
+ssize_t ext_bind_read_address(pid_t tid, uint64_t addr, void *buf, size_t len, int timeout_ms);
 /* bind_image.c: the image path of process pid into out (NUL-terminated), prefixed "unverified:" unless that
  * path seen from here is the file it runs; its length, 0 if unknown. */
 size_t ext_bind_image_path(pid_t pid, char *out, size_t cap);

@@ -195,9 +195,12 @@ static bool maps_ipv4(int sock)
     return getsockopt(sock, IPPROTO_IPV6, IPV6_V6ONLY, &only, &len) == 0 && !only;
 }
 
-enum { NO_ANSWER = 1, LET_KERNEL = 2, CANNOT_TAKE = 3 };
+enum { NO_ANSWER = 1, LET_KERNEL = 2, CANNOT_TAKE = 3, CANNOT_READ = 4 };
 
-/* Takes the socket and the address; fills the BIND event. 0, NO_ANSWER, LET_KERNEL, CANNOT_TAKE, or the answer -errno. */
+/* How long the address may take to read (a userfaultfd nobody serves holds it): then the bind is denied. */
+enum { ADDRESS_READ_MS = 250 };
+
+/* Takes the socket and the address; fills the BIND event. 0, NO_ANSWER, LET_KERNEL, CANNOT_TAKE, CANNOT_READ, or the answer -errno. */
 static int read_request(struct sv_run *run, const struct sv_call *call, struct bind_request *r)
 {
     memset(&r->ev, 0, sizeof(r->ev));
@@ -223,7 +226,13 @@ static int read_request(struct sv_run *run, const struct sv_call *call, struct b
     if (r->addrlen > sizeof(r->given))
         return -EINVAL;
     memset(&r->given, 0, sizeof(r->given));
-    if (r->addrlen && ext_target_read(r->tid, r->addr, &r->given, r->addrlen) != (ssize_t)r->addrlen)
+    ssize_t got = r->addrlen ? ext_bind_read_address(r->tid, r->addr, &r->given, r->addrlen, ADDRESS_READ_MS) : 0;
+    if (got == -ETIMEDOUT || got == -ENOMEM || got == -EAGAIN || got == -EMFILE || got == -ENFILE) {
+        /* too slow, or no reader thread: not the target's answer */
+        r->take_error = (int)-got;
+        return CANNOT_READ;
+    }
+    if (got != (ssize_t)r->addrlen)
         return sv_still_valid(run, call->n->id) ? -EFAULT : NO_ANSWER;
     if (!sv_still_valid(run, call->n->id))
         return NO_ANSWER;
@@ -361,6 +370,11 @@ static void handle(struct sv_run *run, void *state, const struct sv_call *call)
     } else if (rc == CANNOT_TAKE) { /* fail closed: a bind we cannot perform for it */
         atomic_fetch_add(&run->counters->errors, 1);
         core_trace_printf("bpfhost: supervised bind by thread %u denied: cannot take its socket: %s", call->n->pid,
+                          strerror(r->take_error));
+        sv_answer(run, call->n->id, -EACCES, 0, false);
+    } else if (rc == CANNOT_READ) { /* fail closed: an address we could not read in time */
+        atomic_fetch_add(&run->counters->errors, 1);
+        core_trace_printf("bpfhost: supervised bind by thread %u denied: cannot read its address: %s", call->n->pid,
                           strerror(r->take_error));
         sv_answer(run, call->n->id, -EACCES, 0, false);
     } else if (rc < 0) {

@@ -628,10 +628,11 @@ static void an_mptcp_socket_does_not_pass_for_tcp(void **state)
 /* Denial of service.                                                       */
 
 /*
- * HOLE. The supervisor reads each bind's address on its one thread: an
- * address behind a userfaultfd nobody serves holds that read, and with it
- * every other bind and exec of the tree. Safe: another process's bind
- * completes meanwhile (well under 1 s).
+ * The supervisor answers on its one thread: an address behind a
+ * userfaultfd nobody serves held its read, and with it every other bind
+ * and exec of the tree (now the read has a time limit, then the bind is
+ * denied). Safe: another process's bind completes meanwhile (well under
+ * 1 s).
  */
 static void an_address_nobody_serves_holds_no_other_bind(void **state)
 {
