@@ -86,6 +86,13 @@ bool ext_bind_md_is_ipv4(const bind_md_t *md)
     return family == AF_INET;
 }
 
+void ext_bind_md_set_protocol(bind_md_t *md, int protocol)
+{
+    md->ip_protocol = protocol > 0 ? (uint32_t)protocol : 0;
+    /* A protocol wider than a byte (MPTCP, 262) truncated would pass for another (262 & 0xff: TCP). */
+    md->protocol = md->ip_protocol <= UINT8_MAX ? (uint8_t)md->ip_protocol : 0;
+}
+
 uint16_t ext_bind_md_port(const bind_md_t *md)
 {
     uint16_t port;

@@ -138,7 +138,7 @@ void bind_unbind_watch(struct bind_unbind *u, int sock, const struct ext_bind_ev
                        struct ext_source_counters *counters)
 {
     struct stat st;
-    uint8_t proto = post->md.protocol;
+    uint32_t proto = post->md.ip_protocol; /* MPTCP (262) is not TCP: not listed with it */
     if ((proto != IPPROTO_TCP && proto != IPPROTO_UDP) || netns_of(sock) != u->netns || fstat(sock, &st) != 0) {
         atomic_fetch_add(&counters->lost, 1);
         core_trace_printf("bpfhost: supervised bind by %d: its release will not be seen (protocol %u or another "

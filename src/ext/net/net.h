@@ -45,6 +45,8 @@ size_t ext_bind_image_path(pid_t pid, char *out, size_t cap);
 bool ext_bind_userns_rules_netns(pid_t tid, int sock);
 /* bind_address.c: whether socket_address holds an IPv4 address (its family field is AF_INET). */
 bool ext_bind_md_is_ipv4(const bind_md_t *md);
+/* bind_address.c: sets md's ip_protocol to protocol (0 if negative: unknown), and protocol to it if it fits a byte, else 0. */
+void ext_bind_md_set_protocol(bind_md_t *md, int protocol);
 /* bind_address.c: md's address as text ("1.2.3.4:80", "[::1]:80") into out. */
 void ext_bind_md_format(const bind_md_t *md, char *out, size_t cap);
 /* bind_address.c: md's port, host order. */

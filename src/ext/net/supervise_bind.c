@@ -245,7 +245,7 @@ static int read_request(struct sv_run *run, const struct sv_call *call, struct b
     md->operation = BIND_OPERATION_BIND;
     md->process_id = (uint64_t)r->tgid;
     md->thread_id = (uint32_t)r->tid;
-    md->protocol = r->protocol > 0 ? (uint8_t)r->protocol : 0;
+    ext_bind_md_set_protocol(md, r->protocol);
     md->socket_type = r->type > 0 ? (uint8_t)r->type : 0;
     size_t len = ext_bind_image_path(r->tgid, r->app, sizeof(r->app));
     r->ev.app_id = len ? r->app : NULL;

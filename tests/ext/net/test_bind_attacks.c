@@ -584,7 +584,7 @@ static void the_verifier_refuses_context_abuse(void **state)
     refused("writes_app_id", "packet pointer field");
     refused("writes_across", "not writable");
     refused("reads_past_app_id", "not proven inside the packet");
-    refused("reads_past_context", "outside the 80-byte context");
+    refused("reads_past_context", "outside the 88-byte context");
     refused("leaks_app_id_pointer", "partial read");
 }
 
