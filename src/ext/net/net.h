@@ -6,6 +6,7 @@
  *   bind_address.c    socket addresses to and from bind_md_t
  *   bind_privilege.c  whether a thread's capabilities count in its socket's network namespace
  *   bind_read.c       reading a bind's address from the caller's memory within a time limit
+ *   bind_other_family.c  a supervised bind of a socket that is not IP (AF_UNIX, ...)
  *   bind_image.c      the image path of a binding process, checked against the file it runs
  *   supervise_bind.c  the binds of a supervised tree (seccomp user notification)
  *   bind_unbind.c     when a bound socket of the tree is gone (sock_diag)
@@ -37,6 +38,13 @@ socklen_t ext_bind_md_to_sockaddr(const bind_md_t *md, int family, struct sockad
 enum { EXT_BIND_ADDRESS_MAX = 128 };
 /* bind_read.c: reads len bytes at addr of thread tid within timeout_ms: bytes read, -ETIMEDOUT, or -errno. */
 ssize_t ext_bind_read_address(pid_t tid, uint64_t addr, void *buf, size_t len, int timeout_ms);
+/* bind_other_family.c: ext_bind_other_family()'s answer that the kernel may run the bind itself. */
+enum { EXT_BIND_LET_KERNEL = 1 };
+/*
+ * bind_other_family.c: a bind of thread tid (process tgid) of socket sock (our copy; family, not IP) to addr
+ * (len bytes): 0 or -errno (done or refused here), or EXT_BIND_LET_KERNEL.
+ */
+int ext_bind_other_family(pid_t tgid, pid_t tid, int sock, int family, const void *addr, socklen_t len);
 /* bind_image.c: the image path of process pid into out (NUL-terminated), prefixed "unverified:" unless that
  * path seen from here is the file it runs; its length, 0 if unknown. */
 size_t ext_bind_image_path(pid_t pid, char *out, size_t cap);

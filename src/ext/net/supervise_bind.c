@@ -24,8 +24,8 @@
  * thread's effective set, and the thread's user namespace must own the
  * socket's network namespace or be an ancestor of its owner
  * (bind_privilege.c); EACCES otherwise, as the kernel answers.
- * A socket of another family (AF_UNIX, netlink, ...) is no bind event: the
- * kernel runs that bind itself.
+ * A socket of another family (AF_UNIX, netlink, ...) is no bind event
+ * (bind_other_family.c: who runs that bind).
  *
  * io_uring (IORING_OP_BIND, Linux 6.11) binds without a system call the
  * filter sees, so the extension also claims io_uring_setup and fails it
@@ -63,7 +63,8 @@ struct bind_request {
     struct ext_bind_event ev;
     char app[4096];
     struct sockaddr_storage given; /* the address as read */
-    int take_error;                /* CANNOT_TAKE: why we could not take the socket */
+    int take_error;                /* CANNOT_TAKE, CANNOT_READ: why we could not take the socket or its address */
+    int answer;                    /* ANSWERED: 0 or -errno */
     bool may_bind_privileged;      /* CAP_NET_BIND_SERVICE */
 };
 
@@ -195,12 +196,13 @@ static bool maps_ipv4(int sock)
     return getsockopt(sock, IPPROTO_IPV6, IPV6_V6ONLY, &only, &len) == 0 && !only;
 }
 
-enum { NO_ANSWER = 1, LET_KERNEL = 2, CANNOT_TAKE = 3, CANNOT_READ = 4 };
+enum { NO_ANSWER = 1, LET_KERNEL = 2, CANNOT_TAKE = 3, CANNOT_READ = 4, ANSWERED = 5 };
 
 /* How long the address may take to read (a userfaultfd nobody serves holds it): then the bind is denied. */
 enum { ADDRESS_READ_MS = 250 };
 
-/* Takes the socket and the address; fills the BIND event. 0, NO_ANSWER, LET_KERNEL, CANNOT_TAKE, CANNOT_READ, or the answer -errno. */
+/* Takes the socket and the address; fills the BIND event. 0, NO_ANSWER, LET_KERNEL, CANNOT_TAKE, CANNOT_READ,
+ * ANSWERED (r->answer: a bind of another family done or refused here), or the answer -errno. */
 static int read_request(struct sv_run *run, const struct sv_call *call, struct bind_request *r)
 {
     memset(&r->ev, 0, sizeof(r->ev));
@@ -221,8 +223,6 @@ static int read_request(struct sv_run *run, const struct sv_call *call, struct b
     r->family = sockopt(r->sock, SO_DOMAIN);
     if (r->family == -ENOTSOCK)
         return -ENOTSOCK;
-    if (r->family != AF_INET && r->family != AF_INET6)
-        return LET_KERNEL; /* the socket's family cannot change: the kernel's bind is no bind event */
     if (r->addrlen > sizeof(r->given))
         return -EINVAL;
     memset(&r->given, 0, sizeof(r->given));
@@ -236,6 +236,10 @@ static int read_request(struct sv_run *run, const struct sv_call *call, struct b
         return sv_still_valid(run, call->n->id) ? -EFAULT : NO_ANSWER;
     if (!sv_still_valid(run, call->n->id))
         return NO_ANSWER;
+    if (r->family != AF_INET && r->family != AF_INET6) { /* no bind event (the socket's family cannot change) */
+        r->answer = ext_bind_other_family(r->tgid, r->tid, r->sock, r->family, &r->given, r->addrlen);
+        return r->answer == EXT_BIND_LET_KERNEL ? LET_KERNEL : ANSWERED;
+    }
     bind_md_t *md = &r->ev.md;
     err = ext_bind_md_from_sockaddr(md, r->family, &r->given, r->addrlen);
     if (err)
@@ -367,6 +371,8 @@ static void handle(struct sv_run *run, void *state, const struct sv_call *call)
         /* the thread is gone */
     } else if (rc == LET_KERNEL) {
         sv_answer(run, call->n->id, 0, 0, true);
+    } else if (rc == ANSWERED) {
+        sv_answer(run, call->n->id, r->answer, 0, false);
     } else if (rc == CANNOT_TAKE) { /* fail closed: a bind we cannot perform for it */
         atomic_fetch_add(&run->counters->errors, 1);
         core_trace_printf("bpfhost: supervised bind by thread %u denied: cannot take its socket: %s", call->n->pid,

@@ -232,10 +232,10 @@ static void attack_expecting(const char *const *args, const struct want *wants)
 /* Time of check to time of use.                                            */
 
 /*
- * HOLE. A socket of another family (AF_UNIX) is handed back to the kernel
- * with SECCOMP_USER_NOTIF_FLAG_CONTINUE, and the kernel looks the
- * descriptor up again: another thread that dup2()s an AF_INET socket onto
- * it in between gets that socket bound by the kernel, unseen, to any port.
+ * A socket of another family (AF_UNIX) handed back to the kernel with
+ * SECCOMP_USER_NOTIF_FLAG_CONTINUE has its descriptor looked up again:
+ * another thread that dup2()s an AF_INET socket onto it in between got
+ * that socket bound by the kernel, unseen, to any port. Safe: never.
  */
 static void a_descriptor_swapped_after_the_check_binds_nothing_unseen(void **state)
 {
@@ -243,6 +243,23 @@ static void a_descriptor_swapped_after_the_check_binds_nothing_unseen(void **sta
     SUPERVISED();
     const char *args[] = {"fdswap", port_text(bad_port), "500", NULL};
     attack_expecting(args, (const struct want[]){SAYS("bound-bad", 0), END_OF_WANTS});
+}
+
+/*
+ * How AF_UNIX binds go since (bind_other_family.c): a path by the kernel
+ * if no other thread shares the file table, else denied; an abstract
+ * address bound by the supervisor, threads or not.
+ */
+static void af_unix_binds_go_through_unless_the_table_is_shared(void **state)
+{
+    (void)state;
+    SUPERVISED();
+    const char *alone[] = {"unix", "0", NULL};
+    attack_expecting(alone, (const struct want[]){SAYS("bound", 0), END_OF_WANTS});
+    const char *shared[] = {"unix", "1", NULL};
+    attack_expecting(shared, (const struct want[]){SAYS("error", EACCES), END_OF_WANTS});
+    const char *abstract[] = {"unix", "2", NULL};
+    attack_expecting(abstract, (const struct want[]){SAYS("bound", 0), END_OF_WANTS});
 }
 
 /* A thread rewriting the address in memory shared with another process (not a thread): no effect. */
@@ -803,6 +820,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         ATTACK_TEST(a_descriptor_swapped_after_the_check_binds_nothing_unseen),
+        ATTACK_TEST(af_unix_binds_go_through_unless_the_table_is_shared),
         ATTACK_TEST(another_process_rewriting_the_address_reaches_nothing),
         ATTACK_TEST(unmapping_the_address_mid_call_reaches_nothing),
         IMPLICIT_TEST(listen_on_an_unbound_socket_is_seen, "listen"),

@@ -25,6 +25,8 @@
  *                                    makes it bind a UDP socket to BAD and takes that socket: "attach 0|error E",
  *                                    "injected bound P"
  *   attacker OUT kill-helper BAD     kills its parent (the supervisor's helper), then as "bind"
+ *   attacker OUT unix HOW            an AF_UNIX bind: 0 a path, 1 a path with another thread alive, 2 abstract with
+ *                                    another thread alive: "bound 0" or "error E"
  *   attacker OUT uffd GOOD           a thread's bind address behind a userfaultfd that nobody serves for 3 s;
  *                                    meanwhile a child binds GOOD: "other ms T" (how long its bind took)
  *   attacker OUT threads N           N threads bind port 0 at once: "bound K", "ms T"
@@ -150,6 +152,38 @@ static void fdswap(unsigned bad, unsigned n)
         close(swap_inet);
     }
     fprintf(out, "bound-bad %u\ndenied %u\nother %u\n", reached, denied, other);
+}
+
+static void *idle(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&stop))
+        usleep(1000);
+    return NULL;
+}
+
+/* An AF_UNIX bind (how: 0 a path, 1 a path with another thread alive, 2 abstract with another thread alive). */
+static void unix_bind(unsigned how)
+{
+    pthread_t t;
+    if (how)
+        pthread_create(&t, NULL, idle, NULL);
+    int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s/unix.%d", how == 2 ? "" : "/tmp", (int)getpid());
+    if (how == 2)
+        a.sun_path[0] = '\0';
+    if (bind(s, (struct sockaddr *)&a, sizeof(a)) == 0)
+        fprintf(out, "bound 0\n");
+    else
+        fprintf(out, "error %d\n", errno);
+    if (how != 2)
+        unlink(a.sun_path);
+    close(s);
+    if (how) {
+        atomic_store(&stop, true);
+        pthread_join(t, NULL);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -644,6 +678,8 @@ int main(int argc, char **argv)
         hoard(a1);
     } else if (!strcmp(mode, "masquerade") && argc == 4) {
         masquerade(argv);
+    } else if (!strcmp(mode, "unix") && argc == 4) {
+        unix_bind(a1);
     } else if (!strcmp(mode, "uffd") && argc == 4) {
         uffd(a1);
     } else if (!strcmp(mode, "threads") && argc == 4) {
