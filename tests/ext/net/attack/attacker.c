@@ -34,9 +34,6 @@
  *   attacker OUT bind6-any PORT      a UDP bind to [::]:PORT (every interface): "bound P", "every-interface 0|1"
  *   attacker OUT bind6only-any PORT  the same on an IPV6_V6ONLY socket (bind6-any's is not)
  *   attacker OUT redirect-to PORT    a TCP bind to 127.0.0.1:PORT: "bound P" or "error E" (the policy redirects)
- *   attacker OUT swap-after-bind GOOD  binds a UDP socket to GOOD, then a TCP socket to port 0 (it listens),
- *                                    then puts the UDP socket at the TCP socket's descriptor number and lives
- *                                    500 ms: "pid P", "real PORT" (the TCP socket's)
  *   attacker OUT hoard N             binds N UDP sockets to port 0 and keeps them, then times 20 more binds:
  *                                    "hoarded K", "slowest ms T"
  *   attacker OUT masquerade PORT     in its own user and mount namespaces, mounts itself over /usr/bin/true and
@@ -663,17 +660,6 @@ int main(int argc, char **argv)
         fprintf(out, "kill %d\n", kill(getppid(), SIGKILL) == 0 ? 0 : errno);
         usleep(100 * 1000);
         bind_report("", SOCK_DGRAM, a1);
-    } else if (!strcmp(mode, "swap-after-bind") && argc == 4) {
-        fprintf(out, "pid %d\n", (int)getpid());
-        int udp = socket(AF_INET, SOCK_DGRAM, 0), tcp = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in g = loop4(a1), any = loop4(0);
-        if (bind(udp, (struct sockaddr *)&g, sizeof(g)) != 0 || bind(tcp, (struct sockaddr *)&any, sizeof(any)) != 0)
-            fprintf(out, "error %d\n", errno);
-        listen(tcp, 1);
-        int kept = dup(tcp);
-        dup2(udp, tcp);
-        fprintf(out, "real %u\n", port_of(kept));
-        usleep(500 * 1000);
     } else if (!strcmp(mode, "hoard") && argc == 4) {
         hoard(a1);
     } else if (!strcmp(mode, "masquerade") && argc == 4) {
