@@ -63,6 +63,7 @@ struct bind_request {
     struct ext_bind_event ev;
     char app[4096];
     struct sockaddr_storage given; /* the address as read */
+    bool listen;                   /* listen(fd, backlog): addr holds the backlog, nothing is read */
     int take_error;                /* CANNOT_TAKE, CANNOT_READ: why we could not take the socket or its address */
     int answer;                    /* ANSWERED: 0 or -errno */
     bool may_bind_privileged;      /* CAP_NET_BIND_SERVICE */
@@ -120,9 +121,11 @@ static int read_arguments(const struct sv_call *call, struct bind_request *r)
     const struct seccomp_notif *n = call->n;
     uint64_t mask = call->abi->ptr_size == 4 ? 0xffffffffu : ~0ull;
     r->tid = (pid_t)n->pid;
+    r->listen = !strcmp(call->name, "listen");
     if (call->socketcall) {
-        uint32_t args[3];
-        if (ext_target_read(r->tid, n->data.args[1] & mask, args, sizeof(args)) != (ssize_t)sizeof(args))
+        uint32_t args[3] = {0};
+        size_t size = (r->listen ? 2 : 3) * sizeof(args[0]);
+        if (ext_target_read(r->tid, n->data.args[1] & mask, args, size) != (ssize_t)size)
             return -EFAULT;
         r->fd = (int)args[0];
         r->addr = args[1];
@@ -201,6 +204,52 @@ enum { NO_ANSWER = 1, LET_KERNEL = 2, CANNOT_TAKE = 3, CANNOT_READ = 4, ANSWERED
 /* How long the address may take to read (a userfaultfd nobody serves holds it): then the bind is denied. */
 enum { ADDRESS_READ_MS = 250 };
 
+/* Fills the BIND event of r, whose address is in r->ev.md: the socket's protocol and type, who binds. */
+static void fill_event(struct bind_request *r)
+{
+    bind_md_t *md = &r->ev.md;
+    r->protocol = sockopt(r->sock, SO_PROTOCOL);
+    r->type = sockopt(r->sock, SO_TYPE);
+    md->operation = BIND_OPERATION_BIND;
+    md->process_id = (uint64_t)r->tgid;
+    md->thread_id = (uint32_t)r->tid;
+    ext_bind_md_set_protocol(md, r->protocol);
+    md->socket_type = r->type > 0 ? (uint8_t)r->type : 0;
+    size_t len = ext_bind_image_path(r->tgid, r->app, sizeof(r->app));
+    r->ev.app_id = len ? r->app : NULL;
+    r->ev.app_id_len = len;
+    r->ev.task.process_id = (uint32_t)r->tgid;
+    r->ev.task.thread_id = (uint32_t)r->tid;
+}
+
+/*
+ * listen(): done here on our copy of the socket (handed back, the kernel
+ * would look the descriptor up again). An IP socket not bound yet would
+ * get a port from the kernel with no bind: it first goes through a bind
+ * to port 0 as bind() would (0: the event is ready); else ANSWERED.
+ */
+static int listen_request(struct bind_request *r)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    bind_md_t now;
+    int type = sockopt(r->sock, SO_TYPE);
+    bool connection = type == SOCK_STREAM || type == SOCK_SEQPACKET; /* listen() fails on the others */
+    if ((r->family == AF_INET || r->family == AF_INET6) && connection &&
+        getsockname(r->sock, (struct sockaddr *)&ss, &len) == 0 &&
+        ext_bind_md_from_sockaddr(&now, r->family, &ss, len) == 0 && ext_bind_md_port(&now) == 0) {
+        memset(&r->given, 0, sizeof(r->given));
+        r->given.ss_family = (sa_family_t)r->family;
+        r->addrlen = r->family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+        if (ext_bind_md_from_sockaddr(&r->ev.md, r->family, &r->given, r->addrlen) == 0) {
+            fill_event(r);
+            return 0;
+        }
+    }
+    r->answer = listen(r->sock, (int)r->addr) == 0 ? 0 : -errno;
+    return ANSWERED;
+}
+
 /* Takes the socket and the address; fills the BIND event. 0, NO_ANSWER, LET_KERNEL, CANNOT_TAKE, CANNOT_READ,
  * ANSWERED (r->answer: a bind of another family done or refused here), or the answer -errno. */
 static int read_request(struct sv_run *run, const struct sv_call *call, struct bind_request *r)
@@ -223,6 +272,8 @@ static int read_request(struct sv_run *run, const struct sv_call *call, struct b
     r->family = sockopt(r->sock, SO_DOMAIN);
     if (r->family == -ENOTSOCK)
         return -ENOTSOCK;
+    if (r->listen)
+        return listen_request(r);
     if (r->addrlen > sizeof(r->given))
         return -EINVAL;
     memset(&r->given, 0, sizeof(r->given));
@@ -240,22 +291,10 @@ static int read_request(struct sv_run *run, const struct sv_call *call, struct b
         r->answer = ext_bind_other_family(r->tgid, r->tid, r->sock, r->family, &r->given, r->addrlen);
         return r->answer == EXT_BIND_LET_KERNEL ? LET_KERNEL : ANSWERED;
     }
-    bind_md_t *md = &r->ev.md;
-    err = ext_bind_md_from_sockaddr(md, r->family, &r->given, r->addrlen);
+    err = ext_bind_md_from_sockaddr(&r->ev.md, r->family, &r->given, r->addrlen);
     if (err)
         return err; /* what the kernel answers to such an address: no event */
-    r->protocol = sockopt(r->sock, SO_PROTOCOL);
-    r->type = sockopt(r->sock, SO_TYPE);
-    md->operation = BIND_OPERATION_BIND;
-    md->process_id = (uint64_t)r->tgid;
-    md->thread_id = (uint32_t)r->tid;
-    ext_bind_md_set_protocol(md, r->protocol);
-    md->socket_type = r->type > 0 ? (uint8_t)r->type : 0;
-    size_t len = ext_bind_image_path(r->tgid, r->app, sizeof(r->app));
-    r->ev.app_id = len ? r->app : NULL;
-    r->ev.app_id_len = len;
-    r->ev.task.process_id = (uint32_t)r->tgid;
-    r->ev.task.thread_id = (uint32_t)r->tid;
+    fill_event(r);
     return 0;
 }
 
@@ -347,7 +386,10 @@ static void perform(struct sv_run *run, struct bind_part *bp, struct bind_reques
         sv_answer(run, id, -EACCES, 0, false);
     } else {
         report.result = bind_as_thread(bp, r, &to);
-        sv_answer(run, id, report.result, 0, false);
+        int answer = report.result;
+        if (!answer && r->listen) /* the bind listen() would have made: now the listen */
+            answer = listen(r->sock, (int)r->addr) == 0 ? 0 : -errno;
+        sv_answer(run, id, answer, 0, false);
         after_bind(run, bp, r, &to, report.result, &post);
         report.bound = report.result ? NULL : &post.md;
     }
@@ -355,7 +397,7 @@ static void perform(struct sv_run *run, struct bind_part *bp, struct bind_reques
         run->bind_report(run->bind_report_arg, &report);
 }
 
-/* A bind of the tree: decided, performed by us, answered with its result. io_uring_setup: refused. */
+/* A bind (or listen) of the tree: decided, performed by us, answered with its result. io_uring_setup: refused. */
 static void handle(struct sv_run *run, void *state, const struct sv_call *call)
 {
     struct bind_part *bp = state;
@@ -404,7 +446,7 @@ static void tick(struct sv_run *run, void *state, bool final)
     bind_unbind_poll(&bp->unbind, bp->hook, run->counters, final);
 }
 
-static const char *const calls[] = {"bind", "io_uring_setup", NULL};
+static const char *const calls[] = {"bind", "listen", "io_uring_setup", NULL};
 
 const struct sv_extension sv_bind_extension = {
     .prog_type = "bind",

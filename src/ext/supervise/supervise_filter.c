@@ -1,7 +1,7 @@
 /*
  * The seccomp filter of a supervised tree: SECCOMP_RET_USER_NOTIF for
- * every call an extension claims (execve, execveat, bind), allow
- * everything else. On i386, bind also comes through socketcall(SYS_BIND),
+ * every call an extension claims (execve, execveat, bind, listen), allow
+ * everything else. On i386, bind and listen also come through socketcall(SYS_BIND, SYS_LISTEN),
  * which libseccomp covers with the direct call. A 64-bit process can also
  * enter the kernel through its 32-bit ABIs (int 0x80 on x86-64, x32), so
  * the filter covers every ABI the machine runs; libseccomp writes the
@@ -33,16 +33,22 @@ static const struct {
     {SCMP_ARCH_AARCH64, {SCMP_ARCH_ARM, 0}},
 };
 
-/* i386's direct bind (Linux 4.3): libseccomp names it by socketcall's pseudo number, and
+/* i386's direct bind and listen (Linux 4.3): libseccomp names them by socketcall's pseudo numbers, and
  * <asm/unistd_32.h> would redefine the native __NR_* of the rest of this file. */
-enum { I386_NR_BIND = 361 };
+enum { I386_NR_BIND = 361, I386_NR_LISTEN = 363 };
+
+/* The socketcall(2) number of call, or -1 if it has none we claim. */
+static int socketcall_of(const char *call)
+{
+    return !strcmp(call, "bind") ? SYS_BIND : !strcmp(call, "listen") ? SYS_LISTEN : -1;
+}
 
 /* The number of call on the ABI of token, or -1 (libseccomp's negative pseudo numbers: not a direct call). */
 static int call_nr(uint32_t token, const char *call)
 {
     int nr = seccomp_syscall_resolve_name_arch(token, call);
-    if (token == SCMP_ARCH_X86 && !strcmp(call, "bind"))
-        nr = I386_NR_BIND;
+    if (token == SCMP_ARCH_X86 && socketcall_of(call) >= 0)
+        nr = socketcall_of(call) == SYS_BIND ? I386_NR_BIND : I386_NR_LISTEN;
     return nr >= 0 ? nr : -1;
 }
 
@@ -165,8 +171,9 @@ int sv_filter_classify(const struct sv_filter *f, const struct seccomp_notif *n,
             continue;
         call->abi = a;
         for (size_t c = 0; c < f->call_count; c++) {
-            bool via_socketcall = !strcmp(f->calls[c], "bind") && a->socketcall_nr >= 0 &&
-                                  n->data.nr == a->socketcall_nr && (uint32_t)n->data.args[0] == SYS_BIND;
+            int sub = socketcall_of(f->calls[c]);
+            bool via_socketcall = sub >= 0 && a->socketcall_nr >= 0 && n->data.nr == a->socketcall_nr &&
+                                  (uint32_t)n->data.args[0] == (uint32_t)sub;
             if (n->data.nr == a->nr[c] || via_socketcall) {
                 call->name = f->calls[c];
                 call->socketcall = via_socketcall;

@@ -289,9 +289,10 @@ static void unmapping_the_address_mid_call_reaches_nothing(void **state)
 /* Ports without bind().                                                    */
 
 /*
- * HOLE (documented as a limit). listen() on an unbound TCP socket, and
- * connect() or sendto() on an unbound UDP socket, give it a port with no
- * bind(): safe is that the programs see it (a BIND event) or the call fails.
+ * listen() on an unbound TCP socket gives it a port with no bind(): safe
+ * is that the programs see it (a BIND event) or the call fails. (connect()
+ * or sendto() on an unbound UDP socket do the same: a documented limit,
+ * their tests are out until it is closed.)
  */
 static void an_implicit_bind_is_seen(void **state)
 {
