@@ -46,11 +46,11 @@ static struct core_map *maps[SETS][GEN_MAP_COUNT];
 static struct core_profile profile; /* the sample type's, for the first verification */
 /* The maps as the verifier sees them (what core_verify() makes of maps[]). */
 static const struct verify_map verify_maps[GEN_MAP_COUNT] = {
-    [GEN_MAP_ARRAY] = {"array", VERIFY_MAP_ARRAY, 4, GEN_ARRAY_VALUE, GEN_ENTRIES, false, -1},
-    [GEN_MAP_HASH] = {"hash", VERIFY_MAP_HASH, 4, 8, GEN_ENTRIES, false, -1},
-    [GEN_MAP_RING] = {"ring", VERIFY_MAP_RINGBUF, 0, 0, 4096, false, -1},
-    [GEN_MAP_PROGS] = {"progs", VERIFY_MAP_PROG_ARRAY, 4, 4, GEN_ENTRIES, false, -1},
-    [GEN_MAP_RODATA] = {"rodata", VERIFY_MAP_ARRAY, 4, GEN_RODATA_VALUE, 1, true, -1},
+    [GEN_MAP_ARRAY] = {"array", VERIFY_MAP_ARRAY, 4, GEN_ARRAY_VALUE, GEN_ENTRIES, false, -1, NULL},
+    [GEN_MAP_HASH] = {"hash", VERIFY_MAP_HASH, 4, 8, GEN_ENTRIES, false, -1, NULL},
+    [GEN_MAP_RING] = {"ring", VERIFY_MAP_RINGBUF, 0, 0, 4096, false, -1, NULL},
+    [GEN_MAP_PROGS] = {"progs", VERIFY_MAP_PROG_ARRAY, 4, 4, GEN_ENTRIES, false, -1, NULL},
+    [GEN_MAP_RODATA] = {"rodata", VERIFY_MAP_ARRAY, 4, GEN_RODATA_VALUE, 1, true, -1, NULL},
 };
 static struct core_hook *hook;
 static uintptr_t stack_lo, stack_hi; /* this thread's stack */
