@@ -61,6 +61,7 @@ typedef struct _bind_md
     uint8_t ipv6_address[16]; ///< IPv6: the address, network order (socket_address has its family and port).
     uint32_t ipv6_scope_id;   ///< IPv6: the scope (interface index) of a link-local address.
     uint32_t thread_id;       ///< The thread that called bind (BIND, POST_BIND); 0 when unknown.
+    uint32_t ip_protocol;     ///< The protocol number in full (MPTCP: 262); protocol is 0 when it does not fit a byte.
 } bind_md_t;
 
 typedef enum _bind_action

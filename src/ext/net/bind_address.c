@@ -67,9 +67,30 @@ socklen_t ext_bind_md_to_sockaddr(const bind_md_t *md, int family, struct sockad
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
     in6->sin6_family = AF_INET6;
     memcpy(&in6->sin6_port, md->socket_address + 2, sizeof(in6->sin6_port));
+    if (ext_bind_md_is_ipv4(md)) {
+        /* An IPv4 address (a program's redirect) on an IPv6 socket: its IPv4-mapped form, so the
+         * address is not dropped (the socket would stay on the address it had, e.g. every interface). */
+        in6->sin6_addr.s6_addr[10] = in6->sin6_addr.s6_addr[11] = 0xff;
+        memcpy(&in6->sin6_addr.s6_addr[12], md->socket_address + 4, 4);
+        return sizeof(*in6);
+    }
     memcpy(&in6->sin6_addr, md->ipv6_address, sizeof(in6->sin6_addr));
     in6->sin6_scope_id = md->ipv6_scope_id;
     return sizeof(*in6);
+}
+
+bool ext_bind_md_is_ipv4(const bind_md_t *md)
+{
+    uint16_t family;
+    memcpy(&family, md->socket_address, sizeof(family));
+    return family == AF_INET;
+}
+
+void ext_bind_md_set_protocol(bind_md_t *md, int protocol)
+{
+    md->ip_protocol = protocol > 0 ? (uint32_t)protocol : 0;
+    /* A protocol wider than a byte (MPTCP, 262) truncated would pass for another (262 & 0xff: TCP). */
+    md->protocol = md->ip_protocol <= UINT8_MAX ? (uint8_t)md->ip_protocol : 0;
 }
 
 uint16_t ext_bind_md_port(const bind_md_t *md)

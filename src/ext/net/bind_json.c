@@ -58,8 +58,8 @@ static int set_field(const char *name, struct json_object *v, struct parsed *p, 
         if (!(rc = get_named(name, v, ops, op_values, 3, BIND_OPERATION_UNBIND, &u, err, errlen)))
             md->operation = (bind_operation_t)u;
     } else if (!strcmp(name, "protocol")) {
-        if (!(rc = get_named(name, v, protos, proto_values, 2, UINT8_MAX, &u, err, errlen)))
-            md->protocol = (uint8_t)u;
+        if (!(rc = get_named(name, v, protos, proto_values, 2, UINT16_MAX, &u, err, errlen)))
+            ext_bind_md_set_protocol(md, (int)u);
     } else if (!strcmp(name, "socket_type")) {
         if (!(rc = get_named(name, v, types, type_values, 2, UINT8_MAX, &u, err, errlen)))
             md->socket_type = (uint8_t)u;

@@ -16,7 +16,8 @@ _Static_assert(offsetof(bind_md_t, socket_address) == 24 && offsetof(bind_md_t, 
                "eBPF for Windows' layout");
 _Static_assert(offsetof(bind_md_t, socket_type) == 49 && offsetof(bind_md_t, bind_error) == 52 &&
                    offsetof(bind_md_t, ipv6_address) == 56 && offsetof(bind_md_t, ipv6_scope_id) == 72 &&
-                   offsetof(bind_md_t, thread_id) == 76 && sizeof(bind_md_t) == 80,
+                   offsetof(bind_md_t, thread_id) == 76 && offsetof(bind_md_t, ip_protocol) == 80 &&
+                   sizeof(bind_md_t) == 88,
                "bpfhost's fields, only ever appended");
 
 #define FIELD(name, access) {#name, offsetof(bind_md_t, name), sizeof(((bind_md_t *)0)->name), access}
@@ -34,6 +35,7 @@ static const struct core_ctx_field fields[] = {
     FIELD(ipv6_address, EXEC_READ | EXEC_WRITE),
     FIELD(ipv6_scope_id, EXEC_READ | EXEC_WRITE),
     FIELD(thread_id, EXEC_READ),
+    FIELD(ip_protocol, EXEC_READ),
 };
 
 static const char *const prefixes[] = {"bind", NULL};

@@ -138,7 +138,7 @@ void bind_unbind_watch(struct bind_unbind *u, int sock, const struct ext_bind_ev
                        struct ext_source_counters *counters)
 {
     struct stat st;
-    uint8_t proto = post->md.protocol;
+    uint32_t proto = post->md.ip_protocol; /* MPTCP (262) is not TCP: not listed with it */
     if ((proto != IPPROTO_TCP && proto != IPPROTO_UDP) || netns_of(sock) != u->netns || fstat(sock, &st) != 0) {
         atomic_fetch_add(&counters->lost, 1);
         core_trace_printf("bpfhost: supervised bind by %d: its release will not be seen (protocol %u or another "
@@ -178,18 +178,30 @@ int bind_unbind_wait_ms(const struct bind_unbind *u)
     return now >= u->next_poll_ns ? 0 : (int)((u->next_poll_ns - now + 999999) / 1000000);
 }
 
+static int by_inode(const void *a, const void *b)
+{
+    uint64_t x = ((const struct bind_watched *)a)->inode, y = ((const struct bind_watched *)b)->inode;
+    return x < y ? -1 : x > y;
+}
+
+/* A listed socket: present if watched (socks is sorted by inode: each look-up is O(log watched)). */
 static void mark_present(void *arg, uint64_t inode)
 {
     struct bind_unbind *u = arg;
-    for (size_t i = 0; i < u->count; i++)
-        if (u->socks[i].inode == inode)
-            u->socks[i].present = true;
+    struct bind_watched key = {.inode = inode};
+    struct bind_watched *w = bsearch(&key, u->socks, u->count, sizeof(*u->socks), by_inode);
+    if (w)
+        w->present = true;
 }
 
 /* Lists the sockets of the families and protocols watched, marking the watched ones present. 0 or -errno. */
 static int list_watched(struct bind_unbind *u)
 {
     static const uint8_t families[] = {AF_INET, AF_INET6}, protocols[] = {IPPROTO_TCP, IPPROTO_UDP};
+    /* Sorted once per poll (only the sockets watched since the last one are out of order): with
+     * thousands of sockets held, a linear look-up per listed socket made each poll, and every bind
+     * of the tree waiting behind it, O(listed x watched). */
+    qsort(u->socks, u->count, sizeof(*u->socks), by_inode);
     for (size_t i = 0; i < u->count; i++)
         u->socks[i].present = false;
     for (size_t f = 0; f < 2; f++)

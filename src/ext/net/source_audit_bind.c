@@ -175,7 +175,7 @@ static void read_socket(const struct pending *p, bind_md_t *md, int family, bool
     if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == family) {
         len = sizeof(v);
         if (getsockopt(sock, SOL_SOCKET, SO_PROTOCOL, &v, &len) == 0)
-            md->protocol = (uint8_t)v;
+            ext_bind_md_set_protocol(md, v);
         len = sizeof(v);
         if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &v, &len) == 0)
             md->socket_type = (uint8_t)v;

@@ -21,9 +21,11 @@
  * The bind runs with the supervisor's credentials, so what the kernel
  * would check against the thread's is checked here first: a port below
  * net.ipv4.ip_unprivileged_port_start needs CAP_NET_BIND_SERVICE in the
- * thread's effective set (EACCES otherwise, as the kernel answers).
- * A socket of another family (AF_UNIX, netlink, ...) is no bind event: the
- * kernel runs that bind itself.
+ * thread's effective set, and the thread's user namespace must own the
+ * socket's network namespace or be an ancestor of its owner
+ * (bind_privilege.c); EACCES otherwise, as the kernel answers.
+ * A socket of another family (AF_UNIX, netlink, ...) is no bind event
+ * (bind_other_family.c: who runs that bind).
  *
  * io_uring (IORING_OP_BIND, Linux 6.11) binds without a system call the
  * filter sees, so the extension also claims io_uring_setup and fails it
@@ -61,7 +63,9 @@ struct bind_request {
     struct ext_bind_event ev;
     char app[4096];
     struct sockaddr_storage given; /* the address as read */
-    int take_error;                /* CANNOT_TAKE: why we could not take the socket */
+    bool listen;                   /* listen(fd, backlog): addr holds the backlog, nothing is read */
+    int take_error;                /* CANNOT_TAKE, CANNOT_READ: why we could not take the socket or its address */
+    int answer;                    /* ANSWERED: 0 or -errno */
     bool may_bind_privileged;      /* CAP_NET_BIND_SERVICE */
 };
 
@@ -117,9 +121,11 @@ static int read_arguments(const struct sv_call *call, struct bind_request *r)
     const struct seccomp_notif *n = call->n;
     uint64_t mask = call->abi->ptr_size == 4 ? 0xffffffffu : ~0ull;
     r->tid = (pid_t)n->pid;
+    r->listen = !strcmp(call->name, "listen");
     if (call->socketcall) {
-        uint32_t args[3];
-        if (ext_target_read(r->tid, n->data.args[1] & mask, args, sizeof(args)) != (ssize_t)sizeof(args))
+        uint32_t args[3] = {0};
+        size_t size = (r->listen ? 2 : 3) * sizeof(args[0]);
+        if (ext_target_read(r->tid, n->data.args[1] & mask, args, size) != (ssize_t)size)
             return -EFAULT;
         r->fd = (int)args[0];
         r->addr = args[1];
@@ -185,9 +191,67 @@ static int read_status(struct bind_request *r)
     return r->tgid > 0 ? 0 : -ESRCH;
 }
 
-enum { NO_ANSWER = 1, LET_KERNEL = 2, CANNOT_TAKE = 3 };
+/* Whether an IPv6 socket takes IPv4-mapped addresses (not IPV6_V6ONLY); not when unknown. */
+static bool maps_ipv4(int sock)
+{
+    int only = 1;
+    socklen_t len = sizeof(only);
+    return getsockopt(sock, IPPROTO_IPV6, IPV6_V6ONLY, &only, &len) == 0 && !only;
+}
 
-/* Takes the socket and the address; fills the BIND event. 0, NO_ANSWER, LET_KERNEL, CANNOT_TAKE, or the answer -errno. */
+enum { NO_ANSWER = 1, LET_KERNEL = 2, CANNOT_TAKE = 3, CANNOT_READ = 4, ANSWERED = 5 };
+
+/* How long the address may take to read (a userfaultfd nobody serves holds it): then the bind is denied. */
+enum { ADDRESS_READ_MS = 250 };
+
+/* Fills the BIND event of r, whose address is in r->ev.md: the socket's protocol and type, who binds. */
+static void fill_event(struct bind_request *r)
+{
+    bind_md_t *md = &r->ev.md;
+    r->protocol = sockopt(r->sock, SO_PROTOCOL);
+    r->type = sockopt(r->sock, SO_TYPE);
+    md->operation = BIND_OPERATION_BIND;
+    md->process_id = (uint64_t)r->tgid;
+    md->thread_id = (uint32_t)r->tid;
+    ext_bind_md_set_protocol(md, r->protocol);
+    md->socket_type = r->type > 0 ? (uint8_t)r->type : 0;
+    size_t len = ext_bind_image_path(r->tgid, r->app, sizeof(r->app));
+    r->ev.app_id = len ? r->app : NULL;
+    r->ev.app_id_len = len;
+    r->ev.task.process_id = (uint32_t)r->tgid;
+    r->ev.task.thread_id = (uint32_t)r->tid;
+}
+
+/*
+ * listen(): done here on our copy of the socket (handed back, the kernel
+ * would look the descriptor up again). An IP socket not bound yet would
+ * get a port from the kernel with no bind: it first goes through a bind
+ * to port 0 as bind() would (0: the event is ready); else ANSWERED.
+ */
+static int listen_request(struct bind_request *r)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    bind_md_t now;
+    int type = sockopt(r->sock, SO_TYPE);
+    bool connection = type == SOCK_STREAM || type == SOCK_SEQPACKET; /* listen() fails on the others */
+    if ((r->family == AF_INET || r->family == AF_INET6) && connection &&
+        getsockname(r->sock, (struct sockaddr *)&ss, &len) == 0 &&
+        ext_bind_md_from_sockaddr(&now, r->family, &ss, len) == 0 && ext_bind_md_port(&now) == 0) {
+        memset(&r->given, 0, sizeof(r->given));
+        r->given.ss_family = (sa_family_t)r->family;
+        r->addrlen = r->family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+        if (ext_bind_md_from_sockaddr(&r->ev.md, r->family, &r->given, r->addrlen) == 0) {
+            fill_event(r);
+            return 0;
+        }
+    }
+    r->answer = listen(r->sock, (int)r->addr) == 0 ? 0 : -errno;
+    return ANSWERED;
+}
+
+/* Takes the socket and the address; fills the BIND event. 0, NO_ANSWER, LET_KERNEL, CANNOT_TAKE, CANNOT_READ,
+ * ANSWERED (r->answer: a bind of another family done or refused here), or the answer -errno. */
 static int read_request(struct sv_run *run, const struct sv_call *call, struct bind_request *r)
 {
     memset(&r->ev, 0, sizeof(r->ev));
@@ -208,33 +272,29 @@ static int read_request(struct sv_run *run, const struct sv_call *call, struct b
     r->family = sockopt(r->sock, SO_DOMAIN);
     if (r->family == -ENOTSOCK)
         return -ENOTSOCK;
-    if (r->family != AF_INET && r->family != AF_INET6)
-        return LET_KERNEL; /* the socket's family cannot change: the kernel's bind is no bind event */
+    if (r->listen)
+        return listen_request(r);
     if (r->addrlen > sizeof(r->given))
         return -EINVAL;
     memset(&r->given, 0, sizeof(r->given));
-    if (r->addrlen && ext_target_read(r->tid, r->addr, &r->given, r->addrlen) != (ssize_t)r->addrlen)
+    ssize_t got = r->addrlen ? ext_bind_read_address(r->tid, r->addr, &r->given, r->addrlen, ADDRESS_READ_MS) : 0;
+    if (got == -ETIMEDOUT || got == -ENOMEM || got == -EAGAIN || got == -EMFILE || got == -ENFILE) {
+        /* too slow, or no reader thread: not the target's answer */
+        r->take_error = (int)-got;
+        return CANNOT_READ;
+    }
+    if (got != (ssize_t)r->addrlen)
         return sv_still_valid(run, call->n->id) ? -EFAULT : NO_ANSWER;
     if (!sv_still_valid(run, call->n->id))
         return NO_ANSWER;
-    bind_md_t *md = &r->ev.md;
-    err = ext_bind_md_from_sockaddr(md, r->family, &r->given, r->addrlen);
+    if (r->family != AF_INET && r->family != AF_INET6) { /* no bind event (the socket's family cannot change) */
+        r->answer = ext_bind_other_family(r->tgid, r->tid, r->sock, r->family, &r->given, r->addrlen);
+        return r->answer == EXT_BIND_LET_KERNEL ? LET_KERNEL : ANSWERED;
+    }
+    err = ext_bind_md_from_sockaddr(&r->ev.md, r->family, &r->given, r->addrlen);
     if (err)
         return err; /* what the kernel answers to such an address: no event */
-    r->protocol = sockopt(r->sock, SO_PROTOCOL);
-    r->type = sockopt(r->sock, SO_TYPE);
-    md->operation = BIND_OPERATION_BIND;
-    md->process_id = (uint64_t)r->tgid;
-    md->thread_id = (uint32_t)r->tid;
-    md->protocol = r->protocol > 0 ? (uint8_t)r->protocol : 0;
-    md->socket_type = r->type > 0 ? (uint8_t)r->type : 0;
-    char exe[64];
-    snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)r->tgid);
-    ssize_t len = readlink(exe, r->app, sizeof(r->app));
-    r->ev.app_id = len > 0 ? r->app : NULL;
-    r->ev.app_id_len = len > 0 ? (size_t)len : 0;
-    r->ev.task.process_id = (uint32_t)r->tgid;
-    r->ev.task.thread_id = (uint32_t)r->tid;
+    fill_event(r);
     return 0;
 }
 
@@ -273,6 +333,13 @@ static bool decide(struct sv_run *run, struct bind_part *bp, struct bind_request
         v->denied = true;
         return true;
     }
+    if (v->redirected && r->family == AF_INET6 && ext_bind_md_is_ipv4(&v->redirect) && !maps_ipv4(r->sock)) {
+        /* An IPv4 address goes to an IPv6 socket as its IPv4-mapped form, which an IPv6-only one refuses. */
+        atomic_fetch_add(&run->counters->denied, 1);
+        core_trace_printf("bpfhost: %s denied: redirected to IPv4 on an IPv6-only socket", what);
+        v->denied = true;
+        return true;
+    }
     if (v->redirected)
         *to = v->redirect;
     return false;
@@ -282,7 +349,8 @@ static bool decide(struct sv_run *run, struct bind_part *bp, struct bind_request
 static int bind_as_thread(const struct bind_part *bp, const struct bind_request *r, const bind_md_t *to)
 {
     unsigned port = ext_bind_md_port(to);
-    if (port && port < bp->unprivileged_port_start && !r->may_bind_privileged)
+    if (port && port < bp->unprivileged_port_start &&
+        !(r->may_bind_privileged && ext_bind_userns_rules_netns(r->tid, r->sock)))
         return -EACCES;
     struct sockaddr_storage ss;
     socklen_t len = ext_bind_md_to_sockaddr(to, r->family, &ss);
@@ -318,7 +386,10 @@ static void perform(struct sv_run *run, struct bind_part *bp, struct bind_reques
         sv_answer(run, id, -EACCES, 0, false);
     } else {
         report.result = bind_as_thread(bp, r, &to);
-        sv_answer(run, id, report.result, 0, false);
+        int answer = report.result;
+        if (!answer && r->listen) /* the bind listen() would have made: now the listen */
+            answer = listen(r->sock, (int)r->addr) == 0 ? 0 : -errno;
+        sv_answer(run, id, answer, 0, false);
         after_bind(run, bp, r, &to, report.result, &post);
         report.bound = report.result ? NULL : &post.md;
     }
@@ -326,7 +397,7 @@ static void perform(struct sv_run *run, struct bind_part *bp, struct bind_reques
         run->bind_report(run->bind_report_arg, &report);
 }
 
-/* A bind of the tree: decided, performed by us, answered with its result. io_uring_setup: refused. */
+/* A bind (or listen) of the tree: decided, performed by us, answered with its result. io_uring_setup: refused. */
 static void handle(struct sv_run *run, void *state, const struct sv_call *call)
 {
     struct bind_part *bp = state;
@@ -342,9 +413,16 @@ static void handle(struct sv_run *run, void *state, const struct sv_call *call)
         /* the thread is gone */
     } else if (rc == LET_KERNEL) {
         sv_answer(run, call->n->id, 0, 0, true);
+    } else if (rc == ANSWERED) {
+        sv_answer(run, call->n->id, r->answer, 0, false);
     } else if (rc == CANNOT_TAKE) { /* fail closed: a bind we cannot perform for it */
         atomic_fetch_add(&run->counters->errors, 1);
         core_trace_printf("bpfhost: supervised bind by thread %u denied: cannot take its socket: %s", call->n->pid,
+                          strerror(r->take_error));
+        sv_answer(run, call->n->id, -EACCES, 0, false);
+    } else if (rc == CANNOT_READ) { /* fail closed: an address we could not read in time */
+        atomic_fetch_add(&run->counters->errors, 1);
+        core_trace_printf("bpfhost: supervised bind by thread %u denied: cannot read its address: %s", call->n->pid,
                           strerror(r->take_error));
         sv_answer(run, call->n->id, -EACCES, 0, false);
     } else if (rc < 0) {
@@ -368,7 +446,7 @@ static void tick(struct sv_run *run, void *state, bool final)
     bind_unbind_poll(&bp->unbind, bp->hook, run->counters, final);
 }
 
-static const char *const calls[] = {"bind", "io_uring_setup", NULL};
+static const char *const calls[] = {"bind", "listen", "io_uring_setup", NULL};
 
 const struct sv_extension sv_bind_extension = {
     .prog_type = "bind",

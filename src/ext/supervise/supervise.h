@@ -35,7 +35,7 @@ struct sv_call {
     const struct seccomp_notif *n;
     const struct sv_abi *abi;
     const char *name;  /* the claimed call, as the extension named it ("execve", "bind") */
-    bool socketcall;   /* i386 socketcall(SYS_BIND, args): the arguments are in the thread's memory at args[1] */
+    bool socketcall;   /* i386 socketcall(SYS_BIND or SYS_LISTEN, args): the arguments are in the thread's memory at args[1] */
 };
 
 /* One extension's part in a supervised tree. */

@@ -1,10 +1,10 @@
 /*
  * The seccomp filter of a supervised tree: SECCOMP_RET_USER_NOTIF for
- * every call an extension claims (execve, execveat, bind), allow
- * everything else. On i386, bind also comes through socketcall(SYS_BIND),
+ * every call an extension claims (execve, execveat, bind, listen), allow
+ * everything else. On i386, bind and listen also come through socketcall(SYS_BIND, SYS_LISTEN),
  * which libseccomp covers with the direct call. A 64-bit process can also
  * enter the kernel through its 32-bit ABIs (int 0x80 on x86-64, x32), so
- * the filter covers every ABI the machine runs; libseccomp writes the
+ * the filter covers every ABI the machine runs (x32 only where the kernel runs it); libseccomp writes the
  * arch checks and per-ABI syscall numbers for us. The filter is built in
  * the caller (libseccomp allocates) and installed in the command child
  * with the raw system call, which is async-signal-safe after a fork of a
@@ -33,17 +33,35 @@ static const struct {
     {SCMP_ARCH_AARCH64, {SCMP_ARCH_ARM, 0}},
 };
 
-/* i386's direct bind (Linux 4.3): libseccomp names it by socketcall's pseudo number, and
+/* i386's direct bind and listen (Linux 4.3): libseccomp names them by socketcall's pseudo numbers, and
  * <asm/unistd_32.h> would redefine the native __NR_* of the rest of this file. */
-enum { I386_NR_BIND = 361 };
+enum { I386_NR_BIND = 361, I386_NR_LISTEN = 363 };
+
+/* The socketcall(2) number of call, or -1 if it has none we claim. */
+static int socketcall_of(const char *call)
+{
+    return !strcmp(call, "bind") ? SYS_BIND : !strcmp(call, "listen") ? SYS_LISTEN : -1;
+}
 
 /* The number of call on the ABI of token, or -1 (libseccomp's negative pseudo numbers: not a direct call). */
 static int call_nr(uint32_t token, const char *call)
 {
     int nr = seccomp_syscall_resolve_name_arch(token, call);
-    if (token == SCMP_ARCH_X86 && !strcmp(call, "bind"))
-        nr = I386_NR_BIND;
+    if (token == SCMP_ARCH_X86 && socketcall_of(call) >= 0)
+        nr = socketcall_of(call) == SYS_BIND ? I386_NR_BIND : I386_NR_LISTEN;
     return nr >= 0 ? nr : -1;
+}
+
+/*
+ * Whether the kernel runs the x32 ABI (CONFIG_X86_X32_ABI, and not turned
+ * off): an x32 call then is not ENOSYS. Without it, x32 stays out of the
+ * filter: we would claim calls the kernel refuses, and perform them.
+ */
+static bool kernel_runs_x32(void)
+{
+    enum { X32_SYSCALL_BIT = 0x40000000, X86_64_NR_GETPID = 39 };
+    errno = 0;
+    return syscall(X32_SYSCALL_BIT | X86_64_NR_GETPID) >= 0 || errno != ENOSYS;
 }
 
 /* Adds an ABI to the context and the classification table. */
@@ -109,10 +127,14 @@ int sv_filter_build(struct sv_filter *f, const struct sv_extension *const exts[S
     if (!ctx)
         return -ENOMEM;
     uint32_t native = seccomp_arch_native();
-    err = add_abi(ctx, f, native);
+    /* An ABI left out (x32 where the kernel does not run it) gets the kernel's own answer, not a kill. */
+    err = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS));
+    if (!err)
+        err = add_abi(ctx, f, native);
     for (size_t i = 0; !err && i < sizeof(compat_abis) / sizeof(compat_abis[0]); i++)
         for (size_t j = 0; !err && compat_abis[i].native == native && j < 2 && compat_abis[i].compat[j]; j++)
-            err = add_abi(ctx, f, compat_abis[i].compat[j]);
+            if (compat_abis[i].compat[j] != SCMP_ARCH_X32 || kernel_runs_x32())
+                err = add_abi(ctx, f, compat_abis[i].compat[j]);
     for (size_t i = 0; !err && i < f->call_count; i++) {
         int nr = seccomp_syscall_resolve_name(f->calls[i]);
         err = nr == __NR_SCMP_ERROR ? -EINVAL : seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
@@ -165,8 +187,9 @@ int sv_filter_classify(const struct sv_filter *f, const struct seccomp_notif *n,
             continue;
         call->abi = a;
         for (size_t c = 0; c < f->call_count; c++) {
-            bool via_socketcall = !strcmp(f->calls[c], "bind") && a->socketcall_nr >= 0 &&
-                                  n->data.nr == a->socketcall_nr && (uint32_t)n->data.args[0] == SYS_BIND;
+            int sub = socketcall_of(f->calls[c]);
+            bool via_socketcall = sub >= 0 && a->socketcall_nr >= 0 && n->data.nr == a->socketcall_nr &&
+                                  (uint32_t)n->data.args[0] == (uint32_t)sub;
             if (n->data.nr == a->nr[c] || via_socketcall) {
                 call->name = f->calls[c];
                 call->socketcall = via_socketcall;

@@ -142,12 +142,19 @@ static void helper(int chan, const struct sv_filter *f, const char *path, char *
     for (size_t i = 0; i < sizeof(terminal_signals) / sizeof(terminal_signals[0]); i++)
         sigaddset(&term, terminal_signals[i]);
     sigprocmask(SIG_BLOCK, &term, &old);
+    /* The helper is outside the filter and runs as the tree's user: a tree
+     * that could ptrace it could make it bind (or exec) for it. Non-dumpable
+     * before the fork, so there is no moment the tree runs while it is not;
+     * the command child takes it back (its exec is checked by reading its
+     * memory, and exec would reset it anyway). */
+    prctl(PR_SET_DUMPABLE, 0);
     pid_t child = fork();
     if (child < 0) {
         send_msg(chan, SV_MSG_SETUP_FAILED, 0, errno, -1);
         _exit(1);
     }
     if (child == 0) {
+        prctl(PR_SET_DUMPABLE, 1);
         sigprocmask(SIG_SETMASK, &old, NULL);
         command_child(chan, f, path, argv);
     }

@@ -44,7 +44,7 @@ void cli_print_bind(FILE *out, bool json, const struct ext_bind_report *r)
         if (proto)
             fprintf(out, "\"%s\"", proto);
         else
-            fprintf(out, "%u", md->protocol);
+            fprintf(out, "%u", md->ip_protocol);
         fprintf(out, ", \"address\": \"%s\", \"port\": %u, \"verdict\": \"%s\", \"bound\": ", asked, asked_port,
                 verdict_name(r->verdict));
         if (r->bound)
@@ -56,11 +56,11 @@ void cli_print_bind(FILE *out, bool json, const struct ext_bind_report *r)
         return;
     }
     fprintf(out, "bind: pid %llu ", (unsigned long long)md->process_id);
-    tools_text_write(out, app, app_len, 0);
+    tools_text_write(out, app, app_len, TOOLS_TEXT_SPACE); /* a field that ends at a space */
     if (proto)
         fprintf(out, " %s", proto);
     else
-        fprintf(out, " protocol %u", md->protocol);
+        fprintf(out, " protocol %u", md->ip_protocol);
     bool v6 = md->socket_address_length == sizeof(struct sockaddr_in6);
     fprintf(out, v6 ? " [%s]:%u: %s" : " %s:%u: %s", asked, asked_port, verdict_name(r->verdict));
     if (r->bound)

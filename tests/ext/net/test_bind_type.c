@@ -96,11 +96,17 @@ static void json_events_fill_the_context(void **state)
     assert_memory_equal(ev.md.ipv6_address, fe80, 16);
     assert_int_equal(ev.md.ipv6_scope_id, 3);
     assert_int_equal(ev.md.protocol, IPPROTO_UDP);
+    assert_int_equal(ev.md.ip_protocol, IPPROTO_UDP);
     assert_int_equal(ev.md.socket_type, SOCK_DGRAM);
     assert_int_equal(ev.md.bind_error, 98);
     assert_int_equal(ev.app_id_len, 6);
     assert_memory_equal(ev.app_id, "/bin/x", 6);
     assert_int_equal(ev.task.thread_id, 10);
+    free(storage);
+    /* A protocol wider than a byte (MPTCP) is in ip_protocol; protocol does not pass it for another (TCP). */
+    assert_int_equal(ext_bind_event_from_json("{\"protocol\": 262}", &ev, &storage, err, sizeof(err)), 0);
+    assert_int_equal(ev.md.ip_protocol, 262);
+    assert_int_equal(ev.md.protocol, 0);
     free(storage);
 
     assert_int_equal(ext_bind_event_from_json("{\"address\": \"10.1.2.3\", \"port\": 443}", &ev, &storage, err,
