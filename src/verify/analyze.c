@@ -263,7 +263,10 @@ static bool may_hold(const struct vstored *t, const struct vstate *s)
 static int match(struct verifier *v, uint32_t pc, struct vstored **cycle)
 {
     for (struct vstored *t = v->stored[pc]; t; t = t->next) {
-        if (!may_hold(t, v->cur) || !vstate_within(v->cur, t->state))
+        if (!may_hold(t, v->cur))
+            continue;
+        v->compares++;
+        if (!vstate_within(v->cur, t->state))
             continue;
         if (t->branches == 0 || !on_path(t))
             return 1;
@@ -611,10 +614,13 @@ static int explore(struct verifier *v)
             v->pc = p.pc;
             v->from = p.from;
         }
-        size_t most = v->opts && v->opts->max_steps ? v->opts->max_steps : VERIFY_MAX_STEPS;
-        if (++steps > most) {
+        /* A caller's own limit bounds the time too: each comparison with a kept state counts as a step. */
+        bool own = v->opts && v->opts->max_steps;
+        size_t most = own ? v->opts->max_steps : VERIFY_MAX_STEPS;
+        if (++steps + (own ? v->compares : 0) > most) {
             vfail(v, "split the program into smaller functions or tail calls, or bound its loops by constants",
-                  "program too complex: more than %zu instructions interpreted", most);
+                  "program too complex: more than %zu instructions interpreted%s", most,
+                  own ? " and kept states compared" : "");
             return -1;
         }
         int rc = 0;

@@ -171,6 +171,7 @@ struct vloop {          /* termination evidence of a widened loop head */
 };
 
 struct verifier {
+    size_t compares;         /* kept states compared with the current one (see verify_options.max_steps) */
     const struct verify_profile *profile;
     const struct verify_program *prog;
     const struct verify_options *opts;

@@ -187,7 +187,8 @@ struct verify_result {
 /* Options of one verification. */
 struct verify_options {
     FILE *log; /* optional: the abstract state along the rejected path (verbose mode) */
-    size_t max_steps; /* instructions interpreted before "too complex"; 0: 10^6 (Linux's limit) */
+    size_t max_steps; /* instructions interpreted, plus kept states compared, before "too complex"; 0: 10^6
+                         instructions interpreted (Linux's limit) */
 };
 
 /*
