@@ -40,7 +40,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { DATA_MAX = 96, SETS = 2, STACK_SHIFT = 64 * 1024, STEPS = 10000 };
+enum { DATA_MAX = 96, SETS = 2, STACK_SHIFT = 64 * 1024, STEPS = 2000 };
 
 static struct core_map *maps[SETS][GEN_MAP_COUNT];
 static struct core_profile profile; /* the sample type's, for the first verification */
