@@ -7,6 +7,8 @@
 
 /* Monotonic time in nanoseconds. */
 uint64_t bench_now_ns(void);
+/* The median of v[0..n) (sorts v); 0 when n is 0. */
+double bench_median(double *v, int n);
 
 struct ebpf_insn;
 

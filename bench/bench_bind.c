@@ -57,17 +57,6 @@ static double tree_run_ns(struct ext_supervisor *sv, int n)
     return (double)(bench_now_ns() - t0);
 }
 
-static double median(double *v, int n)
-{
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
-            double t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* ns per bind in this process, the median of ROUNDS rounds; -1 if a bind failed. */
 static double local_ns(void)
 {
@@ -78,7 +67,7 @@ static double local_ns(void)
             return -1;
         per[r] = (double)(bench_now_ns() - t0) / BINDS;
     }
-    return median(per, ROUNDS);
+    return bench_median(per, ROUNDS);
 }
 
 /* Loads prog_file and attaches its first program to hook: the link, or NULL after a message. */
@@ -124,7 +113,7 @@ static double supervised_ns(const char *prog_file)
             goto out;
         per[r] = (with - without) / BINDS;
     }
-    result = median(per, ROUNDS);
+    result = bench_median(per, ROUNDS);
 out:
     core_link_release(link);
     ext_supervisor_destroy(sv);

@@ -206,17 +206,6 @@ struct row {
     const char *why_not; /* when it could not run */
 };
 
-static double median(double *v, int n)
-{
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
-            double t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    return n ? (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) : 0;
-}
-
 /* Waits until the consumer has seen what is expected (or 5 s passed), stops it, and counts. */
 static void drain(struct counter *c, uint64_t creates, uint64_t deletes, struct row *r)
 {
@@ -328,7 +317,7 @@ static void print_row(struct row *r, double baseline)
         printf("  %-28s not run: %s\n", r->mode, r->why_not);
         return;
     }
-    double us = median(r->us, r->rounds), cpu = median(r->cpu, r->rounds);
+    double us = bench_median(r->us, r->rounds), cpu = bench_median(r->cpu, r->rounds);
     char deletes[32] = "-";
     if (r->deletes)
         snprintf(deletes, sizeof(deletes), "%llu/%llu", (unsigned long long)r->deletes_seen,
@@ -369,7 +358,7 @@ int bench_process(void)
                     run_round(&rows[m], loops);
         printf("\n  %d loop%s               us/exec overhead host cpu   creates seen     deletes   lost errors dropped  exact argv  order\n",
                loops, loops > 1 ? "s" : " ");
-        double baseline = median(rows[0].us, rows[0].rounds);
+        double baseline = bench_median(rows[0].us, rows[0].rounds);
         for (int m = 0; m < MODES; m++) {
             print_row(&rows[m], baseline);
             /* A source that cannot run here (no privilege) is reported, not a failure; a silent loss is. */
