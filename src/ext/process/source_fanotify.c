@@ -353,11 +353,14 @@ static void handle_exec_open(void *arg)
         ext_process_get_deadline(&d);
         relay_fail(s, "cannot read the path of an exec'd file of pid %d: %s; %s", (int)x->tgid, strerror(-err),
                    d.fail_closed ? "denied (fail closed)" : "allowed (fail open)");
+        if (d.fail_closed)
+            atomic_fetch_add(&s->counters->denied, 1);
         r->answer = d.fail_closed ? FAN_DENY : FAN_ALLOW;
     } else if (x->truncated) {
         /* What programs cannot see, they cannot check: fail closed, as the supervised source does. */
         relay_fail(s, "exec of %s by pid %d denied: command line over %d bytes or %d arguments", x->opened_path,
                    (int)x->tgid, EXT_COMMAND_LINE_MAX, EXT_ARGC_MAX);
+        atomic_fetch_add(&s->counters->denied, 1);
         r->answer = FAN_DENY;
     } else {
         /* ENOEXEC: an exec the kernel starts itself has no system call to read; ESRCH: a thread outside our
