@@ -125,9 +125,10 @@ struct json_object *ext_json_parse_object(const char *json, char *err, size_t er
 int ext_json_uint(const char *name, struct json_object *v, uint64_t max, uint64_t *out, char *err, size_t errlen);
 /* The string v (with no NUL inside), or -EINVAL naming the field. */
 int ext_json_string(const char *name, struct json_object *v, const char **out, char *err, size_t errlen);
-/* v as one of count names (its index) or as that index itself, or -EINVAL naming the field and the names. */
-int ext_json_enum(const char *name, struct json_object *v, const char *const *names, size_t count,
-                  uint32_t *out, char *err, size_t errlen);
+/* v as one of count names (values[i], or i when values is NULL) or as a number of at most max; -EINVAL naming
+ * the field and the names otherwise. */
+int ext_json_named(const char *name, struct json_object *v, const char *const *names, const uint64_t *values,
+                   size_t count, uint64_t max, uint64_t *out, char *err, size_t errlen);
 
 /* process_type.c: registers the process program type (once). */
 int ext_process_type_register(void);

@@ -80,24 +80,20 @@ int ext_json_string(const char *name, struct json_object *v, const char **out, c
     return 0;
 }
 
-int ext_json_enum(const char *name, struct json_object *v, const char *const *names, size_t count,
-                      uint32_t *out, char *err, size_t errlen)
+int ext_json_named(const char *name, struct json_object *v, const char *const *names, const uint64_t *values,
+                   size_t count, uint64_t max, uint64_t *out, char *err, size_t errlen)
 {
-    if (json_object_is_type(v, json_type_string)) {
-        const char *s = json_object_get_string(v);
-        for (size_t i = 0; i < count; i++)
-            if (strcmp(s, names[i]) == 0) {
-                *out = (uint32_t)i;
-                return 0;
-            }
-        char list[256] = "";
-        for (size_t i = 0, used = 0; i < count && used < sizeof(list); i++)
-            used += (size_t)snprintf(list + used, sizeof(list) - used, "%s\"%s\"", i ? ", " : "", names[i]);
-        return ext_json_fail(err, errlen, "field \"%s\": \"%s\" is none of %s", name, s, list);
-    }
-    uint64_t u;
-    int rc = ext_json_uint(name, v, count - 1, &u, err, errlen);
-    if (!rc)
-        *out = (uint32_t)u;
-    return rc;
+    if (!json_object_is_type(v, json_type_string))
+        return ext_json_uint(name, v, max, out, err, errlen);
+    const char *s = json_object_get_string(v);
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = values ? values[i] : i;
+            return 0;
+        }
+    char list[256] = "";
+    for (size_t i = 0, used = 0; i < count && used < sizeof(list); i++)
+        used += (size_t)snprintf(list + used, sizeof(list) - used, "%s\"%s\"", i ? ", " : "", names[i]);
+    return ext_json_fail(err, errlen, "field \"%s\": \"%s\" is none of %s%s", name, s, list,
+                         values ? " or a number" : "");
 }

@@ -14,27 +14,6 @@
 
 #include "ext/net/net.h"
 
-/* A number of at most max, or one of names (its index). */
-static int get_named(const char *field, struct json_object *v, const char *const *names, const uint64_t *values,
-                     size_t count, uint64_t max, uint64_t *out, char *err, size_t errlen)
-{
-    if (!json_object_is_type(v, json_type_string))
-        return ext_json_uint(field, v, max, out, err, errlen);
-    const char *s = json_object_get_string(v);
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *out = values[i];
-            return 0;
-        }
-    char list[128] = "";
-    for (size_t i = 0; i < count; i++) {
-        strncat(list, i ? ", \"" : "\"", sizeof(list) - strlen(list) - 1);
-        strncat(list, names[i], sizeof(list) - strlen(list) - 1);
-        strncat(list, "\"", sizeof(list) - strlen(list) - 1);
-    }
-    return ext_json_fail(err, errlen, "field \"%s\": \"%s\" is none of %s or a number", field, s, list);
-}
-
 /* What the fields say, before they are put together. */
 struct parsed {
     bind_md_t md;
@@ -55,13 +34,13 @@ static int set_field(const char *name, struct json_object *v, struct parsed *p, 
     int rc;
     bind_md_t *md = &p->md;
     if (!strcmp(name, "operation")) {
-        if (!(rc = get_named(name, v, ops, op_values, 3, BIND_OPERATION_UNBIND, &u, err, errlen)))
+        if (!(rc = ext_json_named(name, v, ops, op_values, 3, BIND_OPERATION_UNBIND, &u, err, errlen)))
             md->operation = (bind_operation_t)u;
     } else if (!strcmp(name, "protocol")) {
-        if (!(rc = get_named(name, v, protos, proto_values, 2, UINT16_MAX, &u, err, errlen)))
+        if (!(rc = ext_json_named(name, v, protos, proto_values, 2, UINT16_MAX, &u, err, errlen)))
             ext_bind_md_set_protocol(md, (int)u);
     } else if (!strcmp(name, "socket_type")) {
-        if (!(rc = get_named(name, v, types, type_values, 2, UINT8_MAX, &u, err, errlen)))
+        if (!(rc = ext_json_named(name, v, types, type_values, 2, UINT8_MAX, &u, err, errlen)))
             md->socket_type = (uint8_t)u;
     } else if (!strcmp(name, "process_id")) {
         if (!(rc = ext_json_uint(name, v, UINT64_MAX, &u, err, errlen)))

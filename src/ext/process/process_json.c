@@ -34,11 +34,11 @@ static int set_field(const char *name, struct json_object *v, process_md_t *md, 
     static const char *const operations[] = {"create", "delete"}; /* process_operation_t */
     static const char *const image_kinds[] = {"program", "script_interpreter", "elf_interpreter",
                                               "loaded_program"}; /* process_image_kind_t */
+    uint64_t named;
     if (strcmp(name, "operation") == 0) {
-        uint32_t op; /* a bit-field: no address */
-        int rc = ext_json_enum(name, v, operations, 2, &op, err, errlen);
+        int rc = ext_json_named(name, v, operations, NULL, 2, 1, &named, err, errlen);
         if (!rc)
-            md->operation = (process_operation_t)op;
+            md->operation = (process_operation_t)named;
         return rc;
     }
     if (strcmp(name, "command_line") == 0)
@@ -47,8 +47,12 @@ static int set_field(const char *name, struct json_object *v, process_md_t *md, 
         return ext_json_string(name, v, &str->image_path, err, errlen);
     if (strcmp(name, "cause_path") == 0)
         return ext_json_string(name, v, &str->cause_path, err, errlen);
-    if (strcmp(name, "image_kind") == 0)
-        return ext_json_enum(name, v, image_kinds, 4, &md->image_kind, err, errlen);
+    if (strcmp(name, "image_kind") == 0) {
+        int rc = ext_json_named(name, v, image_kinds, NULL, 4, 3, &named, err, errlen);
+        if (!rc)
+            md->image_kind = (uint32_t)named;
+        return rc;
+    }
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
         if (strcmp(name, ints[i].name) != 0)
             continue;
