@@ -121,38 +121,35 @@ static void drop_slot(struct vstate *s, int slot)
     vstate_each_reg(s, drop_deltas, &a);
 }
 
-static void zero_delta(struct vreg *r, int slot, int place)
-{
-    r->dlo[slot] = r->dhi[slot] = 0;
-    r->dwhere[slot] = (uint8_t)place;
-    if (r->type == VT_SCALAR)
-        r->dvalid |= (uint8_t)(1u << slot);
-    else
-        r->dvalid &= (uint8_t)~(1u << slot);
-}
-
-/* Measures changes from now on in slot, of each place's value from its own. */
+/* Measures changes from now on in slot, of each place's value from its own (or from the head values of the
+ * registers it is known to be above or below, bounds.c). */
 static void reset_slot(struct vstate *s, int slot)
 {
+    vbound_head_same(s, slot);
     for (uint32_t f = 0; f < s->frame_count; f++) {
         struct vframe *fr = s->frames[f];
         for (int r = 0; r < EBPF_REG_COUNT; r++)
-            zero_delta(&fr->regs[r], slot, r);
+            vbound_reset(s, f, &fr->regs[r], slot, r);
         for (int k = 0; k < VSLOTS; k++)
             if (vslot_spilled(fr, k))
-                zero_delta(&fr->spill[k], slot, EBPF_REG_COUNT + k);
+                vbound_reset(s, f, &fr->spill[k], slot, EBPF_REG_COUNT + k);
     }
 }
 
 /* Iterations the value of place moving by [dlo, dhi] per iteration (slot's) can make inside its range, or
  * UINT64_MAX (also when the value came from another place: a copy made on each iteration does not move). */
-static uint64_t iterations(const struct vreg *r, int place, bool up, int slot)
+static uint64_t iterations(const struct vstate *s, const struct vreg *r, int place, bool up, int slot)
 {
     int64_t dlo = r->dlo[slot], dhi = r->dhi[slot];
-    if (r->type != VT_SCALAR || !(r->dvalid >> slot & 1) || r->dwhere[slot] != place || (up ? dlo < 1 : dhi > -1))
+    int home = place < EBPF_REG_COUNT ? s->head_same[slot][place] : place;
+    bool from_home = up ? r->dwhere[slot] == home : r->dwhere_hi[slot] == home;
+    if (r->type != VT_SCALAR || !(r->dvalid >> slot & 1) || (r->dtwice >> slot & 1) || !from_home ||
+        (up ? dlo < 1 : dhi > -1))
         return UINT64_MAX;
     uint64_t step = up ? (uint64_t)dlo : (uint64_t)-dhi;
-    uint64_t move = up ? (uint64_t)dhi : (uint64_t)-dlo;
+    /* How far it may move in one iteration, when its other end counts from its own place too. */
+    bool both_home = r->dwhere[slot] == r->dwhere_hi[slot];
+    uint64_t move = !both_home ? step : up ? (uint64_t)dhi : (uint64_t)-dlo;
     uint64_t uspan = r->off.umax - r->off.umin, sspan = (uint64_t)r->off.smax - (uint64_t)r->off.smin;
     uint64_t span = uspan < sspan ? uspan : sspan;
     if (span > UINT64_MAX - move)
@@ -172,13 +169,14 @@ static bool loop_progress(struct verifier *v, uint32_t pc, int slot)
             r = &f->regs[c];
         else if (vslot_spilled(f, c - EBPF_REG_COUNT))
             r = &f->spill[c - EBPF_REG_COUNT];
-        bool up = r && iterations(r, c, true, slot) <= VERIFY_MAX_ITERATIONS;
-        bool down = r && iterations(r, c, false, slot) <= VERIFY_MAX_ITERATIONS;
+        bool up = r && iterations(v->cur, r, c, true, slot) <= VERIFY_MAX_ITERATIONS;
+        bool down = r && iterations(v->cur, r, c, false, slot) <= VERIFY_MAX_ITERATIONS;
         l->up[c] = l->up[c] && up;
         l->down[c] = l->down[c] && down;
         any |= l->up[c] || l->down[c];
     }
-    return any;
+    /* Else a distance between values that only move toward each other (bounds.c). */
+    return vbound_measure(v, l, slot) || any;
 }
 
 /* Counts a visit of loop head pc on this path (restarting when the loop is entered anew); returns the count. */
@@ -232,6 +230,8 @@ static int widen_at(struct verifier *v, uint32_t pc, const struct vstored *a, in
             return -ENOMEM;
         memset(l->up, 1, sizeof(l->up));
         memset(l->down, 1, sizeof(l->down));
+        memset(l->mono_up, 1, sizeof(l->mono_up));
+        memset(l->mono_down, 1, sizeof(l->mono_down));
         l->started = true;
         v->loops[pc] = l;
     }
@@ -239,6 +239,16 @@ static int widen_at(struct verifier *v, uint32_t pc, const struct vstored *a, in
 }
 
 enum { VISIT_GO = 0, VISIT_PRUNED = 1, VISIT_FAIL = -1 };
+
+/* True if loop head pc keeps many states already: a loop whose passes branch (a binary search halving to the
+ * left or the right) would unroll into as many paths as its passes have outcomes, so it is widened sooner. */
+static bool crowded(const struct verifier *v, uint32_t pc)
+{
+    size_t n = 0;
+    for (const struct vstored *t = v->stored[pc]; t && n < VERIFY_HEAD_CROWDED; t = t->next)
+        n++;
+    return n == VERIFY_HEAD_CROWDED;
+}
 
 /* Whether a cycle closes inside the current run of the loop tracked in slot (whose progress was checked):
  * one closing on a state from before the run went around the loops enclosing it too. */
@@ -374,7 +384,7 @@ static int visit(struct verifier *v)
     }
     if (head) {
         uint32_t visits = count_visit(v->cur, pc, back_edge);
-        if (cycle || visits > VERIFY_LOOP_UNROLL) {
+        if (cycle || visits > VERIFY_LOOP_UNROLL || (back_edge && crowded(v, pc))) {
             struct vstored *a = cycle ? cycle : ancestor_at(v->parent, pc);
             int widened = a ? widen_at(v, pc, a, slot) : 0;
             if (widened < 0)

@@ -83,8 +83,14 @@ struct vreg {
     uint8_t frame;   /* VT_STACK: the frame it points into */
     uint8_t dvalid;  /* bit i: the loop delta of tracking slot i is meaningful */
     uint8_t dwhere[VTRACK]; /* the place (register, or EBPF_REG_COUNT + stack slot) whose value at loop head i
-                               the delta counts from: it moves with the value, so a copy's delta is not the
-                               place's own */
+                               the delta's lower end counts from: it moves with the value, so a copy's delta is
+                               not the place's own */
+    uint8_t dwhere_hi[VTRACK]; /* bounds.c: the place the upper end counts from (value <= its head value + dhi) */
+    uint8_t dtwice;  /* bounds.c: bit i: both ends count from twice the places' head values (a sum of two) */
+    uint8_t ge_at, le_at; /* bounds.c: register + 1 this number is >= (ge) or <= (le) of, plus ge_k / le_k, while
+                             that register holds identity ge_id / le_id; 0 none */
+    int32_t ge_k, le_k;
+    uint32_t ge_id, le_id;
     uint32_t map;    /* map index (map pointers, map values); VT_FUNC: target slot */
     uint32_t id;     /* OR_NULL / packet variable-part / equal-scalars identity */
     uint32_t ref;    /* reference (ring-buffer record) this pointer carries, 0 none */
@@ -135,6 +141,8 @@ struct vstate {
     uint32_t refs[VREFS_MAX]; /* outstanding references (ring-buffer records) */
     uint32_t loop_since[VTRACK]; /* the number of the first state stored in each tracked loop's current run */
     uint32_t loop_head[VTRACK]; /* pc + 1 of each tracked loop head, outermost first; 0 unused */
+    uint8_t head_same[VTRACK][EBPF_REG_COUNT]; /* bounds.c: per tracked loop, the lowest register that held the
+                                                 same number as each register at the head */
     int32_t packet_known;     /* bytes from the packet's start proven present (survives reloads of data) */
     uint32_t loop_pc[VLOOPS]; /* visits of loop heads on this path (pc + 1, count) */
     uint32_t loop_visits[VLOOPS];
@@ -165,9 +173,17 @@ struct vpending {
     uint32_t from; /* the instruction that branched here */
 };
 
+enum { VPLACES = EBPF_REG_COUNT + VSLOTS, VMEASURE_RETURNS = 32 };
+
 struct vloop {          /* termination evidence of a widened loop head */
     bool started;
-    bool up[EBPF_REG_COUNT + VSLOTS], down[EBPF_REG_COUNT + VSLOTS];
+    bool up[VPLACES], down[VPLACES];
+    /* bounds.c: places that never moved the wrong way on any return (within a bounded range), and for each
+     * distinct return seen, the places that moved strictly toward their bound on it */
+    bool mono_up[VPLACES], mono_down[VPLACES];
+    bool measure_failed; /* more distinct returns than kept, or one with no strict move */
+    uint32_t return_count;
+    uint64_t strict_up[VMEASURE_RETURNS][2], strict_down[VMEASURE_RETURNS][2];
 };
 
 struct verifier {
@@ -212,6 +228,7 @@ enum {
 
 enum {
     VERIFY_LOOP_UNROLL = 16,       /* visits of a loop head on one path before widening */
+    VERIFY_HEAD_CROWDED = 64,      /* states kept at a loop head before any return to it is widened */
     VERIFY_MAX_ITERATIONS = 1 << 23, /* most iterations a proven loop may run */
     VERIFY_MAX_STEPS = 1000000,    /* instructions interpreted before "too complex" (Linux's limit) */
     VERIFY_MAX_KEPT = 64,          /* states kept at one point: later ones are compared, not kept */
@@ -234,8 +251,32 @@ void vlin_scale(struct vreg *r, int64_t m);
 void vlin_narrow(struct vstate *s);
 /* relations.c: true if n keeps every relation of o. */
 bool vlin_within(const struct vstate *n, const struct vstate *o);
-/* relations.c: the relations of w, the join of a and b (same shape): those holding in both. */
-void vlin_join(struct verifier *v, struct vstate *w, const struct vstate *a, const struct vstate *b);
+/* relations.c: the relations of w, the join of a and b (same shape): those holding in both (and their bounds,
+ * bounds.c); false if a join that is no loop widening would merge states a comparison told apart. */
+bool vlin_join(struct verifier *v, struct vstate *w, const struct vstate *a, const struct vstate *b, bool widen);
+
+/* bounds.c: numbers bounded by loop-head values and by other registers.
+ * Sets r's bounds from its head values at tracked loop slot (r is the value at place; s the state). */
+void vbound_reset(const struct vstate *s, uint32_t frame, struct vreg *r, int slot, int place);
+/* bounds.c: the head-equality table of slot, from the registers' identities at the head (innermost frame). */
+void vbound_head_same(struct vstate *s, int slot);
+/* bounds.c: r = d OP src (numbers; r holds the result's range, its delta set for constant additions): keeps or
+ * drops r's bounds. */
+void vbound_alu(struct vstate *s, struct vreg *r, const struct vreg *d, const struct vreg *src, uint8_t op, bool is64);
+/* bounds.c: after a compare of two registers refined its outcomes: records what each proves (NULL: impossible). */
+void vbound_compare(struct verifier *v, struct vstate *taken, struct vstate *fall, const struct ebpf_insn *in);
+/* bounds.c: the outcome of the compare of two registers that their differences decide: 1 taken, 0 not, -1
+ * unknown. */
+int vbound_decide(const struct vstate *s, const struct ebpf_insn *in);
+/* bounds.c: true if n keeps every bound of o (same shape). */
+bool vbound_within(const struct vstate *n, const struct vstate *o);
+/* bounds.c: w, the join of a and b, keeps the bounds holding in both. */
+void vbound_join(struct verifier *v, struct vstate *w, const struct vstate *a, const struct vstate *b, bool widen);
+/* bounds.c: true if a difference recorded in a or b puts them on opposite sides of a comparison. */
+bool vbound_apart(const struct vstate *a, const struct vstate *b);
+/* bounds.c: a return to tracked loop head pc (slot): records which values moved; false if no measure made of
+ * values that only move toward their bounds shrinks on every return seen. */
+bool vbound_measure(struct verifier *v, struct vloop *l, int slot);
 
 /* format.c: checks the format string of printf-like helper h (VERIFY_HELPER_FORMAT) against the values of the
  * call; 0 or -1 after vfail. */

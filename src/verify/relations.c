@@ -142,7 +142,7 @@ bool vlin_within(const struct vstate *n, const struct vstate *o)
         if (!nx || !ny || !keeps(nx, ny, ox, entry(o, ref)))
             return false;
     }
-    return true;
+    return vbound_within(n, o);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -206,8 +206,10 @@ static uint64_t step_of(const struct vstate *a, const struct vstate *b, size_t i
     return UINT64_MAX;
 }
 
-void vlin_join(struct verifier *v, struct vstate *w, const struct vstate *a, const struct vstate *b)
+bool vlin_join(struct verifier *v, struct vstate *w, const struct vstate *a, const struct vstate *b, bool widen)
 {
+    if (!widen && vbound_apart(a, b))
+        return false; /* joined, the branches that compare took would both look possible again */
     size_t count = w->frame_count * PER_FRAME, cand[ENTRIES_MAX], n = 0;
     uint64_t steps[ENTRIES_MAX];
     for (size_t i = 0; i < count; i++) {
@@ -251,4 +253,6 @@ void vlin_join(struct verifier *v, struct vstate *w, const struct vstate *a, con
         }
     }
     vlin_narrow(w);
+    vbound_join(v, w, a, b, widen);
+    return true;
 }

@@ -381,6 +381,9 @@ struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const 
         w->packet_known = old->packet_known;
     for (uint32_t f = 0; f < s->frame_count; f++)
         frame_widen(v, w->frames[f], old->frames[f], s->frames[f], widen);
-    vlin_join(v, w, old, s);
+    if (!vlin_join(v, w, old, s, widen)) {
+        vstate_free(v, w);
+        return NULL;
+    }
     return w;
 }

@@ -157,6 +157,7 @@ static int alu_binary(struct verifier *v, const struct ebpf_insn *in, bool is64)
             else
                 r.lin = 0;
         }
+        vbound_alu(v->cur, &r, &d, &src, op, is64);
         *dst = r;
         return 0;
     }
@@ -217,8 +218,9 @@ static int alu_mov(struct verifier *v, const struct ebpf_insn *in, bool is64)
         return 0; /* no pkt_len_of: a sign-extended length may be larger */
     }
     if (is64) {
-        if (src.type == VT_SCALAR && !vnum_is_const(&src.off) && !src.id) {
-            src.id = vnew_id(v); /* copies share an identity: a check on one refines all */
+        if (src.type == VT_SCALAR && !src.id) {
+            src.id = vnew_id(v); /* copies share an identity: a check on one refines all, a comparison of one
+                                    bounds all (bounds.c), even of known numbers */
             f->regs[in->src].id = src.id;
         }
         if (!src.lin && !vnum_is_const(&src.off) && vlin_anchor(v, &f->regs[in->src]))
@@ -234,7 +236,8 @@ static int alu_mov(struct verifier *v, const struct ebpf_insn *in, bool is64)
         r.id = 0;
         r.dvalid = 0;
         r.lin = 0;
-    } else if (!vnum_is_const(&src.off) && !src.id) {
+        r.ge_at = r.le_at = 0;
+    } else if (!src.id) {
         r.id = vnew_id(v);
         f->regs[in->src].id = r.id;
     }

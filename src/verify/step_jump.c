@@ -204,10 +204,12 @@ long vstep_jump(struct verifier *v, const struct ebpf_insn *in)
         return compare_pointers(v, in, &d, &s, target);
     }
     int known = vnum_compare(op, is64, &d.off, &s.off);
-    if (known == 1)
-        return target;
-    if (known == 0)
-        return v->pc + 1;
+    if (known < 0)
+        known = vbound_decide(v->cur, in); /* e.g. the same comparison again, of numbers unchanged since */
+    if (known >= 0) { /* what it proves still counts: loops compare again what their entry knew */
+        vbound_compare(v, known ? v->cur : NULL, known ? NULL : v->cur, in);
+        return known ? target : v->pc + 1;
+    }
     {
         struct vstate *taken = vstate_copy(v, v->cur);
         if (!taken)
@@ -223,6 +225,7 @@ long vstep_jump(struct verifier *v, const struct ebpf_insn *in)
         }
         vlin_narrow(taken);
         vlin_narrow(v->cur);
+        vbound_compare(v, taken, v->cur, in);
         if (vpush(v, taken, (uint32_t)target))
             return -ENOMEM;
         return v->pc + 1;

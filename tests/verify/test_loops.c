@@ -1,11 +1,13 @@
 /*
- * A nested loop whose inner trip count depends on data and on the outer
- * counter (tests/verify/progs/loops.c: an insertion sort of 64 numbers in
- * a map value) is accepted, and the work done does not grow with the trip
- * count: the program built for 16 and for 120 elements interprets about as
- * many instructions as for 64 (not 4 or 16 times as many). Its twins (a
- * loop that never ends, an index past either end of the array) are
- * refused for that, naming their source line.
+ * Loops whose trip count depends on data, each accepted in work that does
+ * not grow with the trip count: every accepted program is built for three
+ * sizes and the instructions interpreted for the larger ones may not be
+ * much more than for the smallest (unrolling, or a trip count paid per
+ * iteration, would multiply them). Their unsafe twins are refused for the
+ * reason they are unsafe, naming their source line.
+ * - loops.c: a nested loop whose inner trip count depends on data and on
+ *   the outer counter (an insertion sort of the numbers of a map value);
+ * - halving.c: a binary search, which ends because hi - lo shrinks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,37 +19,59 @@
 #include "common/bpf_compile.h"
 #include "common/sample_verdicts.h"
 
-static const struct sample_verdict expected[] = {
-    {"insertion_sort", NULL},
-    {"rejected_endless", "terminates"},
-    {"rejected_past_end", "-byte value of map"},
-    {"rejected_before_start", "-byte value of map"},
-};
-enum { EXPECTED = sizeof(expected) / sizeof(expected[0]) };
+enum { SIZES = 3, MOST = 8 };
+
+/* Checks the verdicts of progs/name.c built with -DN= each of sizes, and that the accepted ones cost about
+ * the same for all of them. */
+static void check_sizes(const char *name, const struct sample_verdict *expected, size_t count, const char *const *sizes)
+{
+    size_t work[SIZES][MOST];
+    bool ok = true;
+    assert_true(count <= MOST);
+    for (int s = 0; s < SIZES; s++)
+        ok &= sample_verdicts_check(name, (const char *const[]){sizes[s], NULL}, expected, count, false, work[s]);
+    assert_true(ok);
+    for (size_t e = 0; e < count; e++) {
+        if (expected[e].reason)
+            continue;
+        size_t least = work[0][e] < work[1][e] ? work[0][e] : work[1][e];
+        if (work[1][e] > 2 * work[0][e] + 2000 || work[2][e] > 2 * least + 2000)
+            fail_msg("%s: %zu, %zu, %zu instructions for %s, %s, %s", expected[e].function, work[0][e], work[1][e],
+                     work[2][e], sizes[0], sizes[1], sizes[2]);
+    }
+}
 
 static void nested_loops_cost_what_their_shape_costs(void **state)
 {
     (void)state;
-    size_t w16[EXPECTED], w64[EXPECTED], w120[EXPECTED];
-    bool ok = sample_verdicts_check("loops", (const char *const[]){"-DN=16", NULL}, expected, EXPECTED, false, w16);
-    ok &= sample_verdicts_check("loops", (const char *const[]){"-DN=64", NULL}, expected, EXPECTED, false, w64);
-    ok &= sample_verdicts_check("loops", (const char *const[]){"-DN=120", NULL}, expected, EXPECTED, false, w120);
-    assert_true(ok);
-    for (size_t e = 0; e < EXPECTED; e++) {
-        if (expected[e].reason)
-            continue;
-        /* Unrolling, or a trip count paid per iteration, would multiply by 4 and 16. */
-        size_t least = w16[e] < w64[e] ? w16[e] : w64[e];
-        if (w64[e] > 2 * w16[e] + 2000 || w120[e] > 2 * least + 2000)
-            fail_msg("%s: %zu, %zu, %zu instructions for 16, 64, 120 elements", expected[e].function, w16[e], w64[e],
-                     w120[e]);
-    }
+    static const struct sample_verdict expected[] = {
+        {"insertion_sort", NULL},
+        {"rejected_endless", "terminates"},
+        {"rejected_past_end", "-byte value of map"},
+        {"rejected_before_start", "-byte value of map"},
+    };
+    check_sizes("loops", expected, sizeof(expected) / sizeof(expected[0]),
+                (const char *const[]){"-DN=16", "-DN=64", "-DN=120"});
+}
+
+static void a_shrinking_distance_ends_a_loop(void **state)
+{
+    (void)state;
+    static const struct sample_verdict expected[] = {
+        {"binary_search", NULL},
+        {"binary_searches", NULL},
+        {"rejected_stuck", "terminates"},
+        {"rejected_past_end", "-byte value of map"},
+    };
+    check_sizes("halving", expected, sizeof(expected) / sizeof(expected[0]),
+                (const char *const[]){"-DN=64", "-DN=1024", "-DN=4096"});
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(nested_loops_cost_what_their_shape_costs),
+        cmocka_unit_test(a_shrinking_distance_ends_a_loop),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     bpf_compile_cleanup();
