@@ -91,6 +91,7 @@ struct vreg {
                              that register holds identity ge_id / le_id; 0 none */
     int32_t ge_k, le_k;
     uint32_t ge_id, le_id;
+    uint32_t stride, srem; /* bounds.c: a number not negative that is srem modulo stride (stride >= 2); 0 none */
     uint32_t map;    /* map index (map pointers, map values); VT_FUNC: target slot */
     uint32_t id;     /* OR_NULL / packet variable-part / equal-scalars identity */
     uint32_t ref;    /* reference (ring-buffer record) this pointer carries, 0 none */
@@ -263,6 +264,8 @@ void vbound_head_same(struct vstate *s, int slot);
 /* bounds.c: r = d OP src (numbers; r holds the result's range, its delta set for constant additions): keeps or
  * drops r's bounds. */
 void vbound_alu(struct vstate *s, struct vreg *r, const struct vreg *d, const struct vreg *src, uint8_t op, bool is64);
+/* bounds.c: narrows the range of every number of s's innermost frame to the values its stride allows. */
+void vbound_tighten(struct vstate *s);
 /* bounds.c: after a compare of two registers refined its outcomes: records what each proves (NULL: impossible). */
 void vbound_compare(struct verifier *v, struct vstate *taken, struct vstate *fall, const struct ebpf_insn *in);
 /* bounds.c: the outcome of the compare of two registers that their differences decide: 1 taken, 0 not, -1

@@ -237,6 +237,7 @@ static int alu_mov(struct verifier *v, const struct ebpf_insn *in, bool is64)
         r.dvalid = 0;
         r.lin = 0;
         r.ge_at = r.le_at = 0;
+        r.stride = 0;
     } else if (!src.id) {
         r.id = vnew_id(v);
         f->regs[in->src].id = r.id;

@@ -314,8 +314,10 @@ static int load(struct verifier *v, const struct ebpf_insn *in)
         loaded.id = 0;
         loaded.pkt_len_of = 0;
     }
-    if (!filled || ebpf_mode(in->opcode) == EBPF_MODE_MEMSX)
-        loaded.ge_at = loaded.le_at = 0; /* bounds.c: differences hold for the spilled number only */
+    if (!filled || ebpf_mode(in->opcode) == EBPF_MODE_MEMSX) {
+        loaded.ge_at = loaded.le_at = 0; /* bounds.c: differences and strides hold for the spilled number only */
+        loaded.stride = 0;
+    }
     narrow(&loaded, size, ebpf_mode(in->opcode) == EBPF_MODE_MEMSX);
     f->regs[in->dst] = loaded;
     return 0;
@@ -346,6 +348,7 @@ static int store(struct verifier *v, const struct ebpf_insn *in)
         value.lin = 0;
         value.pkt_len_of = 0;
         value.ge_at = value.le_at = 0;
+        value.stride = 0;
     }
     if (region_access(v, in->dst, &p, in->offset, size, VERIFY_WRITE, false, NULL))
         return -1;

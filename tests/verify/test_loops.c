@@ -7,7 +7,8 @@
  * reason they are unsafe, naming their source line.
  * - loops.c: a nested loop whose inner trip count depends on data and on
  *   the outer counter (an insertion sort of the numbers of a map value);
- * - halving.c: a binary search, which ends because hi - lo shrinks.
+ * - halving.c: a binary search, which ends because hi - lo shrinks;
+ * - strides.c: a counter by 7 that leaves on "!=" at 7 * N.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -67,11 +68,23 @@ static void a_shrinking_distance_ends_a_loop(void **state)
                 (const char *const[]){"-DN=64", "-DN=1024", "-DN=4096"});
 }
 
+static void a_counter_by_a_step_reaches_an_exact_end(void **state)
+{
+    (void)state;
+    static const struct sample_verdict expected[] = {
+        {"every_seventh", NULL},
+        {"rejected_jumps_over_the_end", "terminates"},
+    };
+    check_sizes("strides", expected, sizeof(expected) / sizeof(expected[0]),
+                (const char *const[]){"-DN=32", "-DN=64", "-DN=500"});
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(nested_loops_cost_what_their_shape_costs),
         cmocka_unit_test(a_shrinking_distance_ends_a_loop),
+        cmocka_unit_test(a_counter_by_a_step_reaches_an_exact_end),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     bpf_compile_cleanup();
