@@ -125,6 +125,13 @@ struct vnum vnum_widen(const struct vnum *old, const struct vnum *grown, const i
         j.umax = j.umax > INT64_MAX ? UINT64_MAX : (uint64_t)up_to((int64_t)j.umax, t, count, -1);
     if (j.umin < old->umin)
         j.umin = j.umin > INT64_MAX ? j.umin : (uint64_t)smax64(0, down_to((int64_t)j.umin, t, count, 0));
+    if (j.umax > old->umax || j.smax > old->smax || j.smin < old->smin) {
+        /* The known bits widen with the bounds: else they pull a bound that jumped back to the next power of
+         * two, and a growing sum takes one widening per bit. */
+        uint64_t top = j.umax > INT64_MAX || j.smin < 0 ? UINT64_MAX : UINT64_MAX >> __builtin_clzll(j.umax | 1);
+        j.tmask |= top;
+        j.tval &= ~j.tmask;
+    }
     if (!vnum_sync(&j))
         j = vnum_unknown();
     return j;

@@ -8,7 +8,9 @@
  * - loops.c: a nested loop whose inner trip count depends on data and on
  *   the outer counter (an insertion sort of the numbers of a map value);
  * - halving.c: a binary search, which ends because hi - lo shrinks;
- * - strides.c: a counter by 7 that leaves on "!=" at 7 * N.
+ * - strides.c: a counter by 7 that leaves on "!=" at 7 * N;
+ * - nested.c: a bubble sort, triangular loops (j < i, j from i to N) and an
+ *   inner loop bounded by a clamped number from the context.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -79,12 +81,29 @@ static void a_counter_by_a_step_reaches_an_exact_end(void **state)
                 (const char *const[]){"-DN=32", "-DN=64", "-DN=500"});
 }
 
+static void inner_bounds_from_outer_counters_or_data(void **state)
+{
+    (void)state;
+    static const struct sample_verdict expected[] = {
+        {"bubble_sort", NULL},
+        {"rejected_bubble_past_end", "-byte value of map"},
+        {"triangle_below", NULL},
+        {"triangle_above", NULL},
+        {"rejected_triangle_past_end", "-byte value of map"},
+        {"clamped_bound", NULL},
+        {"rejected_unclamped", "-byte value of map"},
+    };
+    check_sizes("nested", expected, sizeof(expected) / sizeof(expected[0]),
+                (const char *const[]){"-DN=32", "-DN=64", "-DN=200"});
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(nested_loops_cost_what_their_shape_costs),
         cmocka_unit_test(a_shrinking_distance_ends_a_loop),
         cmocka_unit_test(a_counter_by_a_step_reaches_an_exact_end),
+        cmocka_unit_test(inner_bounds_from_outer_counters_or_data),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     bpf_compile_cleanup();
