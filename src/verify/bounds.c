@@ -10,8 +10,8 @@
  *   (le), learnt from a comparison, valid while r still holds the number
  *   it held then (its identity); kept by copies and constant additions;
  * - at a tracked loop head these become the ends of a number's loop delta:
- *   "x >= 1 * P + dlo" and "x <= Q + dhi" for the head values of places P
- *   and Q (both the number's own place unless a difference said better).
+ *   "x >= P + dlo" and "x <= Q + dhi" for the head values of places P and
+ *   Q (both the number's own place unless a difference said better).
  *   A sum of two numbers bounded by the same places is bounded by twice
  *   them; halving it and masking low bits keep such bounds, which is how
  *   mid = (lo + hi) / 2 is known to lie in [lo, hi - 1].
@@ -182,9 +182,8 @@ static void halve_bounds(struct vreg *r, const struct vreg *d)
     }
 }
 
-void vbound_alu(struct vstate *s, struct vreg *r, const struct vreg *d, const struct vreg *src, uint8_t op, bool is64)
+void vbound_alu(struct vreg *r, const struct vreg *d, const struct vreg *src, uint8_t op, bool is64)
 {
-    (void)s;
     bool konst = vnum_is_const(&src->off);
     /* 32-bit operations on numbers that fit in 32 bits are the 64-bit ones while nothing wraps. */
     bool fits = is64 || (d->off.umax <= U32_MAX && src->off.umax <= U32_MAX);
@@ -356,19 +355,21 @@ static bool orders_numbers(uint8_t op, bool is64, const struct vreg *a, const st
     return a->off.umax <= most && b->off.umax <= most;
 }
 
-/* What (a OP b) proves when it holds: *big >= *small + *k (a is 0, b is 1); false if nothing. */
-static bool order_of(uint8_t op, bool holds_true, int *big, int *small, int32_t *k)
+/* What the outcome (holds or not) of a OP b proves: *big >= *small + *k (a is 0, b is 1); false if nothing. */
+static bool order_of(uint8_t op, bool holds, int *big, int *small, int32_t *k)
 {
-    bool gt; /* the outcome as "a > b" (strict) or "a >= b", or the mirror */
+    bool a_above, strict; /* the outcome as "a > b" / "a >= b" (a above) or "b > a" / "b >= a" */
     switch (op) {
-    case EBPF_JMP_JGT: case EBPF_JMP_JSGT: gt = true; *big = holds_true ? 0 : 1; *k = holds_true ? 1 : 0; break;
-    case EBPF_JMP_JGE: case EBPF_JMP_JSGE: gt = true; *big = holds_true ? 0 : 1; *k = holds_true ? 0 : 1; break;
-    case EBPF_JMP_JLT: case EBPF_JMP_JSLT: gt = true; *big = holds_true ? 1 : 0; *k = holds_true ? 1 : 0; break;
-    case EBPF_JMP_JLE: case EBPF_JMP_JSLE: gt = true; *big = holds_true ? 1 : 0; *k = holds_true ? 0 : 1; break;
-    default: gt = false;
+    case EBPF_JMP_JGT: case EBPF_JMP_JSGT: a_above = holds; strict = holds; break;  /* else a <= b */
+    case EBPF_JMP_JGE: case EBPF_JMP_JSGE: a_above = holds; strict = !holds; break; /* else a < b */
+    case EBPF_JMP_JLT: case EBPF_JMP_JSLT: a_above = !holds; strict = holds; break; /* else a >= b */
+    case EBPF_JMP_JLE: case EBPF_JMP_JSLE: a_above = !holds; strict = !holds; break; /* else a > b */
+    default: return false;
     }
+    *big = a_above ? 0 : 1;
     *small = 1 - *big;
-    return gt;
+    *k = strict;
+    return true;
 }
 
 void vbound_compare(struct verifier *v, struct vstate *taken, struct vstate *fall, const struct ebpf_insn *in)
@@ -557,8 +558,12 @@ static void join_fact(struct verifier *v, struct vframe *wf, struct vreg *w, con
             at = q;
             k = mk;
             int32_t ok = ge ? o->ge_k : o->le_k;
-            if (fact_at(of, o, ge) == q && ok != k) /* both recorded: the weaker, unless widening (it could */
-                k = widen ? (at = -1, 0) : ge ? (ok < k ? ok : k) : (ok > k ? ok : k); /* move forever) */
+            if (fact_at(of, o, ge) == q && ok != k) {
+                if (widen) /* a distance that changes from pass to pass could change forever */
+                    at = -1;
+                else /* both recorded: the weaker */
+                    k = ge ? (ok < k ? ok : k) : (ok > k ? ok : k);
+            }
         }
     }
     if (ge)

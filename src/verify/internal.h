@@ -250,20 +250,21 @@ void vlin_add(struct vreg *r, uint64_t c);
 void vlin_scale(struct vreg *r, int64_t m);
 /* relations.c: narrows every related register's range from the others of its group. */
 void vlin_narrow(struct vstate *s);
-/* relations.c: true if n keeps every relation of o. */
+/* relations.c: true if n keeps every relation of o (and bound, bounds.c). */
 bool vlin_within(const struct vstate *n, const struct vstate *o);
 /* relations.c: the relations of w, the join of a and b (same shape): those holding in both (and their bounds,
  * bounds.c); false if a join that is no loop widening would merge states a comparison told apart. */
 bool vlin_join(struct verifier *v, struct vstate *w, const struct vstate *a, const struct vstate *b, bool widen);
 
-/* bounds.c: numbers bounded by loop-head values and by other registers.
- * Sets r's bounds from its head values at tracked loop slot (r is the value at place; s the state). */
+/* bounds.c: numbers bounded by loop-head values and by other registers, and strides.
+ * Measures r's changes from now on in tracked loop slot (r is the value at place of frame of s): from its own
+ * value, or from a register it is known to be above or below. */
 void vbound_reset(const struct vstate *s, uint32_t frame, struct vreg *r, int slot, int place);
 /* bounds.c: the head-equality table of slot, from the registers' identities at the head (innermost frame). */
 void vbound_head_same(struct vstate *s, int slot);
 /* bounds.c: r = d OP src (numbers; r holds the result's range, its delta set for constant additions): keeps or
- * drops r's bounds. */
-void vbound_alu(struct vstate *s, struct vreg *r, const struct vreg *d, const struct vreg *src, uint8_t op, bool is64);
+ * drops r's bounds and stride. */
+void vbound_alu(struct vreg *r, const struct vreg *d, const struct vreg *src, uint8_t op, bool is64);
 /* bounds.c: narrows the range of every number of s's innermost frame to the values its stride allows. */
 void vbound_tighten(struct vstate *s);
 /* bounds.c: after a compare of two registers refined its outcomes: records what each proves (NULL: impossible). */

@@ -157,7 +157,7 @@ static int alu_binary(struct verifier *v, const struct ebpf_insn *in, bool is64)
             else
                 r.lin = 0;
         }
-        vbound_alu(v->cur, &r, &d, &src, op, is64);
+        vbound_alu(&r, &d, &src, op, is64);
         *dst = r;
         return 0;
     }

@@ -3,31 +3,19 @@
  * them on each pass), which no single counter shows. Each rejected_* twin
  * breaks it (lo may stop moving, an index one past the table) and must be
  * refused for that. tests/verify/test_loops.c names the verdict of each. */
-#include "../../core/progs/sample_ctx.h"
+#include "value_map.h"
 
 #ifndef N
 #define N 1024 /* the tests also build it with other sizes */
 #endif
 
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __type(key, uint32_t);
-    __type(value, uint32_t[N]);
-    __uint(max_entries, 1);
-} table SEC(".maps");
-
-/* The map's sorted table, or NULL. */
-static __attribute__((always_inline)) uint32_t *table_of(void)
-{
-    uint32_t key = 0;
-    return bpf_map_lookup_elem(&table, &key);
-}
+VALUE_MAP(table, uint32_t[N])
 
 /* The first index whose key is at least the context's pid, and whether the key is there. */
 SEC("sample")
 int binary_search(struct sample_ctx *ctx)
 {
-    uint32_t *t = table_of();
+    uint32_t *t = table_value();
     if (!t)
         return 0;
     uint32_t want = ctx->pid, lo = 0, hi = N;
@@ -45,7 +33,7 @@ int binary_search(struct sample_ctx *ctx)
 SEC("sample")
 int binary_searches(struct sample_ctx *ctx)
 {
-    uint32_t *t = table_of();
+    uint32_t *t = table_value();
     if (!t)
         return 0;
     uint32_t found = 0;
@@ -67,7 +55,7 @@ int binary_searches(struct sample_ctx *ctx)
 SEC("sample")
 int rejected_stuck(struct sample_ctx *ctx)
 {
-    uint32_t *t = table_of();
+    uint32_t *t = table_value();
     if (!t)
         return 0;
     uint32_t want = ctx->pid, lo = 0, hi = N;
@@ -85,7 +73,7 @@ int rejected_stuck(struct sample_ctx *ctx)
 SEC("sample")
 int rejected_past_end(struct sample_ctx *ctx)
 {
-    uint32_t *t = table_of();
+    uint32_t *t = table_value();
     if (!t)
         return 0;
     uint32_t want = ctx->pid, lo = 0, hi = N + 1;

@@ -3,31 +3,19 @@
  * does not grow with the trip count. Each rejected_* twin breaks it (a
  * loop that never ends, an index past either end of the array), and must
  * be refused for that. tests/verify/test_loops.c names the verdict of each. */
-#include "../../core/progs/sample_ctx.h"
+#include "value_map.h"
 
 #ifndef N
 #define N 64 /* the tests also build it with other sizes */
 #endif
 
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __type(key, uint32_t);
-    __type(value, uint32_t[N]);
-    __uint(max_entries, 1);
-} numbers SEC(".maps");
-
-/* The map's array, or NULL. */
-static __attribute__((always_inline)) uint32_t *numbers_of(void)
-{
-    uint32_t key = 0;
-    return bpf_map_lookup_elem(&numbers, &key);
-}
+VALUE_MAP(numbers, uint32_t[N])
 
 /* Insertion sort of the map's 64 numbers, in place. */
 SEC("sample")
 int insertion_sort(struct sample_ctx *ctx)
 {
-    uint32_t *a = numbers_of();
+    uint32_t *a = numbers_value();
     if (!a)
         return 0;
     for (int i = 1; i < N; i++) {
@@ -46,7 +34,7 @@ int insertion_sort(struct sample_ctx *ctx)
 SEC("sample")
 int rejected_endless(struct sample_ctx *ctx)
 {
-    uint32_t *a = numbers_of();
+    uint32_t *a = numbers_value();
     if (!a)
         return 0;
     for (int i = 1; i < N; i++) {
@@ -66,7 +54,7 @@ int rejected_endless(struct sample_ctx *ctx)
 SEC("sample")
 int rejected_past_end(struct sample_ctx *ctx)
 {
-    uint32_t *a = numbers_of();
+    uint32_t *a = numbers_value();
     if (!a)
         return 0;
     for (int i = 1; i <= N; i++) {
@@ -85,7 +73,7 @@ int rejected_past_end(struct sample_ctx *ctx)
 SEC("sample")
 int rejected_before_start(struct sample_ctx *ctx)
 {
-    uint32_t *a = numbers_of();
+    uint32_t *a = numbers_value();
     if (!a)
         return 0;
     for (int i = 1; i < N; i++) {

@@ -4,31 +4,19 @@
  * context and clamped. Each rejected_* twin reads one element too many or
  * forgets the clamp, and must be refused for that. tests/verify/test_loops.c
  * names the verdict of each. */
-#include "../../core/progs/sample_ctx.h"
+#include "value_map.h"
 
 #ifndef N
 #define N 64 /* the tests also build it with other sizes */
 #endif
 
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __type(key, uint32_t);
-    __type(value, uint32_t[N]);
-    __uint(max_entries, 1);
-} numbers SEC(".maps");
-
-/* The map's numbers, or NULL. */
-static __attribute__((always_inline)) uint32_t *numbers_of(void)
-{
-    uint32_t key = 0;
-    return bpf_map_lookup_elem(&numbers, &key);
-}
+VALUE_MAP(numbers, uint32_t[N])
 
 /* Bubble sort of the map's numbers, in place. */
 SEC("sample")
 int bubble_sort(struct sample_ctx *ctx)
 {
-    uint32_t *a = numbers_of();
+    uint32_t *a = numbers_value();
     if (!a)
         return 0;
     for (int i = 0; i < N - 1; i++)
@@ -45,7 +33,7 @@ int bubble_sort(struct sample_ctx *ctx)
 SEC("sample")
 int rejected_bubble_past_end(struct sample_ctx *ctx)
 {
-    uint32_t *a = numbers_of();
+    uint32_t *a = numbers_value();
     if (!a)
         return 0;
     for (int i = 0; i < N - 1; i++)
@@ -62,7 +50,7 @@ int rejected_bubble_past_end(struct sample_ctx *ctx)
 SEC("sample")
 int triangle_below(struct sample_ctx *ctx)
 {
-    uint32_t *a = numbers_of();
+    uint32_t *a = numbers_value();
     if (!a)
         return 0;
     int count = 0;
@@ -76,7 +64,7 @@ int triangle_below(struct sample_ctx *ctx)
 SEC("sample")
 int triangle_above(struct sample_ctx *ctx)
 {
-    uint32_t *a = numbers_of();
+    uint32_t *a = numbers_value();
     if (!a)
         return 0;
     uint32_t total = 0;
@@ -90,7 +78,7 @@ int triangle_above(struct sample_ctx *ctx)
 SEC("sample")
 int rejected_triangle_past_end(struct sample_ctx *ctx)
 {
-    uint32_t *a = numbers_of();
+    uint32_t *a = numbers_value();
     if (!a)
         return 0;
     uint32_t total = 0;
@@ -104,7 +92,7 @@ int rejected_triangle_past_end(struct sample_ctx *ctx)
 SEC("sample")
 int clamped_bound(struct sample_ctx *ctx)
 {
-    uint32_t *a = numbers_of();
+    uint32_t *a = numbers_value();
     if (!a)
         return 0;
     uint32_t n = ctx->pid < N ? ctx->pid : N, total = 0;
@@ -118,7 +106,7 @@ int clamped_bound(struct sample_ctx *ctx)
 SEC("sample")
 int rejected_unclamped(struct sample_ctx *ctx)
 {
-    uint32_t *a = numbers_of();
+    uint32_t *a = numbers_value();
     if (!a)
         return 0;
     uint32_t n = ctx->pid, total = 0;

@@ -3,31 +3,19 @@
  * distance is a multiple of the step; when it is not, the counter jumps
  * over the end and the loop never ends. tests/verify/test_loops.c names
  * the verdict of each. */
-#include "../../core/progs/sample_ctx.h"
+#include "value_map.h"
 
 #ifndef N
 #define N 64 /* the tests also build it with other sizes */
 #endif
 
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __type(key, uint32_t);
-    __type(value, uint8_t[7 * N]);
-    __uint(max_entries, 1);
-} bytes SEC(".maps");
-
-/* The map's bytes, or NULL. */
-static __attribute__((always_inline)) uint8_t *bytes_of(void)
-{
-    uint32_t key = 0;
-    return bpf_map_lookup_elem(&bytes, &key);
-}
+VALUE_MAP(bytes, uint8_t[7 * N])
 
 /* The sum of every seventh byte: i runs 0, 7, ..., 7 * (N - 1) and leaves at 7 * N. */
 SEC("sample")
 int every_seventh(struct sample_ctx *ctx)
 {
-    uint8_t *b = bytes_of();
+    uint8_t *b = bytes_value();
     if (!b)
         return 0;
     uint32_t sum = 0;
@@ -40,7 +28,7 @@ int every_seventh(struct sample_ctx *ctx)
 SEC("sample")
 int rejected_jumps_over_the_end(struct sample_ctx *ctx)
 {
-    uint8_t *b = bytes_of();
+    uint8_t *b = bytes_value();
     if (!b)
         return 0;
     uint32_t sum = 0;
