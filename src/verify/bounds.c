@@ -15,6 +15,7 @@
  *   A sum of two numbers bounded by the same places is bounded by twice
  *   them; halving it and masking low bits keep such bounds, which is how
  *   mid = (lo + hi) / 2 is known to lie in [lo, hi - 1].
+ * Strides are strides.c's.
  * A loop ends when the values that never move the wrong way (each within
  * a bounded range) include, on every return to its head, one that moved
  * strictly: their total distance to their bounds shrinks every time.
@@ -203,9 +204,8 @@ void vbound_alu(struct vreg *r, const struct vreg *d, const struct vreg *src, ui
             r->le_at = 0;
         if (!exact || r->off.smin < 0)
             r->stride = 0;
-        else if (r->stride) /* srem + c modulo stride, c of either sign */
-            r->srem = (uint32_t)((((int64_t)r->srem + c % (int64_t)r->stride) % (int64_t)r->stride + r->stride) %
-                                 r->stride);
+        else
+            vstride_add(r, c);
         return;
     }
     drop_facts(r);
@@ -215,86 +215,6 @@ void vbound_alu(struct vreg *r, const struct vreg *d, const struct vreg *src, ui
         mask_bounds(r, d, is64 ? src->off.umin : src->off.umin & U32_MAX);
     else if (op == EBPF_ALU_RSH && konst && src->off.umin == 1)
         halve_bounds(r, d);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Strides: a counter moving by a constant from a known start is one value  */
-/* modulo its step, so "i != end" stops it exactly at end when end is one   */
-/* of its values (the range then ends a step before it).                     */
-
-static uint64_t gcd(uint64_t a, uint64_t b)
-{
-    while (b) {
-        uint64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
-/* r's values as "rem modulo step" (step 0: the one value rem); false if nothing is known. */
-static bool residue(const struct vreg *r, uint64_t *step, uint64_t *rem)
-{
-    if (r->type != VT_SCALAR || r->off.smin < 0)
-        return false;
-    if (vnum_is_const(&r->off)) {
-        *step = 0;
-        *rem = r->off.umin;
-        return true;
-    }
-    *step = r->stride;
-    *rem = r->srem;
-    return r->stride != 0;
-}
-
-/* Narrows r's range to the values rem modulo stride. */
-static void tighten(struct vreg *r)
-{
-    if (!r->stride || r->type != VT_SCALAR || r->off.smin < 0 || vnum_is_const(&r->off))
-        return;
-    struct vnum n = r->off;
-    uint64_t s = r->stride, up = (r->srem + s - n.umin % s) % s, down = (n.umax % s + s - r->srem) % s;
-    if (n.umin > UINT64_MAX - up || n.umax < down || n.umin + up > n.umax - down)
-        return; /* no value left: the path is impossible, and keeping r is still sound */
-    n.umin += up;
-    n.umax -= down;
-    n.smin = (int64_t)n.umin;
-    n.smax = (int64_t)n.umax;
-    if (vnum_sync(&n))
-        r->off = n;
-}
-
-void vbound_tighten(struct vstate *s)
-{
-    struct vframe *f = vcur(s);
-    for (int r = 0; r < EBPF_REG_COUNT; r++)
-        tighten(&f->regs[r]);
-}
-
-/* w's stride after the join of a and b: the largest step both sets of values keep. */
-static void join_stride(struct vreg *w, const struct vreg *a, const struct vreg *b)
-{
-    uint64_t sa, ra, sb, rb;
-    w->stride = 0;
-    if (!residue(a, &sa, &ra) || !residue(b, &sb, &rb))
-        return;
-    uint64_t g = gcd(gcd(sa, sb), ra > rb ? ra - rb : rb - ra);
-    if (g < 2 || g > UINT32_MAX)
-        return;
-    w->stride = (uint32_t)g;
-    w->srem = (uint32_t)(ra % g);
-    tighten(w);
-}
-
-/* Whether n's values are among those o's stride allows. */
-static bool stride_within(const struct vreg *n, const struct vreg *o)
-{
-    uint64_t sn, rn;
-    if (!o->stride || o->type != VT_SCALAR)
-        return true;
-    if (!residue(n, &sn, &rn))
-        return false;
-    return sn % o->stride == 0 && rn % o->stride == o->srem;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -511,7 +431,7 @@ static bool reg_keeps(const struct vframe *nf, const struct vreg *n, const struc
 {
     if (o->type != VT_SCALAR || n->type != VT_SCALAR)
         return true; /* state.c compares the rest */
-    if (!stride_within(n, o))
+    if (!vstride_within(n, o))
         return false;
     for (int i = 0; i < VTRACK; i++) {
         uint8_t bit = (uint8_t)(1u << i);
@@ -616,7 +536,7 @@ void vbound_join(struct verifier *v, struct vstate *w, const struct vstate *a, c
                 wr->dwhere_hi[i] = ar->dwhere_hi[i];
             }
             wr->dtwice = ar->dtwice;
-            join_stride(wr, ar, br);
+            vstride_join(wr, ar, br);
             join_fact(v, wf, wr, af, ar, bf, br, true, widen);
             join_fact(v, wf, wr, af, ar, bf, br, false, widen);
         }

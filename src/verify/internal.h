@@ -265,8 +265,6 @@ void vbound_head_same(struct vstate *s, int slot);
 /* bounds.c: r = d OP src (numbers; r holds the result's range, its delta set for constant additions): keeps or
  * drops r's bounds and stride. */
 void vbound_alu(struct vreg *r, const struct vreg *d, const struct vreg *src, uint8_t op, bool is64);
-/* bounds.c: narrows the range of every number of s's innermost frame to the values its stride allows. */
-void vbound_tighten(struct vstate *s);
 /* bounds.c: after a compare of two registers refined its outcomes: records what each proves (NULL: impossible). */
 void vbound_compare(struct verifier *v, struct vstate *taken, struct vstate *fall, const struct ebpf_insn *in);
 /* bounds.c: the outcome of the compare of two registers that their differences decide: 1 taken, 0 not, -1
@@ -281,6 +279,15 @@ bool vbound_apart(const struct vstate *a, const struct vstate *b);
 /* bounds.c: a return to tracked loop head pc (slot): records which values moved; false if no measure made of
  * values that only move toward their bounds shrinks on every return seen. */
 bool vbound_measure(struct verifier *v, struct vloop *l, int slot);
+
+/* strides.c: narrows the range of every number of s's innermost frame to the values its stride allows. */
+void vstride_tighten(struct vstate *s);
+/* strides.c: w's stride after the join of a and b: the largest step both sets of values keep. */
+void vstride_join(struct vreg *w, const struct vreg *a, const struct vreg *b);
+/* strides.c: whether n's values are among those o's stride allows. */
+bool vstride_within(const struct vreg *n, const struct vreg *o);
+/* strides.c: r's stride after its number moved by c (exactly, staying not negative). */
+void vstride_add(struct vreg *r, int64_t c);
 
 /* format.c: checks the format string of printf-like helper h (VERIFY_HELPER_FORMAT) against the values of the
  * call; 0 or -1 after vfail. */

@@ -225,8 +225,8 @@ long vstep_jump(struct verifier *v, const struct ebpf_insn *in)
         }
         vlin_narrow(taken);
         vlin_narrow(v->cur);
-        vbound_tighten(taken);
-        vbound_tighten(v->cur);
+        vstride_tighten(taken);
+        vstride_tighten(v->cur);
         vbound_compare(v, taken, v->cur, in);
         if (vpush(v, taken, (uint32_t)target))
             return -ENOMEM;
