@@ -9,12 +9,12 @@
  * - a difference with another register: "x >= r + k" (ge) or "x <= r + k"
  *   (le), learnt from a comparison, valid while r still holds the number
  *   it held then (its identity); kept by copies and constant additions;
- * - at a tracked loop head these become the ends of a number's loop delta:
- *   "x >= P + dlo" and "x <= Q + dhi" for the head values of places P and
- *   Q (both the number's own place unless a difference said better).
- *   A sum of two numbers bounded by the same places is bounded by twice
- *   them; halving it and masking low bits keep such bounds, which is how
- *   mid = (lo + hi) / 2 is known to lie in [lo, hi - 1].
+ * - the ends of a number's loop delta, "x >= P + dlo" and "x <= Q + dhi"
+ *   for the head values of places P and Q (both the number's own place at
+ *   the head). A sum of two numbers whose difference is known is bounded
+ *   by twice the smaller one's head value from below and twice the larger
+ *   one's from above; halving it and masking low bits keep such bounds,
+ *   which is how mid = (lo + hi) / 2 is known to lie in [lo, hi - 1].
  * Strides are strides.c's.
  * A loop ends when the values that never move the wrong way (each within
  * a bounded range) include, on every return to its head, one that moved
@@ -88,21 +88,6 @@ void vbound_reset(const struct vstate *s, uint32_t frame, struct vreg *r, int sl
         return;
     }
     r->dvalid |= bit;
-    if (!inner)
-        return;
-    /* A difference with a register becomes a bound by that register's head value. */
-    const struct vframe *f = s->frames[frame];
-    int ge = holder(f, r->ge_at, r->ge_id), le = holder(f, r->le_at, r->le_id);
-    /* Only a register on the right side helps: "x >= y + k" for k >= 0 bounds x from below by y better than by
-     * itself where x only grows (and y does not); with k < 0 x's own lower end is the one that shows it. */
-    if (ge >= 0 && r->ge_k >= 0 && s->head_same[slot][ge] != home) {
-        r->dwhere[slot] = s->head_same[slot][ge];
-        r->dlo[slot] = r->ge_k;
-    }
-    if (le >= 0 && r->le_k <= 0 && s->head_same[slot][le] != home) {
-        r->dwhere_hi[slot] = s->head_same[slot][le];
-        r->dhi[slot] = r->le_k;
-    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -118,21 +103,66 @@ static bool shift_bound(int32_t *k, int64_t c)
     return true;
 }
 
-/* r = d + src, both numbers whose ends count from the same places: r's ends count from twice them (other
+/* One end of x's loop delta counted from the place y's end counts from, through x - y in [dlo, dhi]: for the
+ * lower end x >= y + dlo, for the upper x <= y + dhi. False if they differ and that distance is unknown. */
+static bool end_via(const struct vreg *x, const struct vreg *y, int i, bool lower, int64_t dlo, int64_t dhi,
+                    int32_t *end)
+{
+    if (lower ? x->dwhere[i] == y->dwhere[i] : x->dwhere_hi[i] == y->dwhere_hi[i]) {
+        *end = lower ? x->dlo[i] : x->dhi[i];
+        return true;
+    }
+    int64_t dist = lower ? dlo : dhi;
+    if (dist == (lower ? INT64_MIN : INT64_MAX))
+        return false;
+    *end = lower ? y->dlo[i] : y->dhi[i];
+    return shift_bound(end, dist);
+}
+
+static void difference_all(const struct vreg *a, const struct vreg *b, int64_t *lo, int64_t *hi);
+
+/* The lower (or upper) end of d + src's loop delta, d - src in [dlo, dhi]: both operands' ends counted from one
+ * place, the smaller operand's for the lower end (the larger one's for the upper), where the order is known. */
+static bool sum_end(const struct vreg *d, const struct vreg *src, int i, bool lower, int64_t dlo, int64_t dhi,
+                    uint8_t *at, int32_t *end)
+{
+    /* src - d in [-dhi, -dlo], "unknown" kept unknown. */
+    int64_t slo = dhi == INT64_MAX || dhi == INT64_MIN ? INT64_MIN : -dhi;
+    int64_t shi = dlo == INT64_MIN || dlo == INT64_MAX ? INT64_MAX : -dlo;
+    bool d_first = lower ? dlo >= 0 || dhi > 0 : !(dlo >= 0); /* move the larger (lower) / smaller (upper) */
+    for (int t = 0; t < 2; t++) {
+        bool move_d = (t == 0) == d_first;
+        const struct vreg *x = move_d ? d : src, *y = move_d ? src : d;
+        int32_t e, own = lower ? y->dlo[i] : y->dhi[i];
+        if (!end_via(x, y, i, lower, move_d ? dlo : slo, move_d ? dhi : shi, &e) || !shift_bound(&e, own))
+            continue;
+        *at = lower ? y->dwhere[i] : y->dwhere_hi[i];
+        *end = e;
+        return true;
+    }
+    return false;
+}
+
+/* r = d + src: when both ends of both count from the same places (or can, through what is known of d - src: how
+ * mid = (lo + hi) / 2 is known to lie in [lo, hi - 1] when hi >= lo + 1), r's ends count from twice them (other
  * deltas of r are left as the caller made them). */
 static void sum_bounds(struct vreg *r, const struct vreg *d, const struct vreg *src, bool is64)
 {
     if (d->off.smin < 0 || src->off.smin < 0 || d->off.smax > INT64_MAX - src->off.smax ||
         (!is64 && d->off.umax + src->off.umax > U32_MAX))
         return; /* the sum could wrap */
+    int64_t dlo, dhi; /* d - src */
+    difference_all(d, src, &dlo, &dhi);
     for (int i = 0; i < VTRACK; i++) {
         uint8_t bit = (uint8_t)(1u << i);
-        if (!(d->dvalid & src->dvalid & bit) || ((d->dtwice | src->dtwice) & bit) ||
-            d->dwhere[i] != src->dwhere[i] || d->dwhere_hi[i] != src->dwhere_hi[i])
+        if (!(d->dvalid & src->dvalid & bit) || ((d->dtwice | src->dtwice) & bit))
             continue;
-        int32_t lo = d->dlo[i], hi = d->dhi[i];
-        if (!shift_bound(&lo, src->dlo[i]) || !shift_bound(&hi, src->dhi[i]))
+        uint8_t low_at, high_at;
+        int32_t lo, hi;
+        if (!sum_end(d, src, i, true, dlo, dhi, &low_at, &lo) || !sum_end(d, src, i, false, dlo, dhi, &high_at, &hi))
             continue;
+        r->dwhere[i] = low_at;
+        r->dwhere_hi[i] = high_at;
         r->dlo[i] = lo;
         r->dhi[i] = hi;
         r->dvalid |= bit;

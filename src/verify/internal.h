@@ -257,8 +257,8 @@ bool vlin_within(const struct vstate *n, const struct vstate *o);
 bool vlin_join(struct verifier *v, struct vstate *w, const struct vstate *a, const struct vstate *b, bool widen);
 
 /* bounds.c: numbers bounded by loop-head values and by other registers, and strides.
- * Measures r's changes from now on in tracked loop slot (r is the value at place of frame of s): from its own
- * value, or from a register it is known to be above or below. */
+ * Measures r's changes from now on in tracked loop slot (r is the value at place of frame of s), from its own
+ * value (the same place for registers holding the same number). */
 void vbound_reset(const struct vstate *s, uint32_t frame, struct vreg *r, int slot, int place);
 /* bounds.c: the head-equality table of slot, from the registers' identities at the head (innermost frame). */
 void vbound_head_same(struct vstate *s, int slot);
