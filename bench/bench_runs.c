@@ -3,7 +3,8 @@
  * every event takes): the same counting program on a plain array and on a
  * per-CPU array, whose runs hold a CPU slot for the whole run. ns per run
  * per thread on 1, 2 and 4 threads (4 is more threads than this machine
- * may have CPUs); each figure the median of 5 interleaved rounds.
+ * may have CPUs), then what claiming and releasing a slot costs alone;
+ * each figure the median of 5 interleaved rounds.
  */
 #include "bench.h"
 #include "core/core.h"
@@ -113,6 +114,19 @@ static void counter_case_close(struct counter_case *c)
         core_map_release(c->map);
 }
 
+/* ns per map_cpu_claim() + map_cpu_release() on one thread, nobody else claiming: what a run pays for its slot. */
+static double time_claims(void)
+{
+    enum { CLAIMS = 4000000 };
+    uint64_t t0 = bench_now_ns();
+    for (int i = 0; i < CLAIMS; i++) {
+        if (map_cpu_claim(0) < 0)
+            return -1;
+        map_cpu_release();
+    }
+    return (double)(bench_now_ns() - t0) / CLAIMS;
+}
+
 int bench_runs(void)
 {
     int rc = core_register_sample_type();
@@ -130,11 +144,13 @@ int bench_runs(void)
     int status = 0;
     for (int c = 0; c < NCASES && !status; c++)
         status = counter_case_open(&cases[c]);
-    double ns[NCASES][NTHREADS][ROUNDS];
-    for (int r = 0; r < ROUNDS && !status; r++)
+    double ns[NCASES][NTHREADS][ROUNDS], claim_ns[ROUNDS];
+    for (int r = 0; r < ROUNDS && !status; r++) {
         for (int t = 0; t < NTHREADS; t++)
             for (int c = 0; c < NCASES; c++)
                 ns[c][t][r] = time_runs(cases[c].hook, thread_counts[t]);
+        claim_ns[r] = time_claims();
+    }
     if (!status) {
         printf("\nprogram runs through a hook (lookup + increment of a u64 counter, key 0; ns per run per thread, "
                "median of %d rounds of %d runs)\n", ROUNDS, RUNS);
@@ -142,6 +158,7 @@ int bench_runs(void)
         for (int c = 0; c < NCASES; c++)
             printf("%-22s %14.1f %14.1f %14.1f\n", cases[c].name, bench_median(ns[c][0], ROUNDS),
                    bench_median(ns[c][1], ROUNDS), bench_median(ns[c][2], ROUNDS));
+        printf("%-22s %14.1f %14s %14s\n", "(slot claim+release)", bench_median(claim_ns, ROUNDS), "", "");
     }
     for (int c = 0; c < NCASES; c++)
         counter_case_close(&cases[c]);
