@@ -71,4 +71,31 @@ int scratch_rmw(struct sample_ctx *ctx)
     return flags;
 }
 
+struct counters {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __type(key, uint32_t);
+    __type(value, uint64_t);
+    __uint(max_entries, 1);
+} counters_a SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+    __type(key, uint32_t);
+    __uint(max_entries, 1);
+    __array(values, struct counters);
+} counter_sets SEC(".maps") = {.values = {[0] = &counters_a}};
+
+/* Counts in a per-CPU map reached only through a map of maps: 0, or 1 if it is missing. */
+SEC("sample")
+int inner_count(struct sample_ctx *ctx)
+{
+    uint32_t zero = 0;
+    void *inner = bpf_map_lookup_elem(&counter_sets, &zero);
+    uint64_t *count = inner ? bpf_map_lookup_elem(inner, &zero) : 0;
+    if (!count)
+        return 1;
+    *count += 1;
+    return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";
