@@ -105,8 +105,7 @@ int core_run_prog(const struct core_prog *prog, void *ctx, struct core_ctx_data 
     /* Per-CPU values are private to a run only if its slot stays its own for the whole run. */
     if (prog->needs_cpu_slot && map_cpu_claim(deadline_ns) < 0) {
         *res = (struct exec_result){.status = EXEC_ERR_DEADLINE};
-        snprintf(res->msg, sizeof(res->msg), "deadline passed waiting for a CPU slot (all %u held by other runs)",
-                 map_nr_cpus());
+        snprintf(res->msg, sizeof(res->msg), "deadline passed waiting for a CPU slot (every one held by other runs)");
         return -1;
     }
     core_grace_enter();

@@ -153,7 +153,9 @@ bool map_value_contains(const struct map *map, uintptr_t addr, size_t len, bool 
  * map_nr_cpus() slots for the whole run: no other thread holds it until
  * it is released, and the program path's per-CPU accesses of the holding
  * thread use it wherever the thread runs. A claim prefers the slot of the
- * current CPU, else takes any free one, else waits in line (FIFO). A
+ * current CPU, else takes any free one, else waits: a freed slot goes to
+ * whoever takes it first, the longest waiter woken to try, until a waiter
+ * has waited 1 ms; then freed slots are handed over in queue order. A
  * thread that already holds a slot gets the same one again (nested runs
  * share it), so claims never deadlock; each claim needs its release.
  */
