@@ -71,6 +71,7 @@ struct core_prog {
     size_t map_count;
     struct exec_helper *helpers; /* the table exec resolved calls against */
     struct exec_program *exec;
+    bool needs_cpu_slot; /* runs claim a CPU slot (map_cpu_claim): per-CPU state or the CPU number */
     struct core_ctx_layout ctx;
     atomic_uint_fast64_t run_count, run_time_ns, error_count, deny_count;
     atomic_bool fault_claimed;  /* set by the first run that faulted */

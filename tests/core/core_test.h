@@ -94,4 +94,18 @@ static inline struct core_prog *load_constant(const struct core_prog_type *type,
     return prog;
 }
 
+/* Sum of the per-CPU u64 values of key 0 of map. */
+static inline uint64_t percpu_sum(struct map *map)
+{
+    uint32_t key = 0;
+    size_t n = map_nr_cpus();
+    uint64_t *values = calloc(n, sizeof(*values)), sum = 0;
+    assert_non_null(values);
+    assert_int_equal(map_lookup_copy(map, &key, values), 0);
+    for (size_t i = 0; i < n; i++)
+        sum += values[i];
+    free(values);
+    return sum;
+}
+
 #endif
