@@ -5,6 +5,7 @@
  * register by register and byte by byte, mapping the identities (NULL-check
  * groups, packet groups, references) of one path onto the other's.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,12 +93,29 @@ void vstate_free_spares(struct verifier *v)
     v->spare_cap = 0;
 }
 
+/* Copies frame src into dst. Only the spilled registers of slots in use
+ * are copied: the others are never read (a slot's spill is read only while
+ * its bytes say VB_SPILL, which needs spill_size), and most of a frame is
+ * those 64 registers. */
+static void frame_copy(struct vframe *dst, const struct vframe *src)
+{
+    size_t head = offsetof(struct vframe, spill), tail = head + sizeof(src->spill);
+    memcpy(dst, src, head);
+    memcpy((char *)dst + tail, (const char *)src + tail, sizeof(*src) - tail);
+    for (int k = 0; k < VSLOTS; k++)
+        if (src->spill_size[k])
+            dst->spill[k] = src->spill[k];
+}
+
 struct vframe *vstate_push_frame(struct verifier *v, struct vstate *s)
 {
     struct vframe *f = frame_alloc(v);
     if (!f)
         return NULL;
-    memset(f, 0, sizeof(*f));
+    /* Everything but the spilled registers, which no slot uses yet. */
+    size_t head = offsetof(struct vframe, spill), tail = head + sizeof(f->spill);
+    memset(f, 0, head);
+    memset((char *)f + tail, 0, sizeof(*f) - tail);
     s->frames[s->frame_count++] = f;
     return f;
 }
@@ -121,7 +139,7 @@ struct vstate *vstate_copy(struct verifier *v, const struct vstate *s)
             vstate_free(v, c);
             return NULL;
         }
-        *c->frames[i] = *s->frames[i];
+        frame_copy(c->frames[i], s->frames[i]);
     }
     return c;
 }
