@@ -235,6 +235,12 @@ static bool reg_within(const struct vreg *n, const struct vreg *o, struct idmap 
     return same_id(m, o->id, n->id) && same_id(m, o->ref + 0x80000000u * !!o->ref, n->ref + 0x80000000u * !!n->ref);
 }
 
+/* Bit 0 of each byte of w set where that byte is VB_SPILL (3: both bits set). */
+static uint64_t spill_bytes(uint64_t w)
+{
+    return w & (w >> 1) & 0x0101010101010101ULL;
+}
+
 static bool frame_within(const struct vframe *n, const struct vframe *o, struct idmap *m)
 {
     if (n->callsite != o->callsite || n->callback != o->callback)
@@ -247,8 +253,17 @@ static bool frame_within(const struct vframe *n, const struct vframe *o, struct 
         uint64_t ow, nw;
         memcpy(&ow, ob, 8);
         memcpy(&nw, nb, 8);
-        if (ow == 0 || (ow == nw && !o->spill_size[k] && !n->spill_size[k]))
-            continue; /* nothing known there before, or the same plain bytes */
+        if (ow == 0)
+            continue; /* nothing known there before */
+        if (ow == nw) {
+            /* The same bytes: each old one's rule holds, but for a spill, whose register must be included. */
+            if (!spill_bytes(ow))
+                continue;
+            if (n->spill_off[k] != o->spill_off[k] || n->spill_size[k] != o->spill_size[k] ||
+                !reg_within(&n->spill[k], &o->spill[k], m))
+                return false;
+            continue;
+        }
         bool spill_checked = false;
         for (int i = 0; i < 8; i++) {
             switch (ob[i]) {
@@ -294,11 +309,19 @@ bool vstate_within(const struct vstate *s, const struct vstate *old)
 /* ------------------------------------------------------------------------ */
 /* Widening.                                                                */
 
+/* False if the join of o and n holds nothing usable: they point at different things, or are NULL-checked apart. */
+static bool joinable(const struct vreg *o, const struct vreg *n)
+{
+    if (o->type != n->type || o->frame != n->frame || o->map != n->map || o->mem_size != n->mem_size ||
+        o->ref != n->ref)
+        return false;
+    return o->id == n->id || !vtype_is_or_null(o->type);
+}
+
 static struct vreg reg_widen(struct verifier *v, const struct vreg *o, const struct vreg *n, bool widen)
 {
     struct vreg r = *o;
-    if (o->type != n->type || o->frame != n->frame || o->map != n->map || o->mem_size != n->mem_size ||
-        o->ref != n->ref)
+    if (!joinable(o, n))
         return (struct vreg){.type = VT_NOT_INIT};
     if (o->type == VT_NOT_INIT)
         return r;
@@ -317,11 +340,8 @@ static struct vreg reg_widen(struct verifier *v, const struct vreg *o, const str
         r.dvalid = 0;
         return r;
     }
-    if (o->id != n->id) {
-        if (vtype_is_or_null(o->type))
-            return (struct vreg){.type = VT_NOT_INIT};
+    if (o->id != n->id)
         r.id = 0;
-    }
     r.off = widen ? vnum_widen(&o->off, &n->off, v->thresholds, v->threshold_count) : vnum_join(&o->off, &n->off);
     r.range = o->range < n->range ? o->range : n->range;
     if (o->pkt_len_of != n->pkt_len_of)
@@ -346,6 +366,14 @@ static void frame_widen(struct verifier *v, struct vframe *w, const struct vfram
     for (int k = 0; k < VSLOTS; k++) {
         uint8_t *wb = &w->bytes[k * 8];
         const uint8_t *ob = &o->bytes[k * 8], *nb = &n->bytes[k * 8];
+        uint64_t ow, nw;
+        memcpy(&ow, ob, 8);
+        memcpy(&nw, nb, 8);
+        if (ow == nw && !spill_bytes(ow)) {
+            /* The same plain bytes on both sides: w (a copy of n) has them already. */
+            w->spill_size[k] = 0;
+            continue;
+        }
         bool both_spill = vslot_spilled(o, k) && vslot_spilled(n, k) && o->spill_off[k] == n->spill_off[k] &&
                           o->spill_size[k] == n->spill_size[k];
         if (both_spill) {
@@ -386,11 +414,9 @@ struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const 
     /* A join (not a loop widening) only merges states whose registers agree on what they hold. */
     for (uint32_t f = 0; !widen && f < s->frame_count; f++) {
         const struct vframe *a = old->frames[f], *b = s->frames[f];
-        for (int r = 0; r < EBPF_REG_COUNT; r++) {
-            struct vreg j = reg_widen(v, &a->regs[r], &b->regs[r], false);
-            if (j.type == VT_NOT_INIT && (a->regs[r].type != VT_NOT_INIT || b->regs[r].type != VT_NOT_INIT))
+        for (int r = 0; r < EBPF_REG_COUNT; r++)
+            if ((a->regs[r].type != VT_NOT_INIT || b->regs[r].type != VT_NOT_INIT) && !joinable(&a->regs[r], &b->regs[r]))
                 return NULL;
-        }
     }
     struct vstate *w = vstate_copy(v, s);
     if (!w)
