@@ -266,7 +266,7 @@ static int match(struct verifier *v, uint32_t pc, struct vstored **cycle)
         if (!may_hold(t, v->cur))
             continue;
         v->compares++;
-        if (!vstate_within(v->cur, t->state))
+        if (!vstate_within(v->cur, t->state, &t->miss))
             continue;
         if (t->branches == 0 || !on_path(t))
             return 1;
@@ -290,7 +290,7 @@ static int store(struct verifier *v, uint32_t pc)
         return -ENOMEM;
     }
     *s = (struct vstored){copy, v->parent, v->stored[pc], pc, 1, {0}, (uint8_t)copy->frame_count,
-                          (uint32_t)v->res->states_stored, true};
+                          (uint32_t)v->res->states_stored, true, 0};
     for (int r = 0; r < EBPF_REG_COUNT; r++)
         s->types[r] = vcur(copy)->regs[r].type;
     v->stored[pc] = s;

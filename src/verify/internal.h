@@ -155,6 +155,7 @@ struct vstored {
     uint8_t frame_count;
     uint32_t number;        /* states stored before it */
     bool on_path;           /* an ancestor of the path being explored (kept up to date as paths change) */
+    uint32_t miss;          /* state.c: where the last state compared with it was not within it, 0 none */
 };
 
 /* A path waiting to be explored. */
@@ -255,8 +256,9 @@ void vstate_free_spares(struct verifier *v);
 /* Pushes a new frame (all registers uninitialised, stack uninitialised). */
 struct vframe *vstate_push_frame(struct verifier *v, struct vstate *s);
 void vstate_pop_frame(struct verifier *v, struct vstate *s);
-/* True if every concrete state of s is one of old (s can be pruned). */
-bool vstate_within(const struct vstate *s, const struct vstate *old);
+/* True if every concrete state of s is one of old (s can be pruned). *miss: 0, or where the last state compared
+ * with old was not within it (checked first, then updated). */
+bool vstate_within(const struct vstate *s, const struct vstate *old, uint32_t *miss);
 /* old joined with s (widened: grown bounds jump to the next threshold); NULL if their shapes differ or on
  * allocation failure. */
 struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const struct vstate *s, bool widen);

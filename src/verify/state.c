@@ -241,69 +241,101 @@ static uint64_t spill_bytes(uint64_t w)
     return w & (w >> 1) & 0x0101010101010101ULL;
 }
 
-static bool frame_within(const struct vframe *n, const struct vframe *o, struct idmap *m)
+/* True if slot k of n holds what slot k of o does (byte by byte, and the spilled register). */
+static bool slot_within(const struct vframe *n, const struct vframe *o, int k, struct idmap *m)
 {
-    if (n->callsite != o->callsite || n->callback != o->callback)
-        return false;
-    for (int r = 0; r < EBPF_REG_COUNT; r++)
-        if (!reg_within(&n->regs[r], &o->regs[r], m))
-            return false;
-    for (int k = 0; k < VSLOTS; k++) {
-        const uint8_t *ob = &o->bytes[k * 8], *nb = &n->bytes[k * 8];
-        uint64_t ow, nw;
-        memcpy(&ow, ob, 8);
-        memcpy(&nw, nb, 8);
-        if (ow == 0)
-            continue; /* nothing known there before */
-        if (ow == nw) {
-            /* The same bytes: each old one's rule holds, but for a spill, whose register must be included. */
-            if (!spill_bytes(ow))
-                continue;
-            if (n->spill_off[k] != o->spill_off[k] || n->spill_size[k] != o->spill_size[k] ||
-                !reg_within(&n->spill[k], &o->spill[k], m))
+    const uint8_t *ob = &o->bytes[k * 8], *nb = &n->bytes[k * 8];
+    uint64_t ow, nw;
+    memcpy(&ow, ob, 8);
+    memcpy(&nw, nb, 8);
+    if (ow == 0)
+        return true; /* nothing known there before */
+    if (ow == nw) {
+        /* The same bytes: each old one's rule holds, but for a spill, whose register must be included. */
+        return !spill_bytes(ow) || (n->spill_off[k] == o->spill_off[k] && n->spill_size[k] == o->spill_size[k] &&
+                                    reg_within(&n->spill[k], &o->spill[k], m));
+    }
+    bool spill_checked = false;
+    for (int i = 0; i < 8; i++) {
+        switch (ob[i]) {
+        case VB_UNINIT:
+            break;
+        case VB_MISC:
+            if (nb[i] == VB_UNINIT || (nb[i] == VB_SPILL && n->spill[k].type != VT_SCALAR))
                 return false;
-            continue;
-        }
-        bool spill_checked = false;
-        for (int i = 0; i < 8; i++) {
-            switch (ob[i]) {
-            case VB_UNINIT:
-                break;
-            case VB_MISC:
-                if (nb[i] == VB_UNINIT || (nb[i] == VB_SPILL && n->spill[k].type != VT_SCALAR))
-                    return false;
-                break;
-            case VB_ZERO:
-                if (nb[i] != VB_ZERO)
-                    return false;
-                break;
-            case VB_SPILL:
-                if (nb[i] != VB_SPILL || n->spill_off[k] != o->spill_off[k] || n->spill_size[k] != o->spill_size[k])
-                    return false;
-                if (!spill_checked && !reg_within(&n->spill[k], &o->spill[k], m))
-                    return false;
-                spill_checked = true;
-                break;
-            }
+            break;
+        case VB_ZERO:
+            if (nb[i] != VB_ZERO)
+                return false;
+            break;
+        case VB_SPILL:
+            if (nb[i] != VB_SPILL || n->spill_off[k] != o->spill_off[k] || n->spill_size[k] != o->spill_size[k])
+                return false;
+            if (!spill_checked && !reg_within(&n->spill[k], &o->spill[k], m))
+                return false;
+            spill_checked = true;
+            break;
         }
     }
     return true;
 }
 
-bool vstate_within(const struct vstate *s, const struct vstate *old)
+/* Places of a frame: its registers, then its stack slots. */
+enum { PLACES = EBPF_REG_COUNT + VSLOTS };
+
+static bool place_within(const struct vframe *n, const struct vframe *o, int place, struct idmap *m)
+{
+    return place < EBPF_REG_COUNT ? reg_within(&n->regs[place], &o->regs[place], m)
+                                  : slot_within(n, o, place - EBPF_REG_COUNT, m);
+}
+
+/* Whether frame n is within o; on failure *miss is the place (frame f's) that was not. */
+static bool frame_within(const struct vframe *n, const struct vframe *o, struct idmap *m, uint32_t f, uint32_t *miss)
+{
+    if (n->callsite != o->callsite || n->callback != o->callback)
+        return false;
+    for (int p = 0; p < PLACES; p++)
+        if (!place_within(n, o, p, m)) {
+            *miss = f * PLACES + (uint32_t)p + 1;
+            return false;
+        }
+    return true;
+}
+
+/* Whether a register or spill of s carries a linear relation. */
+static bool has_relations(const struct vstate *s)
+{
+    for (uint32_t f = 0; f < s->frame_count; f++) {
+        const struct vframe *fr = s->frames[f];
+        for (int r = 0; r < EBPF_REG_COUNT; r++)
+            if (fr->regs[r].lin)
+                return true;
+        for (int k = 0; k < VSLOTS; k++)
+            if (vslot_spilled(fr, k) && fr->spill[k].lin)
+                return true;
+    }
+    return false;
+}
+
+bool vstate_within(const struct vstate *s, const struct vstate *old, uint32_t *miss)
 {
     if (s->frame_count != old->frame_count || s->ref_count != old->ref_count || memcmp(s->loop_head, old->loop_head, sizeof(s->loop_head)) ||
         s->packet_known < old->packet_known)
         return false;
     struct idmap m;
     m.count = 0;
-    for (uint32_t f = 0; f < s->frame_count; f++)
-        if (!frame_within(s->frames[f], old->frames[f], &m))
+    /* The place where old and a state arriving here differed last time most often differs again: checked
+     * first, it rules most candidates out at once (the order of the checks does not change the answer). */
+    uint32_t f = *miss ? (*miss - 1) / PLACES : 0;
+    if (*miss && f < s->frame_count && !place_within(s->frames[f], old->frames[f], (int)((*miss - 1) % PLACES), &m))
+        return false;
+    for (f = 0; f < s->frame_count; f++)
+        if (!frame_within(s->frames[f], old->frames[f], &m, f, miss))
             return false;
     for (uint32_t i = 0; i < s->ref_count; i++)
         if (!same_id(&m, old->refs[i] + 0x80000000u, s->refs[i] + 0x80000000u))
             return false;
-    return vlin_within(s, old);
+    return !has_relations(old) || vlin_within(s, old);
 }
 
 /* ------------------------------------------------------------------------ */
