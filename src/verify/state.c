@@ -241,15 +241,29 @@ static uint64_t spill_bytes(uint64_t w)
     return w & (w >> 1) & 0x0101010101010101ULL;
 }
 
+/* The 8 stack bytes of slot k of f as one word. */
+static inline uint64_t slot_word(const struct vframe *f, int k)
+{
+    uint64_t w;
+    memcpy(&w, &f->bytes[k * 8], 8);
+    return w;
+}
+
+/* True if slot k of n holds what slot k of o does, telling at once: nothing was known there before, or the
+ * same plain bytes are there. */
+static inline bool slot_plainly_within(const struct vframe *n, const struct vframe *o, int k)
+{
+    uint64_t ow = slot_word(o, k);
+    return ow == 0 || (ow == slot_word(n, k) && !spill_bytes(ow));
+}
+
 /* True if slot k of n holds what slot k of o does (byte by byte, and the spilled register). */
 static bool slot_within(const struct vframe *n, const struct vframe *o, int k, struct idmap *m)
 {
     const uint8_t *ob = &o->bytes[k * 8], *nb = &n->bytes[k * 8];
-    uint64_t ow, nw;
-    memcpy(&ow, ob, 8);
-    memcpy(&nw, nb, 8);
-    if (ow == 0)
-        return true; /* nothing known there before */
+    uint64_t ow = slot_word(o, k), nw = slot_word(n, k);
+    if (slot_plainly_within(n, o, k))
+        return true;
     if (ow == nw) {
         /* The same bytes: each old one's rule holds, but for a spill, whose register must be included. */
         return !spill_bytes(ow) || (n->spill_off[k] == o->spill_off[k] && n->spill_size[k] == o->spill_size[k] &&
@@ -295,7 +309,7 @@ static bool frame_within(const struct vframe *n, const struct vframe *o, struct 
     if (n->callsite != o->callsite || n->callback != o->callback)
         return false;
     for (int p = 0; p < PLACES; p++)
-        if (!place_within(n, o, p, m)) {
+        if (!(p >= EBPF_REG_COUNT && slot_plainly_within(n, o, p - EBPF_REG_COUNT)) && !place_within(n, o, p, m)) {
             *miss = f * PLACES + (uint32_t)p + 1;
             return false;
         }
@@ -398,9 +412,7 @@ static void frame_widen(struct verifier *v, struct vframe *w, const struct vfram
     for (int k = 0; k < VSLOTS; k++) {
         uint8_t *wb = &w->bytes[k * 8];
         const uint8_t *ob = &o->bytes[k * 8], *nb = &n->bytes[k * 8];
-        uint64_t ow, nw;
-        memcpy(&ow, ob, 8);
-        memcpy(&nw, nb, 8);
+        uint64_t ow = slot_word(o, k), nw = slot_word(n, k);
         if (ow == nw && !spill_bytes(ow)) {
             /* The same plain bytes on both sides: w (a copy of n) has them already. */
             w->spill_size[k] = 0;
