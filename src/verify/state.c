@@ -1,9 +1,8 @@
 /*
  * Abstract states: the call frames (registers, stack bytes, spilled
  * registers), outstanding references and loop bookkeeping of one path.
- * Inclusion (for pruning) and widening (for loops) compare states
- * register by register and byte by byte, mapping the identities (NULL-check
- * groups, packet groups, references) of one path onto the other's.
+ * Widening (for loops) and joining merge a kept state with the current one
+ * register by register and byte by byte (inclusion is in kept.c).
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -42,7 +41,7 @@ const char *vtype_name(uint8_t type)
     return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
 }
 
-static void account(struct verifier *v, long delta)
+void vstate_account(struct verifier *v, long delta)
 {
     v->bytes_now += (size_t)delta;
     if (v->bytes_now > v->res->peak_bytes)
@@ -53,7 +52,7 @@ struct vstate *vstate_new(struct verifier *v)
 {
     struct vstate *s = calloc(1, sizeof(*s));
     if (s)
-        account(v, sizeof(*s));
+        vstate_account(v, sizeof(*s));
     return s;
 }
 
@@ -64,13 +63,13 @@ static struct vframe *frame_alloc(struct verifier *v)
 {
     struct vframe *f = v->spare_count ? v->spare[--v->spare_count] : malloc(sizeof(*f));
     if (f)
-        account(v, sizeof(*f));
+        vstate_account(v, sizeof(*f));
     return f;
 }
 
 static void frame_release(struct verifier *v, struct vframe *f)
 {
-    account(v, -(long)sizeof(*f));
+    vstate_account(v, -(long)sizeof(*f));
     if (v->spare_count == v->spare_cap) {
         size_t cap = v->spare_cap ? 2 * v->spare_cap : 64;
         struct vframe **grown = realloc(v->spare, cap * sizeof(*grown));
@@ -151,7 +150,7 @@ void vstate_free(struct verifier *v, struct vstate *s)
     while (s->frame_count)
         vstate_pop_frame(v, s);
     free(s);
-    account(v, -(long)sizeof(*s));
+    vstate_account(v, -(long)sizeof(*s));
 }
 
 void vstate_each_reg(struct vstate *s, void (*fn)(struct vreg *r, void *arg), void *arg)
@@ -183,173 +182,6 @@ void vstate_mark_id(struct vstate *s, uint32_t id, void (*fn)(struct vreg *r, vo
 {
     struct mark_arg m = {id, fn, arg};
     vstate_each_reg(s, mark_one, &m);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Inclusion.                                                               */
-
-enum { IDMAP_MAX = 256 };
-
-struct idmap {
-    uint32_t old_id[IDMAP_MAX], new_id[IDMAP_MAX];
-    size_t count;
-};
-
-/* True if old identity o and new identity n can stand for each other. */
-static bool same_id(struct idmap *m, uint32_t o, uint32_t n)
-{
-    if (!o && !n)
-        return true;
-    if (!o || !n)
-        return false;
-    for (size_t i = 0; i < m->count; i++) {
-        if (m->old_id[i] == o)
-            return m->new_id[i] == n;
-        if (m->new_id[i] == n)
-            return false;
-    }
-    if (m->count == IDMAP_MAX)
-        return false;
-    m->old_id[m->count] = o;
-    m->new_id[m->count++] = n;
-    return true;
-}
-
-static bool reg_within(const struct vreg *n, const struct vreg *o, struct idmap *m)
-{
-    if (o->type == VT_NOT_INIT)
-        return true; /* the old path could not use it: any use failed there */
-    if (n->type != o->type)
-        return false;
-    for (int i = 0; i < VTRACK; i++)
-        if ((o->dvalid >> i & 1) && (!(n->dvalid >> i & 1) || n->dwhere[i] != o->dwhere[i] || n->dlo[i] < o->dlo[i] ||
-                                     n->dhi[i] > o->dhi[i]))
-            return false;
-    if (!vnum_within(&n->off, &o->off))
-        return false;
-    if (o->type == VT_SCALAR)
-        return (!o->pkt_len_of || o->pkt_len_of == n->pkt_len_of) && (!o->id || same_id(m, o->id, n->id));
-    if (n->frame != o->frame || n->map != o->map || n->mem_size != o->mem_size || n->pkt_off != o->pkt_off ||
-        n->range < o->range)
-        return false;
-    return same_id(m, o->id, n->id) && same_id(m, o->ref + 0x80000000u * !!o->ref, n->ref + 0x80000000u * !!n->ref);
-}
-
-/* Bit 0 of each byte of w set where that byte is VB_SPILL (3: both bits set). */
-static uint64_t spill_bytes(uint64_t w)
-{
-    return w & (w >> 1) & 0x0101010101010101ULL;
-}
-
-/* The 8 stack bytes of slot k of f as one word. */
-static inline uint64_t slot_word(const struct vframe *f, int k)
-{
-    uint64_t w;
-    memcpy(&w, &f->bytes[k * 8], 8);
-    return w;
-}
-
-/* True if slot k of n holds what slot k of o does, telling at once: nothing was known there before, or the
- * same plain bytes are there. */
-static inline bool slot_plainly_within(const struct vframe *n, const struct vframe *o, int k)
-{
-    uint64_t ow = slot_word(o, k);
-    return ow == 0 || (ow == slot_word(n, k) && !spill_bytes(ow));
-}
-
-/* True if slot k of n holds what slot k of o does (byte by byte, and the spilled register). */
-static bool slot_within(const struct vframe *n, const struct vframe *o, int k, struct idmap *m)
-{
-    const uint8_t *ob = &o->bytes[k * 8], *nb = &n->bytes[k * 8];
-    uint64_t ow = slot_word(o, k), nw = slot_word(n, k);
-    if (slot_plainly_within(n, o, k))
-        return true;
-    if (ow == nw) {
-        /* The same bytes: each old one's rule holds, but for a spill, whose register must be included. */
-        return !spill_bytes(ow) || (n->spill_off[k] == o->spill_off[k] && n->spill_size[k] == o->spill_size[k] &&
-                                    reg_within(&n->spill[k], &o->spill[k], m));
-    }
-    bool spill_checked = false;
-    for (int i = 0; i < 8; i++) {
-        switch (ob[i]) {
-        case VB_UNINIT:
-            break;
-        case VB_MISC:
-            if (nb[i] == VB_UNINIT || (nb[i] == VB_SPILL && n->spill[k].type != VT_SCALAR))
-                return false;
-            break;
-        case VB_ZERO:
-            if (nb[i] != VB_ZERO)
-                return false;
-            break;
-        case VB_SPILL:
-            if (nb[i] != VB_SPILL || n->spill_off[k] != o->spill_off[k] || n->spill_size[k] != o->spill_size[k])
-                return false;
-            if (!spill_checked && !reg_within(&n->spill[k], &o->spill[k], m))
-                return false;
-            spill_checked = true;
-            break;
-        }
-    }
-    return true;
-}
-
-/* Places of a frame: its registers, then its stack slots. */
-enum { PLACES = EBPF_REG_COUNT + VSLOTS };
-
-static bool place_within(const struct vframe *n, const struct vframe *o, int place, struct idmap *m)
-{
-    return place < EBPF_REG_COUNT ? reg_within(&n->regs[place], &o->regs[place], m)
-                                  : slot_within(n, o, place - EBPF_REG_COUNT, m);
-}
-
-/* Whether frame n is within o; on failure *miss is the place (frame f's) that was not. */
-static bool frame_within(const struct vframe *n, const struct vframe *o, struct idmap *m, uint32_t f, uint32_t *miss)
-{
-    if (n->callsite != o->callsite || n->callback != o->callback)
-        return false;
-    for (int p = 0; p < PLACES; p++)
-        if (!(p >= EBPF_REG_COUNT && slot_plainly_within(n, o, p - EBPF_REG_COUNT)) && !place_within(n, o, p, m)) {
-            *miss = f * PLACES + (uint32_t)p + 1;
-            return false;
-        }
-    return true;
-}
-
-/* Whether a register or spill of s carries a linear relation. */
-static bool has_relations(const struct vstate *s)
-{
-    for (uint32_t f = 0; f < s->frame_count; f++) {
-        const struct vframe *fr = s->frames[f];
-        for (int r = 0; r < EBPF_REG_COUNT; r++)
-            if (fr->regs[r].lin)
-                return true;
-        for (int k = 0; k < VSLOTS; k++)
-            if (vslot_spilled(fr, k) && fr->spill[k].lin)
-                return true;
-    }
-    return false;
-}
-
-bool vstate_within(const struct vstate *s, const struct vstate *old, uint32_t *miss)
-{
-    if (s->frame_count != old->frame_count || s->ref_count != old->ref_count || memcmp(s->loop_head, old->loop_head, sizeof(s->loop_head)) ||
-        s->packet_known < old->packet_known)
-        return false;
-    struct idmap m;
-    m.count = 0;
-    /* The place where old and a state arriving here differed last time most often differs again: checked
-     * first, it rules most candidates out at once (the order of the checks does not change the answer). */
-    uint32_t f = *miss ? (*miss - 1) / PLACES : 0;
-    if (*miss && f < s->frame_count && !place_within(s->frames[f], old->frames[f], (int)((*miss - 1) % PLACES), &m))
-        return false;
-    for (f = 0; f < s->frame_count; f++)
-        if (!frame_within(s->frames[f], old->frames[f], &m, f, miss))
-            return false;
-    for (uint32_t i = 0; i < s->ref_count; i++)
-        if (!same_id(&m, old->refs[i] + 0x80000000u, s->refs[i] + 0x80000000u))
-            return false;
-    return !has_relations(old) || vlin_within(s, old);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -412,8 +244,8 @@ static void frame_widen(struct verifier *v, struct vframe *w, const struct vfram
     for (int k = 0; k < VSLOTS; k++) {
         uint8_t *wb = &w->bytes[k * 8];
         const uint8_t *ob = &o->bytes[k * 8], *nb = &n->bytes[k * 8];
-        uint64_t ow = slot_word(o, k), nw = slot_word(n, k);
-        if (ow == nw && !spill_bytes(ow)) {
+        uint64_t ow = vslot_word(o, k), nw = vslot_word(n, k);
+        if (ow == nw && !vspill_bytes(ow)) {
             /* The same plain bytes on both sides: w (a copy of n) has them already. */
             w->spill_size[k] = 0;
             continue;
@@ -445,9 +277,10 @@ static void frame_widen(struct verifier *v, struct vframe *w, const struct vfram
     }
 }
 
-struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const struct vstate *s, bool widen)
+struct vstate *vstate_widen(struct verifier *v, const struct vkept *kept, const struct vstate *s, bool widen)
 {
-    if (old->frame_count != s->frame_count || old->ref_count != s->ref_count)
+    const struct vstate *old = vkept_expand(v, kept);
+    if (!old || old->frame_count != s->frame_count || old->ref_count != s->ref_count)
         return NULL;
     for (uint32_t f = 0; f < s->frame_count; f++)
         if (old->frames[f]->callsite != s->frames[f]->callsite || old->frames[f]->callback != s->frames[f]->callback)
