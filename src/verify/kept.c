@@ -286,18 +286,6 @@ static bool frame_within(const struct vframe *n, const struct vkframe *o, struct
     return true;
 }
 
-/* Whether a register or spill of k carries a linear relation. */
-static bool has_relations(const struct vkept *k)
-{
-    for (uint32_t f = 0; f < k->head.frame_count; f++) {
-        const struct vkframe *kf = k->frames[f];
-        for (size_t i = 0; i < kf->held_count; i++)
-            if (kf->held[i].lin)
-                return true;
-    }
-    return false;
-}
-
 bool vkept_within(struct verifier *v, const struct vstate *s, const struct vkept *k, uint32_t *miss)
 {
     const struct vstate *old = &k->head;
@@ -317,8 +305,7 @@ bool vkept_within(struct verifier *v, const struct vstate *s, const struct vkept
     for (uint32_t i = 0; i < s->ref_count; i++)
         if (!same_id(&m, old->refs[i] + 0x80000000u, s->refs[i] + 0x80000000u))
             return false;
-    if (!has_relations(k))
-        return true;
+    /* Relations between registers (relations.c) are compared on the whole state. */
     const struct vstate *whole = vkept_expand(v, k);
     return whole && vlin_within(s, whole);
 }
