@@ -199,6 +199,10 @@ static bool joinable(const struct vreg *o, const struct vreg *n)
 static struct vreg reg_widen(struct verifier *v, const struct vreg *o, const struct vreg *n, bool widen)
 {
     struct vreg r = *o;
+    /* The join of a register with its own copy is itself (known bits in normal form: no value bit is also
+     * unknown, as vnum_join makes them); common where paths meet. */
+    if (!widen && (o->off.tval & o->off.tmask) == 0 && !memcmp(o, n, sizeof(*o)))
+        return r;
     if (!joinable(o, n))
         return (struct vreg){.type = VT_NOT_INIT};
     if (o->type == VT_NOT_INIT)
