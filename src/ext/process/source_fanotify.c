@@ -104,6 +104,7 @@ struct fanotify_source {
     struct relay *idle;
     struct ext_exec_observer observer;
     pthread_t reader;
+    pid_t reader_tid;        /* its thread id: its event descriptors are named through /proc/PID/task/TID/fd */
     sem_t started;   /* posted by the reader once start_err is set */
     int start_err;
     /* The reader's own, in its private file table. */
@@ -439,7 +440,7 @@ static uint32_t decide(struct fanotify_source *s, pid_t tid, int fd, bool *kept)
     }
     struct relay *r = s->relay;
     r->tid = tid; /* with FAN_REPORT_TID the event names the thread; 0 if it is outside our pid namespace */
-    snprintf(r->event_file, sizeof(r->event_file), "/proc/%d/task/%d/fd/%d", (int)s->self, (int)gettid(), fd);
+    snprintf(r->event_file, sizeof(r->event_file), "/proc/%d/task/%d/fd/%d", (int)s->self, (int)s->reader_tid, fd);
     r->deadline_ns = deadline_ns;
     r->turn_ticket = 0;
     r->abandoned = false;
@@ -584,6 +585,7 @@ static int reader_setup(struct fanotify_source *s)
 static void *reader_main(void *arg)
 {
     struct fanotify_source *s = arg;
+    s->reader_tid = gettid();
     s->start_err = reader_setup(s);
     sem_post(&s->started);
     if (s->start_err)
