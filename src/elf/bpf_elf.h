@@ -69,6 +69,7 @@ struct bpf_elf_map {
     char *section; /* ".maps", "maps", ".data", ".rodata.str1.1", ... */
     enum bpf_elf_map_kind kind;
     struct bpf_elf_map_def def;
+    uint32_t def_size;            /* legacy: bytes of its definition record (20, 28, 32, ...), else 0 */
     bool has_inner;               /* map-in-map: inner holds the inner maps' definition */
     struct bpf_elf_map_def inner; /* from __array(values, ...) or the legacy inner_map_idx */
     int inner_map;                /* legacy: index of the inner template in maps, else -1 */

@@ -45,7 +45,9 @@ static long find(const struct bpf_elf_object *elf, const char *section, const ch
     return -1;
 }
 
-static void verify_row(const char *dir, struct tools_corpus_row *row, struct bpf_elf_object **elf, char **elf_path)
+/* Verifies row's program against the profile put in choice (freed by the caller after reporting the row). */
+static void verify_row(const char *dir, struct tools_corpus_row *row, struct bpf_elf_object **elf, char **elf_path,
+                       struct core_type_choice *choice)
 {
     if (!*elf_path || strcmp(*elf_path, row->path) != 0) {
         bpf_elf_close(*elf);
@@ -64,19 +66,24 @@ static void verify_row(const char *dir, struct tools_corpus_row *row, struct bpf
     }
     row->opened = true;
     long i = find(*elf, row->section, row->function);
-    const char *type = strcmp(row->type, "-") ? row->type : verify_linux_type_of_section(row->section);
-    const struct verify_profile *profile = verify_linux_profile(type);
-    if (i < 0 || !profile) {
-        snprintf(row->error, sizeof(row->error), i < 0 ? "no program %s in section %s" : "no profile for type %s",
-                 i < 0 ? row->function : type, row->section);
+    if (i < 0) {
+        snprintf(row->error, sizeof(row->error), "no program %s in section %s", row->function, row->section);
+        return;
+    }
+    /* The list names the type; the object tells whose type it is. */
+    enum core_platform platform = core_object_platform(*elf);
+    const char *type = strcmp(row->type, "-") ? row->type : core_program_type_name(*elf, (size_t)i, platform);
+    if (core_type_choose(choice, type, platform) != 0) {
+        snprintf(row->error, sizeof(row->error), "no profile for type %s of section %s", type ? type : "-",
+                 row->section);
         return;
     }
     row->found = true;
     row->elf = *elf;
     row->index = (size_t)i;
-    row->profile = profile;
+    row->profile = choice->profile;
     uint64_t start = now_ns();
-    if (core_verify_elf_program(*elf, (size_t)i, profile, NULL, &row->res) != 0)
+    if (core_verify_elf_program(*elf, (size_t)i, choice->profile, NULL, &row->res) != 0)
         row->res.accepted = false;
     row->ns = now_ns() - start;
 }
@@ -100,8 +107,10 @@ long tools_verify_corpus(const char *dir, tools_corpus_fn fn, void *arg)
             break;
         *row = (struct tools_corpus_row){.path = fields[0], .section = fields[1], .function = fields[2],
                                          .expect = fields[3], .set = fields[4], .type = fields[6]};
-        verify_row(dir, row, &elf, &elf_path);
+        struct core_type_choice choice = {0};
+        verify_row(dir, row, &elf, &elf_path, &choice);
         fn(arg, row);
+        core_type_choice_free(&choice);
         free(row);
         rows++;
     }
