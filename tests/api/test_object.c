@@ -163,6 +163,20 @@ static void load_errors_are_printed(void **state)
     assert_non_null(strstr(captured, "no program type for section 'nonsense'"));
     bpf_object__close(obj);
 
+    /* An eBPF for Windows type the host does not run: verified with Windows' rules first, then refused. */
+    obj = bpf_object__open_file(object_path(CORE_PROGS, "windows_sock_addr"), NULL);
+    assert_non_null(obj);
+    captured[0] = '\0';
+    assert_fails(bpf_object__load(obj), EOPNOTSUPP);
+    assert_non_null(strstr(captured, "names the eBPF for Windows program type 'cgroup_sock_addr'"));
+    bpf_object__close(obj);
+    obj = bpf_object__open_file(object_path(CORE_PROGS, "windows_sock_addr_unsafe"), NULL);
+    assert_non_null(obj);
+    captured[0] = '\0';
+    assert_fails(bpf_object__load(obj), EINVAL);
+    assert_non_null(strstr(captured, "outside the 64-byte context of 'cgroup_sock_addr'"));
+    bpf_object__close(obj);
+
     /* CO-RE for a kernel type this host lacks: its own errno, and the relocation named. */
     obj = bpf_object__open_file(object_path(CORE_PROGS, "co_re_linux"), NULL);
     assert_non_null(obj);

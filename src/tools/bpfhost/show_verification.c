@@ -128,8 +128,8 @@ static int verify_one(const struct options *o, const struct bpf_elf_object *elf,
                  "cannot tell the program type of section '%s': name it with --type", p->section);
     } else if (o->allow_leaks && c.platform != CORE_PLATFORM_LINUX) {
         snprintf(res.message, sizeof(res.message),
-                 "--allow-pointer-leaks applies to Linux program types only; '%s' is a %s type", c.name,
-                 c.platform == CORE_PLATFORM_HOST ? "host" : "eBPF for Windows");
+                 "--allow-pointer-leaks applies to Linux program types only; '%s' is %s type", c.name,
+                 c.platform == CORE_PLATFORM_HOST ? "a host" : "an eBPF for Windows");
     } else {
         struct verify_profile privileged; /* a Linux profile with pointer leaks allowed */
         const struct verify_profile *profile = c.profile;
