@@ -36,7 +36,8 @@ static int choose(struct core_type_choice *c, const struct options *o, const str
 /* "cgroup_sock_addr of eBPF for Windows" for Windows types, the name alone for the others. */
 static void type_label(const struct core_type_choice *c, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s%s", c->name ? c->name : "?", c->platform == CORE_PLATFORM_WINDOWS ? " of eBPF for Windows" : "");
+    const char *whose = c->platform == CORE_PLATFORM_WINDOWS ? " of eBPF for Windows" : "";
+    snprintf(buf, len, "%s%s", c->name ? c->name : "?", whose);
 }
 
 static void print_text(const struct bpf_elf_program *p, const char *type, const struct verify_result *res, uint64_t us)
