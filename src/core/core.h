@@ -310,9 +310,11 @@ const char *core_platform_name(enum core_platform platform);
  * The platform an object was written for, decided from the object alone:
  * CORE_PLATFORM_WINDOWS if a program's section is one only eBPF for
  * Windows defines (a registered host type's, "cgroup/recv_accept4",
- * "cgroup/recv_accept6", "bind", "process") or a legacy map definition is
+ * "cgroup/recv_accept6", "bind", "process"), a legacy map definition is
  * eBPF for Windows' 32-byte record (type, key_size, value_size,
- * max_entries, inner_map_idx, pinning, id, inner_id); else
+ * max_entries, inner_map_idx, pinning, id, inner_id), or a program's
+ * context is declared (BTF) as a struct with a member only eBPF for
+ * Windows' contexts have (bpf_sock_addr_t's compartment_id, ...); else
  * CORE_PLATFORM_LINUX.
  */
 enum core_platform core_object_platform(const struct bpf_elf_object *elf);

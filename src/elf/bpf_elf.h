@@ -211,6 +211,15 @@ int bpf_elf_core_relocate(const struct bpf_elf_object *obj, const struct bpf_elf
                           const struct bpf_elf_core_type *types, size_t type_count, struct ebpf_insn *insns,
                           char *err, size_t errlen);
 
+/*
+ * Whether the struct prog's context argument points to (its first
+ * parameter's type in BTF func info, through typedefs and qualifiers) has
+ * a member named in members (NULL-terminated), directly or inside an
+ * anonymous struct or union member. False without BTF func info.
+ */
+bool bpf_elf_ctx_has_member(const struct bpf_elf_object *obj, const struct bpf_elf_program *prog,
+                            const char *const *members);
+
 /* Linux's name of a map type ("hash", "array_of_maps", ...), or NULL if unknown;
  * the loader accepts every type named here. */
 const char *bpf_elf_map_type_name(uint32_t type);

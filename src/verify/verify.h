@@ -224,6 +224,10 @@ const char *const *verify_linux_type_names(void);
 /* True for a section only eBPF for Windows gives a meaning ("cgroup/recv_accept4", "bind", "process"). */
 bool verify_windows_only_section(const char *section);
 
+/* Members only eBPF for Windows' contexts have ("compartment_id", ...; NULL-terminated): a program whose
+ * context is declared with one was written against its headers. */
+const char *const *verify_windows_ctx_members(void);
+
 /* The eBPF for Windows type of a section ("cgroup/connect4": "cgroup_sock_addr"), or NULL. */
 const char *verify_windows_type_of_section(const char *section);
 

@@ -80,6 +80,14 @@ static const struct {
  * (netebpfext) and its process hook (ntosebpfext). */
 static const char *const windows_only[] = {"cgroup/recv_accept4", "cgroup/recv_accept6", "bind", "process"};
 
+/* bpf_sock_addr_t's and bpf_sock_ops_t's network compartment and interface: Linux's contexts have neither. */
+static const char *const windows_ctx_members[] = {"compartment_id", "interface_luid", NULL};
+
+const char *const *verify_windows_ctx_members(void)
+{
+    return windows_ctx_members;
+}
+
 bool verify_windows_only_section(const char *section)
 {
     for (size_t i = 0; section && i < COUNT(windows_only); i++)

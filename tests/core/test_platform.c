@@ -1,7 +1,8 @@
 /*
  * Whose program types an object's sections name: an object tells whether
- * it was written for eBPF for Windows (a section only it defines, or its
- * 32-byte map records) or for Linux, and its programs are verified with
+ * it was written for eBPF for Windows (a section only it defines, its
+ * 32-byte map records, or a context declared with a member only eBPF for
+ * Windows' contexts have) or for Linux, and its programs are verified with
  * that platform's context layout, rights and return rule, by the offline
  * check and by a load alike.
  */
@@ -71,9 +72,18 @@ static void the_object_tells_its_platform(void **state)
     assert_int_equal(core_object_platform(open_prog("windows_sock_addr")), CORE_PLATFORM_WINDOWS);
     /* Nothing but connect4, and eBPF for Windows' 32-byte map record. */
     assert_int_equal(core_object_platform(open_prog("windows_map_records")), CORE_PLATFORM_WINDOWS);
-    /* connect4 with BTF maps: Linux's meaning of the section. */
+    /* Nothing but connect4 and BTF maps, and a context declared as bpf_sock_addr_t. */
+    struct bpf_elf_object *redirect = open_prog("windows_connect_redirect");
+    assert_int_equal(core_object_platform(redirect), CORE_PLATFORM_WINDOWS);
+    const char *const windows_members[] = {"interface_luid", NULL}, *const linux_members[] = {"user_family", NULL};
+    assert_true(bpf_elf_ctx_has_member(redirect, &redirect->programs[0], windows_members));
+    assert_false(bpf_elf_ctx_has_member(redirect, &redirect->programs[0], linux_members));
+    struct bpf_elf_object *records = open_prog("windows_map_records");
+    assert_false(bpf_elf_ctx_has_member(records, &records->programs[0], windows_members));
+    /* connect4 with BTF maps and Linux's struct bpf_sock_addr: Linux's meaning of the section. */
     struct bpf_elf_object *linux = open_prog("linux_sock_addr");
     assert_int_equal(core_object_platform(linux), CORE_PLATFORM_LINUX);
+    assert_true(bpf_elf_ctx_has_member(linux, &linux->programs[0], linux_members));
     /* Objects of the host's other tests are neither marked. */
     assert_int_equal(core_object_platform(open_prog("maps_all")), CORE_PLATFORM_LINUX);
     assert_int_equal(register_sample(NULL), 0);
@@ -95,6 +105,7 @@ static void windows_programs_get_windows_rules(void **state)
     expect_accepted("windows_sock_addr", "authorize_connect4", CORE_PLATFORM_WINDOWS);
     expect_accepted("windows_sock_addr", "authorize_recv_accept4", CORE_PLATFORM_WINDOWS);
     expect_accepted("windows_map_records", "authorize_connect4", CORE_PLATFORM_WINDOWS);
+    expect_accepted("windows_connect_redirect", "redirect_connect4", CORE_PLATFORM_WINDOWS);
     /* The destination is writable (a redirect). */
     expect_accepted("windows_sock_addr", "redirect_connect6", CORE_PLATFORM_WINDOWS);
     /* The same program judged as a Linux one: Linux demands [0, 1]. */

@@ -2,7 +2,8 @@
  * A connect4 program built the way eBPF for Windows' own headers build
  * one: its legacy map is eBPF for Windows' 32-byte definition record
  * (ebpf_map_definition_in_file_t). Nothing else in the object is
- * Windows-only: the record alone makes it eBPF for Windows'.
+ * Windows-only (the context is declared void *, so its BTF says nothing):
+ * the record alone makes it eBPF for Windows'.
  */
 #include "windows_sock_addr.h"
 
@@ -19,8 +20,9 @@ struct windows_map_definition connection_policy SEC("maps") = {
 };
 
 SEC("cgroup/connect4")
-int authorize_connect4(bpf_sock_addr_t *ctx)
+int authorize_connect4(void *context)
 {
+    bpf_sock_addr_t *ctx = context;
     struct connection key = {0};
     connection_of(ctx, &key, 0);
     uint32_t *verdict = bpf_map_lookup_elem(&connection_policy, &key);
