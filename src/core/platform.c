@@ -34,10 +34,8 @@ enum core_platform core_object_platform(const struct bpf_elf_object *elf)
     for (size_t i = 0; i < elf->map_count; i++)
         if (elf->maps[i].kind == BPF_ELF_MAP_LEGACY && elf->maps[i].def_size == WINDOWS_MAP_RECORD)
             return CORE_PLATFORM_WINDOWS;
-    for (size_t i = 0; i < elf->program_count; i++)
-        if (bpf_elf_ctx_has_member(elf, &elf->programs[i], verify_windows_ctx_members()))
-            return CORE_PLATFORM_WINDOWS;
-    return CORE_PLATFORM_LINUX;
+    return bpf_elf_ctx_has_member(elf, NULL, verify_windows_ctx_members()) ? CORE_PLATFORM_WINDOWS
+                                                                           : CORE_PLATFORM_LINUX;
 }
 
 /* The type a section names on platform, or NULL. */

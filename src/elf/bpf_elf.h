@@ -215,7 +215,8 @@ int bpf_elf_core_relocate(const struct bpf_elf_object *obj, const struct bpf_elf
  * Whether the struct prog's context argument points to (its first
  * parameter's type in BTF func info, through typedefs and qualifiers) has
  * a member named in members (NULL-terminated), directly or inside an
- * anonymous struct or union member. False without BTF func info.
+ * anonymous struct or union member; prog NULL: any program's of obj.
+ * False without BTF func info.
  */
 bool bpf_elf_ctx_has_member(const struct bpf_elf_object *obj, const struct bpf_elf_program *prog,
                             const char *const *members);

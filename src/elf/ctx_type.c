@@ -39,25 +39,33 @@ static bool has_member(const struct btf *btf, const struct btf_type *t, const ch
     return false;
 }
 
+/* Whether program p's context struct has one of members. */
+static bool program_has(const struct btf *btf, const struct bpf_elf_program *p, const char *const *members)
+{
+    if (!p->func_count || p->funcs[0].insn != 0)
+        return false;
+    struct btf_type func, proto, param;
+    uint32_t id = p->funcs[0].type_id;
+    /* FUNC -> FUNC_PROTO, whose first parameter (name offset, type) is the context pointer. */
+    return id < btf->count && (btf_type(btf, id, &func), func.kind == BTF_KIND_FUNC) &&
+           underlying(btf, func.size_or_type, &proto) && proto.kind == BTF_KIND_FUNC_PROTO && proto.vlen > 0 &&
+           underlying(btf, ld_u32(proto.extra + 4), &param) && param.kind == BTF_KIND_PTR &&
+           underlying(btf, param.size_or_type, &param) && has_member(btf, &param, members, 0);
+}
+
 bool bpf_elf_ctx_has_member(const struct bpf_elf_object *obj, const struct bpf_elf_program *prog,
                             const char *const *members)
 {
-    if (!obj->btf || !prog->func_count || prog->funcs[0].insn != 0)
+    if (!obj->btf)
         return false;
     char why[128];
     struct loader ld = {.name = obj->name, .err = why, .errlen = sizeof(why)};
     struct btf *btf = NULL;
     if (btf_parse(&ld, obj->btf, obj->btf_size, &btf) < 0)
         return false;
-    struct btf_type func, proto, param;
-    bool found = false;
-    uint32_t id = prog->funcs[0].type_id;
-    /* FUNC -> FUNC_PROTO, whose first parameter (name offset, type) is the context pointer. */
-    if (id < btf->count && (btf_type(btf, id, &func), func.kind == BTF_KIND_FUNC) &&
-        underlying(btf, func.size_or_type, &proto) && proto.kind == BTF_KIND_FUNC_PROTO && proto.vlen > 0 &&
-        underlying(btf, ld_u32(proto.extra + 4), &param) && param.kind == BTF_KIND_PTR &&
-        underlying(btf, param.size_or_type, &param))
-        found = has_member(btf, &param, members, 0);
+    bool found = prog && program_has(btf, prog, members);
+    for (size_t i = 0; !prog && !found && i < obj->program_count; i++)
+        found = program_has(btf, &obj->programs[i], members);
     btf_free(btf);
     return found;
 }

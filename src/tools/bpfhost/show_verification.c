@@ -23,14 +23,13 @@ struct options {
     const char *file, *section, *function, *type;
     bool json, verbose, allow_leaks;
     bool has_platform;
-    enum core_platform platform; /* --platform, else the object's (core_object_platform) */
+    enum core_platform platform; /* --platform, else the object's (core_object_platform), set once opened */
 };
 
 /* A program's type: the one named by --type, else by its section on the object's platform. */
 static int choose(struct core_type_choice *c, const struct options *o, const struct bpf_elf_object *elf, size_t i)
 {
-    enum core_platform platform = o->has_platform ? o->platform : core_object_platform(elf);
-    return core_type_choose(c, o->type ? o->type : core_program_type_name(elf, i, platform), platform);
+    return core_type_choose(c, o->type ? o->type : core_program_type_name(elf, i, o->platform), o->platform);
 }
 
 /* "cgroup_sock_addr of eBPF for Windows" for Windows types, the name alone for the others. */
@@ -228,6 +227,8 @@ int cli_show_verification(int argc, char **argv)
     char err[512];
     if (bpf_elf_open_file(o.file, &elf, err, sizeof(err)) != 0)
         return open_failed(&o, err);
+    if (!o.has_platform)
+        o.platform = core_object_platform(elf);
     if (o.json) {
         printf("{\"file\": ");
         tools_json_puts(stdout, o.file);
