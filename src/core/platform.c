@@ -2,7 +2,8 @@
  * Whose program types an object's sections name. cgroup/connect4 is a
  * type of Linux and of eBPF for Windows alike, with other contexts and
  * rules, so the section alone cannot say which; the object can: a section
- * only eBPF for Windows defines, or its map records, mark it. Shared by
+ * only eBPF for Windows defines, its map records or its programs' declared
+ * contexts mark it. Shared by
  * `bpfhost show verification`, the corpus runner and the loader, so an
  * object is judged the same way by each.
  */
@@ -96,9 +97,10 @@ int core_type_choose(struct core_type_choice *c, const char *name, enum core_pla
         c->profile = &c->owned.profile;
         return 0;
     }
-    enum core_platform other = platform == CORE_PLATFORM_WINDOWS ? CORE_PLATFORM_LINUX : CORE_PLATFORM_WINDOWS;
-    int rc = choose_on(c, name, platform == CORE_PLATFORM_WINDOWS ? platform : CORE_PLATFORM_LINUX);
-    return rc == -ENOENT ? choose_on(c, name, other) : rc;
+    /* The object's platform first; a name only the other has is the other's. */
+    bool windows = platform == CORE_PLATFORM_WINDOWS;
+    int rc = choose_on(c, name, windows ? CORE_PLATFORM_WINDOWS : CORE_PLATFORM_LINUX);
+    return rc == -ENOENT ? choose_on(c, name, windows ? CORE_PLATFORM_LINUX : CORE_PLATFORM_WINDOWS) : rc;
 }
 
 void core_type_choice_free(struct core_type_choice *c)
@@ -116,7 +118,7 @@ int core_refuse_unregistered(const struct bpf_elf_object *elf, size_t index, cha
         return core_fail(err, errlen, -EINVAL, "program '%s': no program type for section '%s'", ep->name,
                          ep->section);
     /* Judged as `bpfhost show verification` judges it: a rejection is the verifier's. */
-    struct verify_result res;
+    struct verify_result res = {0};
     int rc = core_verify_elf_program(elf, index, c.profile, NULL, &res);
     const char *whose = c.platform == CORE_PLATFORM_WINDOWS ? "eBPF for Windows" : "Linux";
     if (rc == 0 && !res.accepted) {
