@@ -333,7 +333,6 @@ const char *core_program_type_name(const struct bpf_elf_object *elf, size_t inde
 struct core_type_choice {
     const char *name;                     /* the type's name */
     enum core_platform platform;          /* whose type it is */
-    const struct core_prog_type *host;    /* CORE_PLATFORM_HOST: the registered type */
     const struct verify_profile *profile; /* what programs of it are verified against */
     struct core_profile owned;            /* host and Windows types: the translated profile */
 };

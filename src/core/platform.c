@@ -93,7 +93,6 @@ int core_type_choose(struct core_type_choice *c, const char *name, enum core_pla
             return -ENOMEM;
         c->name = t->name;
         c->platform = CORE_PLATFORM_HOST;
-        c->host = t;
         c->profile = &c->owned.profile;
         return 0;
     }
