@@ -92,6 +92,15 @@ int core_fail(char *err, size_t errlen, int code, const char *fmt, ...) __attrib
 /* errors.c: makes room in *items (capacity *cap, count used, elements of size bytes) for one more; 0 or -ENOMEM. */
 int core_grow(void **items, size_t *cap, size_t count, size_t size);
 
+/*
+ * platform.c: the load of program index, whose section no registered type
+ * claims, refused: verified against the type its section names on the
+ * object's platform (a rejection is the verifier's, -EINVAL), else
+ * -EOPNOTSUPP saying the host cannot run that type; -EINVAL if the section
+ * names no type at all. The reason goes to err.
+ */
+int core_refuse_unregistered(const struct bpf_elf_object *elf, size_t index, char *err, size_t errlen);
+
 /* prog_types.c: counts a program of a registered type (-ENOENT if not registered). */
 int core_prog_type_hold(const struct core_prog_type *type);
 /* Uncounts it. */

@@ -39,6 +39,17 @@ static inline struct core_object *load(const char *name, const struct core_load_
     return test_object_load("tests/core/progs", name, opts);
 }
 
+/* Loads tests/core/progs/<name>.c with opts expecting failure with code; the reason must mention what. */
+static inline void expect_load_error(const char *name, const struct core_load_opts *opts, int code, const char *what)
+{
+    struct core_object *obj = (void *)1;
+    char err[1024] = "";
+    assert_int_equal(core_object_load(open_prog(name), opts, &obj, err, sizeof(err)), code);
+    assert_null(obj);
+    if (!strstr(err, what))
+        fail_msg("error '%s' does not mention '%s'", err, what);
+}
+
 /* The program of that name in obj; must exist. */
 static inline struct core_prog *prog_of(const struct core_object *obj, const char *name)
 {
