@@ -3,11 +3,14 @@
  * time (which other work on the machine stretches less), and its peak
  * memory. The corpus is verified RUNS times and each program counts with
  * its fastest run: on a machine shared with other work the slower runs
- * measure the others. */
+ * measure the others. Beside it, the Linux verifier's time on the same
+ * programs, as list.tsv notes it (kernel_us, measured on this machine
+ * type when the corpus was made). */
 #include "bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -17,6 +20,7 @@ enum { RUNS = 3 };
 
 struct times {
     uint64_t *ns, *cpu_ns; /* per program verified: the fastest run's wall and CPU time */
+    uint64_t *linux_ns;    /* per program: the Linux verifier's time from list.tsv, 0 if not noted */
     char (*name)[160];     /* per program: object and section */
     size_t count, cap;
     size_t at;             /* the program of this run the next row is */
@@ -42,10 +46,13 @@ static bool grow(struct times *t)
     uint64_t *cpu_ns = realloc(t->cpu_ns, cap * sizeof(*cpu_ns));
     if (cpu_ns)
         t->cpu_ns = cpu_ns;
+    uint64_t *linux_ns = realloc(t->linux_ns, cap * sizeof(*linux_ns));
+    if (linux_ns)
+        t->linux_ns = linux_ns;
     char(*name)[160] = realloc(t->name, cap * sizeof(*name));
     if (name)
         t->name = name;
-    if (!ns || !cpu_ns || !name)
+    if (!ns || !cpu_ns || !linux_ns || !name)
         return false;
     t->cap = cap;
     return true;
@@ -67,6 +74,8 @@ static void on_row(void *arg, const struct tools_corpus_row *row)
         t->ns[i] = row->ns;
         t->cpu_ns[i] = cpu;
         snprintf(t->name[i], sizeof(t->name[i]), "%s %s", row->path, row->section);
+        const char *kernel = row->note ? strstr(row->note, "kernel_us=") : NULL;
+        t->linux_ns[i] = kernel ? strtoull(kernel + strlen("kernel_us="), NULL, 10) * 1000u : 0;
         t->count++;
     } else if (i < t->count) {
         if (row->ns < t->ns[i])
@@ -95,6 +104,32 @@ static void summary(uint64_t *v, size_t n, uint64_t *sum, uint64_t *median, uint
     *max = v[n - 1];
 }
 
+/* Our verification time (wall, without the ELF reading) and the Linux verifier's on the programs list.tsv has its time for: sums, medians, maxima. */
+static void compare_with_linux(const struct times *t)
+{
+    uint64_t *ours = malloc(t->count * sizeof(*ours)), *theirs = malloc(t->count * sizeof(*theirs));
+    size_t n = 0, slower = 0;
+    for (size_t i = 0; ours && theirs && i < t->count; i++) {
+        if (!t->linux_ns[i])
+            continue;
+        slower += t->ns[i] > t->linux_ns[i];
+        ours[n] = t->ns[i];
+        theirs[n++] = t->linux_ns[i];
+    }
+    if (n) {
+        uint64_t sum[2], median[2], max[2];
+        summary(ours, n, &sum[0], &median[0], &max[0]);
+        summary(theirs, n, &sum[1], &median[1], &max[1]);
+        printf("  the same %zu programs, this verifier (wall) / the Linux verifier (list.tsv kernel_us):\n", n);
+        printf("  %-26s %10.1f / %.1f ms\n", "sum", (double)sum[0] / 1e6, (double)sum[1] / 1e6);
+        printf("  %-26s %10.1f / %.1f us\n", "median per program", (double)median[0] / 1e3, (double)median[1] / 1e3);
+        printf("  %-26s %10.1f / %.1f ms\n", "max per program", (double)max[0] / 1e6, (double)max[1] / 1e6);
+        printf("  %-26s %10zu of %zu\n", "programs slower than Linux", slower, n);
+    }
+    free(ours);
+    free(theirs);
+}
+
 int bench_verify(void)
 {
     const char *dir = getenv("BPFHOST_VERIFIER_DIR");
@@ -112,6 +147,7 @@ int bench_verify(void)
         printf("\nverifier: no corpus at %s (set BPFHOST_VERIFIER_DIR)\n", dir);
         free(t.ns);
         free(t.cpu_ns);
+        free(t.linux_ns);
         free(t.name);
         return 0;
     }
@@ -121,6 +157,7 @@ int bench_verify(void)
             slowest = i;
     printf("\nverifier over the corpus (%s: %zu programs verified, each the fastest of %d runs)\n", dir, t.count,
            RUNS);
+    compare_with_linux(&t); /* before summary() sorts the times */
     uint64_t sum, median, max;
     summary(t.ns, t.count, &sum, &median, &max);
     printf("  %-26s %10.1f ms\n", "wall time, sum", (double)sum / 1e6);
@@ -138,6 +175,7 @@ int bench_verify(void)
     printf("  %-26s %10.1f MiB\n", "peak RSS of the process", (double)ru.ru_maxrss / 1024.0);
     free(t.ns);
     free(t.cpu_ns);
+    free(t.linux_ns);
     free(t.name);
     return 0;
 }

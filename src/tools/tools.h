@@ -77,7 +77,7 @@ void tools_json_field(FILE *out, const char *key, const char *sep, const char *s
 
 /* One row of a verifier corpus's list.tsv and the verdict on it. */
 struct tools_corpus_row {
-    const char *path, *section, *function, *expect, *set, *type; /* the row's fields */
+    const char *path, *section, *function, *expect, *set, *note, *type; /* the row's fields */
     bool opened;              /* the object file could be read (else error says why) */
     bool found;               /* the program was found in it */
     char error[512];

@@ -112,7 +112,7 @@ long tools_verify_corpus(const char *dir, tools_corpus_fn fn, void *arg)
         if (!row)
             break;
         *row = (struct tools_corpus_row){.path = fields[0], .section = fields[1], .function = fields[2],
-                                         .expect = fields[3], .set = fields[4], .type = fields[6]};
+                                         .expect = fields[3], .set = fields[4], .note = fields[5], .type = fields[6]};
         struct core_type_choice choice = {0};
         verify_row(dir, row, &opened, &choice);
         fn(arg, row);
