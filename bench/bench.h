@@ -23,6 +23,9 @@ int bench_exec(void);
 /* ns per map lookup/update for hash, LRU and array, 1 and 2 threads; returns 0 or 1. */
 int bench_maps(void);
 
+/* ns per program run through a hook, with and without a per-CPU map, 1/2/4 threads; returns 0 or 1. */
+int bench_runs(void);
+
 /* The verifier's time and memory over the corpus of ../shared/verifier; returns 0. */
 int bench_verify(void);
 

@@ -30,13 +30,15 @@ int main(int argc, char **argv)
         child = bench_bind_child(argc, argv);
     if (child >= 0)
         return child;
-    /* "bpfhost_bench SECTION" runs one section: exec, maps, process, bind or verify. */
+    /* "bpfhost_bench SECTION" runs one section: exec, maps, runs, process, bind or verify. */
     const char *only = argc == 2 ? argv[1] : NULL;
     int status = 0;
     if (!only || !strcmp(only, "exec"))
         status |= bench_exec();
     if (!only || !strcmp(only, "maps"))
         status |= bench_maps();
+    if (!only || !strcmp(only, "runs"))
+        status |= bench_runs();
     if (!only || !strcmp(only, "process"))
         status |= bench_process();
     if (!only || !strcmp(only, "bind"))

@@ -2,17 +2,23 @@
  * The exec storm: fork+exec+wait of /bin/true in 1 and in 2 parallel
  * loops, timed with no monitor and with examples/process_monitor.o
  * attached to each process hook (its ring buffer read by a consumer
- * thread, as process_monitor does). Each exec's argv is "/bin/true
- * bench-PID" (the child's own pid), so a create's command line is exact
- * or not. Modes run interleaved, ROUNDS times each; the table gives the
- * median time per exec, and the events of the last round: creates and
- * deletes seen of those expected, lost (counted by the source), dropped
- * (refused by the full ring), and the share of creates with the exact
- * command line. "host cpu" is this process' own CPU time per exec (user +
- * system, all its threads: the storm's forks and waits, the sources'
- * threads, the programs, the consumer), which a loaded machine disturbs
- * far less than elapsed time; the kernel's share paid by the exec'ing
- * processes (audit records, fanotify's wait) is not in it.
+ * thread, as process_monitor does). Every storm runs in a process of its
+ * own ("bpfhost_bench --storm LOOPS N", started afresh): forks of the
+ * bench process itself would copy the monitor's threads, ring buffers and
+ * maps, a heavier fork than the ones a monitor sees on a real machine.
+ * Each exec's argv is "/bin/true bench-PID" (the child's own pid), so a
+ * create's command line is exact or not; the storm's children are told
+ * from other processes by their parent, the storm process. Modes run
+ * interleaved, ROUNDS times each; the table gives the median time per
+ * exec, and the events of the last round: creates and deletes seen of
+ * those expected, lost (counted by the source), dropped (refused by the
+ * full ring), and the share of creates with the exact command line.
+ * "host cpu" is this process' own CPU time per exec (user + system, all
+ * its threads: the sources' threads, the programs, the consumer): what
+ * the monitor costs, which a loaded machine disturbs far less than
+ * elapsed time. "storm cpu" is the storm's (its process and the execs',
+ * reaped): the kernel's share paid by the exec'ing processes (audit
+ * records, the fanotify events) is there.
  */
 #include "bench.h"
 
@@ -22,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,8 +39,10 @@
 
 enum { STORM_EXECS = 2000, ROUNDS = 3, MAX_LOOPS = 2, PID_BITS = 1 << 22 };
 
-/* One loop: n fork+exec+wait of /bin/true; the children's pids marked in pids (if not NULL). */
-static int loop(int n, uint8_t *pids)
+extern char **environ;
+
+/* One loop: n fork+exec+wait of /bin/true. */
+static int loop(int n)
 {
     for (int i = 0; i < n; i++) {
         pid_t pid = fork();
@@ -45,8 +54,6 @@ static int loop(int n, uint8_t *pids)
         }
         if (pid < 0)
             return -1;
-        if (pids && pid < PID_BITS)
-            __atomic_fetch_or(&pids[pid / 8], (uint8_t)(1u << (pid % 8)), __ATOMIC_RELAXED);
         int status;
         if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
             return -1;
@@ -56,24 +63,23 @@ static int loop(int n, uint8_t *pids)
 
 struct loop_arg {
     int n;
-    uint8_t *pids;
     int rc;
 };
 
 static void *loop_thread(void *arg)
 {
     struct loop_arg *a = arg;
-    a->rc = loop(a->n, a->pids);
+    a->rc = loop(a->n);
     return NULL;
 }
 
 /* loops parallel loops of n execs each; 0 if every exec ran. */
-static int storm(int loops, int n, uint8_t *pids)
+static int storm(int loops, int n)
 {
     pthread_t threads[MAX_LOOPS];
     struct loop_arg args[MAX_LOOPS];
     for (int i = 0; i < loops; i++) {
-        args[i] = (struct loop_arg){n, pids, -1};
+        args[i] = (struct loop_arg){n, -1};
         if (pthread_create(&threads[i], NULL, loop_thread, &args[i]) != 0)
             return -1;
     }
@@ -89,23 +95,57 @@ int bench_storm_child(int argc, char **argv)
 {
     if (argc != 4 || strcmp(argv[1], "--storm") != 0)
         return -1;
-    return storm(atoi(argv[2]), atoi(argv[3]), NULL) ? 1 : 0;
+    int loops = atoi(argv[2]), n = atoi(argv[3]);
+    if (loops < 1 || loops > MAX_LOOPS || n < 1) {
+        fprintf(stderr, "bench: --storm LOOPS N: LOOPS 1..%d, N >= 1\n", MAX_LOOPS);
+        return 2;
+    }
+    return storm(loops, n) ? 1 : 0;
+}
+
+/* The storm's command line: "/proc/self/exe --storm LOOPS N" (bufs: room for both numbers). */
+static void storm_argv(char *argv[5], char nloops[16], char count[16], int loops)
+{
+    snprintf(nloops, 16, "%d", loops);
+    snprintf(count, 16, "%d", STORM_EXECS);
+    argv[0] = "/proc/self/exe";
+    argv[1] = "--storm";
+    argv[2] = nloops;
+    argv[3] = count;
+    argv[4] = NULL;
+}
+
+/* Starts the storm in a process of its own (*pid); 0 or an error number. */
+static int storm_spawn(int loops, pid_t *pid)
+{
+    char nloops[16], count[16], *argv[5];
+    storm_argv(argv, nloops, count, loops);
+    return posix_spawn(pid, argv[0], NULL, NULL, argv, environ);
+}
+
+/* Waits for the storm process; 0 if it ran every exec. */
+static int storm_wait(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 /*
  * A consumer of the monitor's ring buffer that keeps, for every create
- * and delete, the pid and whether a create's command line is exact; the
- * storm's are counted once the storm is over (a child's events can arrive
- * before fork() has returned its pid to us).
+ * and delete, the pid, its parent and whether a create's command line is
+ * exact; the storm's are counted once the storm is over (its children's
+ * events can arrive before posix_spawn() has returned the storm's pid).
  */
 enum { SEEN_MAX = 8 * MAX_LOOPS * STORM_EXECS };
 
 struct counter {
     struct ring_buffer *rb;
-    const uint8_t *pids; /* NULL: count every event (a supervised tree has only the storm) */
-    uint32_t parent;     /* with pids: only events whose parent is this process (not another's reused pid) */
+    uint32_t parent;     /* only events whose parent is this (the storm process); 0: every event (a supervised tree) */
     atomic_bool stop;
-    uint32_t seen_pid[SEEN_MAX];
+    uint32_t seen_pid[SEEN_MAX], seen_parent[SEEN_MAX];
     uint8_t seen_kind[SEEN_MAX]; /* 0 create, 1 delete, 2 create with the exact command line */
     uint64_t seen_time[SEEN_MAX]; /* a create's creation_time, a delete's exit_time */
     atomic_size_t seen;
@@ -121,7 +161,8 @@ static int count_record(void *ctx, void *data, size_t size)
         return 0;
     char exact[48];
     int len = snprintf(exact, sizeof(exact), "/bin/true bench-%llu", (unsigned long long)e->process_id);
-    c->seen_pid[n] = c->parent && e->parent_process_id != c->parent ? 0 : (uint32_t)e->process_id;
+    c->seen_pid[n] = (uint32_t)e->process_id;
+    c->seen_parent[n] = (uint32_t)e->parent_process_id;
     c->seen_kind[n] = e->operation != 0 ? 1
                       : e->command_line_len == len && size >= PROCESS_MONITOR_EVENT_HEADER_SIZE + (size_t)len &&
                                 memcmp(e->strings, exact, (size_t)len) == 0
@@ -132,14 +173,19 @@ static int count_record(void *ctx, void *data, size_t size)
     return 0;
 }
 
+/* Whether event i is one of the storm's. */
+static bool of_storm(const struct counter *c, size_t i)
+{
+    return !c->parent || c->seen_parent[i] == c->parent;
+}
+
 /* The storm's creates (and of those exact) and deletes seen so far. */
 static void tally(struct counter *c, uint64_t *creates, uint64_t *exact, uint64_t *deletes)
 {
     size_t n = atomic_load_explicit(&c->seen, memory_order_acquire);
     *creates = *exact = *deletes = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t pid = c->seen_pid[i];
-        if (c->pids && (pid >= PID_BITS || !(c->pids[pid / 8] & (1u << (pid % 8)))))
+        if (!of_storm(c, i))
             continue;
         if (c->seen_kind[i] == 1)
             ++*deletes;
@@ -159,7 +205,7 @@ static uint64_t out_of_order(const struct counter *c)
     uint64_t bad = 0;
     for (size_t i = 0; created && i < n; i++) {
         uint32_t pid = c->seen_pid[i];
-        if (pid >= PID_BITS || (c->pids && !(c->pids[pid / 8] & (1u << (pid % 8)))))
+        if (pid >= PID_BITS || !of_storm(c, i))
             continue;
         if (c->seen_kind[i] != 1) {
             if (!created[pid])
@@ -195,12 +241,12 @@ static uint64_t ring_drops(struct bpf_object *obj)
     return sum;
 }
 
-/* One mode: what its last round saw, and each round's time per exec. */
+/* One mode: what its last round saw, and each round's time and CPU per exec. */
 struct row {
     const char *mode;
     const char *hook;   /* NULL: no monitor, or the supervised tree */
     bool supervised, deletes;
-    double us[ROUNDS], cpu[ROUNDS];
+    double us[ROUNDS], cpu[ROUNDS], storm_cpu[ROUNDS];
     int rounds;
     uint64_t creates, exact, deletes_seen, expected, lost, dropped, errors, disorder;
     const char *why_not; /* when it could not run */
@@ -220,37 +266,55 @@ static void drain(struct counter *c, uint64_t creates, uint64_t deletes, struct 
     r->disorder = r->deletes ? out_of_order(c) : 0;
 }
 
-/* CPU time this process used so far, in us. */
-static double cpu_us(void)
+/* CPU time used so far (us) by this process (RUSAGE_SELF) or by its children reaped (RUSAGE_CHILDREN). */
+static double cpu_us(int who)
 {
     struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
+    getrusage(who, &ru);
     return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+/* Where a round's clocks started. */
+struct round_start {
+    uint64_t ns;
+    double cpu, storm_cpu;
+};
+
+static struct round_start round_begin(void)
+{
+    return (struct round_start){bench_now_ns(), cpu_us(RUSAGE_SELF), cpu_us(RUSAGE_CHILDREN)};
+}
+
+/* Ends a round of execs (ns: when the storm ended; the host's CPU counted until now, its events handled). */
+static void round_end(struct row *r, const struct round_start *at, uint64_t ns, uint64_t execs)
+{
+    r->us[r->rounds] = (double)(ns - at->ns) / 1e3 / (double)execs;
+    r->cpu[r->rounds] = (cpu_us(RUSAGE_SELF) - at->cpu) / (double)execs;
+    r->storm_cpu[r->rounds] = (cpu_us(RUSAGE_CHILDREN) - at->storm_cpu) / (double)execs;
+    r->rounds++;
 }
 
 /* One round of one mode with loops parallel loops: 0, or -1 with r->why_not. */
 static int run_round(struct row *r, int loops)
 {
     uint64_t expected = (uint64_t)loops * STORM_EXECS;
+    pid_t storm_pid;
     if (!r->hook && !r->supervised) {
-        uint64_t start = bench_now_ns();
-        double cpu = cpu_us();
-        if (storm(loops, STORM_EXECS, NULL))
+        struct round_start at = round_begin();
+        if (storm_spawn(loops, &storm_pid) || storm_wait(storm_pid))
             return r->why_not = "an exec failed", -1;
-        r->cpu[r->rounds] = (cpu_us() - cpu) / (double)expected;
-        r->us[r->rounds++] = (bench_now_ns() - start) / 1e3 / (double)expected;
+        round_end(r, &at, bench_now_ns(), expected);
         return 0;
     }
     struct bpf_object *obj = bpf_object__open_file(BENCH_EXAMPLES_DIR "/process_monitor.o", NULL);
     if (!obj || bpf_object__load(obj))
         return r->why_not = "cannot load process_monitor.o", -1;
     struct counter *c = calloc(1, sizeof(*c));
-    uint8_t *pids = calloc(PID_BITS / 8, 1);
     int rc = -1;
     struct ext_supervisor *sv = NULL;
     struct core_hook *sv_hook;
     struct bpf_link *link = NULL;
-    if (!c || !pids)
+    if (!c)
         goto out;
     c->rb = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(obj, "process_ringbuf")), count_record, c, NULL);
     if (!c->rb || (r->supervised && ext_supervisor_create(&sv, &sv_hook))) {
@@ -266,22 +330,22 @@ static int run_round(struct row *r, int loops)
     struct ext_source_stats before = {0}, after = {0};
     if (!r->supervised)
         ext_source_stats(hook, &before);
-    c->pids = r->supervised ? NULL : pids;
-    c->parent = (uint32_t)getpid();
     pthread_create(&c->thread, NULL, consume, c);
-    char nloops[16], count[16];
-    snprintf(nloops, sizeof(nloops), "%d", loops);
-    snprintf(count, sizeof(count), "%d", STORM_EXECS);
-    char *argv[] = {"/proc/self/exe", "--storm", nloops, count, NULL};
-    int exit_code = 0;
-    uint64_t start = bench_now_ns();
-    double cpu = cpu_us();
-    int err = r->supervised ? ext_supervisor_run(sv, argv, &exit_code) : storm(loops, STORM_EXECS, pids);
-    uint64_t ns = bench_now_ns() - start;
-    /* A supervised storm process is one more create and delete. */
+    int err = 0, exit_code = 0;
+    struct round_start at = round_begin();
+    if (r->supervised) {
+        char nloops[16], count[16], *argv[5];
+        storm_argv(argv, nloops, count, loops);
+        err = ext_supervisor_run(sv, argv, &exit_code);
+    } else {
+        err = storm_spawn(loops, &storm_pid);
+        c->parent = err ? 0 : (uint32_t)storm_pid; /* read by tally() only, after this */
+        err = err || storm_wait(storm_pid);
+    }
+    uint64_t storm_end = bench_now_ns();
+    /* A supervised storm process is one more create and delete (it is the whole tree, counted). */
     uint64_t extra = r->supervised ? 1 : 0;
     drain(c, expected + extra, r->deletes ? expected + extra : 0, r);
-    double cpu_used = cpu_us() - cpu; /* with the events still being handled after the storm */
     if (r->supervised)
         ext_supervisor_stats(sv, &after);
     else
@@ -290,8 +354,7 @@ static int run_round(struct row *r, int loops)
         r->why_not = "the storm failed";
         goto out;
     }
-    r->cpu[r->rounds] = cpu_used / (double)expected;
-    r->us[r->rounds++] = ns / 1e3 / (double)expected;
+    round_end(r, &at, storm_end, expected); /* the host's CPU with the events handled after the storm */
     r->creates -= r->creates >= extra ? extra : 0;
     r->deletes_seen -= r->deletes_seen >= extra ? extra : 0;
     r->expected = expected;
@@ -306,7 +369,6 @@ out:
     if (c)
         ring_buffer__free(c->rb);
     free(c);
-    free(pids);
     bpf_object__close(obj);
     return rc;
 }
@@ -317,16 +379,17 @@ static void print_row(struct row *r, double baseline)
         printf("  %-28s not run: %s\n", r->mode, r->why_not);
         return;
     }
-    double us = bench_median(r->us, r->rounds), cpu = bench_median(r->cpu, r->rounds);
+    double us = bench_median(r->us, r->rounds), cpu = bench_median(r->cpu, r->rounds),
+           storm_cpu = bench_median(r->storm_cpu, r->rounds);
     char deletes[32] = "-";
     if (r->deletes)
         snprintf(deletes, sizeof(deletes), "%llu/%llu", (unsigned long long)r->deletes_seen,
                  (unsigned long long)r->expected);
     if (!r->hook && !r->supervised)
-        printf("  %-28s %8.1f %8.2fx %8.1f\n", r->mode, us, 1.0, cpu);
+        printf("  %-28s %8.1f %8.2fx %8.1f %9.1f\n", r->mode, us, 1.0, cpu, storm_cpu);
     else
-        printf("  %-28s %8.1f %8.2fx %8.1f %11llu/%-5llu %11s %6llu %6llu %7llu %7.2f%% %6llu\n", r->mode, us,
-               us / baseline, cpu, (unsigned long long)r->creates, (unsigned long long)r->expected, deletes,
+        printf("  %-28s %8.1f %8.2fx %8.1f %9.1f %11llu/%-5llu %11s %6llu %6llu %7llu %7.2f%% %6llu\n", r->mode, us,
+               us / baseline, cpu, storm_cpu, (unsigned long long)r->creates, (unsigned long long)r->expected, deletes,
                (unsigned long long)r->lost, (unsigned long long)r->errors, (unsigned long long)r->dropped,
                r->creates ? 100.0 * (double)r->exact / (double)r->expected : 0.0, (unsigned long long)r->disorder);
 }
@@ -337,8 +400,8 @@ int bench_process(void)
         return 1;
     double load[3] = {0};
     getloadavg(load, 3);
-    printf("\nexec storm: fork+exec+wait of /bin/true bench-PID, %d per loop, in 1 and 2 parallel loops;\n"
-           "examples/process_monitor.o attached, its ring buffer read by a consumer thread; medians of %d\n"
+    printf("\nexec storm: fork+exec+wait of /bin/true bench-PID, %d per loop, in 1 and 2 parallel loops, in a\n"
+           "process of its own; examples/process_monitor.o attached, its ring buffer read by a consumer thread; medians of %d\n"
            "interleaved rounds; events of the last round (load average at start: %.2f)\n",
            STORM_EXECS, ROUNDS, load[0]);
     int status = 0;
@@ -356,7 +419,7 @@ int bench_process(void)
             for (int m = 0; m < MODES; m++)
                 if (!rows[m].why_not)
                     run_round(&rows[m], loops);
-        printf("\n  %d loop%s               us/exec overhead host cpu   creates seen     deletes   lost errors dropped  exact argv  order\n",
+        printf("\n  %d loop%s               us/exec overhead host cpu storm cpu   creates seen     deletes   lost errors dropped  exact argv  order\n",
                loops, loops > 1 ? "s" : " ");
         double baseline = bench_median(rows[0].us, rows[0].rounds);
         for (int m = 0; m < MODES; m++) {
@@ -377,12 +440,14 @@ int bench_process(void)
         }
         fflush(stdout);
     }
-    printf("  (overhead: us/exec relative to no monitor; host cpu: this process' CPU us per exec;\n"
+    printf("  (overhead: us/exec relative to no monitor; host cpu: this process' CPU us per exec (the\n"
+           "   monitor); storm cpu: the storm process' and its execs' CPU us per exec (each storm runs in\n"
+           "   a process of its own, its children told by their parent);\n"
            "   lost: events the source counted as lost; errors: its internal errors and programs stopped at\n"
            "   the deadline (a monitor stopped there writes no record);\n"
            "   dropped: records the full ring buffer refused; exact argv: creates whose command line is the\n"
            "   exec's argv, of those expected; order: deletes before their process' create or with an exit\n"
-           "   time before its creation time; fanotify reports creates only; a supervised tree's storm\n"
-           "   process is left out of its counts)\n");
+           "   time before its creation time; fanotify reports creates only; the storm process itself is\n"
+           "   left out of the counts)\n");
     return status;
 }

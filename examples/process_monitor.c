@@ -64,8 +64,8 @@ struct {
     __type(value, uint64_t);
 } dropped_map SEC(".maps");
 
-/* Saves the create's strings under its pid. */
-static void remember(process_md_t *ctx, struct scratch *s, uint64_t pid)
+/* Copies the event's own command line and image path into the scratch record. */
+static void read_strings(process_md_t *ctx, struct scratch *s)
 {
     uint64_t len = ctx->command_end - ctx->command_start;
     s->command.truncated = len > PROCESS_MONITOR_COMMAND_MAX;
@@ -75,6 +75,12 @@ static void remember(process_md_t *ctx, struct scratch *s, uint64_t pid)
     memcpy(s->command.bytes, ctx->command_start, len);
     int image = bpf_process_get_image_path(ctx, (uint8_t *)s->image.bytes, PROCESS_MONITOR_IMAGE_MAX);
     s->image.len = image > 0 ? (uint16_t)image : 0;
+}
+
+/* Saves the create's strings under its pid. */
+static void remember(process_md_t *ctx, struct scratch *s, uint64_t pid)
+{
+    read_strings(ctx, s);
     bpf_map_update_elem(&command_map, &pid, &s->command, BPF_ANY);
     bpf_map_update_elem(&process_image_map, &pid, &s->image, BPF_ANY);
 }
@@ -118,10 +124,15 @@ int ProcessMonitor(process_md_t *ctx)
         return STATUS_SUCCESS;
     struct process_monitor_event *e = &s->event;
     uint64_t pid = ctx->process_id;
-    if (ctx->operation == PROCESS_OPERATION_CREATE)
+    if (ctx->operation == PROCESS_OPERATION_CREATE) {
         remember(ctx, s, pid);
-    else
+    } else {
         recall(s, pid);
+        /* Never seen starting (it ran before the monitor, or forked without an exec): this host's
+         * deletes carry the process' own strings (eBPF for Windows' carry none, and this stays empty). */
+        if (s->command.len == 0 && s->image.len == 0)
+            read_strings(ctx, s);
+    }
 
     e->process_id = pid;
     e->parent_process_id = ctx->parent_process_id;

@@ -293,6 +293,64 @@ struct verify_line *core_verify_lines(const struct bpf_elf_program *source, size
 int core_verify_elf_program(const struct bpf_elf_object *elf, size_t index, const struct verify_profile *profile,
                             const struct verify_options *opts, struct verify_result *res);
 
+/* ------------------------------------------------------------------------ */
+/* Whose program types an object's sections name (offline checks).          */
+
+/* Where a program type comes from. */
+enum core_platform {
+    CORE_PLATFORM_HOST,    /* a type registered on this host (sample, process, bind) */
+    CORE_PLATFORM_LINUX,   /* a Linux type, as libbpf names it */
+    CORE_PLATFORM_WINDOWS, /* an eBPF for Windows type that Linux also names (cgroup_sock_addr, ...) */
+};
+
+/* "host", "linux", "windows". */
+const char *core_platform_name(enum core_platform platform);
+
+/*
+ * The platform an object was written for, decided from the object alone:
+ * CORE_PLATFORM_WINDOWS if a program's section is one only eBPF for
+ * Windows defines (a registered host type's, "cgroup/recv_accept4",
+ * "cgroup/recv_accept6", "bind", "process"), a legacy map definition is
+ * eBPF for Windows' 32-byte record (type, key_size, value_size,
+ * max_entries, inner_map_idx, pinning, id, inner_id), or a program's
+ * context is declared (BTF) as a struct with a member only eBPF for
+ * Windows' contexts have (bpf_sock_addr_t's compartment_id, ...); else
+ * CORE_PLATFORM_LINUX.
+ */
+enum core_platform core_object_platform(const struct bpf_elf_object *elf);
+
+/*
+ * The type name program index of elf has for an object of platform: a
+ * registered host type's section prefix first, then the platform's name
+ * for the section (Linux's as libbpf names it; on Windows, a section eBPF
+ * for Windows does not define keeps Linux's meaning); a numbered tail-call
+ * section ("2/1") takes the type of the object's other programs. NULL if
+ * none.
+ */
+const char *core_program_type_name(const struct bpf_elf_object *elf, size_t index, enum core_platform platform);
+
+/* A program type chosen for verification. */
+struct core_type_choice {
+    const char *name;                     /* the type's name */
+    enum core_platform platform;          /* whose type it is */
+    const struct verify_profile *profile; /* what programs of it are verified against */
+    struct core_profile owned;            /* host and Windows types: the translated profile */
+};
+
+/*
+ * Chooses the type called name for an object of platform: a registered
+ * host type, else the platform's type of that name, else the other
+ * platform's (a Windows type gets the host's general helpers added).
+ * Returns 0, -ENOENT if no type has that name, or -ENOMEM; free with
+ * core_type_choice_free().
+ */
+int core_type_choose(struct core_type_choice *c, const char *name, enum core_platform platform);
+/* Frees what core_type_choose() made (a zeroed choice is fine). */
+void core_type_choice_free(struct core_type_choice *c);
+
+/* A profile of an eBPF for Windows type (verify_windows_profile()) with the host's general helpers added. */
+int core_profile_init_windows(struct core_profile *p, const struct verify_profile *windows);
+
 struct core_prog_info {
     uint32_t id;
     const char *name;      /* valid while the program is held */

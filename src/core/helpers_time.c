@@ -1,5 +1,4 @@
 /* Clocks, random numbers and the CPU number. */
-#include <sched.h>
 #include <stdlib.h>
 #include <sys/random.h>
 #include <time.h>
@@ -55,9 +54,9 @@ CORE_HELPER(core_helper_get_prandom_u32)
     return (uint32_t)((state * 0x2545F4914F6CDD1Dull) >> 32);
 }
 
+/* The run's CPU slot (programs calling this hold one): constant for the whole run. */
 CORE_HELPER(core_helper_get_smp_processor_id)
 {
     (void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)env;
-    int cpu = sched_getcpu();
-    return cpu < 0 ? 0 : (uint64_t)cpu;
+    return map_this_cpu();
 }

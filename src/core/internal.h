@@ -71,6 +71,7 @@ struct core_prog {
     size_t map_count;
     struct exec_helper *helpers; /* the table exec resolved calls against */
     struct exec_program *exec;
+    bool needs_cpu_slot; /* runs claim a CPU slot (map_cpu_claim): per-CPU state or the CPU number */
     struct core_ctx_layout ctx;
     atomic_uint_fast64_t run_count, run_time_ns, error_count, deny_count;
     atomic_bool fault_claimed;  /* set by the first run that faulted */
@@ -90,6 +91,15 @@ struct core_link {
 int core_fail(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* errors.c: makes room in *items (capacity *cap, count used, elements of size bytes) for one more; 0 or -ENOMEM. */
 int core_grow(void **items, size_t *cap, size_t count, size_t size);
+
+/*
+ * platform.c: the load of program index, whose section no registered type
+ * claims, refused: verified against the type its section names on the
+ * object's platform (a rejection is the verifier's, -EINVAL), else
+ * -EOPNOTSUPP saying the host cannot run that type; -EINVAL if the section
+ * names no type at all. The reason goes to err.
+ */
+int core_refuse_unregistered(const struct bpf_elf_object *elf, size_t index, char *err, size_t errlen);
 
 /* prog_types.c: counts a program of a registered type (-ENOENT if not registered). */
 int core_prog_type_hold(const struct core_prog_type *type);

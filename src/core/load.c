@@ -219,8 +219,7 @@ static const struct core_prog_type *type_of(struct loading *ld, size_t i, const 
     if (!t && forced)
         *rc = core_fail(ld->err, ld->errlen, -ENOENT, "no program type named '%s'", forced);
     else if (!t)
-        *rc = core_fail(ld->err, ld->errlen, -EINVAL, "program '%s': no program type for section '%s'", ep->name,
-                        ep->section);
+        *rc = core_refuse_unregistered(ld->elf, i, ld->err, ld->errlen);
     return t;
 }
 

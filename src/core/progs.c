@@ -95,6 +95,38 @@ static int build_helpers(struct core_prog *p)
     return (int)n;
 }
 
+/* Helpers whose result depends on the CPU: the run's slot must not change under them. */
+static bool cpu_helper(int32_t id)
+{
+    return id == BPF_FUNC_get_smp_processor_id || id == BPF_FUNC_trace_printk || id == BPF_FUNC_trace_printk2 ||
+           id == BPF_FUNC_trace_printk3 || id == BPF_FUNC_trace_printk4 || id == BPF_FUNC_trace_printk5;
+}
+
+/*
+ * Whether runs must hold a CPU slot: the program has a per-CPU map, a map
+ * of per-CPU maps, or a prog array (a tail call may reach a program that
+ * needs one), or calls a CPU helper or a helper by register (callx).
+ * Decided once at load; runs of other programs never wait for a slot.
+ */
+static bool needs_cpu_slot(const struct core_prog *p)
+{
+    for (size_t i = 0; i < p->map_count; i++) {
+        uint32_t type = map_type(p->map_ptrs[i]);
+        const struct map_params *inner = map_inner_params(p->map_ptrs[i]);
+        bool holds_maps = type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS;
+        if (map_type_is_percpu(type) || type == BPF_MAP_TYPE_PROG_ARRAY ||
+            (holds_maps && (!inner || map_type_is_percpu(inner->type))))
+            return true;
+    }
+    for (size_t pc = 0; pc < p->insn_count; pc++) {
+        const struct ebpf_insn *in = &p->insns[pc];
+        if (in->opcode == EBPF_OP_CALLX || (in->opcode == EBPF_OP_CALL && in->src == EBPF_CALL_HELPER &&
+                                              cpu_helper(in->imm)))
+            return true;
+    }
+    return false;
+}
+
 /* Copies what the program object keeps of args. */
 static int fill(struct core_prog *p, const struct core_prog_load_args *args)
 {
@@ -144,6 +176,7 @@ int core_prog_load(const struct core_prog_load_args *args, struct core_prog **ou
         else
             exec_program_set_owner(p->exec, p);
         free(insns);
+        p->needs_cpu_slot = needs_cpu_slot(p);
     }
     if (!code && (code = core_obj_init(&p->obj, CORE_OBJ_PROG, prog_free, NULL)) != 0)
         core_fail(err, errlen, code, "no program ids left");

@@ -1,9 +1,10 @@
 /*
  * One run of a program: the memory it is granted (its context, the data
  * the context points to, the values of its maps, the ring-buffer records
- * it reserved) and the run context helpers reach through
- * exec_env_host_ctx().
+ * it reserved), the CPU slot it holds if it needs one, and the run context
+ * helpers reach through exec_env_host_ctx().
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/internal.h"
@@ -101,11 +102,19 @@ int core_run_prog(const struct core_prog *prog, void *ctx, struct core_ctx_data 
         .host_ctx = &run,
         .deadline_ns = deadline_ns,
     };
+    /* Per-CPU values are private to a run only if its slot stays its own for the whole run. */
+    if (prog->needs_cpu_slot && map_cpu_claim(deadline_ns) < 0) {
+        *res = (struct exec_result){.status = EXEC_ERR_DEADLINE};
+        snprintf(res->msg, sizeof(res->msg), "deadline passed waiting for a CPU slot (every one held by other runs)");
+        return -1;
+    }
     core_grace_enter();
     int rc = exec_run(prog->exec, &args, res);
     /* Records the program never submitted would stall the consumer forever. */
     for (size_t i = 0; i < run.resv_count; i++)
         ringbuf_discard(run.resv[i].rec, 0);
     core_grace_exit();
+    if (prog->needs_cpu_slot)
+        map_cpu_release();
     return rc;
 }

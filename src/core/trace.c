@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -183,11 +182,11 @@ static uint64_t printk(struct exec_env *env, uint64_t fmt_addr, uint64_t fmt_siz
     while (end && msg[end - 1] == '\n') /* each message is a line of its own anyway */
         msg[--end] = '\0';
     const struct core_task *task = core_run_task(env);
-    int cpu = sched_getcpu();
+    unsigned cpu = map_this_cpu(); /* the run's slot, as bpf_get_smp_processor_id() */
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     char line[CORE_TRACE_LINE_MAX];
-    snprintf(line, sizeof(line), "%s-%u [%03d] %lld.%06ld: %s: %s", task->comm, task->thread_id, cpu < 0 ? 0 : cpu,
+    snprintf(line, sizeof(line), "%s-%u [%03u] %lld.%06ld: %s: %s", task->comm, task->thread_id, cpu,
              (long long)now.tv_sec, now.tv_nsec / 1000, core_run_of(env)->prog->name, msg);
     trace_emit(line);
     return (uint64_t)n;

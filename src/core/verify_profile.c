@@ -151,6 +151,24 @@ int core_profile_init(struct core_profile *p, const struct core_prog_type *t)
     return 0;
 }
 
+int core_profile_init_windows(struct core_profile *p, const struct verify_profile *windows)
+{
+    memset(p, 0, sizeof(*p));
+    size_t general_count;
+    const struct core_helper *general = core_general_helpers(&general_count);
+    p->helpers = calloc(general_count + windows->helper_count + 1, sizeof(*p->helpers));
+    if (!p->helpers)
+        return -ENOMEM;
+    for (size_t i = 0; i < general_count; i++)
+        p->helpers[i] = helper_of(&general[i]);
+    for (size_t i = 0; i < windows->helper_count; i++)
+        p->helpers[general_count + i] = windows->helpers[i];
+    p->profile = *windows;
+    p->profile.helpers = p->helpers;
+    p->profile.helper_count = general_count + windows->helper_count;
+    return 0;
+}
+
 void core_profile_free(struct core_profile *p)
 {
     free(p->fields);

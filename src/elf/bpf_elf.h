@@ -69,6 +69,7 @@ struct bpf_elf_map {
     char *section; /* ".maps", "maps", ".data", ".rodata.str1.1", ... */
     enum bpf_elf_map_kind kind;
     struct bpf_elf_map_def def;
+    uint32_t def_size;            /* legacy: bytes of its definition record (20, 28, 32, ...), else 0 */
     bool has_inner;               /* map-in-map: inner holds the inner maps' definition */
     struct bpf_elf_map_def inner; /* from __array(values, ...) or the legacy inner_map_idx */
     int inner_map;                /* legacy: index of the inner template in maps, else -1 */
@@ -209,6 +210,16 @@ enum { BPF_ELF_CORE_UNRESOLVED = -2 };
 int bpf_elf_core_relocate(const struct bpf_elf_object *obj, const struct bpf_elf_program *prog,
                           const struct bpf_elf_core_type *types, size_t type_count, struct ebpf_insn *insns,
                           char *err, size_t errlen);
+
+/*
+ * Whether the struct prog's context argument points to (its first
+ * parameter's type in BTF func info, through typedefs and qualifiers) has
+ * a member named in members (NULL-terminated), directly or inside an
+ * anonymous struct or union member; prog NULL: any program's of obj.
+ * False without BTF func info.
+ */
+bool bpf_elf_ctx_has_member(const struct bpf_elf_object *obj, const struct bpf_elf_program *prog,
+                            const char *const *members);
 
 /* Linux's name of a map type ("hash", "array_of_maps", ...), or NULL if unknown;
  * the loader accepts every type named here. */

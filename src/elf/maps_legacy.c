@@ -38,6 +38,7 @@ static int read_def(struct loader *ld, const char *name, const uint8_t *data, si
             return ld_fail(ld, "map '%s': definition has unknown non-zero fields after byte %d", name,
                            LEGACY_FIELDS * 4);
     map->kind = BPF_ELF_MAP_LEGACY;
+    map->def_size = (uint32_t)def_size;
     /* iproute2's definitions say 1 (object namespace) or 2 (global
      * namespace): both pin by name, which is what pinning 1 means here. */
     if (f[6] == 2)

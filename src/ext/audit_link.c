@@ -347,3 +347,36 @@ int audit_link_drain(struct audit_link *l, audit_record_fn *fn, void *arg, uint6
             fn(arg, h->nlmsg_type, text, len);
     }
 }
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+long audit_decode_value(const char *value, size_t len, char *out, size_t cap)
+{
+    if (len >= 2 && value[0] == '"' && value[len - 1] == '"') {
+        size_t n = len - 2 < cap ? len - 2 : cap;
+        memcpy(out, value + 1, n);
+        return (long)(len - 2);
+    }
+    bool hex = len > 0 && len % 2 == 0;
+    for (size_t i = 0; hex && i < len; i++)
+        hex = hex_digit(value[i]) >= 0;
+    if (!hex) {
+        if (len == 0)
+            return -1;
+        size_t n = len < cap ? len : cap;
+        memcpy(out, value, n);
+        return (long)len;
+    }
+    for (size_t i = 0; i < len / 2 && i < cap; i++)
+        out[i] = (char)(hex_digit(value[2 * i]) << 4 | hex_digit(value[2 * i + 1]));
+    return (long)(len / 2);
+}

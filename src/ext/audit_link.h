@@ -64,4 +64,11 @@ typedef void audit_record_fn(void *arg, unsigned type, const char *text, size_t 
  */
 int audit_link_drain(struct audit_link *l, audit_record_fn *fn, void *arg, uint64_t *overruns);
 
+/*
+ * Decodes an audit field value: "quoted" (returned as is), hex digits
+ * (decoded), or other bare text (as is). Writes at most cap bytes to out;
+ * returns the decoded length, or -1 if it is not a value.
+ */
+long audit_decode_value(const char *value, size_t len, char *out, size_t cap);
+
 #endif

@@ -324,11 +324,12 @@ int ext_proc_read(uint32_t pid, struct ext_proc_info *info);
 /* Reads only the ids, times and comm of /proc/<pid> (image path and command line left empty): 0 or -ENOENT. */
 int ext_proc_read_ids(uint32_t pid, struct ext_proc_info *info);
 
-/* The thread group (process) of thread tid, from /proc/<tid>/status: the tgid, or -errno (-ESRCH without one). */
+/* The thread group (process) of thread tid (a pidfd's PIDFD_GET_INFO, else /proc/<tid>/status): the tgid, or -errno (-ESRCH without one). */
 int ext_proc_tgid(uint32_t tid);
 /*
  * The process of thread tid in one pass: *tgid and the thread's real ids
- * from /proc/<tid>/status, ppid, start time and comm from /proc/<tgid>/stat
+ * (a pidfd's PIDFD_GET_INFO, else /proc/<tid>/status), ppid, start time
+ * and comm from /proc/<tgid>/stat
  * (image path and command line left empty): 0, or -errno if tid is gone.
  */
 int ext_proc_read_thread(uint32_t tid, uint32_t *tgid, struct ext_proc_info *info);

@@ -3,6 +3,7 @@
 #define BPFHOST_EXT_INTERNAL_H
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -135,5 +136,12 @@ int ext_process_type_register(void);
 
 /* process_json.c: the process type's context_from_json (see struct core_prog_type). */
 int ext_process_context_from_json(const char *json, struct core_test_input *in, char *err, size_t errlen);
+
+/* target_read.c: the system's page size. */
+size_t ext_page_size(void);
+/* Reads up to len bytes at addr of process pid, page by page: bytes read (up to the first unreadable page), or -errno if none. */
+ssize_t ext_target_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+/* Reads the NUL-terminated string at addr into buf: its length, -ENAMETOOLONG if cap is reached, or -errno (-EFAULT: a bad address). */
+long ext_target_string(pid_t pid, uint64_t addr, char *buf, size_t cap);
 
 #endif

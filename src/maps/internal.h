@@ -134,9 +134,7 @@ int array_get_next_key(struct map *m, const void *key, void *next);
 /* -EINVAL (with the reason) for a key too short to hold an array's index. */
 int array_check_key(const struct map_params *p);
 
-/* percpu.c: CPU numbering and per-CPU value copies. */
-/* The calling thread's CPU, below map_nr_cpus(). */
-unsigned map_this_cpu(void);
+/* percpu.c: per-CPU value copies (map_this_cpu() in maps.h picks a program's slot). */
 /* Copies a value into an element's CPU slots (all from user space, one from a program). */
 void percpu_store(void *slots, const void *src, uint32_t value_size, enum map_caller who,
                   bool fresh);

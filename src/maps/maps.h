@@ -147,10 +147,32 @@ bool map_value_region(const struct map *map, uintptr_t *start, size_t *len);
 bool map_value_contains(const struct map *map, uintptr_t addr, size_t len, bool write);
 
 /*
- * Program path (what helpers call). Per-CPU maps act on the calling CPU's
- * slot. User-space threads, unlike kernel code, can be preempted or
- * migrated in the middle of an update, so a per-CPU slot is not exclusive
- * to one thread: concurrent updates of one slot may interleave.
+ * CPU slots. A kernel program keeps its CPU for its whole run, so its
+ * per-CPU values are its own; a user-space thread can be preempted or
+ * migrated at any point. So a run that uses per-CPU state claims one of
+ * map_nr_cpus() slots for the whole run: no other thread holds it until
+ * it is released, and the program path's per-CPU accesses of the holding
+ * thread use it wherever the thread runs. A claim prefers the slot of the
+ * current CPU, else takes any free one, else waits: a freed slot goes to
+ * whoever takes it first, the longest waiter woken to try, until a waiter
+ * has waited 1 ms; then freed slots are handed over in queue order. A
+ * thread that already holds a slot gets the same one again (nested runs
+ * share it), so claims never deadlock; each claim needs its release.
+ */
+
+/* Claims a slot for the calling thread; the slot, or -ETIMEDOUT once deadline_ns (CLOCK_MONOTONIC, 0: none) passed. */
+int map_cpu_claim(uint64_t deadline_ns);
+/* Releases one claim of the calling thread (the slot is freed with the outermost one). */
+void map_cpu_release(void);
+/* The calling thread's slot, below map_nr_cpus(): the claimed one, else the current CPU's. */
+unsigned map_this_cpu(void);
+/* True for the map types that keep one value per CPU (percpu_hash, percpu_array, lru_percpu_hash, ...). */
+bool map_type_is_percpu(uint32_t type);
+
+/*
+ * Program path (what helpers call). Per-CPU maps act on the slot of
+ * map_this_cpu(): private to the run when the caller claimed it, else
+ * shared with whoever else runs on that CPU.
  */
 
 /* Pointer to the value for key, or NULL; map-of-maps return the inner map. */

@@ -1,13 +1,16 @@
 /*
- * Per-CPU values: how many CPUs there are, which one the caller runs on,
- * and copying between one element's CPU slots and a caller's buffer.
+ * Per-CPU values: how many CPUs there are, and copying between one
+ * element's CPU slots and a caller's buffer.
  *
  * An element of a per-CPU map holds map_nr_cpus() slots, each
  * round_up(value_size, 8) bytes, the layout user space also sees.
- * Programs address only their CPU's slot. In user space a thread may be
- * preempted or migrated between sched_getcpu() and its writes, so two
- * threads can update one slot at once; kernel per-CPU data is exclusive
- * because preemption is off, here it is merely "usually uncontended".
+ * Programs address only one slot: that of the CPU slot their run holds
+ * (cpu_slots.c), which no other run uses until this one ends, whichever
+ * CPU its thread is preempted or migrated to meanwhile, as in the kernel.
+ * A caller holding no slot (user space calling the program path) gets the
+ * slot of the CPU it runs on, shared with whoever else runs there.
+ * User space (MAP_CALLER_USER) reads and writes every slot at once, not
+ * synchronised with runs, as Linux's syscalls.
  */
 #include <pthread.h>
 #include <string.h>
@@ -28,14 +31,6 @@ unsigned map_nr_cpus(void)
 {
     pthread_once(&nr_cpus_once, count_cpus);
     return nr_cpus;
-}
-
-unsigned map_this_cpu(void)
-{
-    int cpu = sched_getcpu();
-    unsigned n = map_nr_cpus();
-    /* CPUs hot-added after start could exceed the configured count. */
-    return cpu < 0 ? 0 : (unsigned)cpu % n;
 }
 
 void percpu_store(void *slots, const void *src, uint32_t value_size, enum map_caller who,

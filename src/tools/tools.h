@@ -77,7 +77,7 @@ void tools_json_field(FILE *out, const char *key, const char *sep, const char *s
 
 /* One row of a verifier corpus's list.tsv and the verdict on it. */
 struct tools_corpus_row {
-    const char *path, *section, *function, *expect, *set, *type; /* the row's fields */
+    const char *path, *section, *function, *expect, *set, *note, *type; /* the row's fields */
     bool opened;              /* the object file could be read (else error says why) */
     bool found;               /* the program was found in it */
     char error[512];
@@ -95,8 +95,9 @@ typedef void (*tools_corpus_fn)(void *arg, const struct tools_corpus_row *row);
 /*
  * Verifies every program listed in dir/list.tsv (the format of
  * ../shared/verifier/README.md: path, section, function, expect, set,
- * note, type) against the Linux profile of its type, without creating
- * maps, and reports each row to fn. Returns the number of rows, or -errno
+ * note, type) against the profile of its type on the object's platform
+ * (core_object_platform(): Linux's, or eBPF for Windows' for an object
+ * written for it), without creating maps, and reports each row to fn. Returns the number of rows, or -errno
  * if the list cannot be read.
  */
 long tools_verify_corpus(const char *dir, tools_corpus_fn fn, void *arg);

@@ -45,38 +45,52 @@ static long find(const struct bpf_elf_object *elf, const char *section, const ch
     return -1;
 }
 
-static void verify_row(const char *dir, struct tools_corpus_row *row, struct bpf_elf_object **elf, char **elf_path)
+/* The object file rows are read from (consecutive rows share it), and whose it is. */
+struct opened {
+    struct bpf_elf_object *elf;
+    char *path;
+    enum core_platform platform;
+};
+
+/* Verifies row's program against the profile put in choice (freed by the caller after reporting the row). */
+static void verify_row(const char *dir, struct tools_corpus_row *row, struct opened *o, struct core_type_choice *choice)
 {
-    if (!*elf_path || strcmp(*elf_path, row->path) != 0) {
-        bpf_elf_close(*elf);
-        *elf = NULL;
-        free(*elf_path);
-        *elf_path = strdup(row->path);
+    if (!o->path || strcmp(o->path, row->path) != 0) {
+        bpf_elf_close(o->elf);
+        o->elf = NULL;
+        free(o->path);
+        o->path = strdup(row->path);
         char path[4096];
         snprintf(path, sizeof(path), "%s/objects/%s", dir, row->path);
-        if (bpf_elf_open_file(path, elf, row->error, sizeof(row->error)) != 0)
-            *elf = NULL;
+        if (bpf_elf_open_file(path, &o->elf, row->error, sizeof(row->error)) != 0)
+            o->elf = NULL;
+        else
+            o->platform = core_object_platform(o->elf);
     }
-    if (!*elf) {
+    if (!o->elf) {
         if (!row->error[0])
             snprintf(row->error, sizeof(row->error), "%s: cannot be read", row->path);
         return;
     }
     row->opened = true;
-    long i = find(*elf, row->section, row->function);
-    const char *type = strcmp(row->type, "-") ? row->type : verify_linux_type_of_section(row->section);
-    const struct verify_profile *profile = verify_linux_profile(type);
-    if (i < 0 || !profile) {
-        snprintf(row->error, sizeof(row->error), i < 0 ? "no program %s in section %s" : "no profile for type %s",
-                 i < 0 ? row->function : type, row->section);
+    long i = find(o->elf, row->section, row->function);
+    if (i < 0) {
+        snprintf(row->error, sizeof(row->error), "no program %s in section %s", row->function, row->section);
+        return;
+    }
+    /* The list names the type; the object tells whose type it is. */
+    const char *type = strcmp(row->type, "-") ? row->type : core_program_type_name(o->elf, (size_t)i, o->platform);
+    if (core_type_choose(choice, type, o->platform) != 0) {
+        snprintf(row->error, sizeof(row->error), "no profile for type %s of section %s", type ? type : "-",
+                 row->section);
         return;
     }
     row->found = true;
-    row->elf = *elf;
+    row->elf = o->elf;
     row->index = (size_t)i;
-    row->profile = profile;
+    row->profile = choice->profile;
     uint64_t start = now_ns();
-    if (core_verify_elf_program(*elf, (size_t)i, profile, NULL, &row->res) != 0)
+    if (core_verify_elf_program(o->elf, (size_t)i, choice->profile, NULL, &row->res) != 0)
         row->res.accepted = false;
     row->ns = now_ns() - start;
 }
@@ -89,8 +103,7 @@ long tools_verify_corpus(const char *dir, tools_corpus_fn fn, void *arg)
     if (!f)
         return -errno;
     char line[2048], *fields[FIELDS];
-    struct bpf_elf_object *elf = NULL;
-    char *elf_path = NULL;
+    struct opened opened = {0};
     long rows = 0;
     while (fgets(line, sizeof(line), f)) {
         if (line[0] == '#' || split(line, fields) < FIELDS)
@@ -99,14 +112,16 @@ long tools_verify_corpus(const char *dir, tools_corpus_fn fn, void *arg)
         if (!row)
             break;
         *row = (struct tools_corpus_row){.path = fields[0], .section = fields[1], .function = fields[2],
-                                         .expect = fields[3], .set = fields[4], .type = fields[6]};
-        verify_row(dir, row, &elf, &elf_path);
+                                         .expect = fields[3], .set = fields[4], .note = fields[5], .type = fields[6]};
+        struct core_type_choice choice = {0};
+        verify_row(dir, row, &opened, &choice);
         fn(arg, row);
+        core_type_choice_free(&choice);
         free(row);
         rows++;
     }
-    bpf_elf_close(elf);
-    free(elf_path);
+    bpf_elf_close(opened.elf);
+    free(opened.path);
     fclose(f);
     return rows;
 }

@@ -276,7 +276,7 @@ static int match(struct verifier *v, uint32_t pc, struct vstored **cycle)
         if (!may_hold(t, v->cur))
             continue;
         v->compares++;
-        if (!vstate_within(v->cur, t->state))
+        if (!vkept_within(v, v->cur, t->state, &t->miss))
             continue;
         if (t->branches == 0 || !on_path(t))
             return 1;
@@ -294,15 +294,15 @@ static int store(struct verifier *v, uint32_t pc)
     if (kept == most)
         return 0; /* bounds the cost of each comparison; the path goes on unrecorded */
     struct vstored *s = calloc(1, sizeof(*s));
-    struct vstate *copy = s ? vstate_copy(v, v->cur) : NULL;
+    struct vkept *copy = s ? vkept_make(v, v->cur) : NULL;
     if (!copy) {
         free(s);
         return -ENOMEM;
     }
-    *s = (struct vstored){copy, v->parent, v->stored[pc], pc, 1, {0}, (uint8_t)copy->frame_count,
-                          (uint32_t)v->res->states_stored, true};
+    *s = (struct vstored){copy, v->parent, v->stored[pc], pc, 1, {0}, (uint8_t)v->cur->frame_count,
+                          (uint32_t)v->res->states_stored, true, 0};
     for (int r = 0; r < EBPF_REG_COUNT; r++)
-        s->types[r] = vcur(copy)->regs[r].type;
+        s->types[r] = vcur(v->cur)->regs[r].type;
     v->stored[pc] = s;
     v->parent = s;
     v->res->states_stored++;
@@ -320,9 +320,10 @@ static struct vstate *join_kept(struct verifier *v, uint32_t pc)
     for (struct vstored *t = v->stored[pc]; t; t = t->next) {
         /* States of the same loop iterations first (joining iterations is
          * widening's job), any once the point is crowded. */
-        bool same_iterations = !memcmp(t->state->loop_visits, v->cur->loop_visits, sizeof(v->cur->loop_visits)) &&
-                               !memcmp(t->state->loop_pc, v->cur->loop_pc, sizeof(v->cur->loop_pc));
-        if (memcmp(t->state->loop_head, v->cur->loop_head, sizeof(v->cur->loop_head)) ||
+        const struct vstate *h = vkept_head(t->state);
+        bool same_iterations = !memcmp(h->loop_visits, v->cur->loop_visits, sizeof(v->cur->loop_visits)) &&
+                               !memcmp(h->loop_pc, v->cur->loop_pc, sizeof(v->cur->loop_pc));
+        if (memcmp(h->loop_head, v->cur->loop_head, sizeof(v->cur->loop_head)) ||
             (!same_iterations && n < 4 * VERIFY_JOIN_AFTER) || (t->branches && on_path(t)))
             continue;
         struct vstate *j = vstate_widen(v, t->state, v->cur, false);
@@ -542,7 +543,7 @@ static void free_all(struct verifier *v)
     for (size_t pc = 0; v->stored && pc < count; pc++) {
         for (struct vstored *t = v->stored[pc], *n; t; t = n) {
             n = t->next;
-            vstate_free(v, t->state);
+            vkept_free(v, t->state);
             free(t);
         }
         if (v->loops)
@@ -551,6 +552,7 @@ static void free_all(struct verifier *v)
     for (size_t i = 0; i < v->pending_count; i++)
         vstate_free(v, v->pending[i].state);
     vstate_free(v, v->cur);
+    vstate_free(v, v->scratch);
     vstate_free_spares(v);
     free(v->pending);
     free(v->stored);
@@ -576,7 +578,8 @@ static void log_path(struct verifier *v)
     struct vstate *saved = v->cur;
     for (size_t i = n; i-- > 0;) {
         char text[VERIFY_TEXT_MAX], insn[96];
-        v->cur = chain[i]->state;
+        if (!(v->cur = vkept_expand(v, chain[i]->state)))
+            break;
         vreport_state(v, text, sizeof(text), 0x7ff);
         if (isa_disassemble_insn(v->prog->insns, v->prog->insn_count, chain[i]->pc, insn, sizeof(insn)) < 0)
             insn[0] = 0;

@@ -6,6 +6,8 @@
 #ifndef BPFHOST_VERIFY_INTERNAL_H
 #define BPFHOST_VERIFY_INTERNAL_H
 
+#include <string.h>
+
 #include "verify/verify.h"
 
 /* ------------------------------------------------------------------------ */
@@ -136,6 +138,20 @@ static inline bool vslot_spilled(const struct vframe *f, int k)
     return f->spill_size[k] && f->bytes[k * 8 + f->spill_off[k]] == VB_SPILL;
 }
 
+/* The 8 stack bytes of slot k of f as one word. */
+static inline uint64_t vslot_word(const struct vframe *f, int k)
+{
+    uint64_t w;
+    memcpy(&w, &f->bytes[k * 8], 8);
+    return w;
+}
+
+/* Bit 0 of each byte of word w (stack bytes) set where that byte is VB_SPILL (3: both bits set). */
+static inline uint64_t vspill_bytes(uint64_t w)
+{
+    return w & (w >> 1) & 0x0101010101010101ULL;
+}
+
 struct vstate {
     uint32_t frame_count;
     uint32_t ref_count;
@@ -155,7 +171,7 @@ struct vstate {
 
 /* A state kept at a prune point. */
 struct vstored {
-    struct vstate *state;
+    struct vkept *state;
     struct vstored *parent; /* the previous stored state on its path */
     struct vstored *next;   /* next at the same pc */
     uint32_t pc;
@@ -164,6 +180,7 @@ struct vstored {
     uint8_t frame_count;
     uint32_t number;        /* states stored before it */
     bool on_path;           /* an ancestor of the path being explored (kept up to date as paths change) */
+    uint32_t miss;          /* state.c: where the last state compared with it was not within it, 0 none */
 };
 
 /* A path waiting to be explored. */
@@ -208,6 +225,7 @@ struct verifier {
     bool failed;
     bool helper_pointers; /* the helper being checked may read bytes of pointers */
     struct vframe **spare; /* state.c: freed frames, reused before allocating */
+    struct vstate *scratch; /* kept.c: a kept state made whole again (vkept_expand) */
     size_t spare_count, spare_cap;
     /* The path being explored. */
     struct vstate *cur;
@@ -307,11 +325,25 @@ void vstate_free_spares(struct verifier *v);
 /* Pushes a new frame (all registers uninitialised, stack uninitialised). */
 struct vframe *vstate_push_frame(struct verifier *v, struct vstate *s);
 void vstate_pop_frame(struct verifier *v, struct vstate *s);
-/* True if every concrete state of s is one of old (s can be pruned). */
-bool vstate_within(const struct vstate *s, const struct vstate *old);
+/* Counts delta bytes more (or fewer) held for states (verify_result.peak_bytes). */
+void vstate_account(struct verifier *v, long delta);
 /* old joined with s (widened: grown bounds jump to the next threshold); NULL if their shapes differ or on
  * allocation failure. */
-struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const struct vstate *s, bool widen);
+struct vstate *vstate_widen(struct verifier *v, const struct vkept *old, const struct vstate *s, bool widen);
+
+/* kept.c: a state kept at a prune point, compact: of its registers and spilled registers only those that
+ * hold something. */
+struct vkept;
+/* A kept copy of s; NULL if out of memory. */
+struct vkept *vkept_make(struct verifier *v, const struct vstate *s);
+void vkept_free(struct verifier *v, struct vkept *k);
+/* The kept state's own fields (references, loop bookkeeping); its frames are not there. */
+const struct vstate *vkept_head(const struct vkept *k);
+/* The kept state whole, in v->scratch (valid until the next call); NULL if out of memory. */
+struct vstate *vkept_expand(struct verifier *v, const struct vkept *k);
+/* True if every concrete state of s is one of k (s can be pruned). *miss: 0, or where the last state compared
+ * with k was not within it (checked first, then updated). Out of memory: false. */
+bool vkept_within(struct verifier *v, const struct vstate *s, const struct vkept *k, uint32_t *miss);
 static inline struct vframe *vcur(const struct vstate *s) { return s->frames[s->frame_count - 1]; }
 /* Sets every register and spill of s with identity id to value (keeping their own offsets for pointers). */
 void vstate_mark_id(struct vstate *s, uint32_t id, void (*fn)(struct vreg *r, void *arg), void *arg);

@@ -1,10 +1,10 @@
 /*
  * Abstract states: the call frames (registers, stack bytes, spilled
  * registers), outstanding references and loop bookkeeping of one path.
- * Inclusion (for pruning) and widening (for loops) compare states
- * register by register and byte by byte, mapping the identities (NULL-check
- * groups, packet groups, references) of one path onto the other's.
+ * Widening (for loops) and joining merge a kept state with the current one
+ * register by register and byte by byte (inclusion is in kept.c).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,7 +41,7 @@ const char *vtype_name(uint8_t type)
     return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
 }
 
-static void account(struct verifier *v, long delta)
+void vstate_account(struct verifier *v, long delta)
 {
     v->bytes_now += (size_t)delta;
     if (v->bytes_now > v->res->peak_bytes)
@@ -52,7 +52,7 @@ struct vstate *vstate_new(struct verifier *v)
 {
     struct vstate *s = calloc(1, sizeof(*s));
     if (s)
-        account(v, sizeof(*s));
+        vstate_account(v, sizeof(*s));
     return s;
 }
 
@@ -63,13 +63,13 @@ static struct vframe *frame_alloc(struct verifier *v)
 {
     struct vframe *f = v->spare_count ? v->spare[--v->spare_count] : malloc(sizeof(*f));
     if (f)
-        account(v, sizeof(*f));
+        vstate_account(v, sizeof(*f));
     return f;
 }
 
 static void frame_release(struct verifier *v, struct vframe *f)
 {
-    account(v, -(long)sizeof(*f));
+    vstate_account(v, -(long)sizeof(*f));
     if (v->spare_count == v->spare_cap) {
         size_t cap = v->spare_cap ? 2 * v->spare_cap : 64;
         struct vframe **grown = realloc(v->spare, cap * sizeof(*grown));
@@ -92,12 +92,29 @@ void vstate_free_spares(struct verifier *v)
     v->spare_cap = 0;
 }
 
+/* Copies frame src into dst. Only the spilled registers of slots in use
+ * are copied: the others are never read (a slot's spill is read only while
+ * its bytes say VB_SPILL, which needs spill_size), and most of a frame is
+ * those 64 registers. */
+static void frame_copy(struct vframe *dst, const struct vframe *src)
+{
+    size_t head = offsetof(struct vframe, spill), tail = head + sizeof(src->spill);
+    memcpy(dst, src, head);
+    memcpy((char *)dst + tail, (const char *)src + tail, sizeof(*src) - tail);
+    for (int k = 0; k < VSLOTS; k++)
+        if (src->spill_size[k])
+            dst->spill[k] = src->spill[k];
+}
+
 struct vframe *vstate_push_frame(struct verifier *v, struct vstate *s)
 {
     struct vframe *f = frame_alloc(v);
     if (!f)
         return NULL;
-    memset(f, 0, sizeof(*f));
+    /* Everything but the spilled registers, which no slot uses yet. */
+    size_t head = offsetof(struct vframe, spill), tail = head + sizeof(f->spill);
+    memset(f, 0, head);
+    memset((char *)f + tail, 0, sizeof(*f) - tail);
     s->frames[s->frame_count++] = f;
     return f;
 }
@@ -121,7 +138,7 @@ struct vstate *vstate_copy(struct verifier *v, const struct vstate *s)
             vstate_free(v, c);
             return NULL;
         }
-        *c->frames[i] = *s->frames[i];
+        frame_copy(c->frames[i], s->frames[i]);
     }
     return c;
 }
@@ -133,7 +150,7 @@ void vstate_free(struct verifier *v, struct vstate *s)
     while (s->frame_count)
         vstate_pop_frame(v, s);
     free(s);
-    account(v, -(long)sizeof(*s));
+    vstate_account(v, -(long)sizeof(*s));
 }
 
 void vstate_each_reg(struct vstate *s, void (*fn)(struct vreg *r, void *arg), void *arg)
@@ -168,119 +185,25 @@ void vstate_mark_id(struct vstate *s, uint32_t id, void (*fn)(struct vreg *r, vo
 }
 
 /* ------------------------------------------------------------------------ */
-/* Inclusion.                                                               */
-
-enum { IDMAP_MAX = 256 };
-
-struct idmap {
-    uint32_t old_id[IDMAP_MAX], new_id[IDMAP_MAX];
-    size_t count;
-};
-
-/* True if old identity o and new identity n can stand for each other. */
-static bool same_id(struct idmap *m, uint32_t o, uint32_t n)
-{
-    if (!o && !n)
-        return true;
-    if (!o || !n)
-        return false;
-    for (size_t i = 0; i < m->count; i++) {
-        if (m->old_id[i] == o)
-            return m->new_id[i] == n;
-        if (m->new_id[i] == n)
-            return false;
-    }
-    if (m->count == IDMAP_MAX)
-        return false;
-    m->old_id[m->count] = o;
-    m->new_id[m->count++] = n;
-    return true;
-}
-
-static bool reg_within(const struct vreg *n, const struct vreg *o, struct idmap *m)
-{
-    if (o->type == VT_NOT_INIT)
-        return true; /* the old path could not use it: any use failed there */
-    if (n->type != o->type)
-        return false;
-    for (int i = 0; i < VTRACK; i++)
-        if ((o->dvalid >> i & 1) && (!(n->dvalid >> i & 1) || n->dwhere[i] != o->dwhere[i] || n->dlo[i] < o->dlo[i] ||
-                                     n->dhi[i] > o->dhi[i]))
-            return false;
-    if (!vnum_within(&n->off, &o->off))
-        return false;
-    if (o->type == VT_SCALAR)
-        return (!o->pkt_len_of || o->pkt_len_of == n->pkt_len_of) && (!o->id || same_id(m, o->id, n->id));
-    if (n->frame != o->frame || n->map != o->map || n->mem_size != o->mem_size || n->pkt_off != o->pkt_off ||
-        n->range < o->range)
-        return false;
-    return same_id(m, o->id, n->id) && same_id(m, o->ref + 0x80000000u * !!o->ref, n->ref + 0x80000000u * !!n->ref);
-}
-
-static bool frame_within(const struct vframe *n, const struct vframe *o, struct idmap *m)
-{
-    if (n->callsite != o->callsite || n->callback != o->callback)
-        return false;
-    for (int r = 0; r < EBPF_REG_COUNT; r++)
-        if (!reg_within(&n->regs[r], &o->regs[r], m))
-            return false;
-    for (int k = 0; k < VSLOTS; k++) {
-        const uint8_t *ob = &o->bytes[k * 8], *nb = &n->bytes[k * 8];
-        uint64_t ow, nw;
-        memcpy(&ow, ob, 8);
-        memcpy(&nw, nb, 8);
-        if (ow == 0 || (ow == nw && !o->spill_size[k] && !n->spill_size[k]))
-            continue; /* nothing known there before, or the same plain bytes */
-        bool spill_checked = false;
-        for (int i = 0; i < 8; i++) {
-            switch (ob[i]) {
-            case VB_UNINIT:
-                break;
-            case VB_MISC:
-                if (nb[i] == VB_UNINIT || (nb[i] == VB_SPILL && n->spill[k].type != VT_SCALAR))
-                    return false;
-                break;
-            case VB_ZERO:
-                if (nb[i] != VB_ZERO)
-                    return false;
-                break;
-            case VB_SPILL:
-                if (nb[i] != VB_SPILL || n->spill_off[k] != o->spill_off[k] || n->spill_size[k] != o->spill_size[k])
-                    return false;
-                if (!spill_checked && !reg_within(&n->spill[k], &o->spill[k], m))
-                    return false;
-                spill_checked = true;
-                break;
-            }
-        }
-    }
-    return true;
-}
-
-bool vstate_within(const struct vstate *s, const struct vstate *old)
-{
-    if (s->frame_count != old->frame_count || s->ref_count != old->ref_count || memcmp(s->loop_head, old->loop_head, sizeof(s->loop_head)) ||
-        s->packet_known < old->packet_known)
-        return false;
-    struct idmap m;
-    m.count = 0;
-    for (uint32_t f = 0; f < s->frame_count; f++)
-        if (!frame_within(s->frames[f], old->frames[f], &m))
-            return false;
-    for (uint32_t i = 0; i < s->ref_count; i++)
-        if (!same_id(&m, old->refs[i] + 0x80000000u, s->refs[i] + 0x80000000u))
-            return false;
-    return vlin_within(s, old);
-}
-
-/* ------------------------------------------------------------------------ */
 /* Widening.                                                                */
+
+/* False if the join of o and n holds nothing usable: they point at different things, or are NULL-checked apart. */
+static bool joinable(const struct vreg *o, const struct vreg *n)
+{
+    if (o->type != n->type || o->frame != n->frame || o->map != n->map || o->mem_size != n->mem_size ||
+        o->ref != n->ref)
+        return false;
+    return o->id == n->id || !vtype_is_or_null(o->type);
+}
 
 static struct vreg reg_widen(struct verifier *v, const struct vreg *o, const struct vreg *n, bool widen)
 {
     struct vreg r = *o;
-    if (o->type != n->type || o->frame != n->frame || o->map != n->map || o->mem_size != n->mem_size ||
-        o->ref != n->ref)
+    /* The join of a register with its own copy is itself (known bits in normal form: no value bit is also
+     * unknown, as vnum_join makes them); common where paths meet. */
+    if (!widen && (o->off.tval & o->off.tmask) == 0 && !memcmp(o, n, sizeof(*o)))
+        return r;
+    if (!joinable(o, n))
         return (struct vreg){.type = VT_NOT_INIT};
     if (o->type == VT_NOT_INIT)
         return r;
@@ -299,11 +222,8 @@ static struct vreg reg_widen(struct verifier *v, const struct vreg *o, const str
         r.dvalid = 0;
         return r;
     }
-    if (o->id != n->id) {
-        if (vtype_is_or_null(o->type))
-            return (struct vreg){.type = VT_NOT_INIT};
+    if (o->id != n->id)
         r.id = 0;
-    }
     r.off = widen ? vnum_widen(&o->off, &n->off, v->thresholds, v->threshold_count) : vnum_join(&o->off, &n->off);
     r.range = o->range < n->range ? o->range : n->range;
     if (o->pkt_len_of != n->pkt_len_of)
@@ -328,6 +248,12 @@ static void frame_widen(struct verifier *v, struct vframe *w, const struct vfram
     for (int k = 0; k < VSLOTS; k++) {
         uint8_t *wb = &w->bytes[k * 8];
         const uint8_t *ob = &o->bytes[k * 8], *nb = &n->bytes[k * 8];
+        uint64_t ow = vslot_word(o, k), nw = vslot_word(n, k);
+        if (ow == nw && !vspill_bytes(ow)) {
+            /* The same plain bytes on both sides: w (a copy of n) has them already. */
+            w->spill_size[k] = 0;
+            continue;
+        }
         bool both_spill = vslot_spilled(o, k) && vslot_spilled(n, k) && o->spill_off[k] == n->spill_off[k] &&
                           o->spill_size[k] == n->spill_size[k];
         if (both_spill) {
@@ -355,9 +281,10 @@ static void frame_widen(struct verifier *v, struct vframe *w, const struct vfram
     }
 }
 
-struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const struct vstate *s, bool widen)
+struct vstate *vstate_widen(struct verifier *v, const struct vkept *kept, const struct vstate *s, bool widen)
 {
-    if (old->frame_count != s->frame_count || old->ref_count != s->ref_count)
+    const struct vstate *old = vkept_expand(v, kept);
+    if (!old || old->frame_count != s->frame_count || old->ref_count != s->ref_count)
         return NULL;
     for (uint32_t f = 0; f < s->frame_count; f++)
         if (old->frames[f]->callsite != s->frames[f]->callsite || old->frames[f]->callback != s->frames[f]->callback)
@@ -368,11 +295,9 @@ struct vstate *vstate_widen(struct verifier *v, const struct vstate *old, const 
     /* A join (not a loop widening) only merges states whose registers agree on what they hold. */
     for (uint32_t f = 0; !widen && f < s->frame_count; f++) {
         const struct vframe *a = old->frames[f], *b = s->frames[f];
-        for (int r = 0; r < EBPF_REG_COUNT; r++) {
-            struct vreg j = reg_widen(v, &a->regs[r], &b->regs[r], false);
-            if (j.type == VT_NOT_INIT && (a->regs[r].type != VT_NOT_INIT || b->regs[r].type != VT_NOT_INIT))
+        for (int r = 0; r < EBPF_REG_COUNT; r++)
+            if ((a->regs[r].type != VT_NOT_INIT || b->regs[r].type != VT_NOT_INIT) && !joinable(&a->regs[r], &b->regs[r]))
                 return NULL;
-        }
     }
     struct vstate *w = vstate_copy(v, s);
     if (!w)

@@ -88,10 +88,12 @@ static int pointer_move(struct verifier *v, struct vreg *dst, const struct vreg 
             int64_t c = (int64_t)src->off.umin;
             if (op == EBPF_ALU_SUB)
                 c = -c;
-            if (c < -(1 << 29) || c > (1 << 29))
-                return vfail(v, "packet offsets are at most 64 KiB", "r%d: packet pointer moved by %lld", regno,
-                             (long long)c);
-            dst->pkt_off += (int32_t)c;
+            /* The offset it reaches is bounded, not each step: many small steps add up. */
+            int64_t reached = (int64_t)dst->pkt_off + c;
+            if (reached < -(1 << 29) || reached > (1 << 29))
+                return vfail(v, "packet offsets are at most 64 KiB", "r%d: packet pointer moved by %lld to %lld",
+                             regno, (long long)c, (long long)reached);
+            dst->pkt_off = (int32_t)reached;
             return 0;
         }
         if (op == EBPF_ALU_SUB)

@@ -10,8 +10,9 @@
  *
  * Profiles of Linux program types (socket_filter, kprobe, xdp, sched_cls,
  * ...) with Linux's context layouts and helper prototypes are part of this
- * layer, for offline checks of Linux objects; the host's own types are
- * translated into profiles by core. Layer 3: includes only isa.
+ * layer, for offline checks of Linux objects, and so are eBPF for Windows'
+ * network types that Linux also names (cgroup_sock_addr, ...); the host's
+ * own types are translated into profiles by core. Layer 3: includes only isa.
  */
 #ifndef BPFHOST_VERIFY_H
 #define BPFHOST_VERIFY_H
@@ -215,5 +216,30 @@ const struct verify_profile *verify_linux_profile(const char *type);
 
 /* The names of every Linux type known (NULL-terminated). */
 const char *const *verify_linux_type_names(void);
+
+/* ------------------------------------------------------------------------ */
+/* eBPF for Windows program types that Linux also names (its network        */
+/* extension's), for objects written for eBPF for Windows.                  */
+
+/* True for a section only eBPF for Windows gives a meaning ("cgroup/recv_accept4", "bind", "process"). */
+bool verify_windows_only_section(const char *section);
+
+/* Members only eBPF for Windows' contexts have ("compartment_id", ...; NULL-terminated): a program whose
+ * context is declared with one was written against its headers. */
+const char *const *verify_windows_ctx_members(void);
+
+/* The eBPF for Windows type of a section ("cgroup/connect4": "cgroup_sock_addr"), or NULL. */
+const char *verify_windows_type_of_section(const char *section);
+
+/*
+ * The profile of an eBPF for Windows type by name ("cgroup_sock_addr",
+ * "sock_ops", "xdp_test"), or NULL: Windows' context layout and rights, the
+ * type's own helpers with Windows' ids, no return range. It holds only the
+ * type's own helpers: the host adds its general ones (core does).
+ */
+const struct verify_profile *verify_windows_profile(const char *type);
+
+/* The names of every eBPF for Windows type known (NULL-terminated). */
+const char *const *verify_windows_type_names(void);
 
 #endif

@@ -39,6 +39,17 @@ static inline struct core_object *load(const char *name, const struct core_load_
     return test_object_load("tests/core/progs", name, opts);
 }
 
+/* Loads tests/core/progs/<name>.c with opts expecting failure with code; the reason must mention what. */
+static inline void expect_load_error(const char *name, const struct core_load_opts *opts, int code, const char *what)
+{
+    struct core_object *obj = (void *)1;
+    char err[1024] = "";
+    assert_int_equal(core_object_load(open_prog(name), opts, &obj, err, sizeof(err)), code);
+    assert_null(obj);
+    if (!strstr(err, what))
+        fail_msg("error '%s' does not mention '%s'", err, what);
+}
+
 /* The program of that name in obj; must exist. */
 static inline struct core_prog *prog_of(const struct core_object *obj, const char *name)
 {
@@ -92,6 +103,20 @@ static inline struct core_prog *load_constant(const struct core_prog_type *type,
     if (core_prog_load(&args, &prog, err, sizeof(err)) != 0)
         fail_msg("%s", err);
     return prog;
+}
+
+/* Sum of the per-CPU u64 values of key 0 of map. */
+static inline uint64_t percpu_sum(struct map *map)
+{
+    uint32_t key = 0;
+    size_t n = map_nr_cpus();
+    uint64_t *values = calloc(n, sizeof(*values)), sum = 0;
+    assert_non_null(values);
+    assert_int_equal(map_lookup_copy(map, &key, values), 0);
+    for (size_t i = 0; i < n; i++)
+        sum += values[i];
+    free(values);
+    return sum;
 }
 
 #endif

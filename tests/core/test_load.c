@@ -51,17 +51,6 @@ static void maps_pinned_by_name_are_shared(void **state)
     assert_int_equal(core_unpin("/test/other/shared_counter"), 0);
 }
 
-/* Loads name expecting failure with code; err must mention what. */
-static void expect_load_error(const char *name, const struct core_load_opts *opts, int code, const char *what)
-{
-    struct core_object *obj = (void *)1;
-    char err[512] = "";
-    assert_int_equal(core_object_load(open_prog(name), opts, &obj, err, sizeof(err)), code);
-    assert_null(obj);
-    if (!strstr(err, what))
-        fail_msg("error '%s' does not mention '%s'", err, what);
-}
-
 static void incompatible_pins_fail(void **state)
 {
     (void)state;

@@ -24,19 +24,6 @@ static void hash_and_array(void **state)
     core_object_close(obj);
 }
 
-/* Sum of the per-CPU values of key 0. */
-static uint64_t percpu_sum(struct map *map)
-{
-    uint32_t key = 0;
-    size_t n = map_nr_cpus();
-    uint64_t *values = calloc(n, sizeof(*values)), sum = 0;
-    assert_int_equal(map_lookup_copy(map, &key, values), 0);
-    for (size_t i = 0; i < n; i++)
-        sum += values[i];
-    free(values);
-    return sum;
-}
-
 static void per_cpu_values(void **state)
 {
     (void)state;

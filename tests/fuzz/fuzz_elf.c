@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: an object file from memory through the ELF loader
  * (bpf_elf_open_mem), what the tools read of it (source lines, map type
- * names), and the core's load (core_object_load: maps, pins, static
+ * names, whose object it is: core_object_platform), and the core's load (core_object_load: maps, pins, static
  * slots, and every program through core_verify). Any input must end in a
  * loaded object or an error that says why; never a crash, a leak or
  * undefined behaviour.
@@ -46,6 +46,7 @@ static void walk(const struct bpf_elf_object *elf)
     }
     if (elf->license)
         sum += strlen(elf->license);
+    sum += core_object_platform(elf);
     __asm__ volatile("" ::"r"(sum)); /* the reads are the point */
 }
 

@@ -2,7 +2,9 @@
  * `bpfhost show verification`: exit 0 when every program is accepted, 1
  * when one is rejected (with the instruction, source line, registers and a
  * fix, in text and as one JSON object), 2 on bad usage; a pointer leak is
- * accepted only with --allow-pointer-leaks, for Linux types.
+ * accepted only with --allow-pointer-leaks, for Linux types; an object
+ * written for eBPF for Windows gets eBPF for Windows' types unless
+ * --platform says otherwise.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -108,6 +110,49 @@ static void pointer_leaks_only_when_allowed(void **state)
     free(path);
 }
 
+/* Compiles tests/core/progs/<name>.c (which includes headers of its folder). */
+static char *compile_core_prog(const char *name)
+{
+    char include[4200];
+    snprintf(include, sizeof(include), "-I%s/tests/core/progs", bpf_source_dir());
+    char *path = bpf_compile("tests/core/progs", name, (const char *const[]){include, NULL});
+    assert_non_null(path);
+    return path;
+}
+
+/* The same return of a map value: eBPF for Windows' rule for its object, Linux's for a Linux one. */
+static void the_object_chooses_the_platform(void **state)
+{
+    (void)state;
+    char *windows = compile_core_prog("windows_sock_addr"), *linux = compile_core_prog("linux_sock_addr");
+    struct subprocess_result res = show(0, windows, NULL, NULL, NULL, NULL, NULL);
+    assert_contains(res.out, "authorize_connect4 (cgroup_sock_addr of eBPF for Windows): accepted");
+    assert_contains(res.out, "authorize_recv_accept4 (cgroup_sock_addr of eBPF for Windows): accepted");
+    subprocess_result_free(&res);
+    res = show(0, windows, "cgroup/connect4", "--json", NULL, NULL, NULL);
+    assert_contains(res.out, "\"type\": \"cgroup_sock_addr\", \"platform\": \"windows\"");
+    subprocess_result_free(&res);
+    res = show(1, windows, "cgroup/connect4", "--platform", "linux", NULL, NULL);
+    assert_contains(res.out, "authorize_connect4 (cgroup_sock_addr): rejected");
+    assert_contains(res.out, "outside [0, 1]");
+    subprocess_result_free(&res);
+
+    res = show(1, linux, "return_map_value", "--type", "cgroup_sock_addr", NULL, NULL);
+    assert_contains(res.out, "return_map_value (cgroup_sock_addr): rejected");
+    assert_contains(res.out, "outside [0, 1]");
+    subprocess_result_free(&res);
+    res = show(0, linux, "return_map_value", "--type", "cgroup_sock_addr", "--platform", "windows");
+    assert_contains(res.out, "(cgroup_sock_addr of eBPF for Windows): accepted");
+    subprocess_result_free(&res);
+    res = show(1, windows, "--allow-pointer-leaks", NULL, NULL, NULL, NULL);
+    assert_contains(res.out, "Linux program types only");
+    subprocess_result_free(&res);
+    res = show(2, windows, "--platform", "macos", NULL, NULL, NULL);
+    subprocess_result_free(&res);
+    free(windows);
+    free(linux);
+}
+
 static void bad_input(void **state)
 {
     (void)state;
@@ -129,6 +174,7 @@ int main(void)
         cmocka_unit_test(a_rejection_explains_itself),
         cmocka_unit_test(safe_programs_exit_0),
         cmocka_unit_test(pointer_leaks_only_when_allowed),
+        cmocka_unit_test(the_object_chooses_the_platform),
         cmocka_unit_test(bad_input),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,9 @@
  * strictly), a cut command line said to be cut; program faults reported
  * once and counted; system-wide (the default hook
  * "process", --source audit, --source netlink), a child started by the
- * test shows up live and Ctrl-C (SIGINT) detaches cleanly. Each is skipped,
+ * test shows up live, deletes carry the identity of a fork-only child and of
+ * a process running before the monitor started, and Ctrl-C (SIGINT)
+ * detaches cleanly. Each is skipped,
  * saying why, where a probe finds its event source unavailable.
  */
 #include <setjmp.h>
@@ -26,6 +28,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,27 +187,85 @@ static void bad_usage_exits_2(void **state)
     }
 }
 
+/* Appends to buf (growing) what fd has within 200 ms; false at EOF or on an error. */
+static bool read_some(int fd, char **buf, size_t *len)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, 200) <= 0)
+        return true;
+    char chunk[4096];
+    ssize_t n = read(fd, chunk, sizeof(chunk));
+    if (n <= 0)
+        return false;
+    *buf = realloc(*buf, *len + (size_t)n + 1);
+    memcpy(*buf + *len, chunk, (size_t)n);
+    *len += (size_t)n;
+    (*buf)[*len] = '\0';
+    return true;
+}
+
 /* Reads from fd into buf (growing) until needle appears or 20 s pass; returns whether it did. */
 static int read_until(int fd, char **buf, size_t *len, const char *needle)
 {
     time_t deadline = time(NULL) + 20;
-    while (!strstr(*buf, needle) && time(NULL) < deadline) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 200) <= 0)
-            continue;
-        char chunk[4096];
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n <= 0)
-            break;
-        *buf = realloc(*buf, *len + (size_t)n + 1);
-        memcpy(*buf + *len, chunk, (size_t)n);
-        *len += (size_t)n;
-        (*buf)[*len] = '\0';
-    }
+    while (!strstr(*buf, needle) && time(NULL) < deadline && read_some(fd, buf, len))
+        ;
     return strstr(*buf, needle) != NULL;
 }
 
 static pid_t monitor = -1;
+
+#define MARKER_COMMAND "sh -c read line; (exit 4); exit 5 bpfhost-monitor-marker"
+
+/* Waits (up to 10 s) until process pid's command line contains word: it has exec'd. */
+static void wait_for_exec(pid_t pid, const char *word)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    for (int i = 0; i < 1000; i++) {
+        int fd = open(path, O_RDONLY);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        for (ssize_t j = 0; j < n; j++)
+            buf[j] = buf[j] ? buf[j] : ' ';
+        buf[n > 0 ? n : 0] = '\0';
+        if (strstr(buf, word))
+            return;
+        usleep(10000);
+    }
+    fail_msg("pid %d did not exec %s", (int)pid, word);
+}
+
+/*
+ * Reads the monitor's JSON lines until a delete line with key (e.g. its
+ * pid) and exit appears, and asserts it carries command as its command
+ * line and an image.
+ */
+static void assert_delete_carries(int fd, char **text, size_t *len, const char *key, const char *exit,
+                                  const char *command)
+{
+    char want[512];
+    snprintf(want, sizeof(want), "\"command_line\":\"%s\"", command);
+    for (time_t deadline = time(NULL) + 20; time(NULL) < deadline;) {
+        for (char *line = *text, *end; line && *line; line = end ? end + 1 : NULL) {
+            end = strchr(line, '\n');
+            if (end)
+                *end = '\0';
+            bool found = strstr(line, "\"operation\":\"delete\"") && strstr(line, key) && strstr(line, exit);
+            bool carries = found && strstr(line, want) && !strstr(line, "\"image\":\"\"");
+            if (found && !carries)
+                fail_msg("the delete (%s, %s) lacks its identity %s: %s", key, exit, want, line);
+            if (end)
+                *end = '\n';
+            if (found)
+                return;
+        }
+        if (!read_some(fd, text, len))
+            break;
+    }
+    fail_msg("no delete (%s, %s) in:\n%s", key, exit, *text);
+}
 
 /* Stops a monitor a failed test left running. */
 static int kill_monitor(void **state)
@@ -229,6 +290,19 @@ static void system_wide_sees_a_child_live_and_stops_on_sigint(void **state)
         why = probe_audit();
     if (why)
         test_skip(why);
+    /* An elder: running before the monitor starts, it exits once the monitor runs. */
+    int elder_in[2];
+    assert_int_equal(pipe2(elder_in, O_CLOEXEC), 0); /* the monitor and the marker must not hold it open */
+    pid_t elder = fork();
+    assert_true(elder >= 0);
+    if (elder == 0) {
+        dup2(elder_in[0], 0);
+        close(elder_in[1]);
+        execl("/bin/sh", "sh", "-c", "read line; exit 6", "bpfhost-monitor-elder", (char *)NULL);
+        _exit(127);
+    }
+    close(elder_in[0]);
+    wait_for_exec(elder, "bpfhost-monitor-elder");
     int out[2], err[2];
     assert_int_equal(pipe(out), 0);
     assert_int_equal(pipe(err), 0);
@@ -260,13 +334,13 @@ static void system_wide_sees_a_child_live_and_stops_on_sigint(void **state)
     if (child == 0) {
         dup2(in[0], 0);
         close(in[1]);
-        execl("/bin/sh", "sh", "-c", "read line; exit 5", "bpfhost-monitor-marker", (char *)NULL);
+        execl("/bin/sh", "sh", "-c", "read line; (exit 4); exit 5", "bpfhost-monitor-marker", (char *)NULL);
         _exit(127);
     }
     close(in[0]);
     char create[160], del[160];
     snprintf(create, sizeof(create), "\"pid\":%d,", (int)child);
-    if (!read_until(out[0], &text, &len, "\"command_line\":\"sh -c read line; exit 5 bpfhost-monitor-marker\""))
+    if (!read_until(out[0], &text, &len, "\"command_line\":\"" MARKER_COMMAND "\""))
         fail_msg("no create event of pid %d with its command line in:\n%s", (int)child, text);
     assert_contains(text, create);
     close(in[1]);
@@ -276,6 +350,14 @@ static void system_wide_sees_a_child_live_and_stops_on_sigint(void **state)
     if (!read_until(out[0], &text, &len, del))
         fail_msg("no delete event of pid %d in:\n%s", (int)child, text);
     assert_contains(text, "\"exit_code\":5");
+    /* Deletes carry the identity of processes never seen starting: the subshell "(exit 4)"
+     * forked without an exec, and the elder, running before the monitor started. */
+    snprintf(del, sizeof(del), "\"ppid\":%d,", (int)child);
+    assert_delete_carries(out[0], &text, &len, del, "\"exit_code\":4", MARKER_COMMAND);
+    close(elder_in[1]);
+    assert_int_equal(waitpid(elder, &status, 0), elder);
+    snprintf(del, sizeof(del), "\"operation\":\"delete\",\"pid\":%d,", (int)elder);
+    assert_delete_carries(out[0], &text, &len, del, "\"exit_code\":6", "sh -c read line; exit 6 bpfhost-monitor-elder");
 
     assert_int_equal(kill(monitor, SIGINT), 0);
     assert_int_equal(waitpid(monitor, &status, 0), monitor);

@@ -81,17 +81,6 @@ static void on_corpus_row(void *arg, const struct tools_corpus_row *row)
         mutate_program(arg, row->path, row->elf, row->index, row->profile);
 }
 
-/* The program's profile: its section's host type, else the Linux type libbpf would give it. */
-static const struct verify_profile *profile_of(const char *section, struct core_profile *host, bool *has_host)
-{
-    const struct core_prog_type *type = core_prog_type_find_by_section(section);
-    *has_host = type && core_profile_init(host, type) == 0;
-    if (*has_host)
-        return &host->profile;
-    const char *linux_type = verify_linux_type_of_section(section);
-    return linux_type ? verify_linux_profile(linux_type) : NULL;
-}
-
 /* Compiles source (a path under the source tree) and mutates every program of it the verifier accepts. */
 static void mutate_own_object(struct tally *t, const char *source)
 {
@@ -108,15 +97,15 @@ static void mutate_own_object(struct tally *t, const char *source)
         free(path); /* objects made to be refused by the loader */
         return;
     }
+    /* Each program with the profile `bpfhost show verification` gives it. */
+    enum core_platform platform = core_object_platform(elf);
     for (size_t i = 0; i < elf->program_count; i++) {
-        struct core_profile host;
-        bool has_host;
-        const struct verify_profile *profile = profile_of(elf->programs[i].section, &host, &has_host);
+        struct core_type_choice c;
         struct verify_result res;
-        if (profile && core_verify_elf_program(elf, i, profile, NULL, &res) == 0 && res.accepted)
-            mutate_program(t, source, elf, i, profile);
-        if (has_host)
-            core_profile_free(&host);
+        if (core_type_choose(&c, core_program_type_name(elf, i, platform), platform) == 0 &&
+            core_verify_elf_program(elf, i, c.profile, NULL, &res) == 0 && res.accepted)
+            mutate_program(t, source, elf, i, c.profile);
+        core_type_choice_free(&c);
     }
     bpf_elf_close(elf);
     free(path);

@@ -86,6 +86,17 @@ struct rule {
 #define LOOKUP_ARRAY "stw [%r10-4], 0\nmov %r2, %r10\nadd %r2, -4\nlddw %r1, map_by_idx 1\ncall 1\n"
 #define PACKET "ldxdw %r2, [%r1+0]\nldxdw %r3, [%r1+8]\nmov %r4, %r2\nadd %r4, 8\n"
 
+/* Two paths meet at "join" with a number spilled at fp-16: 0 on one, r6 & MASK on the other; the number then
+ * indexes a 16-byte map value. Whichever path arrives second is compared with the state kept from the first:
+ * it is pruned only if its spill is included in the kept one's. */
+#define SPILL_PATHS(FIRST, MASK)                                                                              \
+    LOOKUP_ARRAY "jeq %r0, 0, out\nmov %r8, %r0\ncall 7\nmov %r6, %r0\n" #FIRST " %r6, 0, other\n" SPILL_##FIRST(MASK) \
+                 "join:\nldxdw %r2, [%r10-16]\nadd %r8, %r2\nldxb %r0, [%r8+0]\nout:\nmov %r0, 0\nexit"
+#define SPILL_ZERO "mov %r7, 0\nstxdw [%r10-16], %r7\n"
+#define SPILL_MASKED(MASK) "and %r6, " MASK "\nstxdw [%r10-16], %r6\n"
+#define SPILL_jeq(MASK) SPILL_MASKED(MASK) "ja join\nother:\n" SPILL_ZERO
+#define SPILL_jne(MASK) SPILL_ZERO "ja join\nother:\n" SPILL_MASKED(MASK)
+
 static const struct rule rules[] = {
     {"registers are set before use", "mov %r0, 0\nexit", "mov %r0, %r5\nexit", "r5 is used before it is set"},
     {"r0 is set at exit", "mov %r0, 1\nexit", "exit", "r0 is not set"},
@@ -104,6 +115,10 @@ static const struct rule rules[] = {
      "stdw [%r10-520], 0\nmov %r0, 0\nexit", "outside the frame"},
     {"packet reads after a comparison with the end", PACKET "jgt %r4, %r3, +1\nldxdw %r0, [%r2+0]\nmov %r0, 0\nexit",
      PACKET "jgt %r4, %r3, +1\nldxdw %r0, [%r2+1]\nmov %r0, 0\nexit", "not proven inside the packet"},
+    {"constant moves of a packet pointer add up to a bounded offset",
+     PACKET "mov %r5, %r2\nadd %r5, 0x10000000\nadd %r5, 0x10000000\nmov %r0, 0\nexit",
+     PACKET "mov %r5, %r2\nadd %r5, 0x10000000\nadd %r5, 0x10000000\nadd %r5, 0x10000000\nmov %r0, 0\nexit",
+     "packet pointer moved by"},
     {"packet pointers die when a helper may move the packet",
      PACKET "jgt %r4, %r3, +4\nmov %r6, %r2\nldxb %r0, [%r6+0]\nmov %r2, 0\ncall 44\nmov %r0, 0\nexit",
      PACKET "jgt %r4, %r3, +4\nmov %r6, %r2\nmov %r2, 0\ncall 44\nldxb %r0, [%r6+0]\nmov %r0, 0\nexit",
@@ -136,6 +151,10 @@ static const struct rule rules[] = {
      LOOKUP_HASH "jeq32 %r0, 0, +1\nldxdw %r0, [%r0+0]\nmov %r0, 0\nexit", "may be NULL"},
     {"pointers are compared only with NULL or their own region", PACKET "jgt %r4, %r3, +0\nmov %r0, 0\nexit",
      "jgt %r10, 4096, +0\nmov %r0, 0\nexit", "reveal an address"},
+    {"a path whose spilled number is wider than the kept state's is not pruned (masked path first)",
+     SPILL_PATHS(jeq, "15"), SPILL_PATHS(jeq, "255"), "map value access"},
+    {"a path whose spilled number is wider than the kept state's is not pruned (zero path first)",
+     SPILL_PATHS(jne, "15"), SPILL_PATHS(jne, "255"), "map value access"},
     {"spilled pointers come back whole", "stxdw [%r10-8], %r1\nldxdw %r1, [%r10-8]\nldxw %r0, [%r1+20]\nand %r0, 1\nexit",
      "stxdw [%r10-8], %r1\nldxw %r0, [%r10-8]\nexit", "bytes of a context pointer"},
     {"a helper the type does not offer is refused", "call 7\nmov %r0, 0\nexit", "call 999\nmov %r0, 0\nexit",

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "ext/net/net.h"
-#include "ext/process/exec_target.h" /* ext_target_read() */
+#include "ext/internal.h" /* ext_target_read() */
 
 struct address_read {
     atomic_int refs; /* the caller and the reader */

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "ext/net/net.h"
-#include "ext/process/audit.h" /* the audit link, and audit_decode_value() for the records' values */
+#include "ext/audit_link.h" /* the audit link, and audit_decode_value() for the records' values */
 
 #define TRACE_PREFIX "bpfhost: audit bind: "
 

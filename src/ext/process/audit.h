@@ -65,11 +65,5 @@ void audit_assembler_free(struct audit_assembler *a);
  */
 int audit_assembler_record(struct audit_assembler *a, unsigned type, const char *text, size_t len,
                            audit_exec_fn *done, void *arg);
-/*
- * Decodes an audit field value: "quoted" (returned as is), hex digits
- * (decoded), or other bare text (as is). Writes at most cap bytes to out;
- * returns the decoded length, or -1 if it is not a value.
- */
-long audit_decode_value(const char *value, size_t len, char *out, size_t cap);
 
 #endif

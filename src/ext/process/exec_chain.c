@@ -29,6 +29,9 @@
 
 /* The kernel reads a "#!" line from the first BINPRM_BUF_SIZE bytes. */
 enum { BINPRM_BUF_SIZE = 256, LOADER_ARGS_MAX = 65536 };
+/* Bytes of each file of the chain read at once: its "#!" line, or its ELF and program headers and
+ * PT_INTERP when they lie there (one read instead of three, for most images). */
+enum { HEAD_READ = 2048 };
 
 static bool blank(char c)
 {
@@ -246,7 +249,7 @@ static void build(struct ext_exec_chain *c, pid_t tgid, pid_t tid, int program_f
         int fd = open_readable(&c->files[cur]);
         if (fd < 0)
             return;
-        char head[BINPRM_BUF_SIZE], next[PATH_MAX], arg[BINPRM_BUF_SIZE];
+        char head[HEAD_READ], next[PATH_MAX], arg[BINPRM_BUF_SIZE];
         bool has_arg = false;
         ssize_t n = pread(fd, head, sizeof(head), 0);
         uint32_t kind = PROCESS_IMAGE_PROGRAM;

@@ -33,6 +33,20 @@ static uint64_t field(const unsigned char *p, size_t width)
     }
 }
 
+/*
+ * size bytes at offset off of the file open as fd: copied from head (its
+ * first len bytes) when they lie there, as the program headers and
+ * PT_INTERP of most images do, else read. true if all were had.
+ */
+static bool read_part(int fd, const unsigned char *head, size_t len, void *buf, size_t size, uint64_t off)
+{
+    if (off <= len && size <= len - off) {
+        memcpy(buf, head + off, size);
+        return true;
+    }
+    return pread(fd, buf, size, (off_t)off) == (ssize_t)size;
+}
+
 /* The program headers of an ELF file, one per entry, in a class-neutral form. */
 struct segment {
     uint32_t type;
@@ -64,7 +78,7 @@ static bool read_headers(int fd, const unsigned char *head, size_t len, struct e
         return false;
     unsigned char *table = malloc(count * entsize);
     h->segs = calloc(count, sizeof(*h->segs));
-    bool ok = table && h->segs && pread(fd, table, count * entsize, (off_t)phoff) == (ssize_t)(count * entsize);
+    bool ok = table && h->segs && read_part(fd, head, len, table, count * entsize, phoff);
     for (size_t i = 0; ok && i < count; i++) {
         const unsigned char *ph = table + i * entsize;
         struct segment *s = &h->segs[i];
@@ -100,7 +114,7 @@ bool ext_elf_interpreter(int fd, const unsigned char *head, size_t len, char *pa
     const struct segment *interp = find_segment(&h, PT_INTERP);
     /* The kernel wants 2..PATH_MAX bytes ending with NUL. */
     bool found = interp && interp->filesz >= 2 && interp->filesz <= cap &&
-                 pread(fd, path, interp->filesz, (off_t)interp->offset) == (ssize_t)interp->filesz &&
+                 read_part(fd, head, len, path, interp->filesz, interp->offset) &&
                  path[interp->filesz - 1] == '\0';
     free(h.segs);
     return found;

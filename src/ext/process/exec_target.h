@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "ext/ext.h"
+#include "ext/internal.h" /* ext_target_read(), ext_target_string() */
 
 /* ------------------------------------------------------------------------ */
 /* target_mem.c                                                             */
@@ -33,10 +33,6 @@
  */
 enum { EXT_COMMAND_LINE_MAX = 2 << 20, EXT_ARGC_MAX = (2 << 20) / 8 };
 
-/* Reads up to len bytes at addr of process pid, page by page: bytes read (up to the first unreadable page), or -errno if none. */
-ssize_t ext_target_read(pid_t pid, uint64_t addr, void *buf, size_t len);
-/* Reads the NUL-terminated string at addr into buf: its length, -ENAMETOOLONG if cap is reached, or -errno (-EFAULT: a bad address). */
-long ext_target_string(pid_t pid, uint64_t addr, char *buf, size_t cap);
 /*
  * Reads the argv array at addr (pointers of ptr_size bytes) and joins its
  * strings with single spaces into buf (cap bytes, not NUL-terminated).

@@ -35,6 +35,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "ext/process/exec_target.h"
 #include "ext/supervise/supervise.h"
 
 /* What an exec asks for, read from the waiting thread. */

@@ -23,55 +23,6 @@
  */
 enum { POINTER_CHUNK = 512, FIRST_POINTERS = 32, STRINGS_AT_ONCE = 64, STRING_PEEK = 256 };
 
-static size_t page_size(void)
-{
-    static size_t size;
-    if (!size) {
-        long n = sysconf(_SC_PAGESIZE);
-        size = n > 0 ? (size_t)n : 4096;
-    }
-    return size;
-}
-
-ssize_t ext_target_read(pid_t pid, uint64_t addr, void *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        size_t chunk = page_size() - (size_t)((addr + got) % page_size());
-        if (chunk > len - got)
-            chunk = len - got;
-        struct iovec local = {(char *)buf + got, chunk};
-        struct iovec remote = {(void *)(uintptr_t)(addr + got), chunk};
-        ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-        if (n < 0 && got == 0)
-            return -errno;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    return (ssize_t)got;
-}
-
-long ext_target_string(pid_t pid, uint64_t addr, char *buf, size_t cap)
-{
-    size_t got = 0;
-    while (got < cap) {
-        /* Up to the end of the page: the next one may not be mapped. */
-        size_t chunk = page_size() - (size_t)((addr + got) % page_size());
-        if (chunk > cap - got)
-            chunk = cap - got;
-        ssize_t n = ext_target_read(pid, addr + got, buf + got, chunk);
-        if (n < 0)
-            return n;
-        char *nul = memchr(buf + got, '\0', (size_t)n);
-        if (nul)
-            return nul - buf;
-        if ((size_t)n < chunk)
-            return -EFAULT;
-        got += (size_t)n;
-    }
-    return -ENAMETOOLONG;
-}
 
 /* Reads pointer i of the argv array (ptr_size bytes, in the host's byte order); 0 or -errno. */
 static int read_pointer(pid_t pid, uint64_t argv, unsigned ptr_size, size_t i, uint64_t *out)
@@ -138,7 +89,7 @@ static int append_strings(pid_t pid, const uint64_t *ptrs, size_t n, size_t firs
         struct iovec local[STRINGS_AT_ONCE], remote[STRINGS_AT_ONCE];
         for (size_t j = 0; j < batch; j++) {
             uint64_t p = ptrs[done + j];
-            size_t to_page_end = page_size() - (size_t)(p % page_size());
+            size_t to_page_end = ext_page_size() - (size_t)(p % ext_page_size());
             local[j] = (struct iovec){peek[j], to_page_end < STRING_PEEK ? to_page_end : STRING_PEEK};
             remote[j] = (struct iovec){(void *)(uintptr_t)p, local[j].iov_len};
         }

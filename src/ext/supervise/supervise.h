@@ -21,7 +21,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "ext/process/exec_target.h"
 #include "ext/internal.h"
 
 struct sv_run;

@@ -25,7 +25,9 @@ static const struct cli_verb verbs[] = {
      show_sections_help},
     {"show disassembly", "FILE.o [SECTION]", "disassemble an object's programs with source lines",
      cli_show_disassembly, show_disassembly_help},
-    {"show verification", "FILE.o [SECTION [FUNCTION]] [--type TYPE] [--json] [--verbose] [--allow-pointer-leaks]",
+    {"show verification",
+     "FILE.o [SECTION [FUNCTION]] [--type TYPE] [--platform linux|windows] [--json] [--verbose] "
+     "[--allow-pointer-leaks]",
      "verify an object's programs and explain each rejection", cli_show_verification, cli_show_verification_help},
     {"test-run", "FILE.o SECTION [--ctx FILE] [--data FILE] [--repeat N] [--json]",
      "run a program on a context and data, then show the maps", cli_test_run, cli_test_run_help},

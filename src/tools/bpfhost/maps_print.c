@@ -163,8 +163,7 @@ static void view_map(const struct core_object *obj, size_t i, struct map_view *m
     struct map *map = core_map_map(obj->maps[i]);
     core_map_info(obj->maps[i], &m->info);
     const char *type = bpf_elf_map_type_name(m->info.type);
-    bool percpu = m->info.type == BPF_MAP_TYPE_PERCPU_HASH || m->info.type == BPF_MAP_TYPE_PERCPU_ARRAY ||
-                  m->info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+    bool percpu = map_type_is_percpu(m->info.type);
     m->name = obj->map_names[i];
     m->type = type ? type : "unknown";
     m->ringbuf = m->info.type == BPF_MAP_TYPE_RINGBUF;

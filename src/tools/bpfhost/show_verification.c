@@ -1,17 +1,20 @@
 /*
  * `bpfhost show verification FILE.o [SECTION [FUNCTION]] [--type TYPE]
- * [--json] [--verbose] [--allow-pointer-leaks]`: the verifier's verdict on
- * each selected program, without creating maps. The type comes from
- * --type, else from the section (the host's types first, then Linux's the
- * way libbpf names them; a numbered tail-call section like "2/1" takes the
- * type of the object's other programs). --allow-pointer-leaks checks Linux
- * types as Linux's privileged mode does (host types never allow leaks).
+ * [--platform linux|windows] [--json] [--verbose] [--allow-pointer-leaks]`:
+ * the verifier's verdict on each selected program, without creating maps.
+ * The type comes from --type, else from the section (the host's types
+ * first, then the type the section names on the object's platform, which
+ * the object itself tells: core_object_platform(); a numbered tail-call
+ * section like "2/1" takes the type of the object's other programs).
+ * --platform overrides the object's platform. --allow-pointer-leaks checks
+ * Linux types as Linux's privileged mode does (other types never allow
+ * leaks).
  */
 #include "cli.h"
 #include "core/core.h"
 #include "tools/tools.h"
 
-#include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,60 +22,26 @@
 struct options {
     const char *file, *section, *function, *type;
     bool json, verbose, allow_leaks;
+    bool has_platform;
+    enum core_platform platform; /* --platform, else the object's (core_object_platform), set once opened */
 };
 
-/* A program's profile: a host type's (translated) or a Linux type's. */
-struct chosen {
-    const char *name; /* NULL: none */
-    const struct verify_profile *profile;
-    struct core_profile host;
-    bool has_host;
-    struct verify_profile privileged; /* a Linux profile with pointer leaks allowed */
-};
-
-static bool numbered(const char *section)
+/* A program's type: the one named by --type, else by its section on the object's platform. */
+static int choose(struct core_type_choice *c, const struct options *o, const struct bpf_elf_object *elf, size_t i)
 {
-    return isdigit((unsigned char)section[0]) && strchr(section, '/');
+    return core_type_choose(c, o->type ? o->type : core_program_type_name(elf, i, o->platform), o->platform);
 }
 
-/* The type named name (a host type, else a Linux type); false if none. */
-static bool choose_named(struct chosen *c, const char *name)
+/* "cgroup_sock_addr of eBPF for Windows" for Windows types, the name alone for the others. */
+static void type_label(const struct core_type_choice *c, char *buf, size_t len)
 {
-    const struct core_prog_type *t = core_prog_type_find_by_name(name);
-    if (t && core_profile_init(&c->host, t) == 0) {
-        c->has_host = true;
-        c->profile = &c->host.profile;
-        c->name = t->name;
-        return true;
-    }
-    c->profile = verify_linux_profile(name);
-    c->name = c->profile ? c->profile->name : NULL;
-    return c->profile != NULL;
+    const char *whose = c->platform == CORE_PLATFORM_WINDOWS ? " of eBPF for Windows" : "";
+    snprintf(buf, len, "%s%s", c->name ? c->name : "?", whose);
 }
 
-/* The type of a section: a host type's prefix, else libbpf's name for it, else NULL. */
-static const char *type_of_section(const char *section)
+static void print_text(const struct bpf_elf_program *p, const char *type, const struct verify_result *res, uint64_t us)
 {
-    const struct core_prog_type *t = core_prog_type_find_by_section(section);
-    return t ? t->name : verify_linux_type_of_section(section);
-}
-
-static bool choose(struct chosen *c, const struct options *o, const struct bpf_elf_object *elf, size_t i)
-{
-    memset(c, 0, sizeof(*c));
-    if (o->type)
-        return choose_named(c, o->type);
-    const char *name = type_of_section(elf->programs[i].section);
-    for (size_t k = 0; !name && numbered(elf->programs[i].section) && k < elf->program_count; k++)
-        if (!numbered(elf->programs[k].section))
-            name = type_of_section(elf->programs[k].section);
-    return name && choose_named(c, name);
-}
-
-static void print_text(const struct options *o, const struct bpf_elf_program *p, const char *type,
-                       const struct verify_result *res, uint64_t us)
-{
-    tools_text_printf(stdout, "%s %s (%s): %s, %zu instructions, %llu us\n", p->section, p->name, type ? type : "?",
+    tools_text_printf(stdout, "%s %s (%s): %s, %zu instructions, %llu us\n", p->section, p->name, type,
            res->accepted ? "accepted" : "rejected", p->insn_count, (unsigned long long)us);
     if (res->accepted)
         return;
@@ -85,21 +54,22 @@ static void print_text(const struct options *o, const struct bpf_elf_program *p,
         tools_text_printf(stdout, "  registers: %s\n", res->state);
     if (res->hint[0])
         tools_text_printf(stdout, "  fix: %s\n", res->hint);
-    (void)o;
 }
 
-static void print_json(bool first, const struct bpf_elf_program *p, const char *type, const struct verify_result *res,
-                       uint64_t us)
+static void print_json(bool first, const struct bpf_elf_program *p, const struct core_type_choice *c,
+                       const struct verify_result *res, uint64_t us)
 {
     printf("%s{\"section\": ", first ? "" : ", ");
     tools_json_puts(stdout, p->section);
     printf(", \"function\": ");
     tools_json_puts(stdout, p->name);
     printf(", \"type\": ");
-    if (type)
-        tools_json_puts(stdout, type);
-    else
-        printf("null");
+    if (c->name) {
+        tools_json_puts(stdout, c->name);
+        printf(", \"platform\": \"%s\"", core_platform_name(c->platform));
+    } else {
+        printf("null, \"platform\": null");
+    }
     printf(", \"verdict\": \"%s\", \"instruction\": ", res->accepted ? "accepted" : "rejected");
     if (res->accepted || !res->insn_text[0])
         printf("null");
@@ -146,34 +116,54 @@ static bool selected(const struct options *o, const struct bpf_elf_program *p)
 static int verify_one(const struct options *o, const struct bpf_elf_object *elf, size_t i, bool first)
 {
     const struct bpf_elf_program *p = &elf->programs[i];
-    struct chosen c;
+    struct core_type_choice c;
     struct verify_result res;
     memset(&res, 0, sizeof(res));
     uint64_t start = now_us();
-    if (!choose(&c, o, elf, i)) {
+    int rc = choose(&c, o, elf, i);
+    if (rc == -ENOMEM) {
+        snprintf(res.message, sizeof(res.message), "out of memory");
+    } else if (rc) {
         snprintf(res.message, sizeof(res.message),
                  "cannot tell the program type of section '%s': name it with --type", p->section);
-    } else if (o->allow_leaks && c.has_host) {
+    } else if (o->allow_leaks && c.platform != CORE_PLATFORM_LINUX) {
         snprintf(res.message, sizeof(res.message),
-                 "--allow-pointer-leaks applies to Linux program types only; '%s' is a host type", c.name);
+                 "--allow-pointer-leaks applies to Linux program types only; '%s' is %s type", c.name,
+                 c.platform == CORE_PLATFORM_HOST ? "a host" : "an eBPF for Windows");
     } else {
+        struct verify_profile privileged; /* a Linux profile with pointer leaks allowed */
+        const struct verify_profile *profile = c.profile;
         if (o->allow_leaks) {
-            c.privileged = *c.profile;
-            c.privileged.allow_pointer_leaks = true;
-            c.profile = &c.privileged;
+            privileged = *c.profile;
+            privileged.allow_pointer_leaks = true;
+            profile = &privileged;
         }
         struct verify_options vo = {.log = o->verbose ? (o->json ? stderr : stdout) : NULL};
-        if (core_verify_elf_program(elf, i, c.profile, &vo, &res) != 0)
+        if (core_verify_elf_program(elf, i, profile, &vo, &res) != 0)
             res.accepted = false;
     }
     uint64_t us = now_us() - start;
+    char type[128];
+    type_label(&c, type, sizeof(type));
     if (o->json)
-        print_json(first, p, c.name, &res, us);
+        print_json(first, p, &c, &res, us);
     else
-        print_text(o, p, c.name, &res, us);
-    if (c.has_host)
-        core_profile_free(&c.host);
+        print_text(p, type, &res, us);
+    core_type_choice_free(&c);
     return res.accepted ? 0 : 1;
+}
+
+/* --platform NAME: 0, or -1 for a name that is neither. */
+static int parse_platform(const char *name, struct options *o)
+{
+    o->has_platform = true;
+    if (!strcmp(name, "linux"))
+        o->platform = CORE_PLATFORM_LINUX;
+    else if (!strcmp(name, "windows"))
+        o->platform = CORE_PLATFORM_WINDOWS;
+    else
+        return -1;
+    return 0;
 }
 
 static int parse(int argc, char **argv, struct options *o)
@@ -188,6 +178,10 @@ static int parse(int argc, char **argv, struct options *o)
             o->allow_leaks = true;
         else if (!strcmp(argv[i], "--type") && i + 1 < argc)
             o->type = argv[++i];
+        else if (!strcmp(argv[i], "--platform") && i + 1 < argc) {
+            if (parse_platform(argv[++i], o) != 0)
+                return -1;
+        }
         else if (argv[i][0] == '-' && argv[i][1])
             return -1;
         else if (positional == 0)
@@ -224,7 +218,8 @@ int cli_show_verification(int argc, char **argv)
         tools_text_printf(stderr, "bpfhost: cannot register the program types\n");
         return CLI_FAILED;
     }
-    if (o.type && !core_prog_type_find_by_name(o.type) && !verify_linux_profile(o.type)) {
+    if (o.type && !core_prog_type_find_by_name(o.type) && !verify_linux_profile(o.type) &&
+        !verify_windows_profile(o.type)) {
         tools_text_printf(stderr, "bpfhost: no program type named '%s'\n", o.type);
         return CLI_USAGE;
     }
@@ -232,6 +227,8 @@ int cli_show_verification(int argc, char **argv)
     char err[512];
     if (bpf_elf_open_file(o.file, &elf, err, sizeof(err)) != 0)
         return open_failed(&o, err);
+    if (!o.has_platform)
+        o.platform = core_object_platform(elf);
     if (o.json) {
         printf("{\"file\": ");
         tools_json_puts(stdout, o.file);
@@ -258,16 +255,30 @@ void cli_show_verification_help(FILE *out)
     fprintf(out, "  Runs the verifier on every program of FILE.o (or those of SECTION, or\n"
                  "  FUNCTION in it) without creating maps, and prints each verdict. A\n"
                  "  rejection shows the instruction, the source line (objects built with -g),\n"
-                 "  the problem, the registers involved and a fix. The program type comes from\n"
-                 "  the section (the host's types, then Linux's as libbpf names them) or --type\n"
-                 "  (sample, process, socket_filter, kprobe, tracepoint, raw_tracepoint,\n"
-                 "  perf_event, xdp, sched_cls, sched_act, cgroup_skb, cgroup_sock,\n"
-                 "  cgroup_sock_addr, sock_ops, lwt_in, lwt_out, lwt_xmit, sk_skb).\n"
+                 "  the problem, the registers involved and a fix.\n"
+                 "  The program type comes from --type, else from the section: the host's\n"
+                 "  types (sample, process, bind) first, then the type the section names on\n"
+                 "  the object's platform. The object is eBPF for Windows' when one of its\n"
+                 "  sections is one only eBPF for Windows defines (a host type's,\n"
+                 "  cgroup/recv_accept4, cgroup/recv_accept6, bind, process), its legacy maps\n"
+                 "  are eBPF for Windows' 32-byte records, or a program's context is declared\n"
+                 "  (BTF) with a member only eBPF for Windows' contexts have (compartment_id,\n"
+                 "  interface_luid); else it is Linux's.\n"
+                 "  --platform linux|windows overrides that. On Windows, cgroup/connect4|6\n"
+                 "  and cgroup/recv_accept4|6 are cgroup_sock_addr (bpf_sock_addr_t, no\n"
+                 "  return range), sockops is sock_ops (bpf_sock_ops_t), xdp and xdp_test\n"
+                 "  are xdp_test (xdp_md_t with 64-bit pointers); other sections keep Linux's\n"
+                 "  meaning. Linux types, as libbpf names their sections: socket_filter,\n"
+                 "  kprobe, tracepoint, raw_tracepoint, perf_event, xdp, sched_cls,\n"
+                 "  sched_act, cgroup_skb, cgroup_sock, cgroup_sock_addr, sock_ops, lwt_in,\n"
+                 "  lwt_out, lwt_xmit, sk_skb. --type names any of these; a name both\n"
+                 "  platforms have takes the object's platform's.\n"
                  "  --json prints one object {\"file\", \"programs\": [{\"section\", \"function\",\n"
-                 "  \"type\", \"verdict\", \"instruction\", \"source\", \"message\", \"insns\",\n"
-                 "  \"time_us\", ...}]}; --verbose adds the states along the rejected path.\n"
-                 "  --allow-pointer-leaks checks Linux types as Linux's privileged mode does:\n"
-                 "  pointers may be stored, returned and compared (never for host types).\n"
+                 "  \"type\", \"platform\", \"verdict\", \"instruction\", \"source\", \"message\",\n"
+                 "  \"insns\", \"time_us\", ...}]}; --verbose adds the states along the rejected\n"
+                 "  path. --allow-pointer-leaks checks Linux types as Linux's privileged mode\n"
+                 "  does: pointers may be stored, returned and compared (never for host or\n"
+                 "  eBPF for Windows types).\n"
                  "  Exit status 0: every program accepted; 1: one rejected or the file\n"
                  "  unreadable.\n");
 }

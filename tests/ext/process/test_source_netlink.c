@@ -29,8 +29,8 @@
 #include "common/probes.h"
 #include "common/skips.h"
 #include "ext/ext.h"
+#include "ext/process/seen_process.h"
 #include "ext/process/pid_table.h"
-#include "ext/process/progs/netlink_record.h"
 
 static struct bpf_elf_object *elf;
 static struct core_hook *hook;
@@ -58,11 +58,6 @@ static int teardown(void **state)
 }
 
 /* What a watcher's program reported of one process. */
-struct seen_process {
-    uint32_t pid;
-    struct netlink_event create, delete; /* the last of each */
-    int creates, deletes;
-};
 
 enum { MAX_SEEN = 512 };
 
@@ -111,13 +106,7 @@ static void watcher_close(struct watcher *w)
 
 static struct seen_process *slot_of(struct watcher *w, uint32_t pid)
 {
-    for (size_t i = 0; i < w->seen_count; i++)
-        if (w->seen[i].pid == pid)
-            return &w->seen[i];
-    assert_true(w->seen_count < MAX_SEEN);
-    struct seen_process *p = &w->seen[w->seen_count++];
-    p->pid = pid;
-    return p;
+    return seen_process_of(w->seen, &w->seen_count, MAX_SEEN, pid);
 }
 
 static int on_record(void *ctx, void *data, size_t size)

@@ -37,17 +37,11 @@
 #include "common/probes.h"
 #include "common/skips.h"
 #include "ext/ext.h"
-#include "ext/process/progs/netlink_record.h"
+#include "ext/process/seen_process.h"
 
 enum { BURST = 500, MAX_SEEN = 4 * BURST, WAIT_MS = 30000, SAFETY_ALARM_S = 240 };
 
 /* What the program reported of one process, in the order records came. */
-struct seen_process {
-    uint32_t pid;
-    struct netlink_event create, delete; /* the last create of kind program, the last delete */
-    int creates, deletes;
-    uint64_t create_at, delete_at;       /* the records' positions */
-};
 
 struct watch {
     const char *hook;
@@ -127,13 +121,7 @@ static int watch_stop(void **state)
 
 static struct seen_process *slot_of(struct watch *w, uint32_t pid)
 {
-    for (size_t i = 0; i < w->seen_count; i++)
-        if (w->seen[i].pid == pid)
-            return &w->seen[i];
-    assert_true(w->seen_count < MAX_SEEN);
-    struct seen_process *p = &w->seen[w->seen_count++];
-    p->pid = pid;
-    return p;
+    return seen_process_of(w->seen, &w->seen_count, MAX_SEEN, pid);
 }
 
 static int on_record(void *ctx, void *data, size_t size)

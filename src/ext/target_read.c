@@ -1,0 +1,63 @@
+/*
+ * Reading another process' memory (process_vm_readv), page by page so
+ * that bytes before an unmapped page are still read: what the sources
+ * that stop a thread in a system call (the supervised tree, fanotify) read
+ * of its arguments. A caller must check afterwards that the thread still
+ * waits (its pid may have died and been reused while we read).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "ext/internal.h"
+
+size_t ext_page_size(void)
+{
+    static size_t size;
+    if (!size) {
+        long n = sysconf(_SC_PAGESIZE);
+        size = n > 0 ? (size_t)n : 4096;
+    }
+    return size;
+}
+
+ssize_t ext_target_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        size_t chunk = ext_page_size() - (size_t)((addr + got) % ext_page_size());
+        if (chunk > len - got)
+            chunk = len - got;
+        struct iovec local = {(char *)buf + got, chunk};
+        struct iovec remote = {(void *)(uintptr_t)(addr + got), chunk};
+        ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        if (n < 0 && got == 0)
+            return -errno;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+long ext_target_string(pid_t pid, uint64_t addr, char *buf, size_t cap)
+{
+    size_t got = 0;
+    while (got < cap) {
+        /* Up to the end of the page: the next one may not be mapped. */
+        size_t chunk = ext_page_size() - (size_t)((addr + got) % ext_page_size());
+        if (chunk > cap - got)
+            chunk = cap - got;
+        ssize_t n = ext_target_read(pid, addr + got, buf + got, chunk);
+        if (n < 0)
+            return n;
+        char *nul = memchr(buf + got, '\0', (size_t)n);
+        if (nul)
+            return nul - buf;
+        if ((size_t)n < chunk)
+            return -EFAULT;
+        got += (size_t)n;
+    }
+    return -ENAMETOOLONG;
+}
