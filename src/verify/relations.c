@@ -65,6 +65,31 @@ static struct vreg *entry(const struct vstate *s, size_t i)
     return r && related_kind(r) ? r : NULL;
 }
 
+/*
+ * The entries of s entry() would return (only those with a relation if
+ * lin_only), in index order, with their indexes: their count. One walk of
+ * the frames, where calling entry() for every index costs a division each.
+ */
+static size_t entries_of(const struct vstate *s, bool lin_only, size_t at[ENTRIES_MAX], struct vreg *of[ENTRIES_MAX])
+{
+    size_t n = 0;
+    for (size_t fi = 0; fi < s->frame_count; fi++) {
+        struct vframe *f = s->frames[fi];
+        for (size_t j = 0; j < PER_FRAME; j++) {
+            struct vreg *r = NULL;
+            if (j < EBPF_REG_FP)
+                r = &f->regs[j];
+            else if (j >= EBPF_REG_COUNT && vslot_spilled(f, (int)(j - EBPF_REG_COUNT)))
+                r = &f->spill[j - EBPF_REG_COUNT];
+            if (r && related_kind(r) && (!lin_only || r->lin)) {
+                at[n] = fi * PER_FRAME + j;
+                of[n++] = r;
+            }
+        }
+    }
+    return n;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Narrowing.                                                               */
 
@@ -93,12 +118,7 @@ static void narrow_from(struct vreg *x, const struct vreg *y)
 void vlin_narrow(struct vstate *s)
 {
     struct vreg *members[ENTRIES_MAX];
-    size_t count = s->frame_count * PER_FRAME, n = 0;
-    for (size_t i = 0; i < count; i++) {
-        struct vreg *x = entry(s, i);
-        if (x && x->lin)
-            members[n++] = x;
-    }
+    size_t at[ENTRIES_MAX], n = entries_of(s, true, at, members);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++)
             if (j != i && members[j]->lin == members[i]->lin)
@@ -124,22 +144,20 @@ static bool keeps(const struct vreg *nx, const struct vreg *ny, const struct vre
 
 bool vlin_within(const struct vstate *n, const struct vstate *o)
 {
-    size_t count = o->frame_count * PER_FRAME;
-    for (size_t i = 0; i < count; i++) {
-        const struct vreg *ox = entry(o, i);
-        if (!ox || !ox->lin)
-            continue;
+    /* The related entries of o, found once: the groups are formed among them only. */
+    size_t at[ENTRIES_MAX];
+    struct vreg *of[ENTRIES_MAX];
+    size_t m = entries_of(o, true, at, of);
+    for (size_t i = 0; i < m; i++) {
         /* The group's reference: the member with the smallest factor (the first of them). */
         size_t ref = i;
-        for (size_t j = 0; j < count; j++) {
-            const struct vreg *c = entry(o, j);
-            if (c && c->lin == ox->lin && llabs(c->lin_k) < llabs(entry(o, ref)->lin_k))
+        for (size_t j = 0; j < m; j++)
+            if (of[j]->lin == of[i]->lin && llabs(of[j]->lin_k) < llabs(of[ref]->lin_k))
                 ref = j;
-        }
         if (ref == i)
             continue;
-        const struct vreg *nx = entry(n, i), *ny = entry(n, ref);
-        if (!nx || !ny || !keeps(nx, ny, ox, entry(o, ref)))
+        const struct vreg *nx = entry(n, at[i]), *ny = entry(n, at[ref]);
+        if (!nx || !ny || !keeps(nx, ny, of[i], of[ref]))
             return false;
     }
     return vbound_within(n, o);
@@ -210,13 +228,13 @@ bool vlin_join(struct verifier *v, struct vstate *w, const struct vstate *a, con
 {
     if (!widen && vbound_apart(a, b))
         return false; /* joined, the branches that compare took would both look possible again */
-    size_t count = w->frame_count * PER_FRAME, cand[ENTRIES_MAX], n = 0;
+    size_t at[ENTRIES_MAX], cand[ENTRIES_MAX], n = 0;
+    struct vreg *of[ENTRIES_MAX];
     uint64_t steps[ENTRIES_MAX];
-    for (size_t i = 0; i < count; i++) {
-        struct vreg *r = entry(w, i);
-        if (!r)
-            continue;
-        r->lin = 0;
+    size_t count = entries_of(w, false, at, of);
+    for (size_t e = 0; e < count; e++) {
+        size_t i = at[e];
+        of[e]->lin = 0;
         /* Worth relating: registers whose value differs between the states or is tied to an anchor. */
         const struct vreg *x = entry(a, i), *y = entry(b, i);
         if (!x || !y || (vnum_is_const(&x->off) && vnum_is_const(&y->off) && x->off.umin == y->off.umin) ||
