@@ -88,6 +88,23 @@ static const struct verify_map value_map[] = {{"values", VERIFY_MAP_ARRAY, 4, 16
           "loop:\njge %r6, %r2, done\nadd %r6, 1\nadd %r7, 1\nja loop\ndone:\n" CHANGE_I                    \
           "jgt %r6, 15, out\nldxb %r0, [%r7+0]\n" OUT
 
+/* r6 < r7 (both below 256) on one path only, the other path's ranges made the same: kept apart only by the
+ * fact, which lives on in spills (at fp-16, fp-24) while no register holds the numbers, filled back after BODY. */
+#define BYTES "and %r6, 255\nand %r7, 255\n"
+#define DORMANT(BODY)                                                                                      \
+    SETUP BYTES "stxdw [%r10-16], %r6\nstxdw [%r10-24], %r7\njeq %r0, 0, b\njge %r6, %r7, out\nja p\n"     \
+                "b:\njgt %r6, 254, out\njeq %r7, 0, out\np:\n" BODY "ldxdw %r6, [%r10-16]\nldxdw %r7, [%r10-24]\n" \
+                "jlt %r6, %r7, out\n" LEAK OUT
+/* The caller spills r6 (fp-24) and r7 (fp-32), clears them and calls f with a pointer to the spills and a coin
+ * (r3); f decides with COMPARE what it returns (0: go on); the caller fills both back and compares them. */
+#define SPILLS_TO_CALLEE(COMPARE)                                                                          \
+    SETUP BYTES "stxdw [%r10-24], %r6\nstxdw [%r10-32], %r7\nmov %r3, %r0\nmov %r1, %r10\nadd %r1, -32\n"  \
+                "mov %r6, 0\nmov %r7, 0\ncall local f\njne %r0, 0, out\nldxdw %r6, [%r10-24]\n"            \
+                "ldxdw %r7, [%r10-32]\njlt %r6, %r7, out\n" LEAK OUT                                       \
+                "\nf:\nldxdw %r4, [%r1+8]\nldxdw %r5, [%r1+0]\nmov %r1, 0\n" COMPARE                       \
+                "mov %r4, 0\nmov %r5, 0\nmov %r0, 0\nexit\nret:\nmov %r0, 1\nexit"
+#define ONE_PATH_LESS "jeq %r3, 0, b\njge %r4, %r5, ret\nja p\nb:\njgt %r4, 254, ret\njeq %r5, 0, ret\np:\n"
+
 #define LEAKED "revealing a host address"
 #define OUTSIDE "outside the 16-byte value"
 #define ENDLESS "terminates"
@@ -207,6 +224,10 @@ static const struct attack attacks[] = {
      "ldxw %r1, [%r9+4]\nstxdw [%r10-16], %r1\nldxdw %r6, [%r10-16]\n"), OUTSIDE},
     {"p moves with i; i then grows by an unknown amount", RELATED("ldxw %r1, [%r9+4]\nadd %r6, %r1\n"), OUTSIDE},
     {"p moves with i; i then halved", RELATED("rsh %r6, 1\n"), OUTSIDE},
+    /* Facts no register holds (only spills, or registers of another frame) are compared when states are. */
+    {"r6 < r7 on one path, both only in spills at the join", DORMANT(""), LEAKED},
+    {"r6 < r7 on one path, both only in spills at a later point", DORMANT("mov %r6, 0\nmov %r7, 0\nja +0\n"), LEAKED},
+    {"a callee learns r4 < r5 of the caller's spills on one path only", SPILLS_TO_CALLEE(ONE_PATH_LESS), LEAKED},
 };
 
 /* The safe twins of the attacks, accepted: the analyses attacked above are in play, so a rejection above is
@@ -229,6 +250,11 @@ static const struct attack controls[] = {
     {"six branches a pass, each adding 1, x <= 15", MANY_STATES("15"), NULL},
     {"a callee with the caller's index at 0 or 15", SETUP "mov %r6, 0\njne %r0, 0, +1\nmov %r6, 15\n" CALLEE, NULL},
     {"p moves with i; i <= 15 bounds p", RELATED(""), NULL},
+    {"a callee's r4 < r5 of the caller's spills decides the caller's comparison",
+     SPILLS_TO_CALLEE("jge %r4, %r5, ret\n"), NULL},
+    {"r6 < r7 on both paths, both only in spills at the join", SETUP BYTES "stxdw [%r10-16], %r6\n"
+     "stxdw [%r10-24], %r7\n" LESS "jeq %r0, 0, p\nmov %r1, 0\np:\nldxdw %r6, [%r10-16]\nldxdw %r7, [%r10-24]\n"
+     "jlt %r6, %r7, out\n" LEAK OUT, NULL},
 };
 
 /* Verifies text against the attack profile. */
