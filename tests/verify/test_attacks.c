@@ -181,10 +181,14 @@ static const struct attack attacks[] = {
     {"lo < hi: both grow by 1 on one path", SETUP "and %r6, 63\nmov %r7, 64\n"
      "loop:\njge %r6, %r7, out\ncall 7\njeq %r0, 0, up\nadd %r6, 1\nja loop\nup:\nadd %r6, 1\nadd %r7, 1\nja loop\n" OUT,
      ENDLESS},
+    {"lo < hi: lo filled back from its spill at the loop's entry on one path", SETUP "and %r6, 63\nmov %r7, 64\n"
+     "stxdw [%r10-40], %r6\nloop:\njge %r6, %r7, out\ncall 7\njeq %r0, 0, back\nadd %r6, 1\nja loop\n"
+     "back:\nldxdw %r6, [%r10-40]\nja loop\n" OUT, ENDLESS},
     {"binary search with hi = mid + 1 (stuck when hi = lo + 1)", BSEARCH("add %r7, 1\n", "mov %r7, %r2\n"), ENDLESS},
     {"binary search whose hi moves up by one on a third path", BSEARCH("", "add %r7, 1\n"), ENDLESS},
     /* Loops left on != . */
     {"a != loop whose counter moves by 8 on one path", NE_LOOP("add %r6, 7\n", "add %r6, 1\n", "700"), ENDLESS},
+    {"a != loop whose counter may step twice, over its end", NE_LOOP("add %r6, 7\n", "add %r6, 7\n", "700"), ENDLESS},
     {"a != loop whose counter is reset to its start on one path", NE_LOOP("add %r6, 7\n", "mov %r6, 0\n", "700"),
      ENDLESS},
     {"a != loop whose counter is reset to 3 on one path", NE_LOOP("add %r6, 7\n", "mov %r6, 3\n", "700"), ENDLESS},
@@ -203,6 +207,9 @@ static const struct attack attacks[] = {
     {"x += 16 or x = 8 in a loop: x & 15 is not 0", BITS_LOOP("add %r6, 16\n", "mov %r6, 8\n"), OUTSIDE},
     /* Many kept states at a loop head (widened at once). */
     {"six branches a pass, each adding 1: 16 is one too many", MANY_STATES("16"), OUTSIDE},
+    {"six branches a pass, the counter moving only when a seventh byte is set",
+     SETUP "mov %r6, 0\nmov %r7, 0\nloop:\n" ONE_OF(0) ONE_OF(1) ONE_OF(2) ONE_OF(3) ONE_OF(4) ONE_OF(5)
+     "ldxb %r1, [%r8+6]\njeq %r1, 0, +1\nadd %r7, 1\njlt %r7, 30, loop\n" OUT, ENDLESS},
     /* Pruning. */
     {"three paths to a join, the last with an index of 100 (first order)", SETUP "mov %r6, 0\nmov %r7, 0\n"
      "jeq %r0, 0, join\njeq %r0, 1, b\nmov %r6, 100\nja join\nb:\nmov %r7, 1\njoin:\nadd %r8, %r7\n" INDEX_R6 OUT,
