@@ -309,16 +309,17 @@ static int load(struct verifier *v, const struct ebpf_insn *in)
         if (stack_read(v, in->src, sf, lo, hi, vnum_is_const(&p.off), size, &loaded, false))
             return -1;
     }
-    if (loaded.type == VT_SCALAR && !filled) {
+    bool sext = ebpf_mode(in->opcode) == EBPF_MODE_MEMSX;
+    if (loaded.type == VT_SCALAR && (!filled || sext)) { /* sign-extended, a fill is another number than the spill */
         loaded.dvalid = 0;
         loaded.id = 0;
         loaded.pkt_len_of = 0;
     }
-    if (!filled || ebpf_mode(in->opcode) == EBPF_MODE_MEMSX) {
+    if (!filled || sext) {
         loaded.ge_at = loaded.le_at = 0; /* bounds.c: differences and strides hold for the spilled number only */
         loaded.stride = 0;
     }
-    narrow(&loaded, size, ebpf_mode(in->opcode) == EBPF_MODE_MEMSX);
+    narrow(&loaded, size, sext);
     f->regs[in->dst] = loaded;
     return 0;
 }

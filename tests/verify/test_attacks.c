@@ -168,6 +168,11 @@ static const struct attack attacks[] = {
      "jgt %r7, 15, out\n" INDEX_R6 OUT, OUTSIDE},
     {"copies of one number: one bounded, the other changed before", SETUP "mov %r7, %r6\nadd %r6, 16\n"
      "jgt %r7, 15, out\n" INDEX_R6 OUT, OUTSIDE},
+    {"a 4-byte spill filled sign-extended is no copy: r7 in [-16, -1] leaves r6 near 2^32",
+     SETUP "mov32 %r6, %r6\nstxw [%r10-8], %r6\nldxsw %r7, [%r10-8]\njsge %r7, 0, out\njslt %r7, -16, out\n"
+     "add %r6, 16\n" INDEX_R6 OUT, OUTSIDE},
+    {"a 2-byte spill filled sign-extended is no copy either", SETUP "and %r6, 0xffff\nstxh [%r10-8], %r6\n"
+     "ldxsh %r7, [%r10-8]\njsge %r7, 0, out\njslt %r7, -16, out\nadd %r6, 16\n" INDEX_R6 OUT, OUTSIDE},
     /* Joins. */
     {"r6 < r7 on one path only (taken path first)", SETUP "call 7\njeq %r0, 0, other\n" LESS "ja join\nother:\nmov %r6, %r0\n"
      "join:\njlt %r6, %r7, out\n" LEAK OUT, LEAKED},
