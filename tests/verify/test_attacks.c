@@ -16,23 +16,27 @@
 
 #include "verify/verify.h"
 
-/* Context: two read-only u32 numbers (0, 4). */
+/* Context: two read-only u32 numbers (0, 4), then the packet's data (8) and end (16). */
 static const struct verify_ctx_field ctx_fields[] = {
     {0, 4, VERIFY_READ, VERIFY_FIELD_PLAIN},
     {4, 4, VERIFY_READ, VERIFY_FIELD_PLAIN},
+    {8, 8, VERIFY_READ, VERIFY_FIELD_PACKET},
+    {16, 8, VERIFY_READ, VERIFY_FIELD_PACKET_END},
 };
 
 static const struct verify_helper attack_helpers[] = {
     {1, "lookup", VERIFY_RET_MAP_VALUE_OR_NULL, {VERIFY_ARG_MAP_PTR, VERIFY_ARG_MAP_KEY}, 0, 0},
     {7, "random", VERIFY_RET_INTEGER, {0}, 0, 0},
     {16, "overwrite", VERIFY_RET_INTEGER, {VERIFY_ARG_MEM_WRITE, VERIFY_ARG_CONST_SIZE}, 0, 0},
+    {44, "move_packet", VERIFY_RET_INTEGER, {VERIFY_ARG_CTX, VERIFY_ARG_SCALAR}, VERIFY_HELPER_CHANGES_PACKET, 0},
 };
 
 static const struct verify_profile attack_profile = {
     .name = "attack",
-    .ctx_size = 8,
+    .ctx_size = 24,
     .fields = ctx_fields,
     .field_count = sizeof(ctx_fields) / sizeof(ctx_fields[0]),
+    .packet_access = VERIFY_READ,
     .helpers = attack_helpers,
     .helper_count = sizeof(attack_helpers) / sizeof(attack_helpers[0]),
 };
@@ -105,9 +109,15 @@ static const struct verify_map value_map[] = {{"values", VERIFY_MAP_ARRAY, 4, 16
                 "mov %r4, 0\nmov %r5, 0\nmov %r0, 0\nexit\nret:\nmov %r0, 1\nexit"
 #define ONE_PATH_LESS "jeq %r3, 0, b\njge %r4, %r5, ret\nja p\nb:\njgt %r4, 254, ret\njeq %r5, 0, ret\np:\n"
 
+/* r7 = end - data, r2 = data; a helper that may move the packet, data read again; 8 bytes read if r7 >= 8. */
+#define PACKET_LENGTH "ldxdw %r2, [%r9+8]\nldxdw %r3, [%r9+16]\nmov %r7, %r3\nsub %r7, %r2\n"
+#define MOVE_PACKET "mov %r1, %r9\nmov %r2, 0\ncall 44\nldxdw %r2, [%r9+8]\n"
+#define READ_8 "jlt %r7, 8, out\nldxdw %r0, [%r2+0]\n"
+
 #define LEAKED "revealing a host address"
 #define OUTSIDE "outside the 16-byte value"
 #define ENDLESS "terminates"
+#define UNPROVEN "not proven inside the packet"
 
 struct attack {
     const char *name;
@@ -173,6 +183,10 @@ static const struct attack attacks[] = {
      "add %r6, 16\n" INDEX_R6 OUT, OUTSIDE},
     {"a 2-byte spill filled sign-extended is no copy either", SETUP "and %r6, 0xffff\nstxh [%r10-8], %r6\n"
      "ldxsh %r7, [%r10-8]\njsge %r7, 0, out\njslt %r7, -16, out\nadd %r6, 16\n" INDEX_R6 OUT, OUTSIDE},
+    {"end - data checked after a helper that may move the packet", SETUP PACKET_LENGTH MOVE_PACKET READ_8 OUT,
+     UNPROVEN},
+    {"end - data spilled across a helper that may move the packet", SETUP PACKET_LENGTH "stxdw [%r10-16], %r7\n"
+     MOVE_PACKET "ldxdw %r7, [%r10-16]\n" READ_8 OUT, UNPROVEN},
     /* Joins. */
     {"r6 < r7 on one path only (taken path first)", SETUP "call 7\njeq %r0, 0, other\n" LESS "ja join\nother:\nmov %r6, %r0\n"
      "join:\njlt %r6, %r7, out\n" LEAK OUT, LEAKED},
@@ -254,6 +268,7 @@ static const struct attack controls[] = {
      NULL},
     {"r6 < r7 survives a join of paths that both keep it", SETUP LESS "call 7\njeq %r0, 0, other\nmov %r2, 1\n"
      "ja join\nother:\nmov %r2, 2\njoin:\njlt %r6, %r7, out\n" LEAK OUT, NULL},
+    {"end - data checked proves the packet's bytes", SETUP PACKET_LENGTH READ_8 OUT, NULL},
     {"copies are bounded together", SETUP "mov %r7, %r6\njgt %r7, 15, out\n" INDEX_R6 OUT, NULL},
     {"lo < hi: lo grows on one path, hi shrinks on the other", SETUP "and %r6, 63\nmov %r7, 64\n"
      "loop:\njge %r6, %r7, out\ncall 7\njeq %r0, 0, down\nadd %r6, 1\nja loop\ndown:\nsub %r7, 1\nja loop\n" OUT, NULL},
