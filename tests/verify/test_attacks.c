@@ -224,6 +224,9 @@ static const struct attack attacks[] = {
     {"x += 16 or x += 1 in a loop: x & 15 is not 0", BITS_LOOP("add %r6, 16\n", "add %r6, 1\n"), OUTSIDE},
     {"x += 16 or x |= 1 in a loop: x & 15 is not 0", BITS_LOOP("add %r6, 16\n", "or %r6, 1\n"), OUTSIDE},
     {"x += 16 or x = 8 in a loop: x & 15 is not 0", BITS_LOOP("add %r6, 16\n", "mov %r6, 8\n"), OUTSIDE},
+    {"a map value pointer moved down in a loop, read 36 bytes on (its offsets reach both ends of int64)",
+     SETUP "ldxw %r6, [%r9+0]\nand %r6, 63\nloop:\njeq %r6, 0, done\nsub %r8, 214\nsub %r6, 1\nja loop\n"
+     "done:\nldxdw %r0, [%r8+36]\n" OUT, OUTSIDE},
     /* Many kept states at a loop head (widened at once). */
     {"six branches a pass, each adding 1: 16 is one too many", MANY_STATES("16"), OUTSIDE},
     {"six branches a pass, the counter moving only when a seventh byte is set",
