@@ -109,6 +109,13 @@ static const struct verify_map value_map[] = {{"values", VERIFY_MAP_ARRAY, 4, 16
                 "mov %r4, 0\nmov %r5, 0\nmov %r0, 0\nexit\nret:\nmov %r0, 1\nexit"
 #define ONE_PATH_LESS "jeq %r3, 0, b\njge %r4, %r5, ret\nja p\nb:\njgt %r4, 254, ret\njeq %r5, 0, ret\np:\n"
 
+/* A counter in the caller's stack (fp-8) counts down; f gets a pointer to it (r1) and its value before the
+ * step (r2), and does F. */
+#define COUNTER_CALLEE(F)                                                                                  \
+    "ldxw %r6, [%r1+0]\nand %r6, 63\nstxdw [%r10-8], %r6\nloop:\nldxdw %r6, [%r10-8]\njeq %r6, 0, done\n"  \
+    "mov %r2, %r6\nsub %r6, 1\nstxdw [%r10-8], %r6\nmov %r1, %r10\nadd %r1, -8\ncall local f\nja loop\n"      \
+    "done:\nmov %r0, 0\nexit\nf:\n" F "mov %r0, 0\nexit"
+
 /* r7 = end - data, r2 = data; a helper that may move the packet, data read again; 8 bytes read if r7 >= 8. */
 #define PACKET_LENGTH "ldxdw %r2, [%r9+8]\nldxdw %r3, [%r9+16]\nmov %r7, %r3\nsub %r7, %r2\n"
 #define MOVE_PACKET "mov %r1, %r9\nmov %r2, 0\ncall 44\nldxdw %r2, [%r9+8]\n"
@@ -220,6 +227,14 @@ static const struct attack attacks[] = {
      "mov %r6, 0\nloop:\nadd32 %r6, 7\njne %r6, 701, loop\nmov %r0, 0\nexit", ENDLESS},
     {"a != loop whose step is a register that changes", "mov %r6, 0\nmov %r7, 7\nloop:\nadd %r6, %r7\nmov %r7, 1\n"
      "jne %r6, 700, loop\nmov %r0, 0\nexit", ENDLESS},
+    {"a callee adds 1 back to the caller's counter", COUNTER_CALLEE("ldxdw %r3, [%r1+0]\nadd %r3, 1\nstxdw [%r1+0], %r3\n"),
+     ENDLESS},
+    {"a callee stores the counter's old value back", COUNTER_CALLEE("stxdw [%r1+0], %r2\n"), ENDLESS},
+    {"a callee stores the old value back through its own spill",
+     COUNTER_CALLEE("stxdw [%r10-8], %r2\nldxdw %r3, [%r10-8]\nstxdw [%r1+0], %r3\n"), ENDLESS},
+    {"a callee returns the counter's old value, which replaces it",
+     "ldxw %r6, [%r1+0]\nand %r6, 63\nloop:\njeq %r6, 0, done\nmov %r1, %r6\nsub %r6, 1\ncall local f\n"
+     "mov %r6, %r0\nja loop\ndone:\nmov %r0, 0\nexit\nf:\nmov %r0, %r1\nexit", ENDLESS},
     /* Widening of known bits. */
     {"x += 16 or x += 1 in a loop: x & 15 is not 0", BITS_LOOP("add %r6, 16\n", "add %r6, 1\n"), OUTSIDE},
     {"x += 16 or x |= 1 in a loop: x & 15 is not 0", BITS_LOOP("add %r6, 16\n", "or %r6, 1\n"), OUTSIDE},
@@ -275,6 +290,7 @@ static const struct attack controls[] = {
     {"copies are bounded together", SETUP "mov %r7, %r6\njgt %r7, 15, out\n" INDEX_R6 OUT, NULL},
     {"lo < hi: lo grows on one path, hi shrinks on the other", SETUP "and %r6, 63\nmov %r7, 64\n"
      "loop:\njge %r6, %r7, out\ncall 7\njeq %r0, 0, down\nadd %r6, 1\nja loop\ndown:\nsub %r7, 1\nja loop\n" OUT, NULL},
+    {"a callee reads the caller's counter", COUNTER_CALLEE("ldxdw %r3, [%r1+0]\nstxdw [%r1+0], %r3\n"), NULL},
     {"a binary search", BSEARCH("", "mov %r7, %r2\n"), NULL},
     {"a != loop by 7 to 700", NE_LOOP("add %r6, 7\n", "mov %r1, 0\n", "700"), NULL},
     {"six branches a pass, each adding 1, x <= 15", MANY_STATES("15"), NULL},
