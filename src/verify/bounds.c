@@ -446,18 +446,42 @@ int vbound_decide(const struct vstate *s, const struct ebpf_insn *in)
 /* ------------------------------------------------------------------------ */
 /* Inclusion and joins.                                                     */
 
-/* Whether r >= (ge) or <= register q of f plus k: recorded, or shown by the two ranges. */
-static bool fact_in(const struct vframe *f, const struct vreg *r, bool ge, int q, int32_t k)
+/* Whether r >= (ge) or <= the number p plus k: recorded (r's fact names p's identity), or shown by the ranges. */
+static bool fact_in(const struct vreg *r, bool ge, const struct vreg *p, int32_t k)
 {
-    if (fact_at(f, r, ge) == q && (ge ? r->ge_k >= k : r->le_k <= k))
-        return true;
-    const struct vreg *p = &f->regs[q];
-    if (r->type != VT_SCALAR || p->type != VT_SCALAR)
+    if (!p || r->type != VT_SCALAR || p->type != VT_SCALAR)
         return false;
+    if (p->id && (ge ? r->ge_at && r->ge_id == p->id && r->ge_k >= k : r->le_at && r->le_id == p->id && r->le_k <= k))
+        return true;
     return ge ? (__int128)r->off.smin >= (__int128)p->off.smax + k : (__int128)r->off.smax <= (__int128)p->off.smin + k;
 }
 
-static bool reg_keeps(const struct vframe *nf, const struct vreg *n, const struct vframe *of, const struct vreg *o)
+/* The place (frame *pf, register or stack slot *pc) of s holding the number a fact of frame fi names: a register
+ * of that frame, else any register or spill of any frame, from where a fill or a return brings it back. False if
+ * none holds it: the fact can never be used again. */
+static bool fact_holder(const struct vstate *s, uint32_t fi, uint8_t at, uint32_t id, uint32_t *pf, int *pc)
+{
+    int q = holder(s->frames[fi], at, id);
+    if (q >= 0 || !at || !id) {
+        *pf = fi;
+        *pc = q;
+        return q >= 0;
+    }
+    for (uint32_t f = 0; f < s->frame_count; f++)
+        for (int c = 0; c < VPLACES; c++) {
+            const struct vreg *p = at_place(s->frames[f], c);
+            if (p && p->type == VT_SCALAR && p->id == id) {
+                *pf = f;
+                *pc = c;
+                return true;
+            }
+        }
+    return false;
+}
+
+/* Whether n (of state ns) keeps what o (frame fi of state os) knows: its strides, loop deltas and facts. */
+static bool reg_keeps(const struct vstate *ns, const struct vreg *n, const struct vstate *os, uint32_t fi,
+                      const struct vreg *o)
 {
     if (o->type != VT_SCALAR || n->type != VT_SCALAR)
         return true; /* state.c compares the rest */
@@ -468,10 +492,14 @@ static bool reg_keeps(const struct vframe *nf, const struct vreg *n, const struc
         if ((o->dvalid & bit) && (n->dwhere_hi[i] != o->dwhere_hi[i] || ((n->dtwice ^ o->dtwice) & bit)))
             return false;
     }
-    int ge = fact_at(of, o, true), le = fact_at(of, o, false);
-    if (ge >= 0 && !fact_in(nf, n, true, ge, o->ge_k))
-        return false;
-    return le < 0 || fact_in(nf, n, false, le, o->le_k);
+    for (int ge = 0; ge < 2; ge++) {
+        uint32_t pf;
+        int pc;
+        if (fact_holder(os, fi, ge ? o->ge_at : o->le_at, ge ? o->ge_id : o->le_id, &pf, &pc) &&
+            !fact_in(n, ge, at_place(ns->frames[pf], pc), ge ? o->ge_k : o->le_k))
+            return false;
+    }
+    return true;
 }
 
 bool vbound_within(const struct vstate *n, const struct vstate *o)
@@ -483,7 +511,7 @@ bool vbound_within(const struct vstate *n, const struct vstate *o)
         struct vframe *nf = n->frames[fi], *of = o->frames[fi];
         for (int c = 0; c < VPLACES; c++) {
             const struct vreg *or = at_place(of, c), *nr = at_place(nf, c);
-            if (or && nr && !reg_keeps(nf, nr, of, or))
+            if (or && nr && !reg_keeps(n, nr, o, fi, or))
                 return false;
         }
     }
@@ -504,7 +532,7 @@ static void join_fact(struct verifier *v, struct vframe *wf, struct vreg *w, con
         const struct vreg *m = side ? b : a, *o = side ? a : b;
         int q = fact_at(mf, m, ge);
         int32_t mk = ge ? m->ge_k : m->le_k;
-        if (q >= 0 && wf->regs[q].type == VT_SCALAR && fact_in(of, o, ge, q, mk)) {
+        if (q >= 0 && wf->regs[q].type == VT_SCALAR && fact_in(o, ge, &of->regs[q], mk)) {
             at = q;
             k = mk;
             int32_t ok = ge ? o->ge_k : o->le_k;

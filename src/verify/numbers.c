@@ -123,8 +123,9 @@ struct vnum vnum_widen(const struct vnum *old, const struct vnum *grown, const i
         j.smin = down_to(j.smin, t, count, INT64_MIN);
     if (j.umax > old->umax)
         j.umax = j.umax > INT64_MAX ? UINT64_MAX : (uint64_t)up_to((int64_t)j.umax, t, count, -1);
-    if (j.umin < old->umin)
-        j.umin = j.umin > INT64_MAX ? j.umin : (uint64_t)smax64(0, down_to((int64_t)j.umin, t, count, 0));
+    if (j.umin < old->umin) /* in the upper half (negative as signed) down to a constant there, else to 2^63 */
+        j.umin = j.umin > INT64_MAX ? (uint64_t)down_to((int64_t)j.umin, t, count, INT64_MIN)
+                                    : (uint64_t)smax64(0, down_to((int64_t)j.umin, t, count, 0));
     if (j.umax > old->umax || j.smax > old->smax || j.smin < old->smin) {
         /* The known bits widen with the bounds: else they pull a bound that jumped back to the next power of
          * two, and a growing sum takes one widening per bit. */

@@ -218,6 +218,8 @@ static void kill_packet(struct vreg *r, void *arg)
     (void)arg;
     if (r->type == VT_PACKET || r->type == VT_PACKET_END || r->type == VT_PACKET_META)
         *r = (struct vreg){.type = VT_NOT_INIT};
+    else if (r->type == VT_SCALAR)
+        r->pkt_len_of = 0; /* a length of the old packet proves nothing of the new one */
 }
 
 /* Spill slots whose register was killed become unreadable. */

@@ -52,6 +52,13 @@ static bool bounds(const struct vreg *p, int64_t off, int64_t *lo, int64_t *hi)
     return true;
 }
 
+/* end + off as a message shows it: saturated, since an offset range may reach the ends of int64. */
+static long long shown_end(int64_t end, int64_t off)
+{
+    int64_t sum;
+    return __builtin_add_overflow(end, off, &sum) ? (off > 0 ? INT64_MAX : INT64_MIN) : sum;
+}
+
 /* A field of the context that yields a pointer and overlaps [lo, lo + size). */
 static const struct verify_ctx_field *pointer_field(const struct verifier *v, int64_t lo, uint64_t size)
 {
@@ -211,7 +218,7 @@ static int region_access(struct verifier *v, int regno, const struct vreg *p, in
         if (!bounds(p, off, &lo, &hi) || lo < 0 || hi + (int64_t)size > (int64_t)m->value_size)
             return vfail(v, "check the index against the value's size before using it",
                          "r%d: map value access %lld..%lld (%llu bytes) outside the %u-byte value of map '%s'", regno,
-                         (long long)(p->off.smin + off), (long long)(p->off.smax + off), (unsigned long long)size,
+                         shown_end(p->off.smin, off), shown_end(p->off.smax, off), (unsigned long long)size,
                          m->value_size, m->name);
         if ((rights & VERIFY_WRITE) && m->read_only)
             return vfail(v, "constants (.rodata) cannot be written", "r%d: write to read-only map '%s'", regno,
@@ -221,7 +228,7 @@ static int region_access(struct verifier *v, int regno, const struct vreg *p, in
     case VT_MEM:
         if (!bounds(p, off, &lo, &hi) || lo < 0 || hi + (int64_t)size > (int64_t)p->mem_size)
             return vfail(v, "stay inside the reserved record", "r%d: access %lld..%lld (%llu bytes) outside the "
-                         "%u-byte record", regno, (long long)(p->off.smin + off), (long long)(p->off.smax + off),
+                         "%u-byte record", regno, shown_end(p->off.smin, off), shown_end(p->off.smax, off),
                          (unsigned long long)size, p->mem_size);
         break;
     case VT_PACKET:
@@ -309,16 +316,17 @@ static int load(struct verifier *v, const struct ebpf_insn *in)
         if (stack_read(v, in->src, sf, lo, hi, vnum_is_const(&p.off), size, &loaded, false))
             return -1;
     }
-    if (loaded.type == VT_SCALAR && !filled) {
+    bool sext = ebpf_mode(in->opcode) == EBPF_MODE_MEMSX;
+    if (loaded.type == VT_SCALAR && (!filled || sext)) { /* sign-extended, a fill is another number than the spill */
         loaded.dvalid = 0;
         loaded.id = 0;
         loaded.pkt_len_of = 0;
     }
-    if (!filled || ebpf_mode(in->opcode) == EBPF_MODE_MEMSX) {
+    if (!filled || sext) {
         loaded.ge_at = loaded.le_at = 0; /* bounds.c: differences and strides hold for the spilled number only */
         loaded.stride = 0;
     }
-    narrow(&loaded, size, ebpf_mode(in->opcode) == EBPF_MODE_MEMSX);
+    narrow(&loaded, size, sext);
     f->regs[in->dst] = loaded;
     return 0;
 }
