@@ -60,7 +60,8 @@ static uint64_t put_string(struct exec_env *env, char *dest, size_t at, size_t s
         return ERR(EFAULT);
     if (at + (size_t)len >= size)
         return ERR(ERANGE);
-    memmove(dest + at, (const char *)(uintptr_t)src, (size_t)len);
+    if (len > 0) /* src may be NULL when nothing is copied (memmove must not see it) */
+        memmove(dest + at, (const char *)(uintptr_t)src, (size_t)len);
     dest[at + (size_t)len] = '\0';
     return 0;
 }
