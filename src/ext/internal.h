@@ -3,8 +3,8 @@
 #define BPFHOST_EXT_INTERNAL_H
 
 #include <pthread.h>
-#include <sys/types.h>
 #include <stdatomic.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "ext/ext.h"
