@@ -82,6 +82,10 @@ static int matches(const struct cli_verb *verb, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* A line at a time: `bpfhost run` shares stderr with the command it runs, and a line written in pieces
+     * (escaped strings) could have the command's output land in its middle; a pipe takes up to 4096 bytes whole. */
+    static char stderr_line[4096];
+    setvbuf(stderr, stderr_line, _IOLBF, sizeof(stderr_line));
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage_all(argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
