@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "verify/verify.h"
+#include "verify_test.h"
 
 /* Context: two read-only u32 numbers (0, 4), then the packet's data (8) and end (16). */
 static const struct verify_ctx_field ctx_fields[] = {
@@ -306,14 +307,7 @@ static const struct attack controls[] = {
 /* Verifies text against the attack profile. */
 static void verify_attack(const char *text, struct verify_result *res)
 {
-    struct ebpf_insn *insns;
-    size_t count;
-    struct isa_error err;
-    if (isa_assemble(text, &insns, &count, &err) != 0)
-        fail_msg("line %zu: %s in:\n%s", err.pc, err.msg, text);
-    struct verify_program prog = {"attack", insns, count, value_map, 1, NULL, 0};
-    assert_int_equal(verify_program(&attack_profile, &prog, NULL, res), 0);
-    free(insns);
+    verify_assembled("attack", text, &attack_profile, value_map, 1, res);
 }
 
 static void every_attack_is_rejected(void **state)

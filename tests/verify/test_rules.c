@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "verify/verify.h"
+#include "verify_test.h"
 
 /* Context: data (0), data_end (8), a writable u32 (16), a read-only u32 (20). */
 static const struct verify_ctx_field fields[] = {
@@ -65,14 +66,7 @@ static const struct verify_map maps[] = {
 /* Verifies the assembled text; fills res. */
 static void verify_text(const char *text, struct verify_result *res)
 {
-    struct ebpf_insn *insns;
-    size_t count;
-    struct isa_error err;
-    if (isa_assemble(text, &insns, &count, &err) != 0)
-        fail_msg("line %zu: %s in:\n%s", err.pc, err.msg, text);
-    struct verify_program prog = {"rule", insns, count, maps, sizeof(maps) / sizeof(maps[0]), NULL, 0};
-    assert_int_equal(verify_program(&profile, &prog, NULL, res), 0);
-    free(insns);
+    verify_assembled("rule", text, &profile, maps, sizeof(maps) / sizeof(maps[0]), res);
 }
 
 struct rule {
