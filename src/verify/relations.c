@@ -53,16 +53,21 @@ void vlin_scale(struct vreg *r, int64_t m)
 /* Every register and spill of s that can carry a relation, in a fixed order (same shape: same order). */
 enum { PER_FRAME = EBPF_REG_COUNT + VSLOTS, ENTRIES_MAX = PER_FRAME * EBPF_MAX_CALL_DEPTH };
 
-static struct vreg *entry(const struct vstate *s, size_t i)
+/* Entry j of frame f (a register below r10, then each spill slot): the register, or NULL if it cannot be related. */
+static struct vreg *frame_entry(struct vframe *f, size_t j)
 {
-    struct vframe *f = s->frames[i / PER_FRAME];
-    size_t j = i % PER_FRAME;
     struct vreg *r = NULL;
     if (j < EBPF_REG_FP)
         r = &f->regs[j];
     else if (j >= EBPF_REG_COUNT && vslot_spilled(f, (int)(j - EBPF_REG_COUNT)))
         r = &f->spill[j - EBPF_REG_COUNT];
     return r && related_kind(r) ? r : NULL;
+}
+
+/* Entry i of s: entry i % PER_FRAME of frame i / PER_FRAME. */
+static struct vreg *entry(const struct vstate *s, size_t i)
+{
+    return frame_entry(s->frames[i / PER_FRAME], i % PER_FRAME);
 }
 
 /*
@@ -76,12 +81,8 @@ static size_t entries_of(const struct vstate *s, bool lin_only, size_t at[ENTRIE
     for (size_t fi = 0; fi < s->frame_count; fi++) {
         struct vframe *f = s->frames[fi];
         for (size_t j = 0; j < PER_FRAME; j++) {
-            struct vreg *r = NULL;
-            if (j < EBPF_REG_FP)
-                r = &f->regs[j];
-            else if (j >= EBPF_REG_COUNT && vslot_spilled(f, (int)(j - EBPF_REG_COUNT)))
-                r = &f->spill[j - EBPF_REG_COUNT];
-            if (r && related_kind(r) && (!lin_only || r->lin)) {
+            struct vreg *r = frame_entry(f, j);
+            if (r && (!lin_only || r->lin)) {
                 at[n] = fi * PER_FRAME + j;
                 of[n++] = r;
             }
