@@ -217,6 +217,26 @@ static pid_t monitor = -1;
 
 #define MARKER_COMMAND "sh -c read line; (exit 4); exit 5 bpfhost-monitor-marker"
 
+/*
+ * Starts `sh -c script name` reading its stdin from a pipe whose write end
+ * is *in (close-on-exec: a monitor started later does not hold it open).
+ */
+static pid_t start_reader(const char *script, const char *name, int *in)
+{
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[0], 0);
+        execl("/bin/sh", "sh", "-c", script, name, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[0]);
+    *in = fds[1];
+    return pid;
+}
+
 /* Waits (up to 10 s) until process pid's command line contains word: it has exec'd. */
 static void wait_for_exec(pid_t pid, const char *word)
 {
@@ -291,17 +311,8 @@ static void system_wide_sees_a_child_live_and_stops_on_sigint(void **state)
     if (why)
         test_skip(why);
     /* An elder: running before the monitor starts, it exits once the monitor runs. */
-    int elder_in[2];
-    assert_int_equal(pipe2(elder_in, O_CLOEXEC), 0); /* the monitor and the marker must not hold it open */
-    pid_t elder = fork();
-    assert_true(elder >= 0);
-    if (elder == 0) {
-        dup2(elder_in[0], 0);
-        close(elder_in[1]);
-        execl("/bin/sh", "sh", "-c", "read line; exit 6", "bpfhost-monitor-elder", (char *)NULL);
-        _exit(127);
-    }
-    close(elder_in[0]);
+    int elder_in;
+    pid_t elder = start_reader("read line; exit 6", "bpfhost-monitor-elder", &elder_in);
     wait_for_exec(elder, "bpfhost-monitor-elder");
     int out[2], err[2];
     assert_int_equal(pipe(out), 0);
@@ -328,22 +339,14 @@ static void system_wide_sees_a_child_live_and_stops_on_sigint(void **state)
         fail_msg("process_monitor did not attach: %s", errs);
     /* The child waits on its stdin until its create was seen: with --source netlink the
      * proc connector reports an exec after the fact and its command line is read from /proc. */
-    int in[2];
-    assert_int_equal(pipe(in), 0);
-    pid_t child = fork();
-    if (child == 0) {
-        dup2(in[0], 0);
-        close(in[1]);
-        execl("/bin/sh", "sh", "-c", "read line; (exit 4); exit 5", "bpfhost-monitor-marker", (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
+    int in;
+    pid_t child = start_reader("read line; (exit 4); exit 5", "bpfhost-monitor-marker", &in);
     char create[160], del[160];
     snprintf(create, sizeof(create), "\"pid\":%d,", (int)child);
     if (!read_until(out[0], &text, &len, "\"command_line\":\"" MARKER_COMMAND "\""))
         fail_msg("no create event of pid %d with its command line in:\n%s", (int)child, text);
     assert_contains(text, create);
-    close(in[1]);
+    close(in);
     int status;
     assert_int_equal(waitpid(child, &status, 0), child);
     snprintf(del, sizeof(del), "\"operation\":\"delete\",\"pid\":%d,", (int)child);
@@ -354,7 +357,7 @@ static void system_wide_sees_a_child_live_and_stops_on_sigint(void **state)
      * forked without an exec, and the elder, running before the monitor started. */
     snprintf(del, sizeof(del), "\"ppid\":%d,", (int)child);
     assert_delete_carries(out[0], &text, &len, del, "\"exit_code\":4", MARKER_COMMAND);
-    close(elder_in[1]);
+    close(elder_in);
     assert_int_equal(waitpid(elder, &status, 0), elder);
     snprintf(del, sizeof(del), "\"operation\":\"delete\",\"pid\":%d,", (int)elder);
     assert_delete_carries(out[0], &text, &len, del, "\"exit_code\":6", "sh -c read line; exit 6 bpfhost-monitor-elder");
