@@ -310,9 +310,10 @@ static void system_wide_sees_a_child_live_and_stops_on_sigint(void **state)
         why = probe_audit();
     if (why)
         test_skip(why);
-    /* An elder: running before the monitor starts, it exits once the monitor runs. */
+    /* An elder: running before the monitor starts, it exits once the monitor runs; its name would clear a
+     * terminal, and the delete (strings the host read for it, not a create's) must show it escaped. */
     int elder_in;
-    pid_t elder = start_reader("read line; exit 6", "bpfhost-monitor-elder", &elder_in);
+    pid_t elder = start_reader("read line; exit 6", "bpfhost-monitor-elder\x1b[2J", &elder_in);
     wait_for_exec(elder, "bpfhost-monitor-elder");
     int out[2], err[2];
     assert_int_equal(pipe(out), 0);
@@ -360,7 +361,9 @@ static void system_wide_sees_a_child_live_and_stops_on_sigint(void **state)
     close(elder_in);
     assert_int_equal(waitpid(elder, &status, 0), elder);
     snprintf(del, sizeof(del), "\"operation\":\"delete\",\"pid\":%d,", (int)elder);
-    assert_delete_carries(out[0], &text, &len, del, "\"exit_code\":6", "sh -c read line; exit 6 bpfhost-monitor-elder");
+    assert_delete_carries(out[0], &text, &len, del, "\"exit_code\":6",
+                          "sh -c read line; exit 6 bpfhost-monitor-elder\\u001b[2J");
+    assert_no_terminal_controls(text);
 
     assert_int_equal(kill(monitor, SIGINT), 0);
     assert_int_equal(waitpid(monitor, &status, 0), monitor);
