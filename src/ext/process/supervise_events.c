@@ -41,13 +41,14 @@
 /* What an exec asks for, read from the waiting thread. */
 struct sv_request {
     pid_t tid, tgid;
+    int pidfd; /* of the process, opened while the thread waits (for its delete), or -1 */
     struct ext_exec_args args;
     char path[4096];  /* as passed */
     char image[4096]; /* resolved */
-    int image_fd;     /* O_PATH, or -1 */
+    int image_fd;     /* O_PATH, or -1 (the chain's once it is built) */
     long command_len;
     bool truncated;
-    struct ext_proc_info info; /* the process before the exec */
+    struct ext_proc_info info; /* the process before the exec: ids, start time, comm */
     struct ext_exec_chain chain;
 };
 
@@ -83,16 +84,35 @@ static void stop(struct sv_run *run, void *state)
 }
 
 /*
- * Reads the request of notification n into r: 0; or -errno with *fails
- * set when the exec itself would fail with that error; or -errno (not
- * *fails) when we could not read it.
+ * The process of the waiting thread: its tgid, ids, start time and comm
+ * (a pidfd's PIDFD_GET_INFO and /proc/TGID/stat, nothing more: the image
+ * and command line are the exec's) and a pidfd for its delete. 0 or -errno.
+ */
+static int read_process(struct sv_request *r)
+{
+    uint32_t tgid;
+    int err = ext_proc_read_thread((uint32_t)r->tid, &tgid, &r->info);
+    if (err)
+        return err;
+    r->tgid = r->args.tgid = (pid_t)tgid;
+    r->pidfd = (int)syscall(SYS_pidfd_open, r->tgid, 0);
+    return r->pidfd < 0 ? -errno : 0;
+}
+
+/*
+ * Reads the request of notification n into r, with the chain of files it
+ * opens when it can run: 0; or -errno with *fails set when the exec itself
+ * would fail with that error; or -errno (not *fails) when we could not
+ * read it. Everything is read before the caller checks the notification
+ * is still valid: the thread was then waiting all along, so every pid we
+ * used was its.
  */
 static int read_request(struct process_part *pp, const struct sv_call *call, struct sv_request *r, bool *fails)
 {
     const struct seccomp_notif *n = call->n;
     const struct sv_abi *abi = call->abi;
     *fails = false;
-    r->image_fd = -1;
+    r->image_fd = r->pidfd = -1;
     r->chain.count = 0;
     bool at = !strcmp(call->name, "execveat");
     uint64_t mask = abi->ptr_size == 4 ? 0xffffffffu : ~0ull; /* 32-bit ABIs: pointers are 32 bits */
@@ -116,15 +136,30 @@ static int read_request(struct process_part *pp, const struct sv_call *call, str
         *fails = r->command_len == -EFAULT;
         return (int)r->command_len;
     }
-    r->tgid = r->args.tgid = ext_proc_tgid((uint32_t)r->tid);
-    if (r->tgid < 0)
-        return r->tgid;
-    int err = ext_target_image(r->tgid, r->tid, dirfd, r->path, flags, r->image, sizeof(r->image), &r->image_fd);
+    int err = read_process(r);
+    if (err)
+        return err;
+    err = ext_target_image(r->tgid, r->tid, dirfd, r->path, flags, r->image, sizeof(r->image), &r->image_fd);
     if (err) {
         *fails = ext_target_exec_fails_with(err);
         return err;
     }
-    return ext_proc_read((uint32_t)r->tgid, &r->info);
+    if (!r->truncated) { /* a truncated exec is denied unseen: no chain */
+        ext_exec_chain_build(&r->chain, r->tgid, r->tid, r->image_fd, r->image, &r->args);
+        r->image_fd = -1; /* the chain's now */
+    }
+    return 0;
+}
+
+/* Closes what r still holds (after the answer: the exec need not wait for it). */
+static void release(struct sv_request *r)
+{
+    ext_exec_chain_close(&r->chain);
+    if (r->image_fd >= 0)
+        close(r->image_fd);
+    if (r->pidfd >= 0)
+        close(r->pidfd);
+    r->image_fd = r->pidfd = -1;
 }
 
 /* Builds the create event of file i of the request's chain. */
@@ -135,8 +170,21 @@ static void create_event(struct process_part *pp, const struct sv_request *r, si
     ext_exec_event_image(ev, &r->chain, &r->chain.files[i]);
 }
 
-/* Remembers the process of a request, for its delete event. */
-static void track(struct sv_run *run, const struct sv_request *r, bool allowed)
+/*
+ * The image of process p, new to the tree, before the exec it was denied
+ * (so it keeps it): /proc/PID/exe, if p was still there after we read it.
+ */
+static void image_before_exec(struct sv_proc *p)
+{
+    char link[64];
+    snprintf(link, sizeof(link), "/proc/%d/exe", (int)p->pid);
+    ssize_t n = readlink(link, p->image_path, sizeof(p->image_path) - 1);
+    bool ours = n > 0 && syscall(SYS_pidfd_send_signal, p->pidfd, 0, NULL, 0) == 0;
+    p->image_path[ours ? n : 0] = '\0';
+}
+
+/* Remembers the process of a request (taking its pidfd if new), for its delete event. */
+static void track(struct sv_run *run, struct sv_request *r, bool allowed)
 {
     struct sv_proc *p = sv_tree_find(&run->tree, r->tgid);
     if (p && sv_tree_exited(p)) { /* an earlier process of that pid whose exit we have not handled yet */
@@ -145,8 +193,8 @@ static void track(struct sv_run *run, const struct sv_request *r, bool allowed)
     }
     bool known = p != NULL;
     int err = 0;
-    if (!p)
-        p = sv_tree_add(&run->tree, r->tgid, &err);
+    if (!p && (p = sv_tree_add(&run->tree, r->tgid, r->pidfd, &err)) != NULL)
+        r->pidfd = -1; /* the tree's now */
     if (!p) {
         atomic_fetch_add(&run->counters->lost, 1);
         core_trace_printf("bpfhost: supervised process %d: its exit will not be seen: %s", (int)r->tgid,
@@ -156,12 +204,12 @@ static void track(struct sv_run *run, const struct sv_request *r, bool allowed)
     p->ppid = r->info.ppid;
     p->uid = r->info.uid;
     p->gid = r->info.gid;
-    if (!known) {
+    if (!known)
         p->creation_time = r->info.start_filetime;
-        memcpy(p->image_path, r->info.image_path, sizeof(p->image_path));
-    }
     if (allowed)
-        memcpy(p->image_path, r->image, sizeof(p->image_path));
+        snprintf(p->image_path, sizeof(p->image_path), "%s", r->image);
+    else if (!known)
+        image_before_exec(p);
 }
 
 enum { NO_ANSWER = 1 };
@@ -204,12 +252,9 @@ static int decide(struct sv_run *run, struct process_part *pp, struct sv_request
         track(run, r, false);
         return -E2BIG;
     }
-    ext_exec_chain_build(&r->chain, r->tgid, r->tid, r->image_fd, r->image, &r->args);
-    r->image_fd = -1; /* the chain's now */
     bool denied = false;
     for (size_t i = 0; i < r->chain.count && !denied; i++) /* a denied file opens no further one */
         denied = dispatch_file(run, pp, r, i);
-    ext_exec_chain_close(&r->chain);
     track(run, r, !denied);
     return denied ? -EPERM : 0;
 }
@@ -220,31 +265,27 @@ static int examine(struct sv_run *run, struct process_part *pp, const struct sv_
     bool fails;
     struct sv_request *r = &pp->request;
     int err = read_request(pp, call, r, &fails);
-    int answer = 0;
     if (!sv_still_valid(run, call->n->id))
-        answer = NO_ANSWER;
-    else if (err && fails)
-        answer = err; /* what the kernel would answer: no exec, no event */
-    else if (err) {
+        return NO_ANSWER;
+    if (err && fails)
+        return err; /* what the kernel would answer: no exec, no event */
+    if (err) {
         atomic_fetch_add(&run->counters->errors, 1);
         core_trace_printf("bpfhost: supervised exec by thread %u denied: cannot read it: %s", call->n->pid,
                           strerror(-err));
-        answer = -EPERM;
-    } else {
-        answer = decide(run, pp, r);
+        return -EPERM;
     }
-    if (r->image_fd >= 0)
-        close(r->image_fd);
-    r->image_fd = -1;
-    return answer;
+    return decide(run, pp, r);
 }
 
 /* An exec of the tree: decided, then let go on (FLAG_CONTINUE) or failed. */
 static void handle(struct sv_run *run, void *state, const struct sv_call *call)
 {
-    int answer = examine(run, state, call);
+    struct process_part *pp = state;
+    int answer = examine(run, pp, call);
     if (answer != NO_ANSWER)
         sv_answer(run, call->n->id, answer, 0, answer == 0);
+    release(&pp->request);
 }
 
 static const char *const calls[] = {"execve", "execveat", NULL};

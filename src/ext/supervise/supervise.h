@@ -159,8 +159,8 @@ struct sv_tree {
 
 /* The process of that pid, or NULL. */
 struct sv_proc *sv_tree_find(struct sv_tree *t, pid_t pid);
-/* The process of that pid, added (with a pidfd) if new; NULL with -errno in *err. */
-struct sv_proc *sv_tree_add(struct sv_tree *t, pid_t pid, int *err);
+/* Adds the process of that pid (not in t), taking over pidfd, which names it; NULL with -errno in *err. */
+struct sv_proc *sv_tree_add(struct sv_tree *t, pid_t pid, int pidfd, int *err);
 /* Whether p has exited (its pidfd is readable). */
 bool sv_tree_exited(const struct sv_proc *p);
 /* Records a status the helper reaped, for the exited process of that pid (others are ignored). */

@@ -43,11 +43,8 @@ struct sv_proc *sv_tree_find(struct sv_tree *t, pid_t pid)
     return NULL;
 }
 
-struct sv_proc *sv_tree_add(struct sv_tree *t, pid_t pid, int *err)
+struct sv_proc *sv_tree_add(struct sv_tree *t, pid_t pid, int pidfd, int *err)
 {
-    struct sv_proc *p = sv_tree_find(t, pid);
-    if (p)
-        return p;
     if (t->count == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 16;
         struct sv_proc **grown = realloc(t->procs, cap * sizeof(*grown));
@@ -58,18 +55,13 @@ struct sv_proc *sv_tree_add(struct sv_tree *t, pid_t pid, int *err)
         t->procs = grown;
         t->cap = cap;
     }
-    p = calloc(1, sizeof(*p));
+    struct sv_proc *p = calloc(1, sizeof(*p));
     if (!p) {
         *err = -ENOMEM;
         return NULL;
     }
     p->pid = pid;
-    p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (p->pidfd < 0) {
-        *err = -errno;
-        free(p);
-        return NULL;
-    }
+    p->pidfd = pidfd;
     t->procs[t->count++] = p;
     return p;
 }
