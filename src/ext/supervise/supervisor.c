@@ -268,13 +268,15 @@ static int loop_once(struct loop *l)
     size_t procs = count - FIXED_FDS;
     if (poll(l->fds, count, tick_timeout(l->run)) < 0)
         return errno == EINTR ? 0 : -errno;
-    /* The channel first: a status the helper reaped is then known before its pidfd is handled. */
-    read_channel(l);
     /* Exits before execs: a pid freed by an exit may already be reused by an exec waiting. */
     size_t ready = 0;
     for (size_t i = 0; i < procs; i++)
         if (l->fds[FIXED_FDS + i].revents)
             l->polled[ready++] = l->polled[i];
+    /* The channel before the exits: a status the helper reaped is then known before its pidfd is
+     * handled. Only when it has a message or an exit is due (else one empty receive per exec). */
+    if (l->fds[FD_CHAN].revents || ready)
+        read_channel(l);
     report_exits(l->run, l->polled, ready);
     if (l->fds[FD_LISTENER].revents && l->run->listener >= 0)
         on_listener(l, l->fds[FD_LISTENER].revents);
