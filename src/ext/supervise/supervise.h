@@ -138,6 +138,20 @@ int sv_launch_recv(const struct sv_launch *l, struct sv_msg *msg, int *fd);
 void sv_launch_finish(struct sv_launch *l);
 
 /* ------------------------------------------------------------------------ */
+/* supervise_slice.c                                                        */
+
+/* The calling thread's scheduling attributes before sv_slice_shorten(). */
+struct sv_slice {
+    bool changed;
+    unsigned char attr[56]; /* struct sched_attr (SCHED_ATTR_SIZE_VER1) */
+};
+
+/* Asks a short time slice for the calling thread (the loop's), as long as a run lasts; what it was goes in saved. */
+void sv_slice_shorten(struct sv_slice *saved);
+/* Gives the calling thread back what sv_slice_shorten() saved. */
+void sv_slice_restore(const struct sv_slice *saved);
+
+/* ------------------------------------------------------------------------ */
 /* supervise_tree.c                                                         */
 
 /* A process of the tree that has exec'd at least once (so has had a create event). */
@@ -171,6 +185,12 @@ void sv_tree_reaped(struct sv_tree *t, pid_t pid, int status);
  * exit_code (a zombie not yet reaped). false if none of them knows it.
  */
 bool sv_tree_exit_status(struct sv_proc *p);
+/*
+ * Whether the kernel keeps a process' wait status for its pidfd once it
+ * is reaped (PIDFD_INFO_EXIT, Linux 6.15): then an exit need not be seen
+ * before its parent's wait. Probed once, with a child that exits at once.
+ */
+bool sv_tree_status_kept(void);
 /* Forgets p (frees it): its exit is handled. */
 void sv_tree_retire(struct sv_tree *t, struct sv_proc *p);
 /* Frees the tree. */

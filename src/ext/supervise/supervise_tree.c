@@ -15,11 +15,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ext/supervise/supervise.h"
@@ -34,6 +36,12 @@ struct pidfd_info_v0 {
 _Static_assert(sizeof(struct pidfd_info_v0) == 64, "PIDFD_INFO_SIZE_VER0");
 #define PIDFD_GET_INFO_V0 _IOWR(0xFF, 11, struct pidfd_info_v0)
 #define PIDFD_INFO_EXIT_BIT (1ull << 3)
+
+/* clone3()'s first published arguments (CLONE_ARGS_SIZE_VER0), not in every C library's headers. */
+struct clone_args_v0 {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+#define CLONE_PIDFD_FLAG 0x1000ull /* CLONE_PIDFD (Linux 5.2) */
 
 struct sv_proc *sv_tree_find(struct sv_tree *t, pid_t pid)
 {
@@ -118,6 +126,32 @@ static bool stat_exit_code(pid_t pid, int *status)
         return false;
     *status = (int)strtol(p, NULL, 10);
     return true;
+}
+
+bool sv_tree_status_kept(void)
+{
+    static atomic_int known; /* 0: not probed yet, 1: no, 2: yes */
+    int k = atomic_load(&known);
+    if (k)
+        return k == 2;
+    /* Exit signal 0: no SIGCHLD for the caller's handlers, and only a __WCLONE wait (ours) reaps it. */
+    int pidfd = -1;
+    struct clone_args_v0 args = {.flags = CLONE_PIDFD_FLAG, .pidfd = (uint64_t)(uintptr_t)&pidfd};
+    long pid = syscall(SYS_clone3, &args, sizeof(args));
+    if (pid == 0)
+        _exit(0);
+    bool kept = false;
+    if (pid > 0) {
+        siginfo_t si;
+        int rc;
+        while ((rc = waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | __WCLONE)) != 0 && errno == EINTR)
+            ;
+        struct pidfd_info_v0 info = {.mask = PIDFD_INFO_EXIT_BIT};
+        kept = rc == 0 && ioctl(pidfd, PIDFD_GET_INFO_V0, &info) == 0 && (info.mask & PIDFD_INFO_EXIT_BIT);
+        close(pidfd);
+    }
+    atomic_store(&known, kept ? 2 : 1);
+    return kept;
 }
 
 bool sv_tree_exit_status(struct sv_proc *p)

@@ -110,12 +110,17 @@ struct loop {
     struct sv_launch *launch;
     int start_err;    /* the command could not be started or executed: -errno */
     bool helper_gone;
+    bool exits_batched;    /* exits may wait while execs come (sv_tree_status_kept()) */
+    uint64_t exits_due_ns; /* CLOCK_MONOTONIC: until then they do */
     struct pollfd *fds;
     struct sv_proc **polled; /* the process of fds[FIXED_FDS + i] */
     size_t cap;
 };
 
 enum { FD_HELPER, FD_CHAN, FD_LISTENER, FIXED_FDS };
+
+/* How long after an exec exits wait for the next exec (or this long) to be reported. */
+enum { EXIT_LAG_MS = 10 };
 
 /* Takes every message waiting on the channel. */
 static void read_channel(struct loop *l)
@@ -258,17 +263,9 @@ static void tick_all(struct sv_run *run, bool final)
             extensions[e]->tick(run, run->state[e], final);
 }
 
-/* One round: waits for something, then handles it. 0 or -errno (poll failed). */
-static int loop_once(struct loop *l)
+/* Reports the exits among the procs pidfds the last poll saw readable (l->fds after the fixed ones). */
+static void take_exits(struct loop *l, size_t procs)
 {
-    nfds_t count;
-    int err = prepare_poll(l, &count);
-    if (err)
-        return err;
-    size_t procs = count - FIXED_FDS;
-    if (poll(l->fds, count, tick_timeout(l->run)) < 0)
-        return errno == EINTR ? 0 : -errno;
-    /* Exits before execs: a pid freed by an exit may already be reused by an exec waiting. */
     size_t ready = 0;
     for (size_t i = 0; i < procs; i++)
         if (l->fds[FIXED_FDS + i].revents)
@@ -278,11 +275,55 @@ static int loop_once(struct loop *l)
     if (l->fds[FD_CHAN].revents || ready)
         read_channel(l);
     report_exits(l->run, l->polled, ready);
-    if (l->fds[FD_LISTENER].revents && l->run->listener >= 0)
+}
+
+/*
+ * Whether this round waits for exits too: not while execs keep coming
+ * (one within EXIT_LAG_MS), where the exits are taken after each exec is
+ * answered instead, saving a wake-up per process; only where a reaped
+ * process keeps its status for us (else its parent's wait would take it).
+ */
+static bool exits_wait(const struct loop *l, uint64_t now)
+{
+    return !l->exits_batched || l->run->listener < 0 || now >= l->exits_due_ns;
+}
+
+/* One round: waits for something, then handles it. 0 or -errno (poll failed). */
+static int loop_once(struct loop *l)
+{
+    uint64_t now = ext_monotonic_ns();
+    bool with_exits = exits_wait(l, now);
+    nfds_t count;
+    int err = prepare_poll(l, &count);
+    if (err)
+        return err;
+    int timeout = tick_timeout(l->run);
+    if (!with_exits) {
+        int lag = (int)((l->exits_due_ns - now + 999999) / 1000000);
+        timeout = timeout < 0 || lag < timeout ? lag : timeout;
+    }
+    if (poll(l->fds, with_exits ? count : FIXED_FDS, timeout) < 0)
+        return errno == EINTR ? 0 : -errno;
+    /* Exits before execs: a pid freed by an exit may already be reused by an exec waiting (track() in
+     * supervise_events.c reports such an exit itself when exits wait for the exec in hand). */
+    if (with_exits)
+        take_exits(l, count - FIXED_FDS);
+    else if (l->fds[FD_CHAN].revents)
+        read_channel(l);
+    if (l->fds[FD_LISTENER].revents && l->run->listener >= 0) {
         on_listener(l, l->fds[FD_LISTENER].revents);
+        l->exits_due_ns = ext_monotonic_ns() + EXIT_LAG_MS * 1000000ull;
+    }
     if (l->fds[FD_HELPER].revents) {
         read_channel(l); /* all it sent before exiting */
         l->helper_gone = true;
+    }
+    if (!with_exits) { /* the exits of this round, after the exec is answered */
+        err = prepare_poll(l, &count);
+        if (err)
+            return err;
+        if (poll(l->fds + FIXED_FDS, count - FIXED_FDS, 0) > 0)
+            take_exits(l, count - FIXED_FDS);
     }
     tick_all(l->run, false);
     return 0;
@@ -328,7 +369,7 @@ int ext_supervisor_run(struct ext_supervisor *sv, char *const argv[], int *exit_
     struct sv_run run = {.counters = &sv->counters, .filter = &sv->filter, .listener = -1,
                          .bind_report = sv->bind_report, .bind_report_arg = sv->bind_report_arg};
     struct sv_launch launch = {.helper_pidfd = -1, .chan = -1};
-    struct loop l = {.run = &run, .launch = &launch};
+    struct loop l = {.run = &run, .launch = &launch, .exits_batched = sv_tree_status_kept()};
     char path[4096];
     int err = sv_find_program(argv[0], path, sizeof(path));
     if (!err)
@@ -341,8 +382,12 @@ int ext_supervisor_run(struct ext_supervisor *sv, char *const argv[], int *exit_
     }
     if (!err)
         err = sv_launch_start(&sv->filter, path, argv, &launch);
-    if (!err)
+    if (!err) {
+        struct sv_slice slice;
+        sv_slice_shorten(&slice);
         err = supervise(&l);
+        sv_slice_restore(&slice);
+    }
     if (!err)
         err = l.start_err;
     if (!err && !run.root_status_known)
