@@ -2,9 +2,11 @@
  * The process extension's part of a supervised tree (sv_process_extension:
  * it claims execve and execveat of every ABI). A create is one exec,
  * stopped by the filter before it happens: read what
- * it asks for from the waiting thread, check the notification is still
- * valid (the thread may have died and its pid been reused while we read),
- * dispatch the create event, then let the exec go on
+ * it asks for from the waiting thread (its memory, its process' ids,
+ * start time and comm, the files the exec opens, a pidfd for its delete),
+ * then check the notification is still valid (the thread may have died
+ * and its pid been reused while we read), dispatch the create event, then
+ * let the exec go on
  * (SECCOMP_USER_NOTIF_FLAG_CONTINUE) or fail it with EPERM.
  *
  * What we cannot read, we deny (fail closed): a thread that could hide its

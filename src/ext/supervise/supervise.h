@@ -8,6 +8,7 @@
  *   supervise_notify.c  answering a notification, its validity, the per-event deadline
  *   supervise_launch.c  the helper process (subreaper) and the command child
  *   supervise_tree.c    the processes of the tree seen so far, and their exits
+ *   supervise_slice.c   the loop thread's short time slice during a run
  * The extensions' parts: process/supervise_events.c (execs and exits),
  * net/supervise_bind.c (binds) and net/bind_unbind.c (their release).
  */

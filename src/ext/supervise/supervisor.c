@@ -6,9 +6,12 @@
  *   - the helper's channel: the listener fd, exec failures, reaped statuses;
  *   - the seccomp listener: one notification per claimed call of the tree,
  *     handed to the extension that claims it;
- *   - a pidfd per process that exec'd: its exit;
+ *   - a pidfd per process that exec'd: its exit (while execs keep coming,
+ *     and the kernel keeps a reaped process' status, the pidfds are looked
+ *     at after each exec is answered instead: one wake-up per exec, not two);
  *   - the helper's pidfd: the helper exits when the tree has no process left.
- * and, as long as an extension asks for it, a timeout for its tick.
+ * and, as long as an extension asks for it, a timeout for its tick. The
+ * thread asks for a short time slice while a run lasts (supervise_slice.c).
  * The run is over once the helper is gone, the listener has hung up (no
  * task holds the filter any more: every process of the tree is reaped)
  * and every exit is reported. See supervise.h for the other files.
