@@ -181,7 +181,7 @@ static void image_before_exec(struct sv_proc *p)
     char link[64];
     snprintf(link, sizeof(link), "/proc/%d/exe", (int)p->pid);
     ssize_t n = readlink(link, p->image_path, sizeof(p->image_path) - 1);
-    bool ours = n > 0 && syscall(SYS_pidfd_send_signal, p->pidfd, 0, NULL, 0) == 0;
+    bool ours = n > 0 && (syscall(SYS_pidfd_send_signal, p->pidfd, 0, NULL, 0) == 0 || errno == EPERM);
     p->image_path[ours ? n : 0] = '\0';
 }
 
