@@ -47,6 +47,7 @@ enum {
     SCAN_MAX = 4096,             /* messages looked at past the first held one */
     HELD_MAX = 64,               /* processes held at once, beyond which handling waits in order */
     STATUS_EVERY_MS = 1000,
+    STORM_MESSAGES = 24,         /* a storm: an exec brings 3 proc connector messages and about 7 audit records */
 };
 
 /* A proc connector message waiting to be handled. */
@@ -80,6 +81,7 @@ struct audit_source {
     bool reader_started, dispatcher_started;
     uint64_t overruns_counted, dropped_counted;
     uint32_t kernel_lost;          /* the kernel's lost counter last read */
+    size_t records_read;           /* by the reader's last drain */
 
     pthread_mutex_t lock;          /* guards what follows */
     pthread_cond_t cond;           /* CLOCK_MONOTONIC: new work, or stop */
@@ -150,6 +152,7 @@ static void on_audit_exec(void *arg, struct audit_exec *x)
 static void on_record(void *arg, unsigned type, const char *text, size_t len)
 {
     struct audit_source *s = arg;
+    s->records_read++;
     audit_assembler_record(&s->assembler, type, text, len, on_audit_exec, s);
 }
 
@@ -175,22 +178,26 @@ static void *reader_main(void *arg)
     struct pollfd fds[3] = {{.fd = s->link.sock, .events = POLLIN},
                             {.fd = proc_connector_fd(s->pc), .events = POLLIN},
                             {.fd = s->wake, .events = POLLIN}};
+    struct read_window window = {.storm_messages = STORM_MESSAGES};
     uint64_t overruns = 0;
-    int err = 0;
-    while (!err) {
-        if (poll(fds, 3, -1) < 0) {
-            err = errno == EINTR ? 0 : -errno;
-            continue;
-        }
+    int err;
+    while ((err = read_window_wait(&window, fds, 3)) == 0) {
         if (fds[2].revents)
             return NULL;
         /* The proc connector first: an exec's message is sent before its audit records. */
-        if (fds[1].revents && (err = proc_connector_drain(s->pc)) != 0)
+        int n = fds[1].revents ? proc_connector_drain(s->pc) : 0;
+        if (n < 0) {
+            err = n;
             break;
-        if (fds[0].revents)
-            err = audit_link_drain(&s->link, on_record, s, &overruns);
+        }
+        s->records_read = 0;
+        if (fds[0].revents && (err = audit_link_drain(&s->link, on_record, s, &overruns)) != 0)
+            break;
         count_reader_loss(s, overruns);
-        pthread_mutex_lock(&s->lock); /* one wake-up for what this batch brought */
+        read_window_drained(&window, (size_t)n + s->records_read);
+        if (n + s->records_read == 0)
+            continue;
+        pthread_mutex_lock(&s->lock); /* one wake-up for what this batch brought (none if the dispatcher runs) */
         pthread_cond_signal(&s->cond);
         pthread_mutex_unlock(&s->lock);
     }

@@ -45,27 +45,15 @@ static void on_event(void *arg, const struct proc_event *ev)
     }
 }
 
-/* The reader thread: handles messages as they come until stop() wakes it. */
+/* The reader thread: handles messages as they come (in windows under a storm) until stop() wakes it. */
 static void *reader(void *arg)
 {
     struct netlink_source *s = arg;
-    struct pollfd fds[2] = {{.fd = proc_connector_fd(s->pc), .events = POLLIN}, {.fd = s->wake, .events = POLLIN}};
-    for (;;) {
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (fds[1].revents)
-            return NULL;
-        int err = proc_connector_drain(s->pc);
-        if (err) {
-            errno = -err;
-            break;
-        }
-    }
+    int err = proc_connector_run(s->pc, s->wake);
+    if (!err)
+        return NULL;
     atomic_fetch_add(&s->counters->errors, 1);
-    core_trace_printf(TRACE_PREFIX "reader stopped, no more events until the source restarts: %s", strerror(errno));
+    core_trace_printf(TRACE_PREFIX "reader stopped, no more events until the source restarts: %s", strerror(-err));
     return NULL;
 }
 

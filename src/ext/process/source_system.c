@@ -197,17 +197,9 @@ static void on_event(void *arg, const struct proc_event *ev)
 static void *reader_main(void *arg)
 {
     struct system_source *s = arg;
-    struct pollfd fds[2] = {{.fd = proc_connector_fd(s->pc), .events = POLLIN}, {.fd = s->wake, .events = POLLIN}};
-    int err = 0;
-    while (!err) {
-        if (poll(fds, 2, -1) < 0) {
-            err = errno == EINTR ? 0 : -errno;
-            continue;
-        }
-        if (fds[1].revents)
-            return NULL;
-        err = proc_connector_drain(s->pc);
-    }
+    int err = proc_connector_run(s->pc, s->wake);
+    if (!err)
+        return NULL;
     atomic_fetch_add(&s->counters->errors, 1);
     core_trace_printf(TRACE_PREFIX "proc connector reader stopped, no more deletes until the source restarts: %s",
                       strerror(-err));
