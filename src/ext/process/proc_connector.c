@@ -1,6 +1,8 @@
 /* The netlink proc connector socket (see proc_connector.h). */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <linux/connector.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 #include <poll.h>
 #include <stdio.h>
@@ -43,6 +45,7 @@ struct proc_connector {
     struct cpu_seq *seqs;
     size_t seq_count;
     uint64_t unmatched_overruns; /* ENOBUFS already counted as one loss each, not yet matched by a gap */
+    bool execs_only;             /* a filter lets only exec messages through: no loss is ours to count */
     union datagram bufs[BATCH];  /* what one drain's system call reads */
 };
 
@@ -81,6 +84,10 @@ static void malformed(struct proc_connector *pc, const char *what)
 
 static void note_overrun(struct proc_connector *pc)
 {
+    if (pc->execs_only) {
+        core_trace_printf("%sreceive buffer overrun (ENOBUFS) of the exec socket: execs read late", pc->prefix);
+        return;
+    }
     atomic_fetch_add(&pc->counters->lost, 1);
     pc->unmatched_overruns++;
     core_trace_printf("%sreceive buffer overrun (ENOBUFS): events lost", pc->prefix);
@@ -151,7 +158,8 @@ static int handle_cn(struct proc_connector *pc, const struct cn_msg *cn, size_t 
     memset(&ev, 0, sizeof(ev));
     memcpy(&ev, cn->data, cn->len < sizeof(ev) ? cn->len : sizeof(ev)); /* aligned, and a newer kernel's may be longer */
     /* Newer kernels number answers to control messages (any listener's) like events; older ones give them cpu -1. */
-    check_sequence(pc, ev.cpu, cn->seq);
+    if (!pc->execs_only)
+        check_sequence(pc, ev.cpu, cn->seq);
     if (ev.what == PROC_EVENT_NONE) {
         if (cn->ack == pc->nonce + 1 && holds(cn->len, sizeof(ev.event_data.ack))) { /* the answer to ours */
             pc->answered = true;
@@ -226,6 +234,22 @@ int proc_connector_fd(const struct proc_connector *pc)
 /* ------------------------------------------------------------------------ */
 /* Open and close.                                                           */
 
+/* A socket filter that keeps exec messages and the answers to control messages (what PROC_EVENT_NONE). */
+static int keep_execs_only(int sock)
+{
+    /* Classic BPF loads words in network order: compare with the host-order value as such a load reads it. */
+    enum { WHAT = NLMSG_HDRLEN + sizeof(struct cn_msg) + offsetof(struct proc_event, what) };
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, WHAT),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXEC), 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_NONE), 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+    };
+    struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+    return setsockopt(sock, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno : 0;
+}
+
 static int open_socket(struct proc_connector *pc)
 {
     pc->sock = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
@@ -233,6 +257,11 @@ static int open_socket(struct proc_connector *pc)
         int err = errno;
         core_trace_printf("%sno netlink connector socket: %s", pc->prefix, strerror(err));
         return -err;
+    }
+    int err = pc->execs_only ? keep_execs_only(pc->sock) : 0;
+    if (err) {
+        core_trace_printf("%scannot filter the exec socket: %s", pc->prefix, strerror(-err));
+        return err;
     }
     struct sockaddr_nl addr = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC};
     if (bind(pc->sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
@@ -284,14 +313,14 @@ static int listen_for_events(struct proc_connector *pc)
     return 0;
 }
 
-int proc_connector_open(struct ext_source_counters *counters, const char *trace_prefix, proc_connector_fn *on_event,
-                        void *arg, struct proc_connector **out)
+int proc_connector_open(struct ext_source_counters *counters, const char *trace_prefix, bool execs_only,
+                        proc_connector_fn *on_event, void *arg, struct proc_connector **out)
 {
     struct proc_connector *pc = calloc(1, sizeof(*pc));
     if (!pc)
         return -ENOMEM;
     *pc = (struct proc_connector){.counters = counters, .prefix = trace_prefix, .on_event = on_event, .arg = arg,
-                                  .sock = -1};
+                                  .sock = -1, .execs_only = execs_only};
     int err = open_socket(pc);
     if (!err)
         err = listen_for_events(pc);

@@ -24,12 +24,14 @@ struct proc_connector;
 /*
  * Opens a socket, asks for the events and waits for the kernel's answer
  * (events arriving meanwhile already go to on_event). Errors and losses
- * count into counters; trace lines start with trace_prefix. 0 or -errno
- * (-ETIMEDOUT: the kernel ignores requests from other pid or user
- * namespaces), the reason on the trace pipe.
+ * count into counters; trace lines start with trace_prefix. execs_only:
+ * a socket filter keeps only the exec messages, and neither gaps nor
+ * overruns count as lost (another socket of the source has every
+ * message). 0 or -errno (-ETIMEDOUT: the kernel ignores requests from
+ * other pid or user namespaces), the reason on the trace pipe.
  */
-int proc_connector_open(struct ext_source_counters *counters, const char *trace_prefix, proc_connector_fn *on_event,
-                        void *arg, struct proc_connector **out);
+int proc_connector_open(struct ext_source_counters *counters, const char *trace_prefix, bool execs_only,
+                        proc_connector_fn *on_event, void *arg, struct proc_connector **out);
 /* The descriptor to poll for POLLIN. */
 int proc_connector_fd(const struct proc_connector *pc);
 /* Hands on every message queued: how many once drained, or -errno if the socket cannot be read any more. */
@@ -67,12 +69,18 @@ struct read_window {
     uint64_t period_start_ns;
     size_t period_messages;
     bool storm;
+    uint64_t window_end_ns;   /* the window slept in now, 0: none */
 };
 
 /* The window in us (see above). */
 unsigned read_window_us(void);
-/* Waits for the next drain (see above): fds' revents as poll() sets them; 0 or -errno. */
-int read_window_wait(struct read_window *w, struct pollfd *fds, nfds_t n);
+/*
+ * Waits for the next drain (see above): fds' revents as poll() sets them;
+ * 0 or -errno. The first urgent fds are watched during a window too: when
+ * one is ready the call returns with only theirs set, and the next call
+ * sleeps what is left of the window.
+ */
+int read_window_wait(struct read_window *w, struct pollfd *fds, nfds_t n, nfds_t urgent);
 /* Tells how many messages the last drain handed on. */
 void read_window_drained(struct read_window *w, size_t messages);
 /* A reader's loop: drains pc in windows until the eventfd wake is readable (0) or pc cannot be read (-errno). */

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "ext/internal.h"
+
 #include "ext/process/proc_connector.h"
 
 unsigned read_window_us(void)
@@ -24,18 +26,31 @@ unsigned read_window_us(void)
     return (unsigned)us;
 }
 
-int read_window_wait(struct read_window *w, struct pollfd *fds, nfds_t n)
+int read_window_wait(struct read_window *w, struct pollfd *fds, nfds_t n, nfds_t urgent)
 {
-    int timeout = -1;
     unsigned us = read_window_us();
-    if (w->storm && us) {
-        /* A storm: sleep, not poll, so the kernel's senders find no waiter to wake while messages pile up. */
-        struct timespec pause = {.tv_sec = us / 1000000u, .tv_nsec = (long)(us % 1000000u) * 1000L};
-        while (clock_nanosleep(CLOCK_MONOTONIC, 0, &pause, &pause) == EINTR)
-            ;
-        timeout = 0;
+    if (!w->storm || !us) {
+        w->window_end_ns = 0;
+        return poll(fds, n, -1) < 0 && errno != EINTR ? -errno : 0;
     }
-    int r = poll(fds, n, timeout);
+    /* A storm: sleep, not poll on the batched sockets, so the kernel's senders find no waiter to wake. */
+    uint64_t now = ext_monotonic_ns();
+    if (!w->window_end_ns)
+        w->window_end_ns = now + us * 1000ull;
+    while (now < w->window_end_ns) {
+        struct timespec left = ext_timespec_of(w->window_end_ns - now);
+        int r = urgent ? ppoll(fds, urgent, &left, NULL) : clock_nanosleep(CLOCK_MONOTONIC, 0, &left, NULL);
+        if (urgent && r > 0) {
+            for (nfds_t i = urgent; i < n; i++)
+                fds[i].revents = 0;
+            return 0; /* the window goes on at the next call */
+        }
+        if (urgent && r < 0 && errno != EINTR)
+            return -errno;
+        now = ext_monotonic_ns();
+    }
+    w->window_end_ns = 0;
+    int r = poll(fds, n, 0);
     if (r < 0)
         return errno == EINTR ? 0 : -errno;
     if (r == 0)
@@ -61,7 +76,7 @@ int proc_connector_run(struct proc_connector *pc, int wake)
     struct pollfd fds[2] = {{.fd = proc_connector_fd(pc), .events = POLLIN}, {.fd = wake, .events = POLLIN}};
     struct read_window window = {.storm_messages = READ_STORM_PROC_MESSAGES};
     int err;
-    while ((err = read_window_wait(&window, fds, 2)) == 0) {
+    while ((err = read_window_wait(&window, fds, 2, 0)) == 0) {
         if (fds[1].revents)
             return 0;
         int n = proc_connector_drain(pc);

@@ -181,7 +181,7 @@ static void *reader_main(void *arg)
     struct read_window window = {.storm_messages = STORM_MESSAGES};
     uint64_t overruns = 0;
     int err;
-    while ((err = read_window_wait(&window, fds, 3)) == 0) {
+    while ((err = read_window_wait(&window, fds, 3, 0)) == 0) {
         if (fds[2].revents)
             return NULL;
         /* The proc connector first: an exec's message is sent before its audit records. */
@@ -472,7 +472,7 @@ static int audit_start(struct core_hook *hook, struct ext_source_counters *count
         err = proc_tracker_init(&s->tracker, counters, TRACE_PREFIX);
     /* Listen first, then read /proc, then audit: every process is read or seen forking, every audited exec has its message. */
     if (!err)
-        err = proc_connector_open(counters, TRACE_PREFIX, on_proc_event, s, &s->pc);
+        err = proc_connector_open(counters, TRACE_PREFIX, false, on_proc_event, s, &s->pc);
     if (!err) {
         proc_tracker_scan(&s->tracker);
         err = audit_link_open(&s->link, TRACE_PREFIX);

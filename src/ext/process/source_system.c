@@ -242,7 +242,7 @@ static int system_start(struct core_hook *hook, struct ext_source_counters *coun
     if (!err)
         err = proc_tracker_init(&s->tracker, counters, TRACE_PREFIX);
     if (!err)
-        err = proc_connector_open(counters, TRACE_PREFIX, on_event, s, &s->pc);
+        err = proc_connector_open(counters, TRACE_PREFIX, false, on_event, s, &s->pc);
     if (!err) {
         proc_tracker_scan(&s->tracker);
         err = -pthread_create(&s->reader, NULL, reader_main, s);
