@@ -58,7 +58,7 @@ void proc_connector_close(struct proc_connector *pc);
  * message read as it comes), read once.
  */
 enum {
-    READ_WINDOW_US = 1000,
+    READ_WINDOW_US = 4000,
     READ_WINDOW_US_MAX = 100000,
     READ_STORM_PERIOD_MS = 10,
     READ_STORM_PROC_MESSAGES = 8, /* a fork, an exec and an exit each: three execs in 10 ms */
