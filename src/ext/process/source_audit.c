@@ -12,7 +12,8 @@
  * identity for its delete (proc_tracker.c).
  *
  * Two threads: the reader takes both sockets' messages as they come into
- * memory (so a slow program never makes the kernel's audit backlog wait),
+ * memory, in windows under a storm (read_window.c; so a slow program never
+ * makes the kernel's audit backlog wait),
  * the dispatcher pairs each exec message with its process' audit event
  * and runs the programs, in each process' order. An exec whose audit
  * event has not come holds only its own process' later events (and its

@@ -21,8 +21,9 @@
  * exec waits could exit during that dispatch: its delete waits for it
  * (at most the deadline and a second).
  *
- * Creates (the fanotify relay) and deletes (the proc connector's thread)
- * take turns, one dispatch at a time (see struct ext_exec_observer's turn).
+ * Creates (the fanotify relay) and deletes (the proc connector's thread,
+ * which reads in windows under a storm: read_window.c) take turns, one
+ * dispatch at a time (see struct ext_exec_observer's turn).
  */
 #include <errno.h>
 #include <poll.h>

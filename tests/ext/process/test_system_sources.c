@@ -3,7 +3,9 @@
  * creates, the proc connector's deletes), "process/audit" and
  * "process/netlink". For each: a burst of 500 short-lived `sh -c 'exit N'`
  * with distinct argv, all started at once; a process already running when
- * the source started; a child that forks without exec. Programs record
+ * the source started; a child that forks without exec; 300 execs one
+ * after another, far longer than a read window (whole, in order); a single
+ * exec on a quiet source, seen within a few ms. Programs record
  * with tests/ext/process/progs/netlink_record.c (the test's children and their
  * children). The hooks that claim it ("process", "process/audit") must
  * give every create its exact argv and image, every delete its exit code,
