@@ -153,11 +153,13 @@ void proc_tracker_exec_read(struct proc_tracker *t, struct core_hook *hook, cons
     rec.command_line = now ? now->command_line : NULL;
     rec.command_line_len = now ? now->command_line_len : 0;
 
-    /* The image is the process' executable for as long as it runs (after the fact: it may be gone). */
+    /* The image is the process' executable for as long as it runs (after the fact: it may be gone, or a
+     * snapshot's process may have exec'd again: then the file it saw is not there to open). */
     char exe[48];
     snprintf(exe, sizeof(exe), "/proc/%u/exe", tgid);
     struct stat st;
-    bool have_exe = now && stat(exe, &st) == 0;
+    bool have_exe = now && stat(exe, &st) == 0 &&
+                    (!now->exe_inode || ((uint64_t)st.st_dev == now->exe_device && (uint64_t)st.st_ino == now->exe_inode));
     struct ext_process_event e = {
         .md = {.operation = PROCESS_OPERATION_CREATE, .process_id = tgid, .parent_process_id = rec.ppid,
                .creating_process_id = tgid, .creating_thread_id = tid, .creation_time = rec.creation_time,
