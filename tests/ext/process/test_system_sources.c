@@ -5,7 +5,7 @@
  * with distinct argv, all started at once; a process already running when
  * the source started; a child that forks without exec; 300 execs one
  * after another, far longer than a read window (whole, in order); a single
- * exec on a quiet source, seen within a few ms. Programs record
+ * exec, seen within a few ms. Programs record
  * with tests/ext/process/progs/netlink_record.c (the test's children and their
  * children). The hooks that claim it ("process", "process/audit") must
  * give every create its exact argv and image, every delete its exit code,
@@ -465,8 +465,13 @@ static void sequence_longer_than_a_window_arrives_whole_and_in_order(void **stat
     }
 }
 
-/* On a quiet source a single exec's create comes at once (a reader waits a window under a storm only). */
-static void single_exec_on_a_quiet_source_arrives_within_a_few_ms(void **state)
+/*
+ * A single exec's create comes within a few ms: at once on a quiet
+ * machine, at most a read window later when other execs (parallel tests)
+ * keep the reader in windows (test_read_window.c checks the quiet wake-up
+ * itself).
+ */
+static void single_exec_arrives_within_a_few_ms(void **state)
 {
     const char *hook = *state, *why = missing(hook);
     if (why)
@@ -489,7 +494,7 @@ static void single_exec_on_a_quiet_source_arrives_within_a_few_ms(void **state)
     print_message("%s: a single exec's create came %llu us after it was let exec (median of %d; %llu-%llu)\n", hook,
                   (unsigned long long)median, LATENCY_TRIES, (unsigned long long)latency_us[0],
                   (unsigned long long)latency_us[LATENCY_TRIES - 1]);
-    assert_true(median <= LATENCY_MS_MAX * 1000u);
+    assert_true(median <= LATENCY_MS_MAX * 1000u + read_window_us());
 }
 
 enum { OVERLAP_LOOPS = 2, OVERLAP_EXECS = 300 };
@@ -572,7 +577,7 @@ int main(void)
          deletes_of_processes_running_before_and_fork_only_children},
         {"sequence_longer_than_a_window_arrives_whole_and_in_order",
          sequence_longer_than_a_window_arrives_whole_and_in_order},
-        {"single_exec_on_a_quiet_source_arrives_within_a_few_ms", single_exec_on_a_quiet_source_arrives_within_a_few_ms},
+        {"single_exec_arrives_within_a_few_ms", single_exec_arrives_within_a_few_ms},
     };
     enum { HOOKS = sizeof(hooks) / sizeof(hooks[0]), KINDS = sizeof(kinds) / sizeof(kinds[0]) };
     static char names[(KINDS + 1) * HOOKS][128];
