@@ -266,7 +266,9 @@ int ext_proc_read_ids(uint32_t pid, struct ext_proc_info *info)
     snprintf(dir, sizeof(dir), "/proc/%u", pid);
     if (!read_stat(dir, info))
         return -ENOENT;
-    read_status(dir, info);
+    uint32_t tgid;
+    if (pidfd_thread_ids(pid, &tgid, info) > 0) /* the kernel has no PIDFD_GET_INFO */
+        read_status(dir, info);
     return 0;
 }
 
