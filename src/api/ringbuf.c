@@ -1,11 +1,18 @@
 /*
  * ring_buffer: one consumer over one or more ring-buffer maps. Each ring's
  * wake-up eventfd is in one epoll set, so a poll sleeps until any ring
- * has news; the eventfds are drained before the rings are read, so a
- * wake-up for a record that arrives while reading is never lost.
+ * has news. Producers signal a ring only while its consumer sleeps
+ * (ringbuf_sleeping): a poll says so for its rings, reads them once more
+ * (a record submitted before that signalled no one) and only then
+ * sleeps. Once ring_buffer__epoll_fd() has handed the epoll set out, the
+ * caller may sleep on it at any time: its rings count as slept on until
+ * the ring_buffer is freed, and ring_buffer__consume() resets their
+ * eventfds so a level-triggered epoll does not stay ready.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -24,6 +31,7 @@ struct ring_buffer {
     struct ring *rings;
     size_t count;
     int epoll_fd;
+    _Atomic bool watched; /* the epoll set was handed out: every ring counts as slept on */
 };
 
 /* libbpf's rule: only a negative result of the callback stops consuming. */
@@ -58,6 +66,8 @@ int ring_buffer__add(struct ring_buffer *rb, int map_fd, ring_buffer_sample_fn s
         return api_err(rc);
     }
     rb->rings[rb->count++] = (struct ring){obj, map, sample_cb, ctx};
+    if (rb->watched)
+        ringbuf_sleeping(map, true);
     return 0;
 }
 
@@ -76,6 +86,13 @@ struct ring_buffer *ring_buffer__new(int map_fd, ring_buffer_sample_fn sample_cb
         return api_err_ptr(rc);
     }
     return rb;
+}
+
+/* Says every ring's consumer sleeps (asleep) or is awake. */
+static void sleeping(const struct ring_buffer *rb, bool asleep)
+{
+    for (size_t i = 0; i < rb->count; i++)
+        ringbuf_sleeping(rb->rings[i].map, asleep);
 }
 
 /* Resets every ring's wake-up counter. */
@@ -114,26 +131,39 @@ int ring_buffer__poll(struct ring_buffer *rb, int timeout_ms)
 {
     if (!rb)
         return api_err(-EINVAL);
-    drain_wakeups(rb);
     int n = consume_all(rb);
     if (n || !timeout_ms)
         return api_err(n);
+    sleeping(rb, true);
+    n = consume_all(rb); /* a record submitted before we said we sleep signalled no one */
     struct epoll_event events[8];
-    if (epoll_wait(rb->epoll_fd, events, 8, timeout_ms) < 0)
-        return api_err(-errno);
-    drain_wakeups(rb);
+    int ready = n ? 0 : epoll_wait(rb->epoll_fd, events, 8, timeout_ms);
+    int err = ready < 0 ? -errno : 0;
+    sleeping(rb, false);
+    if (n || err)
+        return api_err(n ? n : err);
+    if (ready > 0)
+        drain_wakeups(rb);
     return api_err(consume_all(rb));
 }
 
 int ring_buffer__epoll_fd(const struct ring_buffer *rb)
 {
-    return rb ? rb->epoll_fd : api_err(-EINVAL);
+    if (!rb)
+        return api_err(-EINVAL);
+    /* libbpf's signature takes a const pointer; the flag is this object's own state (never a const object). */
+    struct ring_buffer *own = (struct ring_buffer *)rb;
+    if (!atomic_exchange(&own->watched, true))
+        sleeping(rb, true);
+    return rb->epoll_fd;
 }
 
 void ring_buffer__free(struct ring_buffer *rb)
 {
     if (!rb)
         return;
+    if (rb->watched)
+        sleeping(rb, false);
     for (size_t i = 0; i < rb->count; i++)
         core_obj_release(rb->rings[i].obj);
     if (rb->epoll_fd >= 0)

@@ -19,6 +19,7 @@
 enum {
     RCVBUF_BYTES = 16 << 20,
     RECORD_BYTES_MAX = 16 << 10, /* a record is at most about 9 KiB (an EXECVE record: 7500 bytes of arguments) */
+    RECORDS_PER_CALL = 16,       /* records one system call reads: an exec brings about 7 */
     ANSWER_TIMEOUT_MS = 2000,
     BACKLOG_LIMIT = 8192,  /* records the kernel queues for us before it waits, then drops */
     SYSCALL_EXECVE_64 = 59,
@@ -314,6 +315,8 @@ void audit_link_close(struct audit_link *l)
         close(l->sock);
     if (l->ctl >= 0)
         close(l->ctl);
+    free(l->records);
+    l->records = NULL;
     l->sock = l->ctl = -1;
     l->rules = 0;
     l->daemon = l->enabled_by_us = false;
@@ -322,9 +325,16 @@ void audit_link_close(struct audit_link *l)
 
 int audit_link_drain(struct audit_link *l, audit_record_fn *fn, void *arg, uint64_t *overruns)
 {
-    static _Thread_local char buf[RECORD_BYTES_MAX] __attribute__((aligned(8)));
+    if (!l->records && !(l->records = malloc((size_t)RECORDS_PER_CALL * RECORD_BYTES_MAX)))
+        return -ENOMEM;
+    struct mmsghdr msgs[RECORDS_PER_CALL];
+    struct iovec iov[RECORDS_PER_CALL];
     for (;;) {
-        ssize_t n = recv(l->sock, buf, sizeof(buf), MSG_DONTWAIT);
+        for (int i = 0; i < RECORDS_PER_CALL; i++) {
+            iov[i] = (struct iovec){.iov_base = l->records + (size_t)i * RECORD_BYTES_MAX, .iov_len = RECORD_BYTES_MAX};
+            msgs[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1};
+        }
+        int n = recvmmsg(l->sock, msgs, RECORDS_PER_CALL, MSG_DONTWAIT, NULL);
         if (n < 0 && errno == ENOBUFS) {
             (*overruns)++;
             continue;
@@ -335,16 +345,20 @@ int audit_link_drain(struct audit_link *l, audit_record_fn *fn, void *arg, uint6
             continue;
         if (n < 0)
             return -errno;
-        /* One record per message; the kernel's nlmsg_len leaves out the header, so the datagram's size counts. */
-        struct nlmsghdr *h = (struct nlmsghdr *)buf;
-        if ((size_t)n < NLMSG_HDRLEN)
-            continue;
-        size_t len = (size_t)n - NLMSG_HDRLEN;
-        const char *text = (const char *)NLMSG_DATA(h);
-        while (len && (text[len - 1] == '\0' || text[len - 1] == '\n'))
-            len--;
-        if (h->nlmsg_type != NLMSG_ERROR && h->nlmsg_type != NLMSG_DONE && h->nlmsg_type != NLMSG_NOOP)
-            fn(arg, h->nlmsg_type, text, len);
+        for (int i = 0; i < n; i++) {
+            /* One record per message; the kernel's nlmsg_len leaves out the header, so the datagram's size counts. */
+            struct nlmsghdr *h = iov[i].iov_base;
+            if (msgs[i].msg_len < NLMSG_HDRLEN)
+                continue;
+            size_t len = msgs[i].msg_len - NLMSG_HDRLEN;
+            const char *text = (const char *)NLMSG_DATA(h);
+            while (len && (text[len - 1] == '\0' || text[len - 1] == '\n'))
+                len--;
+            if (h->nlmsg_type != NLMSG_ERROR && h->nlmsg_type != NLMSG_DONE && h->nlmsg_type != NLMSG_NOOP)
+                fn(arg, h->nlmsg_type, text, len);
+        }
+        if (n < RECORDS_PER_CALL)
+            return 0; /* fewer than asked: the socket is empty (an error, if any, waits for the next call) */
     }
 }
 

@@ -44,6 +44,7 @@ struct audit_link {
     const struct audit_calls *calls;
     char key[32];
     const char *prefix;     /* of trace lines */
+    char *records;          /* what one read of records takes in (allocated at the first) */
 };
 
 /* Opens as described above with the process source's rule (execve and execveat that succeed): 0 or -errno (the reason on the trace pipe). */

@@ -333,6 +333,22 @@ int ext_proc_tgid(uint32_t tid);
  * (image path and command line left empty): 0, or -errno if tid is gone.
  */
 int ext_proc_read_thread(uint32_t tid, uint32_t *tgid, struct ext_proc_info *info);
+/*
+ * Files naming one thread and its process (a pidfd, /proc/<tgid>/stat),
+ * kept to read them again: they name a task, not a number, so once it is
+ * gone they fail (and are opened afresh), never reading another task that
+ * took the number.
+ */
+struct ext_proc_thread {
+    uint32_t tid, tgid;   /* 0: none kept */
+    int pidfd, stat_fd;
+};
+/* Nothing kept. */
+void ext_proc_thread_init(struct ext_proc_thread *t);
+/* Closes what t keeps. */
+void ext_proc_thread_close(struct ext_proc_thread *t);
+/* As ext_proc_read_thread(), through t's files when they are thread tid's and it still runs, else opened afresh into t. */
+int ext_proc_read_thread_kept(struct ext_proc_thread *t, uint32_t tid, uint32_t *tgid, struct ext_proc_info *info);
 
 /* The exit code of a wait status: the code, or 128+N for death by signal N. */
 uint32_t ext_exit_code(int status);

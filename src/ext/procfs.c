@@ -108,18 +108,14 @@ static const char *skip_fields(const char *s, int n)
 }
 
 /*
- * ppid, start time and comm from /proc/PID/stat (fields 4 and 22; the comm
- * is field 2, between the first '(' and the last ')'); false if unreadable.
+ * ppid, start time and comm from the text of /proc/PID/stat (fields 4 and
+ * 22; the comm is field 2, between the first '(' and the last ')').
  */
-static bool read_stat(const char *dir, struct ext_proc_info *info)
+static void parse_stat(const char *buf, struct ext_proc_info *info)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "%s/stat", dir);
-    if (read_file(path, buf, sizeof(buf)) <= 0)
-        return false;
-    char *open = strchr(buf, '('), *p = strrchr(buf, ')');
+    const char *open = strchr(buf, '('), *p = strrchr(buf, ')');
     if (!open || !p || p < open)
-        return true;
+        return;
     size_t comm = (size_t)(p - open - 1) < sizeof(info->comm) - 1 ? (size_t)(p - open - 1) : sizeof(info->comm) - 1;
     memcpy(info->comm, open + 1, comm);
     info->comm[comm] = '\0';
@@ -135,6 +131,16 @@ static bool read_stat(const char *dir, struct ext_proc_info *info)
         if (hz > 0 && boot)
             info->start_filetime = ext_filetime_from_unix_ns(boot + start * (1000000000ull / (uint64_t)hz));
     }
+}
+
+/* parse_stat() of /proc/PID/stat (dir: /proc/PID); false if unreadable. */
+static bool read_stat(const char *dir, struct ext_proc_info *info)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "%s/stat", dir);
+    if (read_file(path, buf, sizeof(buf)) <= 0)
+        return false;
+    parse_stat(buf, info);
     return true;
 }
 
@@ -181,29 +187,33 @@ struct pidfd_thread_info {
 /* Set once the kernel is found without PIDFD_THREAD or PIDFD_GET_INFO: status is read instead. */
 static atomic_bool no_pidfd_info;
 
-/*
- * Thread tid's tgid and real ids from a pidfd's PIDFD_GET_INFO (numbers
- * of our pid and user namespaces, as /proc gives them), which the kernel
- * fills without formatting the ~1.4 KB of /proc/TID/status (the largest
- * single cost of an exec open, profiled). 0, -errno (the thread is gone),
- * or 1 when the kernel cannot (then use status).
- */
-static int pidfd_thread_ids(uint32_t tid, uint32_t *tgid, struct ext_proc_info *info)
+/* A pidfd of thread tid (PIDFD_THREAD), or -errno: -ESRCH the thread is gone, -ENOSYS the kernel cannot (use status). */
+static int thread_pidfd(uint32_t tid)
 {
     if (atomic_load_explicit(&no_pidfd_info, memory_order_relaxed))
-        return 1;
+        return -ENOSYS;
     int fd = (int)syscall(SYS_pidfd_open, (pid_t)tid, PIDFD_THREAD_FLAG);
-    if (fd < 0) {
-        if (errno == EINVAL || errno == ENOSYS) {
-            atomic_store(&no_pidfd_info, true);
-            return 1;
-        }
-        return -errno;
+    if (fd >= 0)
+        return fd;
+    if (errno == EINVAL || errno == ENOSYS) {
+        atomic_store(&no_pidfd_info, true);
+        return -ENOSYS;
     }
+    return -errno;
+}
+
+/*
+ * The tgid and real ids of the thread of pidfd from PIDFD_GET_INFO
+ * (numbers of our pid and user namespaces, as /proc gives them), which the
+ * kernel fills without formatting the ~1.4 KB of /proc/TID/status (the
+ * largest single cost of an exec open, profiled). 0, -errno (the thread
+ * is gone), or 1 when the kernel cannot (then use status).
+ */
+static int pidfd_ids(int fd, uint32_t *tgid, struct ext_proc_info *info)
+{
     struct pidfd_thread_info pi = {.mask = PIDFD_INFO_PID_CREDS};
     int rc = ioctl(fd, PIDFD_GET_INFO_IOCTL, &pi);
     int err = rc < 0 ? errno : 0;
-    close(fd);
     if (err == ENOTTY || err == EINVAL) {
         atomic_store(&no_pidfd_info, true);
         return 1;
@@ -216,6 +226,17 @@ static int pidfd_thread_ids(uint32_t tid, uint32_t *tgid, struct ext_proc_info *
     info->uid = pi.ruid;
     info->gid = pi.rgid;
     return 0;
+}
+
+/* Thread tid's tgid and real ids from a pidfd of it (see pidfd_ids()): 0, -errno, or 1 (use status). */
+static int pidfd_thread_ids(uint32_t tid, uint32_t *tgid, struct ext_proc_info *info)
+{
+    int fd = thread_pidfd(tid);
+    if (fd < 0)
+        return fd == -ENOSYS ? 1 : fd;
+    int rc = pidfd_ids(fd, tgid, info);
+    close(fd);
+    return rc;
 }
 
 int ext_proc_tgid(uint32_t tid)
@@ -251,6 +272,78 @@ int ext_proc_read_thread(uint32_t tid, uint32_t *tgid, struct ext_proc_info *inf
     return 0;
 }
 
+void ext_proc_thread_init(struct ext_proc_thread *t)
+{
+    *t = (struct ext_proc_thread){.pidfd = -1, .stat_fd = -1};
+}
+
+void ext_proc_thread_close(struct ext_proc_thread *t)
+{
+    if (t->pidfd >= 0)
+        close(t->pidfd);
+    if (t->stat_fd >= 0)
+        close(t->stat_fd);
+    ext_proc_thread_init(t);
+}
+
+/* The ids through t's pidfd and the stat text through its stat file, when t is thread tid still running; 0 or -errno. */
+static int read_kept(const struct ext_proc_thread *t, uint32_t tid, uint32_t *tgid, struct ext_proc_info *info)
+{
+    if (t->tid != tid || t->pidfd < 0 || t->stat_fd < 0)
+        return -ESRCH;
+    uint32_t now_tgid;
+    int err = pidfd_ids(t->pidfd, &now_tgid, info);
+    if (err)
+        return err < 0 ? err : -ENOTTY;
+    if (now_tgid != t->tgid)
+        return -ESRCH; /* (a thread's tgid never changes; checked all the same) */
+    char buf[1024];
+    ssize_t n = pread(t->stat_fd, buf, sizeof(buf) - 1, 0);
+    if (n <= 0)
+        return n < 0 ? -errno : -ESRCH;
+    buf[n] = '\0';
+    parse_stat(buf, info);
+    *tgid = now_tgid;
+    return 0;
+}
+
+int ext_proc_read_thread_kept(struct ext_proc_thread *t, uint32_t tid, uint32_t *tgid, struct ext_proc_info *info)
+{
+    memset(info, 0, offsetof(struct ext_proc_info, image_path));
+    info->image_path[0] = '\0';
+    info->command_line_len = 0;
+    if (read_kept(t, tid, tgid, info) == 0)
+        return 0;
+    ext_proc_thread_close(t);
+    memset(info, 0, offsetof(struct ext_proc_info, image_path));
+    int fd = thread_pidfd(tid);
+    if (fd == -ENOSYS)
+        return ext_proc_read_thread(tid, tgid, info); /* no PIDFD_GET_INFO: nothing to keep */
+    if (fd < 0)
+        return fd;
+    int err = pidfd_ids(fd, tgid, info);
+    if (err) {
+        close(fd);
+        return err < 0 ? err : ext_proc_read_thread(tid, tgid, info);
+    }
+    char path[48];
+    snprintf(path, sizeof(path), "/proc/%u/stat", *tgid);
+    int stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+    char buf[1024];
+    ssize_t n = stat_fd >= 0 ? pread(stat_fd, buf, sizeof(buf) - 1, 0) : -1;
+    if (n > 0) {
+        buf[n] = '\0';
+        parse_stat(buf, info);
+        *t = (struct ext_proc_thread){.tid = tid, .tgid = *tgid, .pidfd = fd, .stat_fd = stat_fd};
+        return 0;
+    }
+    /* The process went while we looked (its ids were read): what could be read is kept, nothing else. */
+    if (stat_fd >= 0)
+        close(stat_fd);
+    close(fd);
+    return 0;
+}
+
 uint32_t ext_exit_code(int status)
 {
     return WIFSIGNALED(status) ? 128u + (uint32_t)WTERMSIG(status) : (uint32_t)WEXITSTATUS(status);
@@ -266,7 +359,9 @@ int ext_proc_read_ids(uint32_t pid, struct ext_proc_info *info)
     snprintf(dir, sizeof(dir), "/proc/%u", pid);
     if (!read_stat(dir, info))
         return -ENOENT;
-    read_status(dir, info);
+    uint32_t tgid;
+    if (pidfd_thread_ids(pid, &tgid, info) > 0) /* the kernel has no PIDFD_GET_INFO */
+        read_status(dir, info);
     return 0;
 }
 

@@ -255,7 +255,19 @@ int ringbuf_consume(struct map *map, ringbuf_sample_fn fn, void *ctx);
 int ringbuf_poll(struct map *map, ringbuf_sample_fn fn, void *ctx, int timeout_ms);
 /* Records that did not fit since creation. */
 uint64_t ringbuf_dropped(const struct map *map);
-/* An eventfd readable when producers signal new data (for epoll); -EINVAL if no ring. */
+/*
+ * An eventfd readable when producers signal new data (for epoll); -EINVAL
+ * if no ring. Producers signal only while a consumer says it sleeps on it
+ * (ringbuf_sleeping).
+ */
 int ringbuf_wakeup_fd(const struct map *map);
+/*
+ * A consumer about to sleep on the wakeup fd says so (asleep true), then
+ * consumes once more before it sleeps (a record submitted before it said
+ * so sent no signal), and says it is awake (false) when it wakes; one
+ * that watches the fd all its life says so once at the start and once at
+ * the end. Calls pair up.
+ */
+void ringbuf_sleeping(struct map *map, bool asleep);
 
 #endif /* BPFHOST_MAPS_H */

@@ -12,6 +12,10 @@
  * Wake-ups follow Linux: a submit signals the consumer only if the
  * consumer has caught up to this very record (it may be sleeping on it),
  * always with RINGBUF_F_FORCE_WAKEUP, never with RINGBUF_F_NO_WAKEUP.
+ * One more condition than Linux: a consumer says when it sleeps
+ * (ringbuf_sleeping), and a ring nobody sleeps on is not signalled, so a
+ * consumer busy with a stream of records costs its producers no eventfd
+ * write per record.
  */
 #include <errno.h>
 #include <string.h>
@@ -77,13 +81,14 @@ static void commit(void *sample, uint64_t flags, bool discard)
 
     h.f.len = (h.f.len & ~(uint32_t)RINGBUF_BUSY_BIT) | (discard ? RINGBUF_DISCARD_BIT : 0);
     /* Sequentially consistent, paired with the consumer's store of its
-     * position and load of this header: either the consumer sees this
-     * record, or we see it waiting right here and wake it. */
+     * position, its count of sleepers and its load of this header: either
+     * the consumer sees this record, or we see it asleep right here (or
+     * about to be) and wake it. */
     atomic_exchange(rb_hdr_word(hdr), h.word);
     uint64_t rec_pos = (uint64_t)(hdr - rb->data);
     uint64_t cons = atomic_load(&c->cons_pos);
     if ((flags & RINGBUF_F_FORCE_WAKEUP) ||
-        (!(flags & RINGBUF_F_NO_WAKEUP) && (cons & rb->mask) == rec_pos))
+        (!(flags & RINGBUF_F_NO_WAKEUP) && (cons & rb->mask) == rec_pos && atomic_load(&c->sleepers)))
         wake(rb);
 }
 
@@ -141,6 +146,17 @@ int ringbuf_wakeup_fd(const struct map *m)
 {
     struct ringbuf *rb = rb_of(m);
     return rb ? rb->event_fd : -EINVAL;
+}
+
+void ringbuf_sleeping(struct map *m, bool asleep)
+{
+    struct ringbuf *rb = rb_of(m);
+    if (!rb)
+        return;
+    if (asleep)
+        atomic_fetch_add(&rb->ctrl->sleepers, 1);
+    else
+        atomic_fetch_sub(&rb->ctrl->sleepers, 1);
 }
 
 static int ringbuf_check(const struct map_params *p)

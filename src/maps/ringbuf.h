@@ -28,6 +28,7 @@ struct rb_ctrl {
     alignas(64) _Atomic uint64_t cons_pos;
     alignas(64) _Atomic uint64_t prod_pos;
     alignas(64) _Atomic uint64_t dropped;
+    _Atomic uint32_t sleepers;  /* consumers asleep (or watching from outside) on the eventfd */
 };
 
 struct ringbuf {

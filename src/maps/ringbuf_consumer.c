@@ -69,8 +69,16 @@ int ringbuf_poll(struct map *m, ringbuf_sample_fn fn, void *ctx, int timeout_ms)
         int wait = remaining_ms(&start, timeout_ms);
         if (n || !wait)
             return n;
+        ringbuf_sleeping(m, true);
+        /* Again: a record submitted before we said we sleep signalled no one. */
+        n = ringbuf_consume(m, fn, ctx);
+        if (n) {
+            ringbuf_sleeping(m, false);
+            return n;
+        }
         struct pollfd pfd = {.fd = rb->event_fd, .events = POLLIN};
         int r = poll(&pfd, 1, wait);
+        ringbuf_sleeping(m, false);
         if (r < 0 && errno != EINTR)
             return -errno;
         uint64_t signals;

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 
 #include <cmocka.h>
 
@@ -127,6 +128,37 @@ static void several_rings_one_consumer(void **state)
     ring_buffer__free(rb);
 }
 
+/* Whether the epoll set has news within timeout_ms. */
+static bool epoll_ready(int epoll_fd, int timeout_ms)
+{
+    struct epoll_event ev;
+    return epoll_wait(epoll_fd, &ev, 1, timeout_ms) == 1;
+}
+
+/* A caller that sleeps on the epoll set itself (ring_buffer__epoll_fd) is woken, also for a ring added later. */
+static void caller_sleeps_on_epoll_fd(void **state)
+{
+    (void)state;
+    struct bpf_object *one = load_object(CORE_PROGS, "ringbuf"), *two = load_object(CORE_PROGS, "ringbuf");
+    struct tally t = {0};
+    struct ring_buffer *rb = ring_buffer__new(map_fd(one, "events"), count, &t, NULL);
+    assert_non_null(rb);
+    int epoll_fd = ring_buffer__epoll_fd(rb);
+    assert_true(epoll_fd >= 0);
+    assert_false(epoll_ready(epoll_fd, 0));
+    assert_int_equal(run_simple(prog_fd(one, "produce")), 0);
+    assert_true(epoll_ready(epoll_fd, 1000));
+    assert_int_equal(ring_buffer__consume(rb), 2);
+    assert_false(epoll_ready(epoll_fd, 0)); /* consume reset the wake-up */
+    assert_int_equal(ring_buffer__add(rb, map_fd(two, "events"), count, &t), 0);
+    assert_int_equal(run_simple(prog_fd(two, "produce")), 0);
+    assert_true(epoll_ready(epoll_fd, 1000));
+    assert_int_equal(ring_buffer__consume(rb), 2);
+    ring_buffer__free(rb);
+    bpf_object__close(one);
+    bpf_object__close(two);
+}
+
 /* libbpf's rule: a negative result stops consuming and is returned; a positive one is ignored. */
 static void callback_results(void **state)
 {
@@ -180,6 +212,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(producer_runs_consumer_polls),
         cmocka_unit_test(several_rings_one_consumer),
+        cmocka_unit_test(caller_sleeps_on_epoll_fd),
         cmocka_unit_test(callback_results),
         cmocka_unit_test(ring_buffer_errors),
     };

@@ -199,7 +199,12 @@ static void test_wakeup_rules(void **state)
     struct sink s = {0};
     assert_true(ringbuf_wakeup_fd(rb) >= 0);
     assert_false(signalled(rb));
-    /* The consumer has caught up: the first record wakes it... */
+    /* Nobody sleeps on the ring: a caught-up consumer is not signalled... */
+    assert_int_equal(ringbuf_output(rb, "w", 1, 0), 0);
+    assert_false(signalled(rb));
+    assert_int_equal(ringbuf_consume(rb, collect, &s), 1);
+    ringbuf_sleeping(rb, true);
+    /* ... but a sleeping one is: the first record wakes it... */
     assert_int_equal(ringbuf_output(rb, "x", 1, 0), 0);
     assert_true(signalled(rb));
     /* ... later ones while it lags do not ... */
@@ -216,6 +221,51 @@ static void test_wakeup_rules(void **state)
     p = ringbuf_reserve(rb, 1, 0);
     ringbuf_discard(p, RINGBUF_F_FORCE_WAKEUP);
     assert_true(signalled(rb));
+    ringbuf_sleeping(rb, false);
+    map_release(rb);
+}
+
+enum { TRICKLE = 3000 };
+
+/* Records one at a time, each after a pause of 0-63 us (spun): many land just as the consumer goes to sleep. */
+static void *trickle(void *p)
+{
+    struct map *rb = p;
+    for (uint32_t i = 0; i < TRICKLE; i++) {
+        double until = now_ms() + (double)((i * 2654435761u >> 20) % 64) / 1e3;
+        while (now_ms() < until) {
+        }
+        assert_int_equal(ringbuf_output(rb, &i, sizeof(i), 0), 0);
+    }
+    return NULL;
+}
+
+static int count_record(void *ctx, void *data, size_t size)
+{
+    (void)data, (void)size;
+    ++*(unsigned *)ctx;
+    return 0;
+}
+
+/* A consumer that sleeps between records is woken for each: no poll waits out its timeout. */
+static void test_no_lost_wakeup(void **state)
+{
+    (void)state;
+    struct map *rb = make_map(BPF_MAP_TYPE_RINGBUF, 0, 0, 16 * page(), 0);
+    pthread_t producer;
+    assert_int_equal(pthread_create(&producer, NULL, trickle, rb), 0);
+    unsigned seen = 0, polls = 0;
+    double slowest = 0;
+    while (seen < TRICKLE) {
+        double t0 = now_ms();
+        assert_true(ringbuf_poll(rb, count_record, &seen, 2000) > 0);
+        double took = now_ms() - t0;
+        slowest = took > slowest ? took : slowest;
+        polls++;
+    }
+    assert_int_equal(pthread_join(producer, NULL), 0);
+    print_message("ringbuf: %u records in %u polls, slowest poll %.1f ms\n", seen, polls, slowest);
+    assert_true(slowest < 1000); /* a lost wake-up waits the whole 2 s */
     map_release(rb);
 }
 
@@ -391,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_wrap_around),
         cmocka_unit_test(test_wakeup_rules),
         cmocka_unit_test(test_poll),
+        cmocka_unit_test(test_no_lost_wakeup),
         cmocka_unit_test(test_producers_and_consumer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

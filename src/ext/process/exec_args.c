@@ -36,17 +36,14 @@ static const struct {
 };
 
 /*
- * Reads /proc/TID/syscall (path) into line once the thread sleeps: 0, or
- * -errno (-EBUSY: still running at until_ns). The kernel queues the event
- * before the thread goes to sleep waiting for our answer: until it sleeps,
- * the file says "running". It sleeps within moments unless it is preempted
- * (a loaded machine): the CPU is yielded to it, then slept on.
+ * Reads /proc/TID/syscall (open as fd) into line once the thread sleeps:
+ * 0, or -errno (-EBUSY: still running at until_ns). The kernel queues the
+ * event before the thread goes to sleep waiting for our answer: until it
+ * sleeps, the file says "running". It sleeps within moments unless it is
+ * preempted (a loaded machine): the CPU is yielded to it, then slept on.
  */
-static int read_when_asleep(const char *path, char *line, size_t cap, uint64_t until_ns)
+static int read_when_asleep(int fd, char *line, size_t cap, uint64_t until_ns)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
     int err = 0;
     for (unsigned tries = 0;; tries++) {
         ssize_t n = pread(fd, line, cap - 1, 0);
@@ -68,16 +65,33 @@ static int read_when_asleep(const char *path, char *line, size_t cap, uint64_t u
         else
             nanosleep(&(struct timespec){0, 50 * 1000}, NULL);
     }
-    close(fd);
     return err;
 }
 
-int ext_exec_args_read(pid_t tgid, pid_t tid, uint64_t until_ns, struct ext_exec_args *args)
+/*
+ * read_when_asleep() of thread tid's syscall file: the one kept open as
+ * *fd if any (it names the task, not the number: once the thread is gone
+ * it fails), else, or then, the file of the thread that has the number now
+ * (left open in *fd; -1 if it cannot be opened).
+ */
+static int read_syscall_file(pid_t tgid, pid_t tid, int *fd, char *line, size_t cap, uint64_t until_ns)
+{
+    int err = *fd >= 0 ? read_when_asleep(*fd, line, cap, until_ns) : -ESRCH;
+    if (!err || err == -EBUSY)
+        return err;
+    if (*fd >= 0)
+        close(*fd);
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)tgid, (int)tid);
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    return *fd < 0 ? -errno : read_when_asleep(*fd, line, cap, until_ns);
+}
+
+int ext_exec_args_read(pid_t tgid, pid_t tid, uint64_t until_ns, int *syscall_fd, struct ext_exec_args *args)
 {
 #if defined(__x86_64__)
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)tgid, (int)tid);
-    int err = read_when_asleep(path, line, sizeof(line), until_ns);
+    char line[256];
+    int err = read_syscall_file(tgid, tid, syscall_fd, line, sizeof(line), until_ns);
     if (err)
         return err;
     /* "NR ARG0 .. ARG5 SP PC" (the arguments in hex); "running", or "-1 SP PC": in no system call */
@@ -108,7 +122,7 @@ int ext_exec_args_read(pid_t tgid, pid_t tid, uint64_t until_ns, struct ext_exec
     }
     return -ENOEXEC;
 #else
-    (void)tgid, (void)tid, (void)until_ns, (void)args;
+    (void)tgid, (void)tid, (void)until_ns, (void)syscall_fd, (void)args;
     return -ENOEXEC;
 #endif
 }

@@ -77,8 +77,10 @@ struct ext_exec_args {
  * /proc/TID/syscall (execve and execveat of x86-64, i386 and x32): 0, or
  * -errno (-ENOEXEC: it is in no exec system call, e.g. an exec the kernel
  * started itself; -EBUSY: it did not go to sleep by CLOCK_MONOTONIC until_ns).
+ * *syscall_fd: that file kept open from an earlier call for the same tid
+ * (-1: none); the file read is left there for the next (the caller closes it).
  */
-int ext_exec_args_read(pid_t tgid, pid_t tid, uint64_t until_ns, struct ext_exec_args *args);
+int ext_exec_args_read(pid_t tgid, pid_t tid, uint64_t until_ns, int *syscall_fd, struct ext_exec_args *args);
 
 /* ------------------------------------------------------------------------ */
 /* exec_elf.c                                                               */

@@ -67,6 +67,9 @@ struct fanotify_exec {
     char opened_path[PATH_MAX];
     char opened_file[64];    /* "/proc/PID/task/TID/fd/N" of the event's fd */
     struct ext_proc_info info;
+    /* Files of the last thread looked at, kept for its next exec open (a program's is followed by ld.so's). */
+    struct ext_proc_thread thread;
+    int syscall_fd;          /* its /proc/TGID/task/TID/syscall, -1: none */
     struct ext_process_event events[EXT_EXEC_CHAIN_MAX];
     size_t event_count;
 };

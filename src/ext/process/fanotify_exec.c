@@ -33,12 +33,24 @@
 int fanotify_exec_init(struct fanotify_exec *x)
 {
     memset(x, 0, sizeof(*x));
+    ext_proc_thread_init(&x->thread);
+    x->syscall_fd = -1;
     x->command_line = malloc(EXT_COMMAND_LINE_MAX);
     return x->command_line ? 0 : -ENOMEM;
 }
 
+/* Closes the files kept of the last thread. */
+static void forget_thread(struct fanotify_exec *x)
+{
+    ext_proc_thread_close(&x->thread);
+    if (x->syscall_fd >= 0)
+        close(x->syscall_fd);
+    x->syscall_fd = -1;
+}
+
 void fanotify_exec_free(struct fanotify_exec *x)
 {
+    forget_thread(x);
     free(x->command_line);
     x->command_line = NULL;
 }
@@ -87,9 +99,15 @@ int fanotify_exec_begin(struct fanotify_exec *x, pid_t tid, const char *event_fi
     x->tgid = 0;
     snprintf(x->opened_file, sizeof(x->opened_file), "%s", event_file);
     uint32_t tgid = 0;
-    int err = tid > 0 ? ext_proc_read_thread((uint32_t)tid, &tgid, &x->info) : 0;
+    if (x->thread.tid != (uint32_t)tid || tid <= 0)
+        forget_thread(x); /* another thread: its syscall file too */
+    int err = tid > 0 ? ext_proc_read_thread_kept(&x->thread, (uint32_t)tid, &tgid, &x->info) : 0;
     if (tid <= 0)
         memset(&x->info, 0, offsetof(struct ext_proc_info, image_path));
+    if (x->thread.tid != (uint32_t)tid && x->syscall_fd >= 0) {
+        close(x->syscall_fd); /* its thread was gone: the number names another now */
+        x->syscall_fd = -1;
+    }
     x->tgid = (pid_t)tgid;
     return err;
 }
@@ -104,7 +122,7 @@ int fanotify_exec_read(struct fanotify_exec *x, uint64_t until_ns)
     x->opened_path[len] = '\0';
     /* The exec has not happened: the process still runs the old image, whose path and argv we do not need. */
     pid_t tgid = x->tgid, tid = x->tid;
-    x->args_error = tid > 0 ? ext_exec_args_read(tgid, tid, until_ns, &x->args) : -ESRCH;
+    x->args_error = tid > 0 ? ext_exec_args_read(tgid, tid, until_ns, &x->syscall_fd, &x->args) : -ESRCH;
     x->have_args = x->args_error == 0;
     if (x->have_args)
         read_exec(x);

@@ -127,35 +127,45 @@ void proc_tracker_forget(struct proc_tracker *t, uint32_t pid)
 
 void proc_tracker_exec_from_proc(struct proc_tracker *t, struct core_hook *hook, const struct proc_event *ev)
 {
+    struct pid_record now;
+    bool alive = proc_tracker_read_proc(t, (uint32_t)ev->event_data.exec.process_tgid, &now);
+    proc_tracker_exec_read(t, hook, ev, alive ? &now : NULL);
+}
+
+void proc_tracker_exec_read(struct proc_tracker *t, struct core_hook *hook, const struct proc_event *ev,
+                            const struct pid_record *now)
+{
     uint32_t tgid = (uint32_t)ev->event_data.exec.process_tgid, tid = (uint32_t)ev->event_data.exec.process_pid;
     const struct pid_record *known = proc_tracker_get(t, tgid);
-    struct pid_record rec = known ? *known : (struct pid_record){0}, now;
-    bool alive = proc_tracker_read_proc(t, tgid, &now);
-    if (alive) {
-        rec.ppid = now.ppid ? now.ppid : rec.ppid;
-        rec.uid = now.uid;
-        rec.gid = now.gid;
-        if (now.comm[0])
-            memcpy(rec.comm, now.comm, sizeof(rec.comm));
+    struct pid_record rec = known ? *known : (struct pid_record){0};
+    if (now) {
+        rec.ppid = now->ppid ? now->ppid : rec.ppid;
+        rec.uid = now->uid;
+        rec.gid = now->gid;
+        if (now->comm[0])
+            memcpy(rec.comm, now->comm, sizeof(rec.comm));
     }
     if (!rec.creation_time) /* the fork's time if we saw it, else the start /proc tells, else now */
-        rec.creation_time = alive && now.creation_time ? now.creation_time
-                                                       : ext_filetime_from_monotonic_ns(ev->timestamp_ns);
-    rec.image_path = alive ? now.image_path : NULL;
-    rec.image_path_len = alive ? now.image_path_len : 0;
-    rec.command_line = alive ? now.command_line : NULL;
-    rec.command_line_len = alive ? now.command_line_len : 0;
+        rec.creation_time = now && now->creation_time ? now->creation_time
+                                                      : ext_filetime_from_monotonic_ns(ev->timestamp_ns);
+    rec.image_path = now ? now->image_path : NULL;
+    rec.image_path_len = now ? now->image_path_len : 0;
+    rec.command_line = now ? now->command_line : NULL;
+    rec.command_line_len = now ? now->command_line_len : 0;
 
-    /* The image is the process' executable for as long as it runs (after the fact: it may be gone). */
+    /* The image is the process' executable for as long as it runs (after the fact: it may be gone, or a
+     * snapshot's process may have exec'd again: then the file it saw is not there to open). */
     char exe[48];
     snprintf(exe, sizeof(exe), "/proc/%u/exe", tgid);
     struct stat st;
-    bool have_exe = alive && stat(exe, &st) == 0;
+    bool have_exe = now && stat(exe, &st) == 0 &&
+                    (!now->exe_inode || ((uint64_t)st.st_dev == now->exe_device && (uint64_t)st.st_ino == now->exe_inode));
     struct ext_process_event e = {
         .md = {.operation = PROCESS_OPERATION_CREATE, .process_id = tgid, .parent_process_id = rec.ppid,
                .creating_process_id = tgid, .creating_thread_id = tid, .creation_time = rec.creation_time,
-               .image_kind = PROCESS_IMAGE_PROGRAM, .image_device = have_exe ? (uint64_t)st.st_dev : 0,
-               .image_inode = have_exe ? (uint64_t)st.st_ino : 0},
+               .image_kind = PROCESS_IMAGE_PROGRAM,
+               .image_device = have_exe ? (uint64_t)st.st_dev : now ? now->exe_device : 0,
+               .image_inode = have_exe ? (uint64_t)st.st_ino : now ? now->exe_inode : 0},
         .command_line = rec.command_line, .command_line_len = rec.command_line_len,
         .image_path = rec.image_path, .image_path_len = rec.image_path_len,
         .image_file = have_exe ? exe : NULL,

@@ -49,6 +49,13 @@ bool proc_tracker_exit(const struct proc_tracker *t, const struct proc_event *ev
  * deadline, returns ignored); then kept for its delete.
  */
 void proc_tracker_exec_from_proc(struct proc_tracker *t, struct core_hook *hook, const struct proc_event *ev);
+/*
+ * The same from what was read of the process already (now: its record,
+ * with its executable's device and inode for when it is gone; NULL: it was
+ * gone).
+ */
+void proc_tracker_exec_read(struct proc_tracker *t, struct core_hook *hook, const struct proc_event *ev,
+                            const struct pid_record *now);
 /* Forgets pid. */
 void proc_tracker_forget(struct proc_tracker *t, uint32_t pid);
 

@@ -12,7 +12,8 @@
  * identity for its delete (proc_tracker.c).
  *
  * Two threads: the reader takes both sockets' messages as they come into
- * memory (so a slow program never makes the kernel's audit backlog wait),
+ * memory, in windows under a storm (read_window.c; so a slow program never
+ * makes the kernel's audit backlog wait),
  * the dispatcher pairs each exec message with its process' audit event
  * and runs the programs, in each process' order. An exec whose audit
  * event has not come holds only its own process' later events (and its
@@ -47,6 +48,7 @@ enum {
     SCAN_MAX = 4096,             /* messages looked at past the first held one */
     HELD_MAX = 64,               /* processes held at once, beyond which handling waits in order */
     STATUS_EVERY_MS = 1000,
+    STORM_MESSAGES = 24,         /* a storm: an exec brings 3 proc connector messages and about 7 audit records */
 };
 
 /* A proc connector message waiting to be handled. */
@@ -80,6 +82,7 @@ struct audit_source {
     bool reader_started, dispatcher_started;
     uint64_t overruns_counted, dropped_counted;
     uint32_t kernel_lost;          /* the kernel's lost counter last read */
+    size_t records_read;           /* by the reader's last drain */
 
     pthread_mutex_t lock;          /* guards what follows */
     pthread_cond_t cond;           /* CLOCK_MONOTONIC: new work, or stop */
@@ -150,6 +153,7 @@ static void on_audit_exec(void *arg, struct audit_exec *x)
 static void on_record(void *arg, unsigned type, const char *text, size_t len)
 {
     struct audit_source *s = arg;
+    s->records_read++;
     audit_assembler_record(&s->assembler, type, text, len, on_audit_exec, s);
 }
 
@@ -175,22 +179,26 @@ static void *reader_main(void *arg)
     struct pollfd fds[3] = {{.fd = s->link.sock, .events = POLLIN},
                             {.fd = proc_connector_fd(s->pc), .events = POLLIN},
                             {.fd = s->wake, .events = POLLIN}};
+    struct read_window window = {.storm_messages = STORM_MESSAGES};
     uint64_t overruns = 0;
-    int err = 0;
-    while (!err) {
-        if (poll(fds, 3, -1) < 0) {
-            err = errno == EINTR ? 0 : -errno;
-            continue;
-        }
+    int err;
+    while ((err = read_window_wait(&window, fds, 3, 0)) == 0) {
         if (fds[2].revents)
             return NULL;
         /* The proc connector first: an exec's message is sent before its audit records. */
-        if (fds[1].revents && (err = proc_connector_drain(s->pc)) != 0)
+        int n = fds[1].revents ? proc_connector_drain(s->pc) : 0;
+        if (n < 0) {
+            err = n;
             break;
-        if (fds[0].revents)
-            err = audit_link_drain(&s->link, on_record, s, &overruns);
+        }
+        s->records_read = 0;
+        if (fds[0].revents && (err = audit_link_drain(&s->link, on_record, s, &overruns)) != 0)
+            break;
         count_reader_loss(s, overruns);
-        pthread_mutex_lock(&s->lock); /* one wake-up for what this batch brought */
+        read_window_drained(&window, (size_t)n + s->records_read);
+        if (n + s->records_read == 0)
+            continue;
+        pthread_mutex_lock(&s->lock); /* one wake-up for what this batch brought (none if the dispatcher runs) */
         pthread_cond_signal(&s->cond);
         pthread_mutex_unlock(&s->lock);
     }
@@ -465,7 +473,7 @@ static int audit_start(struct core_hook *hook, struct ext_source_counters *count
         err = proc_tracker_init(&s->tracker, counters, TRACE_PREFIX);
     /* Listen first, then read /proc, then audit: every process is read or seen forking, every audited exec has its message. */
     if (!err)
-        err = proc_connector_open(counters, TRACE_PREFIX, on_proc_event, s, &s->pc);
+        err = proc_connector_open(counters, TRACE_PREFIX, false, on_proc_event, s, &s->pc);
     if (!err) {
         proc_tracker_scan(&s->tracker);
         err = audit_link_open(&s->link, TRACE_PREFIX);

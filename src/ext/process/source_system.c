@@ -21,8 +21,9 @@
  * exec waits could exit during that dispatch: its delete waits for it
  * (at most the deadline and a second).
  *
- * Creates (the fanotify relay) and deletes (the proc connector's thread)
- * take turns, one dispatch at a time (see struct ext_exec_observer's turn).
+ * Creates (the fanotify relay) and deletes (the proc connector's thread,
+ * which reads in windows under a storm: read_window.c) take turns, one
+ * dispatch at a time (see struct ext_exec_observer's turn).
  */
 #include <errno.h>
 #include <poll.h>
@@ -197,17 +198,9 @@ static void on_event(void *arg, const struct proc_event *ev)
 static void *reader_main(void *arg)
 {
     struct system_source *s = arg;
-    struct pollfd fds[2] = {{.fd = proc_connector_fd(s->pc), .events = POLLIN}, {.fd = s->wake, .events = POLLIN}};
-    int err = 0;
-    while (!err) {
-        if (poll(fds, 2, -1) < 0) {
-            err = errno == EINTR ? 0 : -errno;
-            continue;
-        }
-        if (fds[1].revents)
-            return NULL;
-        err = proc_connector_drain(s->pc);
-    }
+    int err = proc_connector_run(s->pc, s->wake);
+    if (!err)
+        return NULL;
     atomic_fetch_add(&s->counters->errors, 1);
     core_trace_printf(TRACE_PREFIX "proc connector reader stopped, no more deletes until the source restarts: %s",
                       strerror(-err));
@@ -250,7 +243,7 @@ static int system_start(struct core_hook *hook, struct ext_source_counters *coun
     if (!err)
         err = proc_tracker_init(&s->tracker, counters, TRACE_PREFIX);
     if (!err)
-        err = proc_connector_open(counters, TRACE_PREFIX, on_event, s, &s->pc);
+        err = proc_connector_open(counters, TRACE_PREFIX, false, on_event, s, &s->pc);
     if (!err) {
         proc_tracker_scan(&s->tracker);
         err = -pthread_create(&s->reader, NULL, reader_main, s);

@@ -3,7 +3,9 @@
  * creates, the proc connector's deletes), "process/audit" and
  * "process/netlink". For each: a burst of 500 short-lived `sh -c 'exit N'`
  * with distinct argv, all started at once; a process already running when
- * the source started; a child that forks without exec. Programs record
+ * the source started; a child that forks without exec; 300 execs one
+ * after another, far longer than a read window (whole, in order); a single
+ * exec, seen within a few ms. Programs record
  * with tests/ext/process/progs/netlink_record.c (the test's children and their
  * children). The hooks that claim it ("process", "process/audit") must
  * give every create its exact argv and image, every delete its exit code,
@@ -37,6 +39,7 @@
 #include "common/probes.h"
 #include "common/skips.h"
 #include "ext/ext.h"
+#include "ext/process/proc_connector.h" /* read_window_us() */
 #include "ext/process/seen_process.h"
 
 enum { BURST = 500, MAX_SEEN = 4 * BURST, WAIT_MS = 30000, SAFETY_ALARM_S = 240 };
@@ -374,6 +377,126 @@ static void deletes_of_processes_running_before_and_fork_only_children(void **st
     assert_true(recorded_is(sub->delete.image_path, sub->delete.image_len, shell));
 }
 
+enum { SEQUENCE = 300, LATENCY_TRIES = 5, LATENCY_MS_MAX = 5 };
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Runs "/bin/true TAG" as a child watched by w and reaps it; *released_ns: when it was let exec. */
+static pid_t run_watched_true(struct watch *w, const char *tag, uint64_t *released_ns)
+{
+    int go[2];
+    assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char c;
+        close(go[1]);
+        if (read(go[0], &c, 1) != 0)
+            _exit(126);
+        execl("/bin/true", "/bin/true", tag, (char *)NULL);
+        _exit(127);
+    }
+    close(go[0]);
+    watch_pid(w, pid);
+    *released_ns = monotonic_ns();
+    close(go[1]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    return pid;
+}
+
+/* Whether one thread hands on every event in the order the proc connector gave them (not "process"'s two). */
+static bool one_reader(const char *hook)
+{
+    return strcmp(hook, EXT_PROCESS_HOOK) != 0;
+}
+
+/*
+ * Execs one after another for far longer than a reader's window (so the
+ * readers drain in windows, as under a storm): every create and delete
+ * arrives, each process' delete after its create; on the hooks with one
+ * reader also across processes: each exec's events before the next's.
+ */
+static void sequence_longer_than_a_window_arrives_whole_and_in_order(void **state)
+{
+    const char *hook = *state, *why = missing(hook);
+    if (why)
+        test_skip(why);
+    struct watch *w = watch_start(hook);
+    uint64_t lost_before = stats_of(hook).lost, start = monotonic_ns(), released;
+    static pid_t pids[SEQUENCE];
+    for (int i = 0; i < SEQUENCE; i++) {
+        char tag[32];
+        snprintf(tag, sizeof(tag), "sequence-%d", i);
+        pids[i] = run_watched_true(w, tag, &released);
+    }
+    uint64_t took_ms = (monotonic_ns() - start) / 1000000u;
+    int whole = 0;
+    for (int poll = 0; poll < WAIT_MS / 10 && whole < SEQUENCE; poll++) {
+        whole = 0;
+        for (int i = 0; i < SEQUENCE; i++) {
+            const struct seen_process *p = seen_of(w, pids[i]);
+            whole += p->creates && p->deletes;
+        }
+        if (whole < SEQUENCE)
+            sleep_ms(10);
+    }
+    print_message("%s: %d execs one after another in %llu ms: %d seen whole\n", hook, SEQUENCE,
+                  (unsigned long long)took_ms, whole);
+    assert_true(took_ms * 1000u > 10u * read_window_us());
+    assert_int_equal(stats_of(hook).lost, lost_before);
+    for (int i = 0; i < SEQUENCE; i++) {
+        const struct seen_process *p = seen_of(w, pids[i]), *prev = i ? seen_of(w, pids[i - 1]) : NULL;
+        char line[64];
+        snprintf(line, sizeof(line), "/bin/true sequence-%d", i);
+        assert_int_equal(p->creates, 1);
+        assert_int_equal(p->deletes, 1);
+        assert_true(p->create_at < p->delete_at);
+        if (exact(hook))
+            assert_true(recorded_is(p->create.command_line, p->create.command_len, line));
+        if (prev && one_reader(hook) && prev->delete_at > p->create_at)
+            fail_msg("%s: the create of exec %d came before the delete of exec %d", hook, i, i - 1);
+    }
+}
+
+/*
+ * A single exec's create comes within a few ms: at once on a quiet
+ * machine, at most a read window later when other execs (parallel tests)
+ * keep the reader in windows (test_read_window.c checks the quiet wake-up
+ * itself).
+ */
+static void single_exec_arrives_within_a_few_ms(void **state)
+{
+    const char *hook = *state, *why = missing(hook);
+    if (why)
+        test_skip(why);
+    struct watch *w = watch_start(hook);
+    uint64_t latency_us[LATENCY_TRIES];
+    for (int t = 0; t < LATENCY_TRIES; t++) {
+        sleep_ms(50); /* quiet: the readers wait in poll() again */
+        uint64_t released;
+        pid_t pid = run_watched_true(w, "quiet", &released);
+        const struct seen_process *p = wait_delete(w, pid, true);
+        latency_us[t] = (p->create.seen_ns - released) / 1000u;
+        for (int i = t; i > 0 && latency_us[i] < latency_us[i - 1]; i--) {
+            uint64_t swap = latency_us[i];
+            latency_us[i] = latency_us[i - 1];
+            latency_us[i - 1] = swap;
+        }
+    }
+    uint64_t median = latency_us[LATENCY_TRIES / 2];
+    print_message("%s: a single exec's create came %llu us after it was let exec (median of %d; %llu-%llu)\n", hook,
+                  (unsigned long long)median, LATENCY_TRIES, (unsigned long long)latency_us[0],
+                  (unsigned long long)latency_us[LATENCY_TRIES - 1]);
+    assert_true(median <= LATENCY_MS_MAX * 1000u + read_window_us());
+}
+
 enum { OVERLAP_LOOPS = 2, OVERLAP_EXECS = 300 };
 
 /* One loop of fork+exec+wait of /bin/true (children of this process); NULL if every exec ran. */
@@ -445,22 +568,29 @@ static void runs_never_overlap_under_an_exec_storm(void **state)
 int main(void)
 {
     static const char *hooks[] = {EXT_PROCESS_HOOK, EXT_PROCESS_HOOK_AUDIT, EXT_PROCESS_HOOK_NETLINK};
-    enum { HOOKS = sizeof(hooks) / sizeof(hooks[0]) };
-    static char names[3 * HOOKS][128];
-    struct CMUnitTest tests[3 * HOOKS];
-    for (size_t i = 0; i < HOOKS; i++) {
-        snprintf(names[2 * i], sizeof(names[0]), "burst_of_short_lived_execs on %s", hooks[i]);
-        snprintf(names[2 * i + 1], sizeof(names[0]),
-                 "deletes_of_processes_running_before_and_fork_only_children on %s", hooks[i]);
-        tests[2 * i] = (struct CMUnitTest){names[2 * i], burst_of_short_lived_execs, NULL, watch_stop, (void *)hooks[i]};
-        tests[2 * i + 1] = (struct CMUnitTest){names[2 * i + 1],
-                                               deletes_of_processes_running_before_and_fork_only_children, NULL, watch_stop,
-                                               (void *)hooks[i]};
+    static const struct {
+        const char *name;
+        CMUnitTestFunction fn;
+    } kinds[] = {
+        {"burst_of_short_lived_execs", burst_of_short_lived_execs},
+        {"deletes_of_processes_running_before_and_fork_only_children",
+         deletes_of_processes_running_before_and_fork_only_children},
+        {"sequence_longer_than_a_window_arrives_whole_and_in_order",
+         sequence_longer_than_a_window_arrives_whole_and_in_order},
+        {"single_exec_arrives_within_a_few_ms", single_exec_arrives_within_a_few_ms},
+    };
+    enum { HOOKS = sizeof(hooks) / sizeof(hooks[0]), KINDS = sizeof(kinds) / sizeof(kinds[0]) };
+    static char names[(KINDS + 1) * HOOKS][128];
+    struct CMUnitTest tests[(KINDS + 1) * HOOKS];
+    size_t n = 0;
+    for (size_t i = 0; i < HOOKS; i++)
+        for (size_t k = 0; k < KINDS; k++, n++) {
+            snprintf(names[n], sizeof(names[0]), "%s on %s", kinds[k].name, hooks[i]);
+            tests[n] = (struct CMUnitTest){names[n], kinds[k].fn, NULL, watch_stop, (void *)hooks[i]};
+        }
+    for (size_t i = 0; i < HOOKS; i++, n++) {
+        snprintf(names[n], sizeof(names[0]), "runs_never_overlap_under_an_exec_storm on %s", hooks[i]);
+        tests[n] = (struct CMUnitTest){names[n], runs_never_overlap_under_an_exec_storm, NULL, NULL, (void *)hooks[i]};
     }
-    for (size_t i = 0; i < HOOKS; i++) {
-        snprintf(names[2 * HOOKS + i], sizeof(names[0]), "runs_never_overlap_under_an_exec_storm on %s", hooks[i]);
-        tests[2 * HOOKS + i] = (struct CMUnitTest){names[2 * HOOKS + i], runs_never_overlap_under_an_exec_storm, NULL,
-                                                   NULL, (void *)hooks[i]};
-    }
-    return _cmocka_run_group_tests("ext/system_sources", tests, 3 * HOOKS, group_setup, group_teardown);
+    return _cmocka_run_group_tests("ext/system_sources", tests, n, group_setup, group_teardown);
 }

@@ -44,6 +44,7 @@ int record_event(process_md_t *ctx)
     if (len)
         bpf_memcpy_s(e->command_line, sizeof(e->command_line), ctx->command_start, len);
     e->image_len = bpf_process_get_image_path(ctx, (uint8_t *)e->image_path, sizeof(e->image_path));
+    e->seen_ns = bpf_ktime_get_ns();
     bpf_ringbuf_submit(e, 0);
     return 0;
 }

@@ -31,6 +31,7 @@ struct netlink_event {
     int32_t image_len;       /* bpf_process_get_image_path()'s return */
     char command_line[NETLINK_RECORD_STR];
     char image_path[NETLINK_RECORD_STR];
+    uint64_t seen_ns;        /* bpf_ktime_get_ns() when the program ran (CLOCK_MONOTONIC) */
 };
 
 #endif
