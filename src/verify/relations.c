@@ -189,8 +189,8 @@ static bool related(const struct vstate *a, const struct vstate *b, size_t i, si
     const struct vreg *ax = entry(a, i), *ay = entry(a, j), *bx = entry(b, i), *by = entry(b, j);
     if (!ax || !ay || !bx || !by)
         return false;
-    int64_t qa, qb;
-    uint64_t da, db, xa, ya, xb, yb;
+    int64_t qa = 0, qb = 0; /* set by relation() where used; gcc -O3 cannot see it */
+    uint64_t da = 0, db = 0, xa = 0, ya = 0, xb = 0, yb = 0;
     int ka = relation(ax, ay, &qa, &da, &xa, &ya), kb = relation(bx, by, &qb, &db, &xb, &yb);
     if (ka < 0 || kb < 0)
         return false;

@@ -207,7 +207,7 @@ static int stack_write(struct verifier *v, int regno, struct vframe *f, int64_t 
 static int region_access(struct verifier *v, int regno, const struct vreg *p, int64_t off, uint64_t size,
                          unsigned rights, bool helper, struct vreg *loaded)
 {
-    int64_t lo, hi;
+    int64_t lo = 0, hi = 0; /* set where used; gcc -O3 cannot see it */
     switch (p->type) {
     case VT_CTX:
         return ctx_access(v, regno, p, off, size, rights, helper, loaded);
@@ -278,7 +278,7 @@ int vcheck_mem(struct verifier *v, int regno, const struct vreg *ptr, int64_t of
     v->helper_pointers = pointers;
     int rc = region_access(v, regno, ptr, off, size_max, rights, true, NULL);
     if (!rc && ptr->type == VT_STACK && (rights & VERIFY_READ)) {
-        int64_t lo, hi;
+        int64_t lo = 0, hi = 0; /* set where used; gcc -O3 cannot see it */
         rc = stack_range(v, regno, ptr, off, size_max, &lo, &hi);
         if (!rc)
             rc = stack_read(v, regno, v->cur->frames[ptr->frame], lo, hi, false, size_max, NULL, true);
@@ -307,7 +307,7 @@ static int load(struct verifier *v, const struct ebpf_insn *in)
         return -1;
     bool filled = false;
     if (p.type == VT_STACK) {
-        int64_t lo, hi;
+        int64_t lo = 0, hi = 0; /* set where used; gcc -O3 cannot see it */
         stack_range(v, in->src, &p, in->offset, size, &lo, &hi);
         struct vframe *sf = v->cur->frames[p.frame];
         int k = (int)(lo / 8);
@@ -361,7 +361,7 @@ static int store(struct verifier *v, const struct ebpf_insn *in)
     if (region_access(v, in->dst, &p, in->offset, size, VERIFY_WRITE, false, NULL))
         return -1;
     if (p.type == VT_STACK) {
-        int64_t lo, hi;
+        int64_t lo = 0, hi = 0; /* set where used; gcc -O3 cannot see it */
         stack_range(v, in->dst, &p, in->offset, size, &lo, &hi);
         return stack_write(v, in->src, v->cur->frames[p.frame], lo, hi, vnum_is_const(&p.off), &value);
     }
@@ -391,7 +391,7 @@ static int atomic(struct verifier *v, const struct ebpf_insn *in)
     if (region_access(v, in->dst, &p, in->offset, size, VERIFY_READ | VERIFY_WRITE, false, NULL))
         return -1;
     if (p.type == VT_STACK) {
-        int64_t lo, hi;
+        int64_t lo = 0, hi = 0; /* set where used; gcc -O3 cannot see it */
         stack_range(v, in->dst, &p, in->offset, size, &lo, &hi);
         struct vframe *sf = v->cur->frames[p.frame];
         if (stack_read(v, in->dst, sf, lo, hi, vnum_is_const(&p.off), size, NULL, true))
