@@ -74,8 +74,8 @@ static void on_exec(struct netlink_source *s, const struct proc_event *ev)
     } else {
         proc_tracker_exec_from_proc(&s->tracker, s->hook, ev);
     }
-    if (snap)
-        pid_table_remove(s->snapshots, tgid);
+    if (snap && snap->creation_time <= ev->timestamp_ns)
+        pid_table_remove(s->snapshots, tgid); /* a later exec's snapshot stays for its own turn */
 }
 
 static void on_event(void *arg, const struct proc_event *ev)
