@@ -116,6 +116,16 @@ struct timespec ext_timespec_of(uint64_t ns);
 /* threads.c: wakes a thread polling the eventfd fd (a trace line starting with trace_prefix if it cannot). */
 void ext_wake(int fd, const char *trace_prefix);
 
+/* thread_slice.c: the calling thread's scheduling attributes before ext_slice_shorten(). */
+struct ext_slice {
+    bool changed;
+    unsigned char attr[56]; /* struct sched_attr (SCHED_ATTR_SIZE_VER1) */
+};
+/* thread_slice.c: asks a short time slice for the calling thread (one execs wait for); what it was goes in saved. */
+void ext_slice_shorten(struct ext_slice *saved);
+/* thread_slice.c: gives the calling thread back what ext_slice_shorten() saved. */
+void ext_slice_restore(const struct ext_slice *saved);
+
 /* json_event.c: reading the JSON simulated events of every extension. */
 struct json_object;
 /* Writes the message into err; returns -EINVAL. */

@@ -124,6 +124,8 @@ enum {
 static void *relay_main(void *arg)
 {
     struct relay *r = arg;
+    struct ext_slice kept; /* for the thread's life: it ends with the source */
+    ext_slice_shorten(&kept);
     for (;;) {
         while (sem_wait(&r->go) != 0)
             ; /* EINTR */
@@ -585,6 +587,8 @@ static int reader_setup(struct fanotify_source *s)
 static void *reader_main(void *arg)
 {
     struct fanotify_source *s = arg;
+    struct ext_slice kept; /* for the thread's life: it ends with the source */
+    ext_slice_shorten(&kept);
     s->reader_tid = gettid();
     s->start_err = reader_setup(s);
     sem_post(&s->started);

@@ -8,7 +8,6 @@
  *   supervise_notify.c  answering a notification, its validity, the per-event deadline
  *   supervise_launch.c  the helper process (subreaper) and the command child
  *   supervise_tree.c    the processes of the tree seen so far, and their exits
- *   supervise_slice.c   the loop thread's short time slice during a run
  * The extensions' parts: process/supervise_events.c (execs and exits),
  * net/supervise_bind.c (binds) and net/bind_unbind.c (their release).
  */
@@ -137,20 +136,6 @@ int sv_launch_start(const struct sv_filter *f, const char *path, char *const arg
 int sv_launch_recv(const struct sv_launch *l, struct sv_msg *msg, int *fd);
 /* Reaps the helper and closes the launch's fds. */
 void sv_launch_finish(struct sv_launch *l);
-
-/* ------------------------------------------------------------------------ */
-/* supervise_slice.c                                                        */
-
-/* The calling thread's scheduling attributes before sv_slice_shorten(). */
-struct sv_slice {
-    bool changed;
-    unsigned char attr[56]; /* struct sched_attr (SCHED_ATTR_SIZE_VER1) */
-};
-
-/* Asks a short time slice for the calling thread (the loop's), as long as a run lasts; what it was goes in saved. */
-void sv_slice_shorten(struct sv_slice *saved);
-/* Gives the calling thread back what sv_slice_shorten() saved. */
-void sv_slice_restore(const struct sv_slice *saved);
 
 /* ------------------------------------------------------------------------ */
 /* supervise_tree.c                                                         */

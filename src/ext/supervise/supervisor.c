@@ -11,7 +11,7 @@
  *     at after each exec is answered instead: one wake-up per exec, not two);
  *   - the helper's pidfd: the helper exits when the tree has no process left.
  * and, as long as an extension asks for it, a timeout for its tick. The
- * thread asks for a short time slice while a run lasts (supervise_slice.c).
+ * thread asks for a short time slice while a run lasts (src/ext/thread_slice.c).
  * The run is over once the helper is gone, the listener has hung up (no
  * task holds the filter any more: every process of the tree is reaped)
  * and every exit is reported. See supervise.h for the other files.
@@ -386,10 +386,10 @@ int ext_supervisor_run(struct ext_supervisor *sv, char *const argv[], int *exit_
     if (!err)
         err = sv_launch_start(&sv->filter, path, argv, &launch);
     if (!err) {
-        struct sv_slice slice;
-        sv_slice_shorten(&slice);
+        struct ext_slice slice;
+        ext_slice_shorten(&slice);
         err = supervise(&l);
-        sv_slice_restore(&slice);
+        ext_slice_restore(&slice);
     }
     if (!err)
         err = l.start_err;

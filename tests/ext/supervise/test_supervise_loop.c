@@ -166,10 +166,10 @@ static void a_run_asks_a_short_slice_and_gives_it_back(void **state)
 {
     (void)state;
     struct attr before = thread_attr();
-    struct sv_slice saved;
-    sv_slice_shorten(&saved);
+    struct ext_slice saved;
+    ext_slice_shorten(&saved);
     struct attr during = thread_attr();
-    sv_slice_restore(&saved);
+    ext_slice_restore(&saved);
     struct attr after = thread_attr();
     assert_int_equal(after.policy, before.policy);
     assert_int_equal(after.nice, before.nice);
@@ -190,10 +190,10 @@ static void *idle_thread(void *arg)
     if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &none) != 0)
         return NULL;
     seen[0] = thread_attr();
-    struct sv_slice saved;
-    sv_slice_shorten(&saved);
+    struct ext_slice saved;
+    ext_slice_shorten(&saved);
     seen[1] = thread_attr();
-    sv_slice_restore(&saved);
+    ext_slice_restore(&saved);
     return NULL;
 }
 

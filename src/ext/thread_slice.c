@@ -1,7 +1,8 @@
 /*
- * The loop's thread asks for a short time slice while a run lasts. Every
- * exec of the tree waits while this thread reads and decides it, and on a
- * busy machine the thread competes for a CPU with the tree's own
+ * A thread that execs wait for (the supervised tree's loop while a run
+ * lasts, the fanotify source's reader and relays) asks for a short time
+ * slice. Every exec waits while such a thread reads and decides it, and on
+ * a busy machine the thread competes for a CPU with the exec'ing
  * processes: with the default slice (0.7 ms times a factor for the CPU
  * count) a woken supervisor can wait for another task's slice to run out
  * first, and that wait is the exec's. Linux's EEVDF scheduler (6.12)
@@ -18,7 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "ext/supervise/supervise.h"
+#include "ext/internal.h"
 
 /* struct sched_attr of Linux 4.13 (SCHED_ATTR_SIZE_VER1); not in every C library's headers. */
 struct sched_attr_v1 {
@@ -29,14 +30,14 @@ struct sched_attr_v1 {
     uint64_t sched_runtime, sched_deadline, sched_period;
     uint32_t sched_util_min, sched_util_max;
 };
-_Static_assert(sizeof(struct sched_attr_v1) == sizeof(((struct sv_slice *)0)->attr), "SCHED_ATTR_SIZE_VER1");
+_Static_assert(sizeof(struct sched_attr_v1) == sizeof(((struct ext_slice *)0)->attr), "SCHED_ATTR_SIZE_VER1");
 
 /* The slice asked for: the least the kernel takes, about one exec's handling. */
 enum { SHORT_SLICE_NS = 100000 };
 /* The one flag that is a setting of the thread's (the others ask for changes): kept as it was. */
 #define RESET_ON_FORK_FLAG 0x01ull
 
-void sv_slice_shorten(struct sv_slice *saved)
+void ext_slice_shorten(struct ext_slice *saved)
 {
     struct sched_attr_v1 attr;
     saved->changed = false;
@@ -50,7 +51,7 @@ void sv_slice_shorten(struct sv_slice *saved)
     saved->changed = syscall(SYS_sched_setattr, 0, &attr, 0) == 0;
 }
 
-void sv_slice_restore(const struct sv_slice *saved)
+void ext_slice_restore(const struct ext_slice *saved)
 {
     if (!saved->changed)
         return;
