@@ -164,15 +164,13 @@ static void print_summary(const struct options *o)
     cli_policy_print_maps(pol, stdout, false);
 }
 
-/* Prints the trace pipe until SIGINT or SIGTERM. */
-static void follow(struct options *o)
+/* Prints the trace pipe (from where trace began) until SIGINT or SIGTERM. */
+static void follow(struct options *o, struct cli_trace *trace)
 {
-    struct cli_trace trace;
-    cli_trace_begin(&trace, stdout, o->json, &o->policy);
     while (!stop_requested)
-        cli_trace_pump(&trace, 200);
+        cli_trace_pump(trace, 200);
     cli_policy_detach(&o->policy); /* no dispatch in progress after this: the counts are final */
-    cli_trace_pump(&trace, 0);
+    cli_trace_pump(trace, 0);
 }
 
 int cli_attach(int argc, char **argv)
@@ -197,6 +195,9 @@ int cli_attach(int argc, char **argv)
         }
     }
     struct core_hook *hook = NULL;
+    /* The trace from before the attach: a program may write lines as soon as it is attached. */
+    struct cli_trace trace;
+    cli_trace_begin(&trace, stdout, o.json, &o.policy);
     if (rc == CLI_OK && (cli_policy_open(&o.policy) || !(hook = find_hook(&o)) || cli_policy_attach(&o.policy, hook)))
         rc = CLI_FAILED;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -206,7 +207,7 @@ int cli_attach(int argc, char **argv)
                 o.policy.program_count == 1 ? "" : "s");
         tools_text_printf(stderr, "%s (%s); Ctrl-C detaches and shows the counts and maps\n", core_hook_name(hook),
                           o.policy.fail_closed ? "fail-closed" : "fail-open");
-        follow(&o);
+        follow(&o, &trace);
         print_summary(&o);
         fflush(stdout);
     }
