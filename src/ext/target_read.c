@@ -22,13 +22,18 @@ size_t ext_page_size(void)
     return size;
 }
 
+/* Bytes from addr to the end of its page, at most left: the next page may not be mapped. */
+static size_t to_page_end(uint64_t addr, size_t left)
+{
+    size_t rest = ext_page_size() - (size_t)(addr % ext_page_size());
+    return rest < left ? rest : left;
+}
+
 ssize_t ext_target_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
     size_t got = 0;
     while (got < len) {
-        size_t chunk = ext_page_size() - (size_t)((addr + got) % ext_page_size());
-        if (chunk > len - got)
-            chunk = len - got;
+        size_t chunk = to_page_end(addr + got, len - got);
         struct iovec local = {(char *)buf + got, chunk};
         struct iovec remote = {(void *)(uintptr_t)(addr + got), chunk};
         ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
@@ -45,10 +50,7 @@ long ext_target_string(pid_t pid, uint64_t addr, char *buf, size_t cap)
 {
     size_t got = 0;
     while (got < cap) {
-        /* Up to the end of the page: the next one may not be mapped. */
-        size_t chunk = ext_page_size() - (size_t)((addr + got) % ext_page_size());
-        if (chunk > cap - got)
-            chunk = cap - got;
+        size_t chunk = to_page_end(addr + got, cap - got);
         ssize_t n = ext_target_read(pid, addr + got, buf + got, chunk);
         if (n < 0)
             return n;
