@@ -36,6 +36,18 @@ int bench_process(void);
  * the exit code; -1 when argv is not such a call. */
 int bench_storm_child(int argc, char **argv);
 
+/* bench_floor.c: the kernel's floor under each event source (a consumer that does nothing). */
+enum bench_floor_kind { BENCH_FLOOR_NETLINK, BENCH_FLOOR_AUDIT, BENCH_FLOOR_FANOTIFY, BENCH_FLOOR_SECCOMP };
+struct bench_floor;
+/* Starts a floor's reading thread (listener: the seccomp listener, for that kind only); 0 or -errno. */
+int bench_floor_start(enum bench_floor_kind kind, int listener, struct bench_floor **out);
+/* Stops it (a seccomp floor stops by itself once the storm is over) and returns the events it read. */
+uint64_t bench_floor_stop(struct bench_floor *f);
+/* In the storm process: puts it under a filter that notifies execve and sends the listener over sock; 0 or -errno. */
+int bench_floor_notify_self(int sock);
+/* Receives the listener sent by bench_floor_notify_self(): the descriptor or -errno. */
+int bench_floor_recv_listener(int sock);
+
 /* bench_bind.c: the cost of a bind with and without the bind hook. */
 int bench_bind(void);
 /* In the process a supervised tree runs ("--binds N"): N binds; its exit code, or -1 if not asked. */

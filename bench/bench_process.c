@@ -30,6 +30,7 @@
 #include <string.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,14 +92,23 @@ static int storm(int loops, int n)
     return rc;
 }
 
+/* "--storm-notified": the storm under a filter notifying its execve, the listener sent over descriptor 3. */
+enum { NOTIFY_SOCKET_FD = 3 };
+
 int bench_storm_child(int argc, char **argv)
 {
-    if (argc != 4 || strcmp(argv[1], "--storm") != 0)
+    bool notified = argc == 4 && strcmp(argv[1], "--storm-notified") == 0;
+    if (argc != 4 || (strcmp(argv[1], "--storm") != 0 && !notified))
         return -1;
     int loops = atoi(argv[2]), n = atoi(argv[3]);
     if (loops < 1 || loops > MAX_LOOPS || n < 1) {
-        fprintf(stderr, "bench: --storm LOOPS N: LOOPS 1..%d, N >= 1\n", MAX_LOOPS);
+        fprintf(stderr, "bench: %s LOOPS N: LOOPS 1..%d, N >= 1\n", argv[1], MAX_LOOPS);
         return 2;
+    }
+    int err = notified ? bench_floor_notify_self(NOTIFY_SOCKET_FD) : 0;
+    if (err) {
+        fprintf(stderr, "bench: cannot notify the storm's execs: %s\n", strerror(-err));
+        return 1;
     }
     return storm(loops, n) ? 1 : 0;
 }
@@ -121,6 +131,26 @@ static int storm_spawn(int loops, pid_t *pid)
     char nloops[16], count[16], *argv[5];
     storm_argv(argv, nloops, count, loops);
     return posix_spawn(pid, argv[0], NULL, NULL, argv, environ);
+}
+
+/* Starts the storm under a seccomp filter notifying its execve (*pid), its listener in *listener; 0 or -1. */
+static int storm_spawn_notified(int loops, pid_t *pid, int *listener)
+{
+    char nloops[16], count[16], *argv[5];
+    storm_argv(argv, nloops, count, loops);
+    argv[1] = "--storm-notified";
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, sv[1], NOTIFY_SOCKET_FD);
+    int err = posix_spawn(pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(sv[1]);
+    *listener = err ? -1 : bench_floor_recv_listener(sv[0]);
+    close(sv[0]);
+    return err || *listener < 0 ? -1 : 0;
 }
 
 /* Waits for the storm process; 0 if it ran every exec. */
@@ -244,8 +274,10 @@ static uint64_t ring_drops(struct bpf_object *obj)
 /* One mode: what its last round saw, and each round's time and CPU per exec. */
 struct row {
     const char *mode;
-    const char *hook;   /* NULL: no monitor, or the supervised tree */
+    const char *hook;   /* NULL: no monitor, the supervised tree, or a floor */
     bool supervised, deletes;
+    bool floor;         /* the kernel's floor of floor_kind (bench_floor.c), no monitor */
+    enum bench_floor_kind floor_kind;
     double us[ROUNDS], cpu[ROUNDS], storm_cpu[ROUNDS];
     int rounds;
     uint64_t creates, exact, deletes_seen, expected, lost, dropped, errors, disorder;
@@ -294,11 +326,55 @@ static void round_end(struct row *r, const struct round_start *at, uint64_t ns, 
     r->rounds++;
 }
 
+/* One round of a kernel floor: the storm with the floor's reader running; r->creates: what it read. */
+static int run_floor_round(struct row *r, int loops)
+{
+    uint64_t expected = (uint64_t)loops * STORM_EXECS;
+    struct bench_floor *f = NULL;
+    pid_t storm_pid;
+    int listener = -1, err;
+    struct round_start at;
+    if (r->floor_kind == BENCH_FLOOR_SECCOMP) {
+        /* The filter is the storm's own: the storm starts first and sends its listener. */
+        at = round_begin();
+        if (storm_spawn_notified(loops, &storm_pid, &listener))
+            return r->why_not = "cannot put the storm under a seccomp filter", -1;
+        err = bench_floor_start(r->floor_kind, listener, &f);
+    } else {
+        err = bench_floor_start(r->floor_kind, -1, &f);
+        at = round_begin(); /* the floor's start-up is not the storm's */
+        if (!err && storm_spawn(loops, &storm_pid)) {
+            bench_floor_stop(f);
+            return r->why_not = "cannot start the storm", -1;
+        }
+    }
+    if (err) {
+        r->why_not = strerror(-err);
+        if (listener >= 0) {
+            close(listener); /* the storm's notified execs fail (ENOSYS) once no listener is left */
+            storm_wait(storm_pid);
+        }
+        return -1;
+    }
+    err = storm_wait(storm_pid);
+    uint64_t storm_end = bench_now_ns();
+    r->creates = bench_floor_stop(f);
+    if (listener >= 0)
+        close(listener);
+    if (err)
+        return r->why_not = "the storm failed", -1;
+    round_end(r, &at, storm_end, expected);
+    r->expected = expected;
+    return 0;
+}
+
 /* One round of one mode with loops parallel loops: 0, or -1 with r->why_not. */
 static int run_round(struct row *r, int loops)
 {
     uint64_t expected = (uint64_t)loops * STORM_EXECS;
     pid_t storm_pid;
+    if (r->floor)
+        return run_floor_round(r, loops);
     if (!r->hook && !r->supervised) {
         struct round_start at = round_begin();
         if (storm_spawn(loops, &storm_pid) || storm_wait(storm_pid))
@@ -385,7 +461,10 @@ static void print_row(struct row *r, double baseline)
     if (r->deletes)
         snprintf(deletes, sizeof(deletes), "%llu/%llu", (unsigned long long)r->deletes_seen,
                  (unsigned long long)r->expected);
-    if (!r->hook && !r->supervised)
+    if (r->floor)
+        printf("  %-28s %8.1f %8.2fx %8.1f %9.1f %11llu read (%.1f per exec)\n", r->mode, us, us / baseline, cpu,
+               storm_cpu, (unsigned long long)r->creates, (double)r->creates / (double)r->expected);
+    else if (!r->hook && !r->supervised)
         printf("  %-28s %8.1f %8.2fx %8.1f %9.1f\n", r->mode, us, 1.0, cpu, storm_cpu);
     else
         printf("  %-28s %8.1f %8.2fx %8.1f %9.1f %11llu/%-5llu %11s %6llu %6llu %7llu %7.2f%% %6llu\n", r->mode, us,
@@ -413,6 +492,10 @@ int bench_process(void)
             {.mode = "process/audit", .hook = EXT_PROCESS_HOOK_AUDIT, .deletes = true},
             {.mode = "process/netlink", .hook = EXT_PROCESS_HOOK_NETLINK, .deletes = true},
             {.mode = "supervised tree (seccomp)", .supervised = true, .deletes = true},
+            {.mode = "floor: proc connector", .floor = true, .floor_kind = BENCH_FLOOR_NETLINK},
+            {.mode = "floor: audit execve rule", .floor = true, .floor_kind = BENCH_FLOOR_AUDIT},
+            {.mode = "floor: fanotify exec perm", .floor = true, .floor_kind = BENCH_FLOOR_FANOTIFY},
+            {.mode = "floor: seccomp notify", .floor = true, .floor_kind = BENCH_FLOOR_SECCOMP},
         };
         enum { MODES = sizeof(rows) / sizeof(rows[0]) };
         for (int round = 0; round < ROUNDS; round++)
@@ -448,6 +531,9 @@ int bench_process(void)
            "   dropped: records the full ring buffer refused; exact argv: creates whose command line is the\n"
            "   exec's argv, of those expected; order: deletes before their process' create or with an exit\n"
            "   time before its creation time; fanotify reports creates only; the storm process itself is\n"
-           "   left out of the counts)\n");
+           "   left out of the counts;\n"
+           "   floor: the kernel's mechanism under a source, read by a thread that does nothing with it\n"
+           "   (proc connector and audit drained in read windows, fanotify and seccomp answered at once):\n"
+           "   no source on that mechanism can cost less; read: messages, records or events it read)\n");
     return status;
 }
