@@ -104,6 +104,10 @@ static void *reader(void *arg)
                             {.fd = proc_connector_fd(s->execs), .events = POLLIN},
                             {.fd = proc_connector_fd(s->pc), .events = POLLIN}};
     struct read_window window = {.storm_messages = READ_STORM_PROC_MESSAGES};
+    /* Woken by an exec's message, it must read that exec's /proc before the process exits: a short slice
+     * lets it run sooner on a busy machine (thread_slice.c). For the thread's life: it ends with the source. */
+    struct ext_slice kept;
+    ext_slice_shorten(&kept);
     int err;
     while ((err = read_window_wait(&window, fds, 3, 2)) == 0) {
         if (fds[0].revents)
