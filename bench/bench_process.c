@@ -9,7 +9,8 @@
  * Each exec's argv is "/bin/true bench-PID" (the child's own pid), so a
  * create's command line is exact or not; the storm's children are told
  * from other processes by their parent, the storm process. Modes run
- * interleaved, ROUNDS times each; the table gives the median time per
+ * interleaved, ROUNDS times each (BPFHOST_BENCH_ROUNDS: up to ROUNDS_MAX, for
+ * a steadier median on a busy machine); the table gives the median time per
  * exec, and the events of the last round: creates and deletes seen of
  * those expected, lost (counted by the source), dropped (refused by the
  * full ring), and the share of creates with the exact command line.
@@ -38,7 +39,7 @@
 #include "ext/ext.h"
 #include "process_monitor.h" /* examples/: the record */
 
-enum { STORM_EXECS = 2000, ROUNDS = 3, MAX_LOOPS = 2, PID_BITS = 1 << 22 };
+enum { STORM_EXECS = 2000, ROUNDS = 3, ROUNDS_MAX = 15, MAX_LOOPS = 2, PID_BITS = 1 << 22 };
 
 extern char **environ;
 
@@ -278,7 +279,7 @@ struct row {
     bool supervised, deletes;
     bool floor;         /* the kernel's floor of floor_kind (bench_floor.c), no monitor */
     enum bench_floor_kind floor_kind;
-    double us[ROUNDS], cpu[ROUNDS], storm_cpu[ROUNDS];
+    double us[ROUNDS_MAX], cpu[ROUNDS_MAX], storm_cpu[ROUNDS_MAX];
     int rounds;
     uint64_t creates, exact, deletes_seen, expected, lost, dropped, errors, disorder;
     const char *why_not; /* when it could not run */
@@ -477,12 +478,18 @@ int bench_process(void)
 {
     if (ext_register_builtin())
         return 1;
+    const char *asked = getenv("BPFHOST_BENCH_ROUNDS");
+    int rounds = asked ? atoi(asked) : ROUNDS;
+    if (rounds < 1 || rounds > ROUNDS_MAX) {
+        fprintf(stderr, "bench: BPFHOST_BENCH_ROUNDS must be 1..%d\n", ROUNDS_MAX);
+        return 1;
+    }
     double load[3] = {0};
     getloadavg(load, 3);
     printf("\nexec storm: fork+exec+wait of /bin/true bench-PID, %d per loop, in 1 and 2 parallel loops, in a\n"
            "process of its own; examples/process_monitor.o attached, its ring buffer read by a consumer thread; medians of %d\n"
            "interleaved rounds; events of the last round (load average at start: %.2f)\n",
-           STORM_EXECS, ROUNDS, load[0]);
+           STORM_EXECS, rounds, load[0]);
     int status = 0;
     for (int loops = 1; loops <= MAX_LOOPS; loops++) {
         struct row rows[] = {
@@ -498,7 +505,7 @@ int bench_process(void)
             {.mode = "floor: seccomp notify", .floor = true, .floor_kind = BENCH_FLOOR_SECCOMP},
         };
         enum { MODES = sizeof(rows) / sizeof(rows[0]) };
-        for (int round = 0; round < ROUNDS; round++)
+        for (int round = 0; round < rounds; round++)
             for (int m = 0; m < MODES; m++)
                 if (!rows[m].why_not)
                     run_round(&rows[m], loops);
