@@ -28,8 +28,12 @@
  * (wake_fd, an eventfd made before the reader unshares its table, so its
  * number holds in both), which writes that event's answer. With two execs
  * at once, one no longer waits for the other's reading while a CPU
- * idles. The reader reads only as many events as relays are idle: the
- * others wait in the kernel's queue. An event goes preferably to the
+ * idles. At most as many events as CPUs are handled at once (within
+ * their deadline; those left behind do not count): more would only take
+ * CPU from the threads that must go to sleep in their execs before their
+ * arguments can be read (a burst of 500 execs then read some too late).
+ * The reader reads only as many events as it may hand over: the others
+ * wait in the kernel's queue. An event goes preferably to the
  * relay that handled its thread last (ld.so's open follows the program's
  * on the same thread: that relay keeps the thread's files open, see
  * fanotify_exec_begin()).
@@ -55,7 +59,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -63,6 +66,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
@@ -83,7 +87,8 @@ enum relay_state {
  * one at a time. Handed over with two semaphores (one futex wake each way,
  * no mutex the woken thread would then contend for: the condition variable
  * and its lock cost ~15% of the source's CPU, profiled); an event's call
- * also wakes the reader's poll through wake_fd when it returns.
+ * also wakes the reader through wake_fd when it returns, if the reader
+ * waits (reader_waits).
  */
 struct relay {
     sem_t go;              /* posted by the reader: a call (fn) or quit is set */
@@ -91,7 +96,7 @@ struct relay {
     void (*fn)(void *arg); /* the call handed over */
     void *arg;
     bool quit;
-    bool wake_reader;      /* when the call returns, wake the reader's poll (an event's call) */
+    bool wake_reader;      /* when the call returns, wake the reader if it waits (an event's call) */
     pthread_t thread;
     /* The exec open whose creates it runs: scratch of its own, so that a relay left behind at the
      * deadline still has its event intact while the reader goes on with the others. */
@@ -113,7 +118,7 @@ struct relay {
 };
 
 enum {
-    RELAYS = 8,                     /* exec opens handled at once, those left behind at a deadline included */
+    RELAYS = 8,                     /* exec opens being handled, those left behind at a deadline included */
     PENDING_LINES = 16,             /* the reader's trace lines waiting for an idle relay */
     DEADLINE_GRACE_NS = 50000000,   /* how long past the deadline the reader waits for the interpreter to stop */
 };
@@ -123,11 +128,13 @@ struct fanotify_source {
     struct ext_source_counters *counters;
     int wake_fd;     /* eventfd: a relay finished an event's call, or stop() was called */
     atomic_bool stop;        /* stop() asks the reader to finish */
+    atomic_bool reader_waits; /* the reader is in (or going to) its wait: a relay done wakes it */
     pid_t self;      /* our process: its execs are allowed at once */
     /* All started by the thread that started the source: a thread the reader started would share the
      * reader's file table, not the host's. */
     struct relay *relays[RELAYS];
     uint64_t handed;         /* events handed to relays so far */
+    int max_busy;            /* events handled at once within their deadline: as many as CPUs (see the top) */
     struct ext_exec_observer observer;
     pthread_t reader;
     pid_t reader_tid;        /* its thread id: its event descriptors are named through /proc/PID/task/TID/fd */
@@ -135,6 +142,8 @@ struct fanotify_source {
     int start_err;
     /* The reader's own, in its private file table. */
     int fan_fd, mounts_fd;
+    int epoll_fd;            /* waits for wake_fd (edge-triggered), fan_fd (while events are taken), mounts_fd */
+    bool taking;             /* fan_fd is in epoll_fd's interest */
     struct fanotify_marks marks;
     bool stopping;           /* no more events read: the busy ones are finished, then the reader ends */
     /* The reader's trace lines not written yet (every relay was busy), and how many did not fit. */
@@ -159,10 +168,12 @@ static void *relay_main(void *arg)
         /* Read before done is posted: then the reader may hand this relay its next call. Posted before the
          * wake, so the woken reader finds it done (a wake it finds nothing for is harmless). */
         bool wake = r->wake_reader;
-        int wake_fd = r->source->wake_fd;
+        struct fanotify_source *s = r->source;
         sem_post(&r->done);
-        if (wake)
-            ext_wake(wake_fd, "bpfhost: fanotify: ");
+        /* With the reader's check of the relays before it waits (see wait_ready()): one of the two sees the other. */
+        atomic_thread_fence(memory_order_seq_cst);
+        if (wake && atomic_exchange(&s->reader_waits, false))
+            ext_wake(s->wake_fd, "bpfhost: fanotify: ");
     }
     return NULL;
 }
@@ -246,6 +257,13 @@ static int relays_in(const struct fanotify_source *s, enum relay_state state)
     for (int i = 0; i < RELAYS; i++)
         n += s->relays[i]->state == state;
     return n;
+}
+
+/* How many more events may be handed over now: relays idle, within the source's max_busy. */
+static int relays_free(const struct fanotify_source *s)
+{
+    int idle = relays_in(s, RELAY_IDLE), room = s->max_busy - relays_in(s, RELAY_BUSY);
+    return idle < room ? idle : room;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -579,8 +597,8 @@ static void handle_event(struct fanotify_source *s, const struct fanotify_event_
 static void read_events(struct fanotify_source *s)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
-    int idle = relays_in(s, RELAY_IDLE);
-    size_t room = idle ? (size_t)idle * sizeof(struct fanotify_event_metadata) : sizeof(buf);
+    int takes = relays_free(s);
+    size_t room = takes ? (size_t)takes * sizeof(struct fanotify_event_metadata) : sizeof(buf);
     ssize_t len = read(s->fan_fd, buf, room);
     if (len < 0 && (errno == EAGAIN || errno == EINTR))
         return;
@@ -619,6 +637,46 @@ static int mark_all(struct fanotify_source *s, bool starting)
     return starting && marked == 0 ? -ENODEV : 0;
 }
 
+enum { WAKE, EVENTS, MOUNTS }; /* what epoll_fd reports */
+
+/*
+ * epoll_fd, in the reader's table: one wait for everything, its interest
+ * kept between waits (a poll() registers on every file each time). wake_fd
+ * is edge-triggered: each write of a relay or of stop() reports it once,
+ * so the reader never reads its count (2^64 wakes before it could fill).
+ * 0 or -errno.
+ */
+static int watch(struct fanotify_source *s)
+{
+    s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (s->epoll_fd < 0)
+        return -errno;
+    struct epoll_event wake = {.events = EPOLLIN | EPOLLET, .data.u32 = WAKE};
+    struct epoll_event events = {.events = EPOLLIN, .data.u32 = EVENTS};
+    struct epoll_event mounts = {.events = EPOLLPRI, .data.u32 = MOUNTS};
+    if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->wake_fd, &wake) != 0 ||
+        epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->fan_fd, &events) != 0 ||
+        epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->mounts_fd, &mounts) != 0) {
+        int err = -errno;
+        close(s->epoll_fd);
+        return err;
+    }
+    s->taking = true;
+    return 0;
+}
+
+/* Waits for fan_fd's events or not (epoll_fd's interest changed only when it must). */
+static void set_taking(struct fanotify_source *s, bool take)
+{
+    if (take == s->taking)
+        return;
+    struct epoll_event events = {.events = take ? EPOLLIN : 0, .data.u32 = EVENTS};
+    if (epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, s->fan_fd, &events) != 0)
+        fail(s, "cannot %s waiting for events: %s", take ? "resume" : "pause", strerror(errno));
+    else
+        s->taking = take;
+}
+
 /*
  * The reader's file table: a private copy holding only what the reader
  * uses, so that no fork() of the host ever copies the fanotify descriptor
@@ -648,6 +706,8 @@ static int reader_setup(struct fanotify_source *s)
     int err = s->mounts_fd < 0 ? -errno : mark_all(s, true);
     if (s->mounts_fd < 0)
         trace(s, "cannot open the mount table: %s", strerror(-err));
+    if (!err && (err = watch(s)) != 0)
+        trace(s, "cannot wait for events: %s", strerror(-err));
     if (err) {
         if (s->mounts_fd >= 0)
             close(s->mounts_fd);
@@ -659,16 +719,43 @@ static int reader_setup(struct fanotify_source *s)
 /* Whether events are to be read: to hand to an idle relay, or, once every relay is left behind, to answer. */
 static bool may_take(const struct fanotify_source *s)
 {
-    return !s->stopping && (relays_in(s, RELAY_IDLE) > 0 || relays_in(s, RELAY_BEHIND) == RELAYS);
+    return !s->stopping && (relays_free(s) > 0 || relays_in(s, RELAY_BEHIND) == RELAYS);
 }
 
-/* Milliseconds from now until CLOCK_MONOTONIC until_ns, rounded up, for poll() (0: no limit, -1). */
+/* Milliseconds from now until CLOCK_MONOTONIC until_ns, rounded up, for epoll_wait() (0: no limit, -1). */
 static int poll_timeout(uint64_t until_ns)
 {
     if (!until_ns)
         return -1;
     uint64_t now = ext_monotonic_ns();
     return now >= until_ns ? 0 : (int)((until_ns - now + 999999u) / 1000000u);
+}
+
+/* Whether a relay not idle has returned from its call (not taken: collect_done() takes it). */
+static bool some_relay_done(const struct fanotify_source *s)
+{
+    for (int i = 0; i < RELAYS; i++) {
+        int value = 0;
+        if (s->relays[i]->state != RELAY_IDLE && sem_getvalue(&s->relays[i]->done, &value) == 0 && value > 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Waits up to timeout_ms (-1: no limit) for what epoll_fd reports (into
+ * ready[3]); epoll_wait()'s count. A relay done wakes the reader only
+ * while it waits (one system call less per event while the reader is
+ * busy): reader_waits is set first, then the relays are checked, so a
+ * relay done before it was set is seen here, and one done after it wakes.
+ */
+static int wait_ready(struct fanotify_source *s, struct epoll_event ready[3], int timeout_ms)
+{
+    atomic_store(&s->reader_waits, true);
+    atomic_thread_fence(memory_order_seq_cst);
+    int n = epoll_wait(s->epoll_fd, ready, 3, some_relay_done(s) ? 0 : timeout_ms);
+    atomic_store(&s->reader_waits, false);
+    return n;
 }
 
 static void *reader_main(void *arg)
@@ -686,31 +773,33 @@ static void *reader_main(void *arg)
         if (s->stopping && !relays_in(s, RELAY_BUSY))
             break;
         bool take = may_take(s);
-        struct pollfd fds[3] = {{s->wake_fd, POLLIN, 0}, {s->fan_fd, take ? POLLIN : 0, 0}, {s->mounts_fd, POLLPRI, 0}};
-        if (poll(fds, 3, poll_timeout(next_deadline)) < 0) {
+        set_taking(s, take);
+        struct epoll_event ready[3];
+        int n = wait_ready(s, ready, poll_timeout(next_deadline));
+        if (n < 0) {
             if (errno == EINTR)
                 continue;
-            fail(s, "poll failed: %s; stopping (execs are allowed)", strerror(errno));
+            fail(s, "epoll_wait failed: %s; stopping (execs are allowed)", strerror(errno));
             s->stopping = true;
-            fds[0].revents = fds[1].revents = fds[2].revents = 0;
         }
-        if (fds[0].revents) {
-            uint64_t count;
-            if (read(s->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN && errno != EINTR)
-                fail(s, "cannot read the wake-up count: %s", strerror(errno));
-            s->stopping |= atomic_load(&s->stop);
+        bool events = false, mounts = false;
+        for (int i = 0; i < n; i++) {
+            events |= ready[i].data.u32 == EVENTS;
+            mounts |= ready[i].data.u32 == MOUNTS;
         }
+        s->stopping |= atomic_load(&s->stop);
         collect_done(s);
-        if (fds[2].revents)
+        if (mounts)
             mark_all(s, false);
-        /* Not polled for while every relay was busy: events may wait for the relays just freed. */
-        if (may_take(s) && (fds[1].revents || !take))
+        /* Not waited for while every relay was busy: events may wait for the relays just freed. */
+        if (may_take(s) && (events || !take))
             read_events(s);
         flush_lines(s);
     }
     /* The last copy of the descriptor: the kernel allows whatever is still pending, and drops the marks. */
     close(s->fan_fd);
     close(s->mounts_fd);
+    close(s->epoll_fd);
     /* Relays left behind close their descriptors here, in this table, before it goes. */
     for (int i = 0; i < RELAYS; i++) {
         struct relay *r = s->relays[i];
@@ -748,6 +837,8 @@ int ext_fanotify_start(struct core_hook *hook, struct ext_source_counters *count
     s->hook = hook;
     s->counters = counters;
     s->self = getpid();
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    s->max_busy = cpus < 1 ? 1 : cpus > RELAYS ? RELAYS : (int)cpus;
     if (observer)
         s->observer = *observer;
     s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
