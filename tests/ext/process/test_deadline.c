@@ -7,7 +7,8 @@
  * left running while the exec is answered, and the next exec is not held
  * by it; an exec whose arguments are slow to read (memory behind a
  * userfaultfd, as a FUSE file would be) holds no other exec, neither past
- * its deadline nor before it (exec opens are handled at once). Each test
+ * its deadline nor before it (exec opens are handled at once), and
+ * stopping the source waits for it. Each test
  * runs on every deny hook. Root and fanotify permission
  * events are probed first; without them the tests are skipped.
  *
@@ -466,12 +467,47 @@ static void exec_is_answered_while_another_is_slow_to_read(void **state)
         assert_true(b.took < HOLD_MS / 2);
 }
 
+/*
+ * Detaching the last link while an exec open is being read (its argument
+ * held, well within the deadline): the source's stop waits for that
+ * relay, which answers the exec (not the kernel, closing the group under
+ * it, nor a relay freed while it still runs: the sanitizer build checks).
+ */
+static void stopping_waits_for_the_exec_being_read(void **state)
+{
+    const char *hook = *state;
+    if (no_fanotify)
+        test_skip(no_fanotify);
+    skip_without_userfaultfd();
+    enum { HOLD_MS = 500, SETTLE_MS = 100, LONG_DEADLINE_MS = 5000 };
+    attach_slow(hook, 0, LONG_DEADLINE_MS, false);
+    uint64_t cursor = core_trace_tail();
+    pid_t held = fork();
+    assert_true(held >= 0);
+    if (held == 0)
+        exec_with_held_argument(small, HOLD_MS);
+    struct timespec settle = {0, SETTLE_MS * 1000000L}; /* its exec open is being read by now */
+    nanosleep(&settle, NULL);
+    uint64_t t0 = now_ms();
+    core_link_detach(attached_link);
+    uint64_t took = now_ms() - t0;
+    core_link_release(attached_link);
+    attached_link = NULL;
+    struct ext_source_stats stats;
+    assert_int_equal(ext_source_stats(hook, &stats), 0);
+    assert_false(stats.running);
+    assert_int_equal(finish(held), 0);
+    print_message("stop while an exec's arguments are held %d ms: %llu ms\n", HOLD_MS, (unsigned long long)took);
+    assert_true(took >= HOLD_MS - SETTLE_MS - 50);
+    assert_false(traced(cursor, "the deadline", "allowed (fail open)", 100));
+}
+
 int main(void)
 {
     static const char *hooks[] = {EXT_PROCESS_HOOK_FANOTIFY, EXT_PROCESS_HOOK};
     enum { HOOKS = sizeof(hooks) / sizeof(hooks[0]) };
-    static char names[5 * HOOKS][128];
-    struct CMUnitTest tests[5 * HOOKS];
+    static char names[6 * HOOKS][128];
+    struct CMUnitTest tests[6 * HOOKS];
     size_t n = 0;
     for (size_t i = 0; i < HOOKS; i++) {
         snprintf(names[n], sizeof(names[n]), "looping_program_is_stopped_at_the_deadline on %s", hooks[i]);
@@ -492,6 +528,10 @@ int main(void)
         n++;
         snprintf(names[n], sizeof(names[n]), "exec_is_answered_while_another_is_slow_to_read on %s", hooks[i]);
         tests[n] = (struct CMUnitTest){names[n], exec_is_answered_while_another_is_slow_to_read, NULL, detach,
+                                       (void *)hooks[i]};
+        n++;
+        snprintf(names[n], sizeof(names[n]), "stopping_waits_for_the_exec_being_read on %s", hooks[i]);
+        tests[n] = (struct CMUnitTest){names[n], stopping_waits_for_the_exec_being_read, NULL, detach,
                                        (void *)hooks[i]};
         n++;
     }
