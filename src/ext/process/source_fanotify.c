@@ -589,10 +589,10 @@ static void handle_event(struct fanotify_source *s, const struct fanotify_event_
 }
 
 /*
- * Reads and hands over the events pending, as many as relays are idle
- * (the others stay in the kernel's queue), or all of them once every
- * relay is left behind. Our group reports no information records, so an
- * event is one struct fanotify_event_metadata.
+ * Reads and hands over the events pending, as many as may be handed
+ * over now (relays_free(); the others stay in the kernel's queue), or all
+ * of them once every relay is left behind. Our group reports no
+ * information records, so an event is one struct fanotify_event_metadata.
  */
 static void read_events(struct fanotify_source *s)
 {
