@@ -505,35 +505,27 @@ static void stopping_waits_for_the_exec_being_read(void **state)
 int main(void)
 {
     static const char *hooks[] = {EXT_PROCESS_HOOK_FANOTIFY, EXT_PROCESS_HOOK};
-    enum { HOOKS = sizeof(hooks) / sizeof(hooks[0]) };
-    static char names[6 * HOOKS][128];
-    struct CMUnitTest tests[6 * HOOKS];
+    /* Each test on each hook. */
+    static const struct {
+        const char *name;
+        CMUnitTestFunction test;
+    } cases[] = {
+        {"looping_program_is_stopped_at_the_deadline", looping_program_is_stopped_at_the_deadline},
+        {"blocking_helper_does_not_hold_other_execs", blocking_helper_does_not_hold_other_execs},
+        {"default_is_fail_open_and_a_fail_closed_link_denies", default_is_fail_open_and_a_fail_closed_link_denies},
+        {"slow_memory_of_one_exec_does_not_hold_other_execs", slow_memory_of_one_exec_does_not_hold_other_execs},
+        {"exec_is_answered_while_another_is_slow_to_read", exec_is_answered_while_another_is_slow_to_read},
+        {"stopping_waits_for_the_exec_being_read", stopping_waits_for_the_exec_being_read},
+    };
+    enum { HOOKS = sizeof(hooks) / sizeof(hooks[0]), CASES = sizeof(cases) / sizeof(cases[0]) };
+    static char names[CASES * HOOKS][128];
+    struct CMUnitTest tests[CASES * HOOKS];
     size_t n = 0;
     for (size_t i = 0; i < HOOKS; i++) {
-        snprintf(names[n], sizeof(names[n]), "looping_program_is_stopped_at_the_deadline on %s", hooks[i]);
-        tests[n] = (struct CMUnitTest){names[n], looping_program_is_stopped_at_the_deadline, NULL, detach,
-                                       (void *)hooks[i]};
-        n++;
-        snprintf(names[n], sizeof(names[n]), "blocking_helper_does_not_hold_other_execs on %s", hooks[i]);
-        tests[n] = (struct CMUnitTest){names[n], blocking_helper_does_not_hold_other_execs, NULL, detach,
-                                       (void *)hooks[i]};
-        n++;
-        snprintf(names[n], sizeof(names[n]), "default_is_fail_open_and_a_fail_closed_link_denies on %s", hooks[i]);
-        tests[n] = (struct CMUnitTest){names[n], default_is_fail_open_and_a_fail_closed_link_denies, NULL, detach,
-                                       (void *)hooks[i]};
-        n++;
-        snprintf(names[n], sizeof(names[n]), "slow_memory_of_one_exec_does_not_hold_other_execs on %s", hooks[i]);
-        tests[n] = (struct CMUnitTest){names[n], slow_memory_of_one_exec_does_not_hold_other_execs, NULL, detach,
-                                       (void *)hooks[i]};
-        n++;
-        snprintf(names[n], sizeof(names[n]), "exec_is_answered_while_another_is_slow_to_read on %s", hooks[i]);
-        tests[n] = (struct CMUnitTest){names[n], exec_is_answered_while_another_is_slow_to_read, NULL, detach,
-                                       (void *)hooks[i]};
-        n++;
-        snprintf(names[n], sizeof(names[n]), "stopping_waits_for_the_exec_being_read on %s", hooks[i]);
-        tests[n] = (struct CMUnitTest){names[n], stopping_waits_for_the_exec_being_read, NULL, detach,
-                                       (void *)hooks[i]};
-        n++;
+        for (size_t c = 0; c < CASES; c++, n++) {
+            snprintf(names[n], sizeof(names[n]), "%s on %s", cases[c].name, hooks[i]);
+            tests[n] = (struct CMUnitTest){names[n], cases[c].test, NULL, detach, (void *)hooks[i]};
+        }
     }
     return _cmocka_run_group_tests("ext/deadline", tests, n, group_setup, group_teardown);
 }
