@@ -101,10 +101,19 @@ static int start(struct sv_run *run, struct core_hook *hook, void **state)
 /*
  * The process of the waiting thread: its tgid, ids, start time and comm
  * (a pidfd's PIDFD_GET_INFO and /proc/TGID/stat, nothing more: the image
- * and command line are the exec's) and a pidfd for its delete. 0 or -errno.
+ * and command line are the exec's) and a pidfd for its delete. Usually
+ * the thread leads its process: then one pidfd serves both. 0 or -errno.
  */
 static int read_process(struct sv_request *r)
 {
+    r->pidfd = (int)syscall(SYS_pidfd_open, r->tid, 0); /* fails (EINVAL) for a thread that leads no process */
+    if (r->pidfd >= 0 && ext_proc_read_leader(r->pidfd, (uint32_t)r->tid, &r->info) == 0) {
+        r->tgid = r->args.tgid = r->tid;
+        return 0;
+    }
+    if (r->pidfd >= 0)
+        close(r->pidfd);
+    r->pidfd = -1;
     uint32_t tgid;
     int err = ext_proc_read_thread((uint32_t)r->tid, &tgid, &r->info);
     if (err)
@@ -155,16 +164,16 @@ static int read_request(struct scratch *s, const struct sv_call *call, bool *fai
     int err = read_process(r);
     if (err)
         return err;
+    ext_target_root_hold(r->tid); /* the image's and its interpreters' lookups */
     err = ext_target_image(r->tgid, r->tid, dirfd, r->path, flags, r->image, sizeof(r->image), &r->image_fd);
     if (err) {
         *fails = ext_target_exec_fails_with(err);
-        return err;
-    }
-    if (!r->truncated) { /* a truncated exec is denied unseen: no chain */
+    } else if (!r->truncated) { /* a truncated exec is denied unseen: no chain */
         ext_exec_chain_build(&r->chain, r->tgid, r->tid, r->image_fd, r->image, &r->args);
         r->image_fd = -1; /* the chain's now */
     }
-    return 0;
+    ext_target_root_release();
+    return err;
 }
 
 /* Closes what r still holds (after the answer: the exec need not wait for it). */
