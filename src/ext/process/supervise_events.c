@@ -30,9 +30,10 @@
  *
  * Execs are handled by several workers at once (supervise_workers.c),
  * each reading into scratch of its own; from the validity check to the
- * last event dispatched a worker holds run->lock, so an exit another
- * thread reports (the process killed in its exec after the check) comes
- * after the create, and events are dispatched one at a time.
+ * last event dispatched a worker holds run->lock (reporting first the
+ * exits that waited), so an exit another thread reports (the process
+ * killed in its exec after the check) comes after the create, and events
+ * are dispatched one at a time.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -311,6 +312,7 @@ static void handle(struct sv_run *run, void *state, const struct sv_call *call)
     bool fails;
     int err = read_request(s, call, &fails); /* the slow part: other workers read theirs meanwhile */
     pthread_mutex_lock(&run->lock);
+    sv_exits_waiting(run);
     int answer = examine(run, pp, s, call, err, fails);
     pthread_mutex_unlock(&run->lock);
     if (answer != NO_ANSWER)

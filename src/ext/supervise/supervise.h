@@ -51,8 +51,8 @@ struct sv_extension {
     int (*start)(struct sv_run *run, struct core_hook *hook, void **state);
     /* Decides one notification of a call it claims and answers it (sv_answer()), unless the thread is gone. */
     void (*handle)(struct sv_run *run, void *state, const struct sv_call *call);
-    /* handle() may run on several workers at once and holds run->lock itself for what the run shares;
-     * otherwise each call of it holds run->lock throughout. */
+    /* handle() may run on several workers at once and holds run->lock itself for what the run shares
+     * (calling sv_exits_waiting() first in its hold); otherwise each call of it holds run->lock throughout. */
     bool concurrent;
     /* Optional: ms until it wants tick() (-1: not before something happens). */
     int (*tick_in_ms)(void *state);
@@ -263,5 +263,7 @@ struct sv_workers {
 int sv_workers_start(struct sv_workers *ws, struct sv_run *run);
 /* Stops the workers (each finishes the notification in hand) and frees them; nothing if stop_fd is -1. */
 void sv_workers_stop(struct sv_workers *ws);
+/* With a notification (run->lock held): reports the exits that waited for one (run->exits_batched), if any. */
+void sv_exits_waiting(struct sv_run *run);
 
 #endif

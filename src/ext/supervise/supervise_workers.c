@@ -16,9 +16,12 @@
  * SECCOMP_IOCTL_NOTIF_RECV) is one worker at a time, and RECV, which
  * blocks when nothing waits, is only called when something does.
  *
- * After each notification a worker reports the exits that came meanwhile,
- * where a reaped process keeps its status for its pidfd (else the loop
- * does, having read the helper's reports first).
+ * With each notification a worker reports the exits that came since the
+ * last one, where a reaped process keeps its status for its pidfd (else
+ * the loop does, having read the helper's reports first): in the same
+ * hold of run->lock as the notification's own events, so a delete and
+ * the next create reach the ring buffer together (one wake-up of its
+ * consumer), and an exit comes before an exec that reuses its pid.
  */
 #include <errno.h>
 #include <poll.h>
@@ -61,7 +64,7 @@ static int receive(struct sv_worker *w)
     return rc;
 }
 
-/* Hands the notification received to the extension that claims it, then reports the exits due. */
+/* Hands the notification received to the extension that claims it. */
 static void handle(struct sv_worker *w)
 {
     struct sv_run *run = w->run;
@@ -76,17 +79,21 @@ static void handle(struct sv_worker *w)
     }
     call.worker = w->index;
     const struct sv_extension *x = sv_extensions[e];
-    if (!x->concurrent)
+    if (x->concurrent) {
+        x->handle(run, run->state[e], &call);
+    } else {
         pthread_mutex_lock(&run->lock);
-    x->handle(run, run->state[e], &call);
-    if (!x->concurrent)
-        pthread_mutex_unlock(&run->lock);
-    atomic_store(&run->exits_due_ns, ext_monotonic_ns() + SV_EXIT_LAG_MS * 1000000ull);
-    if (run->exits_batched) {
-        pthread_mutex_lock(&run->lock);
-        sv_tree_report_exits(run);
+        sv_exits_waiting(run);
+        x->handle(run, run->state[e], &call);
         pthread_mutex_unlock(&run->lock);
     }
+    atomic_store(&run->exits_due_ns, ext_monotonic_ns() + SV_EXIT_LAG_MS * 1000000ull);
+}
+
+void sv_exits_waiting(struct sv_run *run)
+{
+    if (run->exits_batched)
+        sv_tree_report_exits(run);
 }
 
 /* Tells the loop that the listener failed (it closes it: the tree's calls then fail with ENOSYS). */
