@@ -12,20 +12,14 @@
 
 #include <cmocka.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/userfaultfd.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/held_exec.h"
 #include "common/probes.h"
 #include "common/skips.h"
 #include "ext/supervise/supervise.h"
@@ -49,46 +43,12 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* A page registered missing with a userfaultfd: any read of it waits until a thread of ours fills it. */
-struct hold {
-    int uffd;
-    char *page;
-    long size;
-};
-
-static void *resolve_later(void *arg)
-{
-    struct hold *h = arg;
-    sleep_ms(HOLD_MS);
-    struct uffdio_zeropage zero = {.range = {(uintptr_t)h->page, (uint64_t)h->size}};
-    ioctl(h->uffd, UFFDIO_ZEROPAGE, &zero);
-    return NULL;
-}
-
-/* In a child: execs /bin/true with an argument in a held page (the worker reading it waits HOLD_MS). */
-static void exec_with_held_argument(void)
-{
-    static struct hold h;
-    h.size = sysconf(_SC_PAGESIZE);
-    h.uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
-    struct uffdio_api api = {.api = UFFD_API};
-    h.page = mmap(NULL, (size_t)h.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    struct uffdio_register reg = {.range = {(uintptr_t)h.page, (uint64_t)h.size}, .mode = UFFDIO_REGISTER_MODE_MISSING};
-    pthread_t resolver;
-    if (h.uffd < 0 || ioctl(h.uffd, UFFDIO_API, &api) != 0 || h.page == MAP_FAILED ||
-        ioctl(h.uffd, UFFDIO_REGISTER, &reg) != 0 || pthread_create(&resolver, NULL, resolve_later, &h) != 0)
-        _exit(90);
-    char *const argv[] = {"/bin/true", h.page, NULL};
-    execv(argv[0], argv);
-    _exit(100 + errno);
-}
-
 /* The tree: one exec held, then another timed; its exit code says how it went (TREE_*). */
 static int held_exec_tree(void)
 {
     pid_t held = fork();
     if (held == 0)
-        exec_with_held_argument();
+        held_exec("/bin/true", HOLD_MS);
     sleep_ms(SETTLE_MS); /* its exec is being read by now */
     uint64_t t0 = now_ms();
     pid_t other = fork();
@@ -115,12 +75,9 @@ static void slow_memory_of_one_exec_does_not_hold_another(void **state)
         test_skip(no_supervision);
     if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
         test_skip("one CPU: one worker, which the held exec keeps");
-    int probe = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
-    static char why[128];
-    snprintf(why, sizeof(why), "no userfaultfd (slow memory to read): %s", strerror(errno));
-    if (probe < 0)
-        test_skip(why);
-    close(probe);
+    const char *no_held_exec = held_exec_unavailable();
+    if (no_held_exec)
+        test_skip(no_held_exec);
     assert_int_equal(ext_register_builtin(), 0);
     struct ext_supervisor *sv;
     assert_int_equal(ext_supervisor_create(&sv, NULL), 0);
