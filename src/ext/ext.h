@@ -286,7 +286,7 @@ struct ext_bind_report {
     int result;
 };
 typedef void ext_bind_report_fn(void *arg, const struct ext_bind_report *report);
-/* Calls fn(arg, ...) on the running thread after each bind of the tree is answered (NULL: none). */
+/* Calls fn(arg, ...) (NULL: none) on a thread of the run, one call at a time, after each bind is answered. */
 void ext_supervisor_on_bind(struct ext_supervisor *sv, ext_bind_report_fn *fn, void *arg);
 /* The supervisor's counters (see ext_source_stats()). */
 void ext_supervisor_stats(const struct ext_supervisor *sv, struct ext_source_stats *stats);
