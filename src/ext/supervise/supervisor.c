@@ -10,7 +10,7 @@
  *     stop eventfd, which a worker whose listener failed writes;
  *   - the tree's pidfds (one epoll set): the exits of processes that
  *     exec'd (while execs keep coming, and the kernel keeps a reaped
- *     process' status, the workers report them after each notification
+ *     process' status, the workers report them with each notification
  *     instead: one wake-up per exec, not two);
  *   - the helper's pidfd: the helper exits when the tree has no process left.
  * and, as long as an extension asks for it, a timeout for its tick.
@@ -180,7 +180,7 @@ static void tick_all(struct sv_run *run, bool final)
 
 /*
  * Whether this round waits for exits too: not while execs keep coming
- * (one within SV_EXIT_LAG_MS), where the workers report the exits after
+ * (one within SV_EXIT_LAG_MS), where the workers report the exits with
  * each notification instead, saving a wake-up per process; only where a
  * reaped process keeps its status for us (else its parent's wait would
  * take it).
