@@ -286,7 +286,7 @@ struct ext_bind_report {
     int result;
 };
 typedef void ext_bind_report_fn(void *arg, const struct ext_bind_report *report);
-/* Calls fn(arg, ...) on the running thread after each bind of the tree is answered (NULL: none). */
+/* Calls fn(arg, ...) (NULL: none) on a thread of the run, one call at a time, after each bind is answered. */
 void ext_supervisor_on_bind(struct ext_supervisor *sv, ext_bind_report_fn *fn, void *arg);
 /* The supervisor's counters (see ext_source_stats()). */
 void ext_supervisor_stats(const struct ext_supervisor *sv, struct ext_source_stats *stats);
@@ -333,6 +333,8 @@ int ext_proc_tgid(uint32_t tid);
  * (image path and command line left empty): 0, or -errno if tid is gone.
  */
 int ext_proc_read_thread(uint32_t tid, uint32_t *tgid, struct ext_proc_info *info);
+/* As ext_proc_read_thread() for process pid through pidfd, a pidfd of it: 0, or -errno (-ENOTTY: no PIDFD_GET_INFO). */
+int ext_proc_read_leader(int pidfd, uint32_t pid, struct ext_proc_info *info);
 /*
  * Files naming one thread and its process (a pidfd, /proc/<tgid>/stat),
  * kept to read them again: they name a task, not a number, so once it is

@@ -272,6 +272,23 @@ int ext_proc_read_thread(uint32_t tid, uint32_t *tgid, struct ext_proc_info *inf
     return 0;
 }
 
+int ext_proc_read_leader(int pidfd, uint32_t pid, struct ext_proc_info *info)
+{
+    memset(info, 0, offsetof(struct ext_proc_info, image_path));
+    info->image_path[0] = '\0';
+    info->command_line_len = 0;
+    uint32_t tgid;
+    int err = pidfd_ids(pidfd, &tgid, info);
+    if (err)
+        return err < 0 ? err : -ENOTTY;
+    if (tgid != pid)
+        return -ESRCH;
+    char dir[32];
+    snprintf(dir, sizeof(dir), "/proc/%u", pid);
+    read_stat(dir, info);
+    return 0;
+}
+
 void ext_proc_thread_init(struct ext_proc_thread *t)
 {
     *t = (struct ext_proc_thread){.pidfd = -1, .stat_fd = -1};

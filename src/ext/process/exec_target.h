@@ -59,6 +59,17 @@ bool ext_target_exec_fails_with(int err);
 
 /* path (see ext_target_image()) opened with O_PATH as thread tid resolves it; fd or -errno. */
 int ext_target_path_open(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags);
+/*
+ * Until ext_target_root_release(), lookups of thread tid by the calling
+ * thread (ext_target_path_open(), so ext_target_image() and the exec
+ * chain's) start from tid's root opened once, here. Only while tid is
+ * stopped in the exec they are for: its root is then the one its exec
+ * resolves from (but for another thread of its process calling chroot()
+ * meanwhile, as between any two lookups).
+ */
+void ext_target_root_hold(pid_t tid);
+/* Closes the root ext_target_root_hold() opened, if any. */
+void ext_target_root_release(void);
 
 /* ------------------------------------------------------------------------ */
 /* exec_args.c                                                              */

@@ -27,6 +27,13 @@
  * The programs of one exec get the deadline of the deny sources
  * (ext_deadline_from_now()); one stopped there makes the exec answered by the
  * fail-open / fail-closed setting (counted, traced).
+ *
+ * Execs are handled by several workers at once (supervise_workers.c),
+ * each reading into scratch of its own; from the validity check to the
+ * last event dispatched a worker holds run->lock (reporting first the
+ * exits that waited), so an exit another thread reports (the process
+ * killed in its exec after the check) comes after the create, and events
+ * are dispatched one at a time.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,44 +61,60 @@ struct sv_request {
     struct ext_exec_chain chain;
 };
 
+/* What one worker reads an exec into. */
+struct scratch {
+    struct sv_request request;
+    char *command_line; /* EXT_COMMAND_LINE_MAX bytes (its pages are touched only as far as a command line goes) */
+};
+
 /* The extension's state during a run. */
 struct process_part {
     struct core_hook *hook;
-    struct sv_request request; /* scratch: what one exec asks for */
-    char *command_line;        /* EXT_COMMAND_LINE_MAX bytes of scratch */
+    struct scratch scratch[SV_WORKERS_MAX]; /* one per worker */
 };
-
-static int start(struct sv_run *run, struct core_hook *hook, void **state)
-{
-    (void)run;
-    struct process_part *pp = malloc(sizeof(*pp));
-    char *command_line = malloc(EXT_COMMAND_LINE_MAX);
-    if (!pp || !command_line) {
-        free(pp);
-        free(command_line);
-        return -ENOMEM;
-    }
-    pp->hook = hook;
-    pp->command_line = command_line;
-    *state = pp;
-    return 0;
-}
 
 static void stop(struct sv_run *run, void *state)
 {
     (void)run;
     struct process_part *pp = state;
-    free(pp->command_line);
+    for (size_t i = 0; i < SV_WORKERS_MAX; i++)
+        free(pp->scratch[i].command_line);
     free(pp);
+}
+
+static int start(struct sv_run *run, struct core_hook *hook, void **state)
+{
+    struct process_part *pp = calloc(1, sizeof(*pp));
+    if (!pp)
+        return -ENOMEM;
+    pp->hook = hook;
+    for (size_t i = 0; i < SV_WORKERS_MAX; i++) {
+        pp->scratch[i].command_line = malloc(EXT_COMMAND_LINE_MAX);
+        if (!pp->scratch[i].command_line) {
+            stop(run, pp);
+            return -ENOMEM;
+        }
+    }
+    *state = pp;
+    return 0;
 }
 
 /*
  * The process of the waiting thread: its tgid, ids, start time and comm
  * (a pidfd's PIDFD_GET_INFO and /proc/TGID/stat, nothing more: the image
- * and command line are the exec's) and a pidfd for its delete. 0 or -errno.
+ * and command line are the exec's) and a pidfd for its delete. Usually
+ * the thread leads its process: then one pidfd serves both. 0 or -errno.
  */
 static int read_process(struct sv_request *r)
 {
+    r->pidfd = (int)syscall(SYS_pidfd_open, r->tid, 0); /* fails (EINVAL) for a thread that leads no process */
+    if (r->pidfd >= 0 && ext_proc_read_leader(r->pidfd, (uint32_t)r->tid, &r->info) == 0) {
+        r->tgid = r->args.tgid = r->tid;
+        return 0;
+    }
+    if (r->pidfd >= 0)
+        close(r->pidfd);
+    r->pidfd = -1;
     uint32_t tgid;
     int err = ext_proc_read_thread((uint32_t)r->tid, &tgid, &r->info);
     if (err)
@@ -109,8 +132,9 @@ static int read_process(struct sv_request *r)
  * is still valid: the thread was then waiting all along, so every pid we
  * used was its.
  */
-static int read_request(struct process_part *pp, const struct sv_call *call, struct sv_request *r, bool *fails)
+static int read_request(struct scratch *s, const struct sv_call *call, bool *fails)
 {
+    struct sv_request *r = &s->request;
     const struct seccomp_notif *n = call->n;
     const struct sv_abi *abi = call->abi;
     *fails = false;
@@ -132,7 +156,7 @@ static int read_request(struct process_part *pp, const struct sv_call *call, str
     }
     if (len < 0)
         return (int)len;
-    r->command_len = ext_target_argv(r->tid, argv_addr, abi->ptr_size, pp->command_line, EXT_COMMAND_LINE_MAX,
+    r->command_len = ext_target_argv(r->tid, argv_addr, abi->ptr_size, s->command_line, EXT_COMMAND_LINE_MAX,
                                     &r->truncated);
     if (r->command_len < 0) {
         *fails = r->command_len == -EFAULT;
@@ -141,16 +165,16 @@ static int read_request(struct process_part *pp, const struct sv_call *call, str
     int err = read_process(r);
     if (err)
         return err;
+    ext_target_root_hold(r->tid); /* the image's and its interpreters' lookups */
     err = ext_target_image(r->tgid, r->tid, dirfd, r->path, flags, r->image, sizeof(r->image), &r->image_fd);
     if (err) {
         *fails = ext_target_exec_fails_with(err);
-        return err;
-    }
-    if (!r->truncated) { /* a truncated exec is denied unseen: no chain */
+    } else if (!r->truncated) { /* a truncated exec is denied unseen: no chain */
         ext_exec_chain_build(&r->chain, r->tgid, r->tid, r->image_fd, r->image, &r->args);
         r->image_fd = -1; /* the chain's now */
     }
-    return 0;
+    ext_target_root_release();
+    return err;
 }
 
 /* Closes what r still holds (after the answer: the exec need not wait for it). */
@@ -164,11 +188,11 @@ static void release(struct sv_request *r)
     r->image_fd = r->pidfd = -1;
 }
 
-/* Builds the create event of file i of the request's chain. */
-static void create_event(struct process_part *pp, const struct sv_request *r, size_t i,
-                         struct ext_process_event *ev)
+/* Builds the create event of file i of the chain of the request read into s. */
+static void create_event(const struct scratch *s, size_t i, struct ext_process_event *ev)
 {
-    ext_exec_event(ev, r->tgid, r->tid, &r->info, pp->command_line, (size_t)r->command_len);
+    const struct sv_request *r = &s->request;
+    ext_exec_event(ev, r->tgid, r->tid, &r->info, s->command_line, (size_t)r->command_len);
     ext_exec_event_image(ev, &r->chain, &r->chain.files[i]);
 }
 
@@ -216,11 +240,12 @@ static void track(struct sv_run *run, struct sv_request *r, bool allowed)
 
 enum { NO_ANSWER = 1 };
 
-/* Dispatches the create of file i of r's chain: whether it is denied. */
-static bool dispatch_file(struct sv_run *run, struct process_part *pp, const struct sv_request *r, size_t i)
+/* Dispatches the create of file i of the chain of the request in s: whether it is denied. */
+static bool dispatch_file(struct sv_run *run, struct process_part *pp, const struct scratch *s, size_t i)
 {
+    const struct sv_request *r = &s->request;
     struct ext_process_event ev;
-    create_event(pp, r, i, &ev);
+    create_event(s, i, &ev);
     ev.deadline_ns = ext_deadline_from_now();
     struct ext_process_verdict verdict;
     int rc = ext_process_dispatch(pp->hook, &ev, &verdict);
@@ -244,8 +269,9 @@ static bool dispatch_file(struct sv_run *run, struct process_part *pp, const str
  * the order the exec opens them, and decides: the answer. A denial fails
  * the exec, which then opens no further file (no more creates).
  */
-static int decide(struct sv_run *run, struct process_part *pp, struct sv_request *r)
+static int decide(struct sv_run *run, struct process_part *pp, struct scratch *s)
 {
+    struct sv_request *r = &s->request;
     if (r->truncated) {
         /* What programs cannot see, they cannot check: fail closed, as for an unreadable exec. */
         atomic_fetch_add(&run->counters->errors, 1);
@@ -256,17 +282,15 @@ static int decide(struct sv_run *run, struct process_part *pp, struct sv_request
     }
     bool denied = false;
     for (size_t i = 0; i < r->chain.count && !denied; i++) /* a denied file opens no further one */
-        denied = dispatch_file(run, pp, r, i);
+        denied = dispatch_file(run, pp, s, i);
     track(run, r, !denied);
     return denied ? -EPERM : 0;
 }
 
-/* Reads and decides one exec: the answer, or NO_ANSWER if the thread is gone. */
-static int examine(struct sv_run *run, struct process_part *pp, const struct sv_call *call)
+/* Decides the exec read into s (err: what reading gave; run->lock held): the answer, or NO_ANSWER (thread gone). */
+static int examine(struct sv_run *run, struct process_part *pp, struct scratch *s, const struct sv_call *call,
+                   int err, bool fails)
 {
-    bool fails;
-    struct sv_request *r = &pp->request;
-    int err = read_request(pp, call, r, &fails);
     if (!sv_still_valid(run, call->n->id))
         return NO_ANSWER;
     if (err && fails)
@@ -277,17 +301,23 @@ static int examine(struct sv_run *run, struct process_part *pp, const struct sv_
                           strerror(-err));
         return -EPERM;
     }
-    return decide(run, pp, r);
+    return decide(run, pp, s);
 }
 
-/* An exec of the tree: decided, then let go on (FLAG_CONTINUE) or failed. */
+/* An exec of the tree: read, decided, then let go on (FLAG_CONTINUE) or failed. */
 static void handle(struct sv_run *run, void *state, const struct sv_call *call)
 {
     struct process_part *pp = state;
-    int answer = examine(run, pp, call);
+    struct scratch *s = &pp->scratch[call->worker];
+    bool fails;
+    int err = read_request(s, call, &fails); /* the slow part: other workers read theirs meanwhile */
+    pthread_mutex_lock(&run->lock);
+    sv_exits_waiting(run);
+    int answer = examine(run, pp, s, call, err, fails);
+    pthread_mutex_unlock(&run->lock);
     if (answer != NO_ANSWER)
         sv_answer(run, call->n->id, answer, 0, answer == 0);
-    release(&pp->request);
+    release(&s->request);
 }
 
 static const char *const calls[] = {"execve", "execveat", NULL};
@@ -298,6 +328,7 @@ const struct sv_extension sv_process_extension = {
     .calls = calls,
     .start = start,
     .handle = handle,
+    .concurrent = true,
     .stop = stop,
 };
 

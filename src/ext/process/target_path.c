@@ -13,6 +13,11 @@
  * does. A path that stays on the filesystem it starts on, with no magic
  * link, is the same lookup done by the kernel in one openat2() (the walk
  * decides whenever that fails).
+ *
+ * One exec's lookups (its program, then its interpreters) may share the
+ * root: between ext_target_root_hold() and ext_target_root_release() the
+ * calling thread opens /proc/TID/root once for them (an open of /proc is
+ * dear: a fifth of what the supervised tree spent reading an exec).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -179,19 +184,59 @@ static int open_in_one_lookup(int start, bool from_root, const char *path, int f
     return (int)syscall(SYS_openat2, start, path, &how, sizeof(how));
 }
 
+/* The root held by the calling thread (ext_target_root_hold()): of thread tid, open as fd (-1: none). */
+static _Thread_local struct {
+    pid_t tid;
+    int fd;
+} held = {0, -1};
+
+/* Opens thread tid's root directory (O_PATH): fd or -errno. */
+static int open_root(pid_t tid)
+{
+    char where[64];
+    snprintf(where, sizeof(where), "/proc/%d/root", (int)tid);
+    int fd = open(where, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+void ext_target_root_hold(pid_t tid)
+{
+    ext_target_root_release();
+    int fd = open_root(tid);
+    if (fd >= 0) { /* else each lookup opens it, and fails as it did */
+        held.tid = tid;
+        held.fd = fd;
+    }
+}
+
+void ext_target_root_release(void)
+{
+    if (held.fd >= 0)
+        close(held.fd);
+    held.fd = -1;
+}
+
+/* Thread tid's root for one lookup (*own: to be closed after it): fd or -errno. */
+static int lookup_root(pid_t tid, bool *own)
+{
+    *own = held.fd < 0 || held.tid != tid;
+    return *own ? open_root(tid) : held.fd;
+}
+
 int ext_target_path_open(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags)
 {
     struct walk w = {.tgid = tgid, .tid = tid};
-    char where[64];
-    snprintf(where, sizeof(where), "/proc/%d/root", (int)tid);
-    w.root = open(where, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    bool own_root;
+    w.root = lookup_root(tid, &own_root);
     if (w.root < 0)
-        return -errno;
+        return w.root;
+    char where[64];
     int fd;
     if (path[0] == '/') {
         int found = open_in_one_lookup(w.root, true, path, flags);
         if (found >= 0) {
-            close(w.root);
+            if (own_root)
+                close(w.root);
             return found;
         }
         fd = dup(w.root);
@@ -212,7 +257,8 @@ int ext_target_path_open(pid_t tgid, pid_t tid, int dirfd, const char *path, int
     } else if (!err) {
         err = fstat(w.root, &w.root_st) != 0 ? -errno : walk_path(&w, &fd, path, flags);
     }
-    close(w.root);
+    if (own_root)
+        close(w.root);
     if (err && fd >= 0)
         close(fd);
     return err ? err : fd;

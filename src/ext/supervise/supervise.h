@@ -4,6 +4,7 @@
  * and one notification loop per tree, each extension claiming its system
  * calls (struct sv_extension) and answering their notifications.
  *   supervisor.c        the supervisor, its hooks (one per extension), the loop of a run
+ *   supervise_workers.c the threads that take the notifications and hand them to the extensions
  *   supervise_filter.c  the seccomp filter of every claimed call: built with libseccomp, installed in the child
  *   supervise_notify.c  answering a notification, its validity, the per-event deadline
  *   supervise_launch.c  the helper process (subreaper) and the command child
@@ -16,9 +17,12 @@
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/types.h>
 
 #include "ext/internal.h"
@@ -35,6 +39,7 @@ struct sv_call {
     const struct sv_abi *abi;
     const char *name;  /* the claimed call, as the extension named it ("execve", "bind") */
     bool socketcall;   /* i386 socketcall(SYS_BIND or SYS_LISTEN, args): the arguments are in the thread's memory at args[1] */
+    unsigned worker;   /* the worker thread handling it, < SV_WORKERS_MAX: an index for scratch of its own */
 };
 
 /* One extension's part in a supervised tree. */
@@ -46,6 +51,9 @@ struct sv_extension {
     int (*start)(struct sv_run *run, struct core_hook *hook, void **state);
     /* Decides one notification of a call it claims and answers it (sv_answer()), unless the thread is gone. */
     void (*handle)(struct sv_run *run, void *state, const struct sv_call *call);
+    /* handle() may run on several workers at once and holds run->lock itself for what the run shares
+     * (calling sv_exits_waiting() first in its hold); otherwise each call of it holds run->lock throughout. */
+    bool concurrent;
     /* Optional: ms until it wants tick() (-1: not before something happens). */
     int (*tick_in_ms)(void *state);
     /* Optional: after every round of the loop (processes may have exited), and once more at the end (final). */
@@ -56,6 +64,8 @@ struct sv_extension {
 
 /* The extensions, in the order their hooks are made. */
 enum { SV_PROCESS, SV_BIND, SV_EXTENSION_COUNT };
+/* supervisor.c: each extension, at its index. */
+extern const struct sv_extension *const sv_extensions[SV_EXTENSION_COUNT];
 /* process/supervise_events.c */
 extern const struct sv_extension sv_process_extension;
 /* net/supervise_bind.c */
@@ -95,6 +105,9 @@ int sv_filter_classify(const struct sv_filter *f, const struct seccomp_notif *n,
 
 /* ------------------------------------------------------------------------ */
 /* supervise_notify.c                                                       */
+
+/* Bytes of the kernel's struct seccomp_notif_resp we can answer with (it is 24 in Linux 6.18). */
+enum { SV_RESP_ROOM = 128 };
 
 /* Answers notification id: error (-errno) fails the call, else val is its result; cont lets the kernel run it. */
 void sv_answer(struct sv_run *run, uint64_t id, int error, int64_t val, bool cont);
@@ -155,11 +168,16 @@ struct sv_proc {
 struct sv_tree {
     struct sv_proc **procs;
     size_t count, cap;
+    int exits_fd;                /* epoll set of the procs' pidfds (data: the pid): readable when one has exited */
+    struct sv_proc **ready;      /* scratch of sv_tree_report_exits(), cap entries */
+    struct epoll_event *events;  /* the same */
 };
 
+/* Makes an empty tree: 0 or -errno. */
+int sv_tree_init(struct sv_tree *t);
 /* The process of that pid, or NULL. */
 struct sv_proc *sv_tree_find(struct sv_tree *t, pid_t pid);
-/* Adds the process of that pid (not in t), taking over pidfd, which names it; NULL with -errno in *err. */
+/* Adds the process of that pid (not in t), taking over pidfd, which names it (in exits_fd); NULL, -errno in *err. */
 struct sv_proc *sv_tree_add(struct sv_tree *t, pid_t pid, int pidfd, int *err);
 /* Whether p has exited (its pidfd is readable). */
 bool sv_tree_exited(const struct sv_proc *p);
@@ -179,6 +197,12 @@ bool sv_tree_exit_status(struct sv_proc *p);
 bool sv_tree_status_kept(void);
 /* Forgets p (frees it): its exit is handled. */
 void sv_tree_retire(struct sv_tree *t, struct sv_proc *p);
+/*
+ * Reports the exits of every process whose pidfd is readable now
+ * (sv_events_exit()): those seen together in an order we cannot see, so
+ * a process before its parent, as the parent waited for it.
+ */
+void sv_tree_report_exits(struct sv_run *run);
 /* Frees the tree. */
 void sv_tree_free(struct sv_tree *t);
 
@@ -190,22 +214,56 @@ void sv_tree_free(struct sv_tree *t);
 
 /* One run of a supervisor (ext_supervisor_run()). */
 struct sv_run {
+    /*
+     * Held for what the workers and the loop share: the tree, the root's
+     * status, the extensions' state (but what a concurrent one keeps per
+     * worker), and for dispatching every event, so the events of one
+     * process are dispatched in the order the kernel asked for them.
+     */
+    pthread_mutex_t lock;
     struct ext_source_counters *counters;
     const struct sv_filter *filter;
-    int listener; /* -1 before the child sent it and after POLLHUP */
+    int listener; /* -1 before the child sent it and after POLLHUP; set and closed while no worker runs */
     pid_t root;   /* the command child */
     int root_status;
     bool root_status_known;
     bool root_exit_seen; /* its delete was dispatched: a later process of its pid is another */
+    bool exits_batched;  /* exits may wait for the next notification (sv_tree_status_kept()) */
+    atomic_uint_fast64_t exits_due_ns; /* CLOCK_MONOTONIC: while execs come, until then they do */
     struct sv_tree tree;
-    void *notif, *resp;   /* seccomp_notif and _resp, of the kernel's sizes */
-    size_t notif_size, resp_size;
+    size_t notif_size, resp_size; /* seccomp_notif and _resp, of the kernel's sizes */
     void *state[SV_EXTENSION_COUNT]; /* each extension's, while the run lasts */
     ext_bind_report_fn *bind_report; /* ext_supervisor_on_bind() */
     void *bind_report_arg;
 };
 
-/* Dispatches the delete event of p, whose pidfd is readable, and forgets p. */
+/* Dispatches the delete event of p, whose pidfd is readable, and forgets p (run->lock held). */
 void sv_events_exit(struct sv_run *run, struct sv_proc *p);
+
+/* ------------------------------------------------------------------------ */
+/* supervise_workers.c                                                      */
+
+/* Worker threads at most (no more than the CPUs: reading targets is CPU work). */
+enum { SV_WORKERS_MAX = 4 };
+
+/* How long after a notification exits wait for the next one (or this long) to be reported. */
+enum { SV_EXIT_LAG_MS = 10 };
+
+struct sv_worker;
+
+/* The workers of a run. */
+struct sv_workers {
+    struct sv_worker *w[SV_WORKERS_MAX];
+    size_t count;
+    int stop_fd; /* eventfd: written to stop them, and by a worker whose listener failed (the loop closes it) */
+    pthread_mutex_t receiving; /* one worker at a time looks whether a notification waits and takes it */
+};
+
+/* Starts the workers of run, whose listener is known: 0 or -errno (then none runs, stop_fd is -1). */
+int sv_workers_start(struct sv_workers *ws, struct sv_run *run);
+/* Stops the workers (each finishes the notification in hand) and frees them; nothing if stop_fd is -1. */
+void sv_workers_stop(struct sv_workers *ws);
+/* With a notification (run->lock held): reports the exits that waited for one (run->exits_batched), if any. */
+void sv_exits_waiting(struct sv_run *run);
 
 #endif

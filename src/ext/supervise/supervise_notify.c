@@ -13,7 +13,9 @@
 
 void sv_answer(struct sv_run *run, uint64_t id, int error, int64_t val, bool cont)
 {
-    struct seccomp_notif_resp *resp = run->resp;
+    /* On the stack: workers answer at once. A run starts only if the kernel's size fits (supervisor.c). */
+    _Alignas(struct seccomp_notif_resp) unsigned char room[SV_RESP_ROOM];
+    struct seccomp_notif_resp *resp = (struct seccomp_notif_resp *)room;
     memset(resp, 0, run->resp_size);
     resp->id = id;
     resp->error = error;

@@ -11,6 +11,11 @@
  *      confirms (the pid cannot have been reused while the task exists).
  * Each is the exact status; if its parent reaps it between 3 and 2 on an
  * older kernel, the status is unknown.
+ *
+ * The pidfds are watched in one epoll set (the pid as its data), which
+ * the loop and the workers wait on or look at; a process is found by its
+ * pid there under the run's lock, so a process retired meanwhile by
+ * another thread is never touched (close() takes its pidfd out of the set).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +48,13 @@ struct clone_args_v0 {
 };
 #define CLONE_PIDFD_FLAG 0x1000ull /* CLONE_PIDFD (Linux 5.2) */
 
+int sv_tree_init(struct sv_tree *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->exits_fd = epoll_create1(EPOLL_CLOEXEC);
+    return t->exits_fd < 0 ? -errno : 0;
+}
+
 struct sv_proc *sv_tree_find(struct sv_tree *t, pid_t pid)
 {
     for (size_t i = 0; i < t->count; i++)
@@ -56,16 +68,29 @@ struct sv_proc *sv_tree_add(struct sv_tree *t, pid_t pid, int pidfd, int *err)
     if (t->count == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 16;
         struct sv_proc **grown = realloc(t->procs, cap * sizeof(*grown));
-        if (!grown) {
+        if (grown)
+            t->procs = grown;
+        struct sv_proc **ready = realloc(t->ready, cap * sizeof(*ready));
+        if (ready)
+            t->ready = ready;
+        struct epoll_event *events = realloc(t->events, cap * sizeof(*events));
+        if (events)
+            t->events = events;
+        if (!grown || !ready || !events) {
             *err = -ENOMEM;
             return NULL;
         }
-        t->procs = grown;
         t->cap = cap;
     }
     struct sv_proc *p = calloc(1, sizeof(*p));
     if (!p) {
         *err = -ENOMEM;
+        return NULL;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)pid};
+    if (epoll_ctl(t->exits_fd, EPOLL_CTL_ADD, pidfd, &ev) != 0) {
+        *err = -errno;
+        free(p);
         return NULL;
     }
     p->pid = pid;
@@ -182,10 +207,54 @@ void sv_tree_retire(struct sv_tree *t, struct sv_proc *p)
     free(p);
 }
 
+/*
+ * Reports the exits of the n processes in ready (all seen exited at
+ * once): a process before its parent, as the parent waited for it.
+ * Consumes ready.
+ */
+static void report_in_order(struct sv_run *run, struct sv_proc **ready, size_t n)
+{
+    while (n) {
+        size_t pick = 0; /* the first that is no parent of the rest (else any) */
+        for (size_t i = 0; i < n; i++) {
+            bool child_left = false;
+            for (size_t j = 0; j < n && !child_left; j++)
+                child_left = j != i && ready[j]->ppid == (uint32_t)ready[i]->pid;
+            if (!child_left) {
+                pick = i;
+                break;
+            }
+        }
+        sv_events_exit(run, ready[pick]);
+        ready[pick] = ready[--n];
+    }
+}
+
+void sv_tree_report_exits(struct sv_run *run)
+{
+    struct sv_tree *t = &run->tree;
+    if (!t->count)
+        return;
+    int n = epoll_wait(t->exits_fd, t->events, (int)t->count, 0);
+    size_t ready = 0;
+    for (int i = 0; i < n; i++) {
+        /* The one process of that pid: one that took the pid of a retired process was added after it left the set. */
+        struct sv_proc *p = sv_tree_find(t, (pid_t)t->events[i].data.u64);
+        if (p)
+            t->ready[ready++] = p;
+    }
+    report_in_order(run, t->ready, ready);
+}
+
 void sv_tree_free(struct sv_tree *t)
 {
     while (t->count)
         sv_tree_retire(t, t->procs[0]);
     free(t->procs);
+    free(t->ready);
+    free(t->events);
+    if (t->exits_fd >= 0)
+        close(t->exits_fd);
     memset(t, 0, sizeof(*t));
+    t->exits_fd = -1;
 }

@@ -1,20 +1,21 @@
 /*
  * A supervised command tree (ext_supervisor_*): a hook per extension
  * ("process/supervised/N", "bind/supervised/N"), and the loop of a run.
- * The loop runs on the caller's thread, where the programs run too; it
- * waits (poll) on
+ * The tree's notifications (one per claimed call) are taken by worker
+ * threads, which run the programs (supervise_workers.c). The loop runs on
+ * the caller's thread; it waits (poll) on
  *   - the helper's channel: the listener fd, exec failures, reaped statuses;
- *   - the seccomp listener: one notification per claimed call of the tree,
- *     handed to the extension that claims it;
- *   - a pidfd per process that exec'd: its exit (while execs keep coming,
- *     and the kernel keeps a reaped process' status, the pidfds are looked
- *     at after each exec is answered instead: one wake-up per exec, not two);
+ *   - the seccomp listener, for its hang-up only (no task holds the filter
+ *     any more: every process of the tree is reaped), and the workers'
+ *     stop eventfd, which a worker whose listener failed writes;
+ *   - the tree's pidfds (one epoll set): the exits of processes that
+ *     exec'd (while execs keep coming, and the kernel keeps a reaped
+ *     process' status, the workers report them with each notification
+ *     instead: one wake-up per exec, not two);
  *   - the helper's pidfd: the helper exits when the tree has no process left.
- * and, as long as an extension asks for it, a timeout for its tick. The
- * thread asks for a short time slice while a run lasts (src/ext/thread_slice.c).
- * The run is over once the helper is gone, the listener has hung up (no
- * task holds the filter any more: every process of the tree is reaped)
- * and every exit is reported. See supervise.h for the other files.
+ * and, as long as an extension asks for it, a timeout for its tick.
+ * The run is over once the helper is gone, the listener has hung up and
+ * every exit is reported. See supervise.h for the other files.
  *
  * A supervisor runs one tree at a time (-EBUSY otherwise) and must not be
  * destroyed while it runs.
@@ -25,13 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ext/supervise/supervise.h"
 
-static const struct sv_extension *const extensions[SV_EXTENSION_COUNT] = {
+const struct sv_extension *const sv_extensions[SV_EXTENSION_COUNT] = {
     [SV_PROCESS] = &sv_process_extension,
     [SV_BIND] = &sv_bind_extension,
 };
@@ -56,12 +56,12 @@ int ext_supervisor_create(struct ext_supervisor **out, struct core_hook **hook)
     struct ext_supervisor *sv = calloc(1, sizeof(*sv));
     if (!sv)
         return -ENOMEM;
-    err = sv_filter_build(&sv->filter, extensions);
+    err = sv_filter_build(&sv->filter, sv_extensions);
     unsigned id = atomic_fetch_add(&next_id, 1) + 1;
     for (int e = 0; !err && e < SV_EXTENSION_COUNT; e++) {
         char name[64];
-        snprintf(name, sizeof(name), "%s%u", extensions[e]->hook_prefix, id);
-        struct core_hook_desc desc = {.name = name, .prog_type = extensions[e]->prog_type, .owner = sv};
+        snprintf(name, sizeof(name), "%s%u", sv_extensions[e]->hook_prefix, id);
+        struct core_hook_desc desc = {.name = name, .prog_type = sv_extensions[e]->prog_type, .owner = sv};
         err = core_hook_register(&desc, &sv->hooks[e]);
     }
     if (err) {
@@ -77,7 +77,7 @@ int ext_supervisor_create(struct ext_supervisor **out, struct core_hook **hook)
 struct core_hook *ext_supervisor_hook(const struct ext_supervisor *sv, const char *prog_type)
 {
     for (int e = 0; sv && prog_type && e < SV_EXTENSION_COUNT; e++)
-        if (!strcmp(extensions[e]->prog_type, prog_type))
+        if (!strcmp(sv_extensions[e]->prog_type, prog_type))
             return sv->hooks[e];
     return NULL;
 }
@@ -111,21 +111,14 @@ void ext_supervisor_destroy(struct ext_supervisor *sv)
 struct loop {
     struct sv_run *run;
     struct sv_launch *launch;
+    struct sv_workers workers; /* stop_fd -1: none runs */
     int start_err;    /* the command could not be started or executed: -errno */
     bool helper_gone;
-    bool exits_batched;    /* exits may wait while execs come (sv_tree_status_kept()) */
-    uint64_t exits_due_ns; /* CLOCK_MONOTONIC: until then they do */
-    struct pollfd *fds;
-    struct sv_proc **polled; /* the process of fds[FIXED_FDS + i] */
-    size_t cap;
 };
 
-enum { FD_HELPER, FD_CHAN, FD_LISTENER, FIXED_FDS };
+enum { FD_HELPER, FD_CHAN, FD_LISTENER, FD_WORKERS, FD_EXITS, FD_COUNT };
 
-/* How long after an exec exits wait for the next exec (or this long) to be reported. */
-enum { EXIT_LAG_MS = 10 };
-
-/* Takes every message waiting on the channel. */
+/* Takes every message waiting on the channel (run->lock held). */
 static void read_channel(struct loop *l)
 {
     struct sv_run *run = l->run;
@@ -156,94 +149,13 @@ static void read_channel(struct loop *l)
     }
 }
 
-/* Fills l->fds (and *count) for the next poll: 0 or -ENOMEM. */
-static int prepare_poll(struct loop *l, nfds_t *count)
+/* The listener is done (hung up: no task holds the filter any more; or failed): stops the workers, closes it. */
+static void close_listener(struct loop *l)
 {
-    struct sv_run *run = l->run;
-    size_t need = FIXED_FDS + run->tree.count;
-    if (need > l->cap) {
-        struct pollfd *fds = realloc(l->fds, need * sizeof(*fds));
-        if (fds)
-            l->fds = fds;
-        struct sv_proc **polled = realloc(l->polled, need * sizeof(*polled));
-        if (polled)
-            l->polled = polled;
-        if (!fds || !polled)
-            return -ENOMEM;
-        l->cap = need;
-    }
-    /* A negative fd is skipped by poll. */
-    l->fds[FD_HELPER] = (struct pollfd){.fd = l->helper_gone ? -1 : l->launch->helper_pidfd, .events = POLLIN};
-    l->fds[FD_CHAN] = (struct pollfd){.fd = l->helper_gone ? -1 : l->launch->chan, .events = POLLIN};
-    l->fds[FD_LISTENER] = (struct pollfd){.fd = run->listener, .events = POLLIN};
-    for (size_t i = 0; i < run->tree.count; i++) {
-        l->polled[i] = run->tree.procs[i];
-        l->fds[FIXED_FDS + i] = (struct pollfd){.fd = run->tree.procs[i]->pidfd, .events = POLLIN};
-    }
-    *count = need;
-    return 0;
-}
-
-/* Receives one notification and hands it to the extension that claims it: 0, or -errno if the listener failed. */
-static int take_notification(struct sv_run *run)
-{
-    struct seccomp_notif *n = run->notif;
-    memset(n, 0, run->notif_size);
-    if (ioctl(run->listener, SECCOMP_IOCTL_NOTIF_RECV, n) != 0)
-        return errno == EINTR || errno == ENOENT ? 0 : -errno; /* ENOENT: it went before we took it */
-    struct sv_call call;
-    int e = sv_filter_classify(run->filter, n, &call);
-    if (e < 0) { /* cannot happen: the filter notifies claimed calls only */
-        atomic_fetch_add(&run->counters->errors, 1);
-        core_trace_printf("bpfhost: unexpected supervised system call %d (arch 0x%x)", n->data.nr, n->data.arch);
-        sv_answer(run, n->id, -ENOSYS, 0, false);
-        return 0;
-    }
-    extensions[e]->handle(run, run->state[e], &call);
-    return 0;
-}
-
-/* Handles what the listener reports: a call to decide, or the end of the tree. */
-static void on_listener(struct loop *l, short revents)
-{
-    struct sv_run *run = l->run;
-    int err = 0;
-    if (revents & POLLIN)
-        err = take_notification(run);
-    else if (revents & (POLLHUP | POLLERR | POLLNVAL))
-        err = -EPIPE; /* no task holds the filter any more */
-    if (!err)
-        return;
-    if (err != -EPIPE) {
-        /* The tree's execs now fail with ENOSYS: none escapes the policy. */
-        atomic_fetch_add(&run->counters->errors, 1);
-        core_trace_printf("bpfhost: supervisor listener failed: %s", strerror(-err));
-    }
-    close(run->listener);
-    run->listener = -1;
-}
-
-/*
- * Reports the exits of the n processes in ready (all seen exited in one
- * round, so in an order we cannot see): a process before its parent, as
- * the parent waited for it. Consumes ready.
- */
-static void report_exits(struct sv_run *run, struct sv_proc **ready, size_t n)
-{
-    while (n) {
-        size_t pick = 0; /* the first that is no parent of the rest (else any) */
-        for (size_t i = 0; i < n; i++) {
-            bool child_left = false;
-            for (size_t j = 0; j < n && !child_left; j++)
-                child_left = j != i && ready[j]->ppid == (uint32_t)ready[i]->pid;
-            if (!child_left) {
-                pick = i;
-                break;
-            }
-        }
-        sv_events_exit(run, ready[pick]);
-        ready[pick] = ready[--n];
-    }
+    sv_workers_stop(&l->workers);
+    if (l->run->listener >= 0)
+        close(l->run->listener);
+    l->run->listener = -1;
 }
 
 /* The poll timeout: the soonest tick an extension asks for (-1: none). */
@@ -251,7 +163,7 @@ static int tick_timeout(const struct sv_run *run)
 {
     int timeout = -1;
     for (int e = 0; e < SV_EXTENSION_COUNT; e++) {
-        int ms = extensions[e]->tick_in_ms ? extensions[e]->tick_in_ms(run->state[e]) : -1;
+        int ms = sv_extensions[e]->tick_in_ms ? sv_extensions[e]->tick_in_ms(run->state[e]) : -1;
         if (ms >= 0 && (timeout < 0 || ms < timeout))
             timeout = ms;
     }
@@ -262,73 +174,62 @@ static int tick_timeout(const struct sv_run *run)
 static void tick_all(struct sv_run *run, bool final)
 {
     for (int e = 0; e < SV_EXTENSION_COUNT; e++)
-        if (extensions[e]->tick)
-            extensions[e]->tick(run, run->state[e], final);
-}
-
-/* Reports the exits among the procs pidfds the last poll saw readable (l->fds after the fixed ones). */
-static void take_exits(struct loop *l, size_t procs)
-{
-    size_t ready = 0;
-    for (size_t i = 0; i < procs; i++)
-        if (l->fds[FIXED_FDS + i].revents)
-            l->polled[ready++] = l->polled[i];
-    /* The channel before the exits: a status the helper reaped is then known before its pidfd is
-     * handled. Only when it has a message or an exit is due (else one empty receive per exec). */
-    if (l->fds[FD_CHAN].revents || ready)
-        read_channel(l);
-    report_exits(l->run, l->polled, ready);
+        if (sv_extensions[e]->tick)
+            sv_extensions[e]->tick(run, run->state[e], final);
 }
 
 /*
  * Whether this round waits for exits too: not while execs keep coming
- * (one within EXIT_LAG_MS), where the exits are taken after each exec is
- * answered instead, saving a wake-up per process; only where a reaped
- * process keeps its status for us (else its parent's wait would take it).
+ * (one within SV_EXIT_LAG_MS), where the workers report the exits with
+ * each notification instead, saving a wake-up per process; only where a
+ * reaped process keeps its status for us (else its parent's wait would
+ * take it).
  */
-static bool exits_wait(const struct loop *l, uint64_t now)
+static bool exits_wait(const struct sv_run *run, uint64_t now)
 {
-    return !l->exits_batched || l->run->listener < 0 || now >= l->exits_due_ns;
+    return !run->exits_batched || run->listener < 0 || now >= atomic_load(&run->exits_due_ns);
 }
 
-/* One round: waits for something, then handles it. 0 or -errno (poll failed). */
+/* One round: waits for something, then handles it. 0 or -errno (poll or the workers' start failed). */
 static int loop_once(struct loop *l)
 {
+    struct sv_run *run = l->run;
     uint64_t now = ext_monotonic_ns();
-    bool with_exits = exits_wait(l, now);
-    nfds_t count;
-    int err = prepare_poll(l, &count);
-    if (err)
-        return err;
-    int timeout = tick_timeout(l->run);
+    pthread_mutex_lock(&run->lock);
+    bool with_exits = exits_wait(run, now);
+    int timeout = tick_timeout(run);
+    pthread_mutex_unlock(&run->lock);
     if (!with_exits) {
-        int lag = (int)((l->exits_due_ns - now + 999999) / 1000000);
+        int lag = (int)((atomic_load(&run->exits_due_ns) - now + 999999) / 1000000);
         timeout = timeout < 0 || lag < timeout ? lag : timeout;
     }
-    if (poll(l->fds, with_exits ? count : FIXED_FDS, timeout) < 0)
+    /* A negative fd is skipped by poll. The listener only for its hang-up: its notifications are the workers'. */
+    struct pollfd fds[FD_COUNT] = {
+        [FD_HELPER] = {.fd = l->helper_gone ? -1 : l->launch->helper_pidfd, .events = POLLIN},
+        [FD_CHAN] = {.fd = l->helper_gone ? -1 : l->launch->chan, .events = POLLIN},
+        [FD_LISTENER] = {.fd = run->listener, .events = 0},
+        [FD_WORKERS] = {.fd = l->workers.stop_fd, .events = POLLIN},
+        [FD_EXITS] = {.fd = with_exits ? run->tree.exits_fd : -1, .events = POLLIN},
+    };
+    if (poll(fds, FD_COUNT, timeout) < 0)
         return errno == EINTR ? 0 : -errno;
-    /* Exits before execs: a pid freed by an exit may already be reused by an exec waiting (track() in
-     * supervise_events.c reports such an exit itself when exits wait for the exec in hand). */
-    if (with_exits)
-        take_exits(l, count - FIXED_FDS);
-    else if (l->fds[FD_CHAN].revents)
+    if (fds[FD_LISTENER].revents || fds[FD_WORKERS].revents)
+        close_listener(l);
+    pthread_mutex_lock(&run->lock);
+    /* The channel before the exits: a status the helper reaped is then known before its pidfd is handled.
+     * Only when it has a message or an exit is due (else one empty receive per round). */
+    if (fds[FD_CHAN].revents || fds[FD_EXITS].revents)
         read_channel(l);
-    if (l->fds[FD_LISTENER].revents && l->run->listener >= 0) {
-        on_listener(l, l->fds[FD_LISTENER].revents);
-        l->exits_due_ns = ext_monotonic_ns() + EXIT_LAG_MS * 1000000ull;
-    }
-    if (l->fds[FD_HELPER].revents) {
+    if (fds[FD_EXITS].revents)
+        sv_tree_report_exits(run);
+    if (fds[FD_HELPER].revents) {
         read_channel(l); /* all it sent before exiting */
         l->helper_gone = true;
     }
-    if (!with_exits) { /* the exits of this round, after the exec is answered */
-        err = prepare_poll(l, &count);
-        if (err)
-            return err;
-        if (poll(l->fds + FIXED_FDS, count - FIXED_FDS, 0) > 0)
-            take_exits(l, count - FIXED_FDS);
-    }
-    tick_all(l->run, false);
+    tick_all(run, false);
+    pthread_mutex_unlock(&run->lock);
+    if (run->listener >= 0 && l->workers.stop_fd < 0)
+        return sv_workers_start(&l->workers, run);
     return 0;
 }
 
@@ -340,14 +241,13 @@ static int supervise(struct loop *l)
         err = loop_once(l);
     if (err)
         core_trace_printf("bpfhost: supervisor stopped: %s", strerror(-err));
+    sv_workers_stop(&l->workers);
     tick_all(l->run, true);
-    free(l->fds);
-    free(l->polled);
     return err;
 }
 
-/* Allocates the run's notification buffers, of the kernel's sizes: 0 or -errno. */
-static int notification_buffers(struct sv_run *run)
+/* The kernel's sizes of a notification and of an answer (which must fit in SV_RESP_ROOM): 0 or -errno. */
+static int notification_sizes(struct sv_run *run)
 {
     struct seccomp_notif_sizes sizes;
     if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0)
@@ -357,9 +257,7 @@ static int notification_buffers(struct sv_run *run)
                                                                           : sizeof(struct seccomp_notif);
     run->resp_size = sizes.seccomp_notif_resp > sizeof(struct seccomp_notif_resp) ? sizes.seccomp_notif_resp
                                                                                    : sizeof(struct seccomp_notif_resp);
-    run->notif = calloc(1, run->notif_size);
-    run->resp = calloc(1, run->resp_size);
-    return run->notif && run->resp ? 0 : -ENOMEM;
+    return run->resp_size <= SV_RESP_ROOM ? 0 : -EOVERFLOW;
 }
 
 int ext_supervisor_run(struct ext_supervisor *sv, char *const argv[], int *exit_code)
@@ -370,27 +268,27 @@ int ext_supervisor_run(struct ext_supervisor *sv, char *const argv[], int *exit_
     if (atomic_exchange(&sv->running, true))
         return -EBUSY;
     struct sv_run run = {.counters = &sv->counters, .filter = &sv->filter, .listener = -1,
-                         .bind_report = sv->bind_report, .bind_report_arg = sv->bind_report_arg};
+                         .exits_batched = sv_tree_status_kept(), .bind_report = sv->bind_report,
+                         .bind_report_arg = sv->bind_report_arg};
+    pthread_mutex_init(&run.lock, NULL);
     struct sv_launch launch = {.helper_pidfd = -1, .chan = -1};
-    struct loop l = {.run = &run, .launch = &launch, .exits_batched = sv_tree_status_kept()};
+    struct loop l = {.run = &run, .launch = &launch, .workers = {.stop_fd = -1}};
     char path[4096];
-    int err = sv_find_program(argv[0], path, sizeof(path));
+    int err = sv_tree_init(&run.tree);
     if (!err)
-        err = notification_buffers(&run);
+        err = sv_find_program(argv[0], path, sizeof(path));
+    if (!err)
+        err = notification_sizes(&run);
     int started = 0; /* extensions started, to be stopped */
     while (!err && started < SV_EXTENSION_COUNT) {
-        err = extensions[started]->start(&run, sv->hooks[started], &run.state[started]);
+        err = sv_extensions[started]->start(&run, sv->hooks[started], &run.state[started]);
         if (!err)
             started++;
     }
     if (!err)
         err = sv_launch_start(&sv->filter, path, argv, &launch);
-    if (!err) {
-        struct ext_slice slice;
-        ext_slice_shorten(&slice);
+    if (!err)
         err = supervise(&l);
-        ext_slice_restore(&slice);
-    }
     if (!err)
         err = l.start_err;
     if (!err && !run.root_status_known)
@@ -403,11 +301,10 @@ int ext_supervisor_run(struct ext_supervisor *sv, char *const argv[], int *exit_
     if (run.listener >= 0)
         close(run.listener);
     for (int e = 0; e < started; e++)
-        if (extensions[e]->stop)
-            extensions[e]->stop(&run, run.state[e]);
+        if (sv_extensions[e]->stop)
+            sv_extensions[e]->stop(&run, run.state[e]);
     sv_tree_free(&run.tree);
-    free(run.notif);
-    free(run.resp);
+    pthread_mutex_destroy(&run.lock);
     atomic_store(&sv->running, false);
     return err;
 }

@@ -18,7 +18,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/userfaultfd.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -28,9 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -40,6 +36,7 @@
 #include <cmocka.h>
 
 #include "common/bpf_objects.h"
+#include "common/held_exec.h"
 #include "common/probes.h"
 #include "common/skips.h"
 #include "common/subprocess.h"
@@ -248,48 +245,6 @@ static void default_is_fail_open_and_a_fail_closed_link_denies(void **state)
 }
 
 /*
- * In a child: execs path with an argument in a page registered with a
- * userfaultfd (missing, so any read of it waits for the fault to be
- * resolved), which a thread of the child resolves after hold_ms. The
- * kernel opens the program, and asks the source, before it reads the
- * arguments itself; the source reading them waits that long.
- */
-struct hold {
-    int uffd;
-    char *page;
-    long size;
-    int ms;
-};
-
-static void *resolve_later(void *arg)
-{
-    struct hold *h = arg;
-    struct timespec ts = {h->ms / 1000, (h->ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-    struct uffdio_zeropage zero = {.range = {(uintptr_t)h->page, (uint64_t)h->size}};
-    ioctl(h->uffd, UFFDIO_ZEROPAGE, &zero);
-    return NULL;
-}
-
-static void exec_with_held_argument(const char *path, int hold_ms)
-{
-    static struct hold h;
-    h.ms = hold_ms;
-    h.size = sysconf(_SC_PAGESIZE);
-    h.uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
-    struct uffdio_api api = {.api = UFFD_API};
-    h.page = mmap(NULL, (size_t)h.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    struct uffdio_register reg = {.range = {(uintptr_t)h.page, (uint64_t)h.size}, .mode = UFFDIO_REGISTER_MODE_MISSING};
-    pthread_t resolver;
-    if (h.uffd < 0 || ioctl(h.uffd, UFFDIO_API, &api) != 0 || h.page == MAP_FAILED ||
-        ioctl(h.uffd, UFFDIO_REGISTER, &reg) != 0 || pthread_create(&resolver, NULL, resolve_later, &h) != 0)
-        _exit(90);
-    char *const argv[] = {(char *)path, h.page, NULL};
-    execv(path, argv);
-    _exit(100 + errno);
-}
-
-/*
  * Threads of this process in another file table than the calling thread's
  * (the fanotify reader keeps its own; relays, which run programs, must
  * be in the host's): those that do not see a descriptor opened here.
@@ -371,15 +326,12 @@ static pid_t other_fanotify_listener(void)
     return found;
 }
 
-/* Skips the test where no userfaultfd can make memory slow to read. */
-static void skip_without_userfaultfd(void)
+/* Skips the test where no exec can be held (no userfaultfd to make memory slow to read). */
+static void skip_without_held_exec(void)
 {
-    int probe = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
-    static char why[128];
-    snprintf(why, sizeof(why), "no userfaultfd (slow memory to read): %s", strerror(errno));
-    if (probe < 0)
+    const char *why = held_exec_unavailable();
+    if (why)
         test_skip(why);
-    close(probe);
 }
 
 /* An exec timed while a child's exec has its argument held (see exec_beside_held()). */
@@ -396,7 +348,7 @@ static void exec_beside_held(const char *hook, int hold_ms, unsigned deadline_ms
 {
     if (no_fanotify)
         test_skip(no_fanotify);
-    skip_without_userfaultfd();
+    skip_without_held_exec();
     b->listener = other_fanotify_listener();
     attach_slow(hook, 0, deadline_ms, false);
     b->cursor = core_trace_tail();
@@ -404,7 +356,7 @@ static void exec_beside_held(const char *hook, int hold_ms, unsigned deadline_ms
     b->held = fork();
     assert_true(b->held >= 0);
     if (b->held == 0)
-        exec_with_held_argument(small, hold_ms);
+        held_exec(small, hold_ms);
     struct timespec settle = {0, 100 * 1000000L}; /* its exec open is being read by now */
     nanosleep(&settle, NULL);
     uint64_t t0 = now_ms();
@@ -478,14 +430,14 @@ static void stopping_waits_for_the_exec_being_read(void **state)
     const char *hook = *state;
     if (no_fanotify)
         test_skip(no_fanotify);
-    skip_without_userfaultfd();
+    skip_without_held_exec();
     enum { HOLD_MS = 500, SETTLE_MS = 100, LONG_DEADLINE_MS = 5000 };
     attach_slow(hook, 0, LONG_DEADLINE_MS, false);
     uint64_t cursor = core_trace_tail();
     pid_t held = fork();
     assert_true(held >= 0);
     if (held == 0)
-        exec_with_held_argument(small, HOLD_MS);
+        held_exec(small, HOLD_MS);
     struct timespec settle = {0, SETTLE_MS * 1000000L}; /* its exec open is being read by now */
     nanosleep(&settle, NULL);
     uint64_t t0 = now_ms();

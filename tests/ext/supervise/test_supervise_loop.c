@@ -2,9 +2,9 @@
  * The supervisor's loop under a burst of execs: exits that wait for the
  * exec in hand while execs keep coming (where a reaped process keeps its
  * status for its pidfd) must still each be reported once, after their
- * create, with their exit code; and the loop thread's short time slice
- * is asked for during a run and given back after it (and a real-time or
- * idle thread is left alone).
+ * create, with their exit code; and the short time slice a worker asks
+ * for is taken and can be given back (and a real-time or idle thread is
+ * left alone).
  */
 #include <setjmp.h>
 #include <stdarg.h>
