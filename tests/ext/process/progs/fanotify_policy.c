@@ -39,9 +39,10 @@ struct {
     __uint(max_entries, 256);
 } creates SEC(".maps");
 
-/* The record being built (too large for the stack). */
+/* The record being built (too large for the stack): per CPU, since runs of the program on concurrent
+ * exec opens (this machine's other execs included) each build their own, as on Linux. */
 struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __type(key, uint32_t);
     __type(value, struct create_record);
     __uint(max_entries, 1);
