@@ -63,10 +63,13 @@ static void read_exec(struct fanotify_exec *x)
     x->command_len = n > 0 ? (size_t)n : 0;
     char path[PATH_MAX], image[PATH_MAX];
     int program_fd = -1;
-    if (ext_target_string(a->tid, a->path, path, sizeof(path)) >= 0 &&
-        ext_target_image(a->tgid, a->tid, a->dirfd, path, a->flags, image, sizeof(image), &program_fd) == 0 &&
+    if (ext_target_string(a->tid, a->path, path, sizeof(path)) < 0)
+        return;
+    ext_target_root_hold(a->tid); /* the thread waits for our answer: one root for the image's and the chain's lookups */
+    if (ext_target_image(a->tgid, a->tid, a->dirfd, path, a->flags, image, sizeof(image), &program_fd) == 0 &&
         program_fd >= 0)
         x->at = ext_exec_chain_follow_to(&x->chain, a->tgid, a->tid, program_fd, image, a, &x->st);
+    ext_target_root_release();
 }
 
 /* Appends a create of the exec at hand (its image still to name); returns it. */
