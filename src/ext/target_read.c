@@ -6,6 +6,7 @@
  * waits (its pid may have died and been reused while we read).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -14,12 +15,14 @@
 
 size_t ext_page_size(void)
 {
-    static size_t size;
-    if (!size) {
+    static _Atomic size_t size; /* read by every source's threads at once */
+    size_t known = atomic_load_explicit(&size, memory_order_relaxed);
+    if (!known) {
         long n = sysconf(_SC_PAGESIZE);
-        size = n > 0 ? (size_t)n : 4096;
+        known = n > 0 ? (size_t)n : 4096;
+        atomic_store_explicit(&size, known, memory_order_relaxed);
     }
-    return size;
+    return known;
 }
 
 /* Bytes from addr to the end of its page, at most left: the next page may not be mapped. */

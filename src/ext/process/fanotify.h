@@ -81,7 +81,8 @@ void fanotify_exec_free(struct fanotify_exec *x);
 /*
  * Starts on the exec open of thread tid (0: outside our pid namespace)
  * whose event descriptor is named event_file: reads its process (x->tgid,
- * x->info). 0, or -errno if the thread is gone.
+ * x->info). 0, or -errno: -ESRCH or -ENOENT if the thread is gone,
+ * another (e.g. -EMFILE) if it could not be read.
  */
 int fanotify_exec_begin(struct fanotify_exec *x, pid_t tid, const char *event_file);
 /*

@@ -421,9 +421,21 @@ static void handle_exec_open(void *arg)
     r->answer = FAN_ALLOW;
     r->denied = false;
     r->late = 0;
-    if (fanotify_exec_begin(x, r->tid, r->event_file) != 0) {
+    int begun = fanotify_exec_begin(x, r->tid, r->event_file);
+    if (begun == -ESRCH || begun == -ENOENT) {
         atomic_fetch_add(&s->counters->lost, 1);
         core_trace_printf("bpfhost: fanotify: thread %d exited during its exec; not reported", (int)r->tid);
+        return;
+    }
+    if (begun) {
+        /* Not the thread's end (e.g. EMFILE): answered as a program that failed would be. */
+        struct ext_deadline d;
+        ext_process_get_deadline(&d);
+        relay_fail(s, "cannot read thread %d of an exec: %s; %s", (int)r->tid, strerror(-begun),
+                   d.fail_closed ? "denied (fail closed)" : "allowed (fail open)");
+        if (d.fail_closed)
+            atomic_fetch_add(&s->counters->denied, 1);
+        r->answer = d.fail_closed ? FAN_DENY : FAN_ALLOW;
         return;
     }
     if (x->tgid == s->self)
@@ -534,6 +546,9 @@ static uint64_t leave_late_behind(struct fanotify_source *s)
             next = next && next < until ? next : until;
             continue;
         }
+        int done = 0;
+        if (sem_getvalue(&r->done, &done) == 0 && done > 0)
+            continue; /* it returned, the reader was late to see it: its own answer goes (collect_done()) */
         if (s->observer.turn)
             ext_turn_abandon(s->observer.turn, &r->abandoned, &r->turn_ticket);
         r->state = RELAY_BEHIND;

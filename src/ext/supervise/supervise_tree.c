@@ -15,7 +15,8 @@
  * The pidfds are watched in one epoll set (the pid as its data), which
  * the loop and the workers wait on or look at; a process is found by its
  * pid there under the run's lock, so a process retired meanwhile by
- * another thread is never touched (close() takes its pidfd out of the set).
+ * another thread is never touched (it is taken out of the set before its
+ * pidfd is closed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -202,8 +203,11 @@ void sv_tree_retire(struct sv_tree *t, struct sv_proc *p)
             break;
         }
     }
-    if (p->pidfd >= 0)
+    if (p->pidfd >= 0) {
+        /* Out of the set first: close() takes it out only if no fork of the host copied the pidfd. */
+        epoll_ctl(t->exits_fd, EPOLL_CTL_DEL, p->pidfd, NULL);
         close(p->pidfd);
+    }
     free(p);
 }
 

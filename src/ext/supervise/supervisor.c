@@ -200,7 +200,9 @@ static int loop_once(struct loop *l)
     int timeout = tick_timeout(run);
     pthread_mutex_unlock(&run->lock);
     if (!with_exits) {
-        int lag = (int)((atomic_load(&run->exits_due_ns) - now + 999999) / 1000000);
+        /* Read again, and a worker may have set it since: not before now. */
+        uint64_t due = atomic_load(&run->exits_due_ns);
+        int lag = due > now ? (int)((due - now + 999999) / 1000000) : 0;
         timeout = timeout < 0 || lag < timeout ? lag : timeout;
     }
     /* A negative fd is skipped by poll. The listener only for its hang-up: its notifications are the workers'. */
