@@ -258,8 +258,8 @@ static int read_request(struct sv_run *run, const struct sv_call *call, struct b
     int err = read_arguments(call, r);
     if (err)
         return sv_still_valid(run, call->n->id) ? err : NO_ANSWER;
-    if (read_status(r) != 0)
-        return NO_ANSWER;
+    if (read_status(r) != 0) /* gone, or our own failure (EMFILE): a waiting thread is answered, closed */
+        return sv_still_valid(run, call->n->id) ? -EPERM : NO_ANSWER;
     r->sock = take_socket(r->tgid, r->tid, r->fd);
     if (!sv_still_valid(run, call->n->id)) /* the descriptor we took was the waiting thread's */
         return NO_ANSWER;
