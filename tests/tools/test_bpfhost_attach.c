@@ -6,7 +6,7 @@
  * policy holds machine-wide: the group's exec fails with EPERM, another
  * runs; the program's trace line shows the forged command line escaped,
  * and SIGINT brings the summary and the maps, in text and in JSON (parsed
- * strictly). On the default hook "process" (netlink, after the fact) it
+ * strictly). On an observing hook (process/netlink, after the fact) it
  * warns that nothing can be denied and counts "would have denied". Parts
  * that need root, fanotify or the proc connector are skipped where a probe
  * finds them missing, saying why. Also: the usage errors.
