@@ -134,6 +134,16 @@ static int storm_spawn(int loops, pid_t *pid)
     return posix_spawn(pid, argv[0], NULL, NULL, argv, environ);
 }
 
+/* Waits for the storm process; 0 if it ran every exec. */
+static int storm_wait(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 /* Starts the storm under a seccomp filter notifying its execve (*pid), its listener in *listener; 0 or -1. */
 static int storm_spawn_notified(int loops, pid_t *pid, int *listener)
 {
@@ -151,17 +161,9 @@ static int storm_spawn_notified(int loops, pid_t *pid, int *listener)
     close(sv[1]);
     *listener = err ? -1 : bench_floor_recv_listener(sv[0]);
     close(sv[0]);
+    if (!err && *listener < 0)
+        storm_wait(*pid); /* it could not put itself under the filter and exits */
     return err || *listener < 0 ? -1 : 0;
-}
-
-/* Waits for the storm process; 0 if it ran every exec. */
-static int storm_wait(pid_t pid)
-{
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 /*
