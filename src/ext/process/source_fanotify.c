@@ -66,8 +66,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
 #include <sys/epoll.h>
 #include <sys/fanotify.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -114,11 +116,14 @@ struct relay {
     int late;              /* programs stopped at the deadline */
     uint64_t turn_ticket;  /* the dispatch turn it holds (see ext_exec_observer), 0: none */
     bool abandoned;        /* left behind: it must not take the turn any more */
+    bool owner_known;      /* left behind: owner is whom its exec counts against (exec_owner()) */
+    uint32_t owner;
 };
 
 enum {
     RELAYS = 8,                     /* exec opens being handled, those left behind at a deadline included */
     PENDING_LINES = 16,             /* the reader's trace lines waiting for an idle relay */
+    BEHIND_PER_OWNER = 2,           /* relays one user's execs may hold past their deadline (see exec_owner()) */
     DEADLINE_GRACE_NS = 50000000,   /* how long past the deadline the reader waits for the interpreter to stop */
 };
 
@@ -530,6 +535,62 @@ static void collect_done(struct fanotify_source *s)
 }
 
 /*
+ * Whom thread tid's exec counts against while its reading is stuck (a
+ * file or memory of its own served slowly, e.g. by a FUSE server of its
+ * user): the owner of its outermost user namespace below ours, which no
+ * one but that user can have created, or, in ours, its real uid (uids
+ * mapped into a user namespace, subuids included, all count as its
+ * owner). Read from /proc, never the thread's memory: it cannot block.
+ * False if unknown (the thread is gone or outside our pid namespace).
+ */
+static bool exec_owner(pid_t tid, uint32_t *owner)
+{
+    char path[48];
+    snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)tid);
+    int ns = tid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (ns < 0)
+        return false;
+    bool known = false;
+    for (int parent; (parent = ioctl(ns, NS_GET_PARENT)) >= 0;) {
+        int grandparent = ioctl(parent, NS_GET_PARENT);
+        if (grandparent < 0) { /* EPERM: the parent is ours, ns the outermost below it */
+            uid_t uid;
+            known = ioctl(ns, NS_GET_OWNER_UID, &uid) == 0;
+            *owner = (uint32_t)uid;
+            close(parent);
+            close(ns);
+            return known;
+        }
+        close(grandparent);
+        close(ns);
+        ns = parent;
+    }
+    close(ns);
+    /* In our user namespace: its real uid. */
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+    FILE *f = fopen(path, "re");
+    char line[256];
+    unsigned uid = 0;
+    while (f && !known && fgets(line, sizeof(line), f))
+        known = sscanf(line, "Uid: %u", &uid) == 1;
+    if (f)
+        fclose(f);
+    *owner = uid;
+    return known;
+}
+
+/* Relays left behind whose execs count against owner. */
+static int behind_of(const struct fanotify_source *s, uint32_t owner)
+{
+    int n = 0;
+    for (int i = 0; i < RELAYS; i++) {
+        const struct relay *r = s->relays[i];
+        n += r->state == RELAY_BEHIND && r->owner_known && r->owner == owner;
+    }
+    return n;
+}
+
+/*
  * Answers the events of the busy relays past their deadline (their
  * reading or a helper blocks) by the setting and leaves them behind; the
  * earliest deadline still to come (0: none).
@@ -552,6 +613,7 @@ static uint64_t leave_late_behind(struct fanotify_source *s)
         if (s->observer.turn)
             ext_turn_abandon(s->observer.turn, &r->abandoned, &r->turn_ticket);
         r->state = RELAY_BEHIND;
+        r->owner_known = exec_owner(r->tid, &r->owner); /* its thread still waits: its /proc is there */
         char what[PATH_MAX], link[64];
         snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", r->event_fd);
         ssize_t n = readlink(link, what, sizeof(what) - 1);
@@ -564,11 +626,27 @@ static uint64_t leave_late_behind(struct fanotify_source *s)
     return next;
 }
 
-/* Hands thread tid's exec open of the file open as fd to an idle relay; without one (all left behind), answers it. */
+/*
+ * Hands thread tid's exec open of the file open as fd to an idle relay;
+ * answers it by the setting without one (all left behind), or when its
+ * user already holds BEHIND_PER_OWNER relays past their deadline: one user
+ * who can stall the reading of its own execs cannot take every relay.
+ */
 static void hand_over(struct fanotify_source *s, pid_t tid, int fd)
 {
     struct ext_deadline d;
     ext_process_get_deadline(&d);
+    uint32_t owner;
+    if (relays_in(s, RELAY_BEHIND) && exec_owner(tid, &owner) && behind_of(s, owner) >= BEHIND_PER_OWNER) {
+        atomic_fetch_add(&s->counters->errors, 1);
+        if (d.fail_closed)
+            atomic_fetch_add(&s->counters->denied, 1);
+        trace(s, "exec by thread %d: its user (uid %u) holds %d exec opens past their deadline; %s without programs",
+              (int)tid, owner, BEHIND_PER_OWNER, d.fail_closed ? "denied (fail closed)" : "allowed (fail open)");
+        respond(s, fd, d.fail_closed ? FAN_DENY : FAN_ALLOW);
+        close(fd);
+        return;
+    }
     struct relay *r = idle_relay(s, tid);
     if (!r) {
         atomic_fetch_add(&s->counters->errors, 1);
