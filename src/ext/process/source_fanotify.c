@@ -413,6 +413,19 @@ static void run_creates(struct relay *r)
     }
 }
 
+/* On a relay: an exec open with nothing to run programs on (what of id unread: err), answered as a program
+ * that failed would be, by the fail-open/fail-closed setting; counted and traced. */
+static uint32_t answer_unread(struct fanotify_source *s, const char *what, int id, int err)
+{
+    struct ext_deadline d;
+    ext_process_get_deadline(&d);
+    relay_fail(s, "cannot read %s %d: %s; %s", what, id, strerror(-err),
+               d.fail_closed ? "denied (fail closed)" : "allowed (fail open)");
+    if (d.fail_closed)
+        atomic_fetch_add(&s->counters->denied, 1);
+    return d.fail_closed ? FAN_DENY : FAN_ALLOW;
+}
+
 /*
  * The relay's call: what the exec open handed over is (read on the relay,
  * so that a file or memory slow to read, e.g. served by FUSE, holds this
@@ -432,15 +445,8 @@ static void handle_exec_open(void *arg)
         core_trace_printf("bpfhost: fanotify: thread %d exited during its exec; not reported", (int)r->tid);
         return;
     }
-    if (begun) {
-        /* Not the thread's end (e.g. EMFILE): answered as a program that failed would be. */
-        struct ext_deadline d;
-        ext_process_get_deadline(&d);
-        relay_fail(s, "cannot read thread %d of an exec: %s; %s", (int)r->tid, strerror(-begun),
-                   d.fail_closed ? "denied (fail closed)" : "allowed (fail open)");
-        if (d.fail_closed)
-            atomic_fetch_add(&s->counters->denied, 1);
-        r->answer = d.fail_closed ? FAN_DENY : FAN_ALLOW;
+    if (begun) { /* not the thread's end (e.g. EMFILE) */
+        r->answer = answer_unread(s, "the exec of thread", (int)r->tid, begun);
         return;
     }
     if (x->tgid == s->self)
@@ -449,14 +455,7 @@ static void handle_exec_open(void *arg)
     uint64_t now = ext_monotonic_ns();
     int err = fanotify_exec_read(x, now < r->deadline_ns ? now + (r->deadline_ns - now) / 2 : now);
     if (err) {
-        /* Nothing to run programs on: answered as a program that failed would be. */
-        struct ext_deadline d;
-        ext_process_get_deadline(&d);
-        relay_fail(s, "cannot read the path of an exec'd file of pid %d: %s; %s", (int)x->tgid, strerror(-err),
-                   d.fail_closed ? "denied (fail closed)" : "allowed (fail open)");
-        if (d.fail_closed)
-            atomic_fetch_add(&s->counters->denied, 1);
-        r->answer = d.fail_closed ? FAN_DENY : FAN_ALLOW;
+        r->answer = answer_unread(s, "the path of an exec'd file of pid", (int)x->tgid, err);
     } else if (x->truncated) {
         /* What programs cannot see, they cannot check: fail closed, as the supervised source does. */
         relay_fail(s, "exec of %s by pid %d denied: command line over %d bytes or %d arguments", x->opened_path,
