@@ -553,7 +553,7 @@ static bool exec_owner(pid_t tid, uint32_t *owner)
     for (int parent; (parent = ioctl(ns, NS_GET_PARENT)) >= 0;) {
         int grandparent = ioctl(parent, NS_GET_PARENT);
         if (grandparent < 0) { /* EPERM: the parent is ours, ns the outermost below it */
-            uid_t uid;
+            uid_t uid = 0;
             known = ioctl(ns, NS_GET_OWNER_UID, &uid) == 0;
             *owner = (uint32_t)uid;
             close(parent);
