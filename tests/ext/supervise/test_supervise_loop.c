@@ -125,8 +125,19 @@ static void every_exit_of_a_burst_after_its_create_with_its_code(void **state)
                 if (r->got[k].operation == PROCESS_OPERATION_DELETE && r->got[k].process_id == r->got[create].process_id &&
                     r->got[k].creation_time == r->got[create].creation_time)
                     end = k, ends++;
-            if (ends != 1)
+            if (ends != 1) {
+                /* What each was, for the next look at such a failure (seen once under ASan in a loaded CI). */
+                for (size_t k = 0; k < r->count; k++)
+                    if (r->got[k].process_id == r->got[create].process_id)
+                        print_message("event %zu of %zu: %s pid %llu parent %llu created %llu exit %llu code %u: %s\n",
+                                      k, r->count, r->got[k].operation == PROCESS_OPERATION_DELETE ? "delete" : "create",
+                                      (unsigned long long)r->got[k].process_id,
+                                      (unsigned long long)r->got[k].parent_process_id,
+                                      (unsigned long long)r->got[k].creation_time,
+                                      (unsigned long long)r->got[k].exit_time, r->got[k].exit_code,
+                                      r->got[k].command);
                 fail_msg("\"%s\": %zu deletes", command, ends);
+            }
             assert_true(end > create);
             assert_int_equal(r->got[end].exit_code, child_code(loop, i));
             assert_true(r->got[end].exit_time >= r->got[create].creation_time);
