@@ -343,6 +343,32 @@ __attribute__((format(printf, 2, 3))) static void fail(struct fanotify_source *s
     va_end(ap);
 }
 
+/*
+ * An exec open answered by the fail-open/fail-closed setting, not by
+ * programs (nothing to run them on, or not in time): counted as an error,
+ * and as denied when failing closed; traced with why (printf-style) and
+ * the answer. on_relay: called on a relay, else on the reader.
+ */
+__attribute__((format(printf, 3, 4))) static uint32_t answer_by_setting(struct fanotify_source *s, bool on_relay,
+                                                                        const char *fmt, ...)
+{
+    struct ext_deadline d;
+    ext_process_get_deadline(&d);
+    char why[CORE_TRACE_LINE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    const char *answer = d.fail_closed ? "denied (fail closed)" : "allowed (fail open)";
+    if (on_relay)
+        relay_fail(s, "%s; %s", why, answer);
+    else
+        fail(s, "%s; %s", why, answer);
+    if (d.fail_closed)
+        atomic_fetch_add(&s->counters->denied, 1);
+    return d.fail_closed ? FAN_DENY : FAN_ALLOW;
+}
+
 /* ------------------------------------------------------------------------ */
 /* One exec open.                                                           */
 
@@ -413,19 +439,6 @@ static void run_creates(struct relay *r)
     }
 }
 
-/* On a relay: an exec open with nothing to run programs on (what of id unread: err), answered as a program
- * that failed would be, by the fail-open/fail-closed setting; counted and traced. */
-static uint32_t answer_unread(struct fanotify_source *s, const char *what, int id, int err)
-{
-    struct ext_deadline d;
-    ext_process_get_deadline(&d);
-    relay_fail(s, "cannot read %s %d: %s; %s", what, id, strerror(-err),
-               d.fail_closed ? "denied (fail closed)" : "allowed (fail open)");
-    if (d.fail_closed)
-        atomic_fetch_add(&s->counters->denied, 1);
-    return d.fail_closed ? FAN_DENY : FAN_ALLOW;
-}
-
 /*
  * The relay's call: what the exec open handed over is (read on the relay,
  * so that a file or memory slow to read, e.g. served by FUSE, holds this
@@ -446,7 +459,7 @@ static void handle_exec_open(void *arg)
         return;
     }
     if (begun) { /* not the thread's end (e.g. EMFILE) */
-        r->answer = answer_unread(s, "the exec of thread", (int)r->tid, begun);
+        r->answer = answer_by_setting(s, true, "cannot read the exec of thread %d: %s", (int)r->tid, strerror(-begun));
         return;
     }
     if (x->tgid == s->self)
@@ -455,7 +468,8 @@ static void handle_exec_open(void *arg)
     uint64_t now = ext_monotonic_ns();
     int err = fanotify_exec_read(x, now < r->deadline_ns ? now + (r->deadline_ns - now) / 2 : now);
     if (err) {
-        r->answer = answer_unread(s, "the path of an exec'd file of pid", (int)x->tgid, err);
+        r->answer = answer_by_setting(s, true, "cannot read the path of an exec'd file of pid %d: %s", (int)x->tgid,
+                                      strerror(-err));
     } else if (x->truncated) {
         /* What programs cannot see, they cannot check: fail closed, as the supervised source does. */
         relay_fail(s, "exec of %s by pid %d denied: command line over %d bytes or %d arguments", x->opened_path,
@@ -508,11 +522,7 @@ static uint32_t answer_late(struct fanotify_source *s, const char *what, const c
 {
     struct ext_deadline d;
     ext_process_get_deadline(&d);
-    fail(s, "exec of %s by %s %d: %s the deadline of %u ms; %s", what, who, id, why, d.ms,
-         d.fail_closed ? "denied (fail closed)" : "allowed (fail open)");
-    if (d.fail_closed)
-        atomic_fetch_add(&s->counters->denied, 1);
-    return d.fail_closed ? FAN_DENY : FAN_ALLOW;
+    return answer_by_setting(s, false, "exec of %s by %s %d: %s the deadline of %u ms", what, who, id, why, d.ms);
 }
 
 /* Answers the events of the relays done (those left behind were answered), closes them: the relays are idle again. */
@@ -637,12 +647,9 @@ static void hand_over(struct fanotify_source *s, pid_t tid, int fd)
     ext_process_get_deadline(&d);
     uint32_t owner;
     if (relays_in(s, RELAY_BEHIND) && exec_owner(tid, &owner) && behind_of(s, owner) >= BEHIND_PER_OWNER) {
-        atomic_fetch_add(&s->counters->errors, 1);
-        if (d.fail_closed)
-            atomic_fetch_add(&s->counters->denied, 1);
-        trace(s, "exec by thread %d: its user (uid %u) holds %d exec opens past their deadline; %s without programs",
-              (int)tid, owner, BEHIND_PER_OWNER, d.fail_closed ? "denied (fail closed)" : "allowed (fail open)");
-        respond(s, fd, d.fail_closed ? FAN_DENY : FAN_ALLOW);
+        respond(s, fd,
+                answer_by_setting(s, false, "exec by thread %d answered without programs: its user (uid %u) holds %d "
+                                  "exec opens past their deadline", (int)tid, owner, BEHIND_PER_OWNER));
         close(fd);
         return;
     }

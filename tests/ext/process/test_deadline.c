@@ -450,8 +450,8 @@ static void one_user_holds_at_most_two_relays(void **state)
         struct timespec left = {0, LEFT_BEHIND_MS * 1000000L}; /* past its deadline and the grace */
         nanosleep(&left, NULL);
     }
-    assert_true(traced(cursor, "its user (uid 65534) holds 2 exec opens past their deadline",
-                       "allowed (fail open) without programs", 1000));
+    assert_true(traced(cursor, "answered without programs: its user (uid 65534) holds 2 exec opens past their deadline",
+                       "allowed (fail open)", 1000));
     uint64_t t0 = now_ms();
     assert_int_equal(finish(start(small)), 0); /* ours: read, its programs run, allowed */
     uint64_t took = now_ms() - t0;
