@@ -499,6 +499,7 @@ int bench_process(void)
             {.mode = "process (composed)", .hook = EXT_PROCESS_HOOK, .deletes = true},
             {.mode = "process/fanotify (deny)", .hook = EXT_PROCESS_HOOK_FANOTIFY},
             {.mode = "process/audit", .hook = EXT_PROCESS_HOOK_AUDIT, .deletes = true},
+            {.mode = "process/tracepoint", .hook = EXT_PROCESS_HOOK_TRACEPOINT, .deletes = true},
             {.mode = "process/netlink", .hook = EXT_PROCESS_HOOK_NETLINK, .deletes = true},
             {.mode = "supervised tree (seccomp)", .supervised = true, .deletes = true},
             {.mode = "floor: proc connector", .floor = true, .floor_kind = BENCH_FLOOR_NETLINK},

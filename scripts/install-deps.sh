@@ -3,7 +3,7 @@
 # Idempotent; runs apt-get as root or through sudo. See README.md for why
 # each package is needed.
 set -eu
-PACKAGES="build-essential cmake pkg-config libcmocka-dev libelf-dev libjson-c-dev libseccomp-dev nettle-dev clang llvm libclang-rt-14-dev"
+PACKAGES="build-essential cmake pkg-config libcmocka-dev libelf-dev libjson-c-dev libseccomp-dev nettle-dev libbpf-dev clang llvm libclang-rt-14-dev"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

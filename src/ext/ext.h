@@ -13,6 +13,8 @@
  *   hook "process/fanotify"     system-wide enforcement only (fanotify FAN_OPEN_EXEC_PERM)
  *   hook "process/audit"        system-wide observation, exact argv (kernel audit + proc connector)
  *   hook "process/netlink"      system-wide observation (netlink proc connector, /proc)
+ *   hook "process/tracepoint"   system-wide observation, exact argv (a kernel eBPF program
+ *                               on the scheduler's tracepoints)
  *   hook "process/supervised/N" one supervised command tree (seccomp user notification)
  *
  * The network extension (netebpfext's bind hook): program type "bind",
@@ -62,6 +64,7 @@ enum {
 #define EXT_PROCESS_HOOK_FANOTIFY "process/fanotify"
 #define EXT_PROCESS_HOOK_AUDIT "process/audit"
 #define EXT_PROCESS_HOOK_NETLINK "process/netlink"
+#define EXT_PROCESS_HOOK_TRACEPOINT "process/tracepoint"
 /* Prefix of the supervised trees' hooks. */
 #define EXT_PROCESS_HOOK_SUPERVISED "process/supervised/"
 

@@ -46,6 +46,8 @@ extern const struct ext_source_ops ext_source_netlink;
 extern const struct ext_source_ops ext_source_fanotify;
 /* source_audit.c: the kernel's audit execve records and the proc connector (observe, exact argv). */
 extern const struct ext_source_ops ext_source_audit;
+/* source_tracepoint.c: a kernel eBPF program on the scheduler's tracepoints (observe, exact argv). */
+extern const struct ext_source_ops ext_source_tracepoint;
 /* source_system.c: fanotify's creates and the proc connector's deletes (the hook "process"). */
 extern const struct ext_source_ops ext_source_system;
 

@@ -25,6 +25,8 @@ static void register_once(void)
     if (!err)
         err = ext_source_register(&ext_source_audit);
     if (!err)
+        err = ext_source_register(&ext_source_tracepoint);
+    if (!err)
         err = ext_source_register(&ext_source_audit_bind);
     builtin_err = err;
 }

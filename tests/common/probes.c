@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <dlfcn.h>
 #include <linux/audit.h>
+#include <linux/bpf.h>
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <linux/netlink.h>
@@ -264,6 +266,40 @@ const char *probe_audit(void)
 {
     static struct answer a;
     return once(&a, find_audit);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static const char *find_kernel_tracepoints(char *out)
+{
+    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+        return say(out, "no kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF): %s", strerror(errno));
+    void *lib = dlopen("libbpf.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+        return say(out, "libbpf.so.1 does not open: %s", dlerror());
+    dlclose(lib);
+    struct bpf_insn exit0[] = {{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0},
+                               {.code = BPF_JMP | BPF_EXIT}};
+    union bpf_attr load = {.prog_type = BPF_PROG_TYPE_RAW_TRACEPOINT, .insns = (uintptr_t)exit0, .insn_cnt = 2,
+                           .license = (uintptr_t)"GPL"};
+    int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof(load));
+    if (prog < 0)
+        return say(out, "the kernel does not load a raw tracepoint eBPF program: %s%s", strerror(errno),
+                   errno == EPERM ? " (needs CAP_BPF and CAP_PERFMON)" : "");
+    union bpf_attr open = {.raw_tracepoint = {.name = (uintptr_t)"sched_process_exec", .prog_fd = (uint32_t)prog}};
+    int link = (int)syscall(SYS_bpf, BPF_RAW_TRACEPOINT_OPEN, &open, sizeof(open));
+    const char *result = link < 0 ? say(out, "no eBPF program on the tracepoint sched_process_exec: %s", strerror(errno))
+                                  : NULL;
+    if (link >= 0)
+        close(link);
+    close(prog);
+    return result;
+}
+
+const char *probe_kernel_tracepoints(void)
+{
+    static struct answer a;
+    return once(&a, find_kernel_tracepoints);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -25,6 +25,13 @@ const char *probe_proc_connector(void);
 /* The kernel's audit answers AUDIT_GET (CONFIG_AUDIT, CAP_AUDIT_CONTROL) and is not locked. */
 const char *probe_audit(void);
 
+/*
+ * The kernel runs eBPF programs on its tracepoints for us: its BTF is at
+ * /sys/kernel/btf/vmlinux, libbpf.so.1 opens, and a raw tracepoint program
+ * loads (BPF_PROG_LOAD) and attaches to sched_process_exec.
+ */
+const char *probe_kernel_tracepoints(void);
+
 /* A new network namespace can be made (unshare(CLONE_NEWNET) in a child). */
 const char *probe_new_network_namespace(void);
 

@@ -254,7 +254,7 @@ static void usage_and_errors(void **state)
     assert_int_equal(subprocess_run(argv, NULL, &res), 0);
     assert_int_equal(res.exit_code, 1);
     assert_contains(res.err,
-                    "no hook named 'nosuch' (process programs: process, process/fanotify, process/audit, process/netlink; bind programs: bind)");
+                    "no hook named 'nosuch' (process programs: process, process/fanotify, process/audit, process/tracepoint, process/netlink; bind programs: bind)");
     subprocess_result_free(&res);
     char *help[] = {(char *)tool_path("bpfhost"), "attach", "--help", NULL};
     assert_int_equal(subprocess_run(help, NULL, &res), 0);

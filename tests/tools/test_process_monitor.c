@@ -171,7 +171,7 @@ static void bad_usage_exits_2(void **state)
     static const struct {
         const char *args[3], *why;
     } cases[] = {
-        {{"--source", "kernel"}, "'kernel' is none of process, fanotify, audit, netlink"},
+        {{"--source", "kernel"}, "'kernel' is none of process, fanotify, audit, netlink, tracepoint"},
         {{"--count", "-1"}, "--count: '-1' is not a positive number"},
         {{"--count", "0"}, "--count: '0' is not a positive number"},
         {{"--count", " 5"}, "--count: ' 5' is not a positive number"},

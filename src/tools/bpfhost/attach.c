@@ -32,8 +32,9 @@ void cli_attach_help(FILE *out)
             "  --hook HOOK     the hook: by default the one named like the programs' type\n"
             "                  (\"process\": every exec before it runs, which a program can\n"
             "                  deny, and every exit; root); \"process/fanotify\" the execs\n"
-            "                  only; \"process/audit\" and \"process/netlink\" observe after\n"
-            "                  the fact: nothing is denied and a warning says so\n"
+            "                  only; \"process/audit\", \"process/tracepoint\" and\n"
+            "                  \"process/netlink\" observe after the fact: nothing is denied\n"
+            "                  and a warning says so\n"
             "  --fail-closed   a create on which a program faults (bad memory access,\n"
             "                  instruction budget spent) is denied; by default it goes on\n"
             "                  as if the program had returned 0 (fail-open), so a broken\n"
@@ -97,9 +98,9 @@ static struct core_hook *find_hook(const struct options *o)
     }
     struct core_hook *hook = core_hook_find(name);
     if (!hook)
-        tools_text_printf(stderr, "bpfhost: no hook named '%s' (process programs: %s, %s, %s, %s; bind programs: %s)\n",
+        tools_text_printf(stderr, "bpfhost: no hook named '%s' (process programs: %s, %s, %s, %s, %s; bind programs: %s)\n",
                           name, EXT_PROCESS_HOOK, EXT_PROCESS_HOOK_FANOTIFY, EXT_PROCESS_HOOK_AUDIT,
-                          EXT_PROCESS_HOOK_NETLINK, EXT_BIND_HOOK);
+                          EXT_PROCESS_HOOK_TRACEPOINT, EXT_PROCESS_HOOK_NETLINK, EXT_BIND_HOOK);
     return hook;
 }
 

@@ -33,14 +33,17 @@ struct options {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: process_monitor [--json] [--source process|fanotify|audit|netlink] [--object FILE] [--count N]\n"
+            "usage: process_monitor [--json] [--source process|fanotify|audit|netlink|tracepoint]\n"
+            "                       [--object FILE] [--count N]\n"
             "                       [--deadline MS] [--fail-closed] [--quiet]\n"
             "       process_monitor [options] -- COMMAND [ARGS...]\n"
             "  Prints every process creation and exit as it happens, one line each.\n"
             "  System-wide by default (needs root), on one hook: --source process (default)\n"
             "  every exec before it runs, with its argv, and every exit; fanotify the execs\n"
             "  only; audit every exec (exact argv, from the kernel's audit) and exit after the\n"
-            "  fact; netlink every exec and exit after the fact (argv read from /proc). With\n"
+            "  fact; netlink every exec and exit after the fact (argv read from /proc);\n"
+            "  tracepoint every exec (exact argv, copied by a kernel eBPF program on the\n"
+            "  scheduler's tracepoints) and exit after the fact, at a kernel tracer's cost. With\n"
             "  -- COMMAND, runs COMMAND supervised and reports its process tree only (no\n"
             "  privilege needed); exits with COMMAND's exit code.\n"
             "  --deadline MS  how long programs may hold an exec (default 200); --fail-closed\n"
@@ -85,13 +88,15 @@ static int parse(int argc, char **argv, struct options *o)
             static const char *const hooks[][2] = {{"process", EXT_PROCESS_HOOK},
                                                    {"fanotify", EXT_PROCESS_HOOK_FANOTIFY},
                                                    {"audit", EXT_PROCESS_HOOK_AUDIT},
-                                                   {"netlink", EXT_PROCESS_HOOK_NETLINK}};
+                                                   {"netlink", EXT_PROCESS_HOOK_NETLINK},
+                                                   {"tracepoint", EXT_PROCESS_HOOK_TRACEPOINT}};
             o->hook = NULL;
             for (size_t h = 0; h < sizeof(hooks) / sizeof(hooks[0]); h++)
                 if (!strcmp(s, hooks[h][0]))
                     o->hook = hooks[h][1];
             if (!o->hook) {
-                tools_text_printf(stderr, "process_monitor: --source: '%s' is none of process, fanotify, audit, netlink\n",
+                tools_text_printf(stderr, "process_monitor: --source: '%s' is none of process, fanotify, audit, netlink, "
+                                  "tracepoint\n",
                                   s);
                 return EXIT_USAGE;
             }

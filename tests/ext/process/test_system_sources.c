@@ -1,19 +1,19 @@
 /*
  * The system-wide observing hooks on real processes: "process" (fanotify's
- * creates, the proc connector's deletes), "process/audit" and
- * "process/netlink". For each: a burst of 500 short-lived `sh -c 'exit N'`
+ * creates, the proc connector's deletes), "process/audit",
+ * "process/tracepoint" and "process/netlink". For each: a burst of 500 short-lived `sh -c 'exit N'`
  * with distinct argv, all started at once; a process already running when
  * the source started; a child that forks without exec; 300 execs one
  * after another, far longer than a read window (whole, in order); a single
  * exec, seen within a few ms. Programs record
  * with tests/ext/process/progs/netlink_record.c (the test's children and their
- * children). The hooks that claim it ("process", "process/audit") must
+ * children). The hooks that claim it (all but "process/netlink") must
  * give every create its exact argv and image, every delete its exit code,
  * image and command line, each process' delete after its create (also in
  * time); netlink, which reads /proc after the fact, must see or count
  * every event, and its share of exact command lines is printed. Needs
  * root; what a hook needs (fanotify permission events, the proc
- * connector, the kernel's audit) is probed first, and a hook without it
+ * connector, the kernel's audit, eBPF on its tracepoints) is probed first, and a hook without it
  * is skipped with the reason. On every hook, programs take turns: no run
  * overlaps another during an exec storm in parallel loops.
  */
@@ -83,12 +83,14 @@ static int group_teardown(void **state)
 static const char *missing(const char *hook)
 {
     const char *why = probe_root();
-    if (!why)
+    if (!why && strcmp(hook, EXT_PROCESS_HOOK_TRACEPOINT) != 0)
         why = probe_proc_connector();
     if (!why && !strcmp(hook, EXT_PROCESS_HOOK))
         why = probe_fanotify_exec_perm();
     if (!why && !strcmp(hook, EXT_PROCESS_HOOK_AUDIT))
         why = probe_audit();
+    if (!why && !strcmp(hook, EXT_PROCESS_HOOK_TRACEPOINT))
+        why = probe_kernel_tracepoints();
     return why;
 }
 
@@ -572,7 +574,8 @@ static void runs_never_overlap_under_an_exec_storm(void **state)
 
 int main(void)
 {
-    static const char *hooks[] = {EXT_PROCESS_HOOK, EXT_PROCESS_HOOK_AUDIT, EXT_PROCESS_HOOK_NETLINK};
+    static const char *hooks[] = {EXT_PROCESS_HOOK, EXT_PROCESS_HOOK_AUDIT, EXT_PROCESS_HOOK_TRACEPOINT,
+                                  EXT_PROCESS_HOOK_NETLINK};
     static const struct {
         const char *name;
         CMUnitTestFunction fn;

@@ -1,0 +1,385 @@
+/*
+ * The tracepoint source (hook "process/tracepoint"): every exec on the
+ * machine as a create with its exact argv and image, every process exit as
+ * a delete with its exit code, observed after the fact (a program's return
+ * denies nothing), at the cost of a kernel tracer.
+ *
+ * A small kernel eBPF program (tracepoints.bpf.c, built into this library
+ * and loaded with libbpf) runs on the scheduler's sched_process_fork,
+ * sched_process_exec and sched_process_exit tracepoints and copies what
+ * each one says into a ring buffer: nothing races the process' exit, the
+ * exec's arguments are read from its new image before it runs. The policy
+ * programs run here, in user space, on those records, as on every other
+ * source. Forks give fork-only children their parent's identity, and the
+ * processes already running are read once from /proc at start
+ * (proc_tracker.c), so every delete has an identity.
+ *
+ * One reader thread drains the ring (in windows under a storm,
+ * read_window.c: the kernel program never waits for us, so draining late
+ * only delays events) and dispatches. Loss is counted, never silent: the
+ * records the ring had no room for (counted per CPU by the kernel program,
+ * read every second) and the execs whose parts did not all come.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "ext/process/proc_connector.h"
+#include "ext/process/proc_tracker.h"
+#include "ext/process/tracepoint_kernel.h"
+#include "ext/process/tracepoint_record.h"
+
+#define TRACE_PREFIX "bpfhost: tracepoint: "
+
+enum {
+    PARTS_MAX = 64,         /* execs being put together at once (one per CPU in the kernel at a time) */
+    STATUS_EVERY_MS = 1000, /* how often the kernel program's lost counter is read */
+    STORM_MESSAGES = 24,    /* a storm: an exec brings about 6 records */
+};
+
+/* An exec whose parts are coming. */
+struct exec_parts {
+    uint32_t tgid; /* 0: free */
+    char *path[3]; /* by enum tp_path_kind, NUL-terminated */
+    char *args;    /* argv as the kernel laid it out */
+    size_t args_got, args_cap;
+};
+
+struct tracepoint_source {
+    struct core_hook *hook;
+    struct ext_source_counters *counters;
+    struct tp_kernel *kernel;
+    uint64_t lost_counted;
+    size_t records; /* by the reader's last drain */
+    struct proc_tracker tracker;
+    struct exec_parts parts[PARTS_MAX];
+    int wake; /* eventfd: stop() ends the reader */
+    pthread_t reader;
+    bool reader_started;
+};
+
+/* ------------------------------------------------------------------------ */
+/* An exec's parts.                                                         */
+
+static void parts_free(struct exec_parts *p)
+{
+    for (int i = 0; i < 3; i++)
+        free(p->path[i]);
+    free(p->args);
+    *p = (struct exec_parts){0};
+}
+
+/* The parts of tgid's exec, found or begun; NULL when none is free (the oldest is then given up, counted). */
+static struct exec_parts *parts_of(struct tracepoint_source *s, uint32_t tgid, bool begin)
+{
+    struct exec_parts *free_slot = NULL;
+    for (size_t i = 0; i < PARTS_MAX; i++) {
+        if (s->parts[i].tgid == tgid)
+            return &s->parts[i];
+        if (!s->parts[i].tgid && !free_slot)
+            free_slot = &s->parts[i];
+    }
+    if (!begin)
+        return NULL;
+    if (!free_slot) {
+        /* More execs in flight than the kernel can have: one's TP_EXEC was lost. */
+        free_slot = &s->parts[tgid % PARTS_MAX];
+        atomic_fetch_add(&s->counters->lost, 1);
+        core_trace_printf(TRACE_PREFIX "the exec of pid %u never finished (its record lost)", free_slot->tgid);
+        parts_free(free_slot);
+    }
+    free_slot->tgid = tgid;
+    return free_slot;
+}
+
+/* Drops the parts of an exec whose TP_EXEC never came (lost), before tgid's next event. */
+static void parts_give_up(struct tracepoint_source *s, uint32_t tgid)
+{
+    struct exec_parts *p = parts_of(s, tgid, false);
+    if (!p)
+        return;
+    atomic_fetch_add(&s->counters->lost, 1);
+    core_trace_printf(TRACE_PREFIX "the exec of pid %u never finished (its record lost)", tgid);
+    parts_free(p);
+}
+
+static int add_path(struct exec_parts *p, const struct tp_record *r, const char *data)
+{
+    if (r->value > TP_PATH_CWD || r->len >= PATH_MAX)
+        return -EINVAL;
+    free(p->path[r->value]);
+    p->path[r->value] = strndup(data, r->len);
+    return p->path[r->value] ? 0 : -ENOMEM;
+}
+
+static int add_args(struct exec_parts *p, const struct tp_record *r, const char *data)
+{
+    size_t end = (size_t)r->value + r->len;
+    if (r->value != p->args_got || end > TP_ARGS_MAX)
+        return -EINVAL; /* chunks come in order from one thread: a gap means one was lost */
+    if (end > p->args_cap) {
+        size_t cap = p->args_cap ? p->args_cap : 256;
+        while (cap < end)
+            cap *= 2;
+        char *grown = realloc(p->args, cap);
+        if (!grown)
+            return -ENOMEM;
+        p->args = grown;
+        p->args_cap = cap;
+    }
+    memcpy(p->args + r->value, data, r->len);
+    p->args_got = end;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Records to events.                                                       */
+
+/*
+ * The image the exec ran into out: the file the process runs, as the
+ * kernel named it; for an interpreted file (a script) the file the exec
+ * named, resolved against its working directory and links followed.
+ */
+static void image_of(const struct tp_record *r, const struct exec_parts *p, char *out, size_t cap)
+{
+    const char *exe = p->path[TP_PATH_EXE], *name = p->path[TP_PATH_NAME], *cwd = p->path[TP_PATH_CWD];
+    if (!(r->flags & TP_INTERPRETED) || !name || !name[0]) {
+        snprintf(out, cap, "%s", exe ? exe : "");
+        return;
+    }
+    char abs[PATH_MAX], resolved[PATH_MAX];
+    if (name[0] == '/' || !cwd)
+        snprintf(abs, sizeof(abs), "%s", name);
+    else
+        snprintf(abs, sizeof(abs), "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", name);
+    snprintf(out, cap, "%s", realpath(abs, resolved) ? resolved : abs);
+}
+
+static void create_from_exec(struct tracepoint_source *s, const struct tp_record *r)
+{
+    struct exec_parts none = {0}, *p = parts_of(s, r->tgid, false);
+    if (!p)
+        p = &none;
+    bool complete = !(r->flags & (TP_ARGS_CUT | TP_PARTS_LOST | TP_UNREADABLE | TP_PATH_CUT)) &&
+                    p->args_got == r->args_len && p->path[TP_PATH_EXE];
+    size_t args_len = p->args_got ? ext_join_args(p->args, p->args_got) : 0;
+    char image[PATH_MAX], exe_file[48];
+    image_of(r, p, image, sizeof(image));
+    bool is_exe = p->path[TP_PATH_EXE] && strcmp(image, p->path[TP_PATH_EXE]) == 0;
+    uint64_t dev = makedev(r->dev >> 20, r->dev & 0xfffff), ino = r->ino;
+    struct stat st;
+    if (!is_exe && stat(image, &st) == 0) { /* a script: the file it named, not its interpreter */
+        dev = (uint64_t)st.st_dev;
+        ino = (uint64_t)st.st_ino;
+    }
+    snprintf(exe_file, sizeof(exe_file), "/proc/%u/exe", r->tgid);
+
+    const struct pid_record *known = proc_tracker_get(&s->tracker, r->tgid);
+    struct pid_record rec = {
+        .ppid = r->parent, .uid = r->uid, .gid = r->gid,
+        .creation_time = known && known->creation_time ? known->creation_time
+                                                       : ext_filetime_from_monotonic_ns(r->time_ns),
+        .exe_device = dev, .exe_inode = ino,
+        .image_path = image, .image_path_len = strlen(image), .command_line = p->args,
+        .command_line_len = args_len};
+    memcpy(rec.comm, r->comm, sizeof(rec.comm));
+    struct ext_process_event e = {
+        .md = {.operation = PROCESS_OPERATION_CREATE, .process_id = r->tgid, .parent_process_id = r->parent,
+               .creating_process_id = r->tgid, .creating_thread_id = r->tid, .creation_time = rec.creation_time,
+               .image_kind = PROCESS_IMAGE_PROGRAM, .image_device = dev, .image_inode = ino},
+        .command_line = p->args, .command_line_len = args_len,
+        .image_path = image, .image_path_len = rec.image_path_len,
+        .image_file = is_exe ? exe_file : image,
+        .task = {.process_id = r->tgid, .thread_id = r->tid, .uid = r->uid, .gid = r->gid},
+    };
+    ext_process_set_account(&e.md, r->uid, r->gid);
+    memcpy(e.task.comm, r->comm, sizeof(e.task.comm));
+    if (!complete) {
+        bool lost = (r->flags & TP_PARTS_LOST) || p->args_got != r->args_len || !p->path[TP_PATH_EXE];
+        atomic_fetch_add(lost ? &s->counters->lost : &s->counters->errors, 1);
+        core_trace_printf(TRACE_PREFIX "exec of %s by pid %u: %s", image, r->tgid,
+                          lost                           ? "part of its record lost (ring buffer full)"
+                          : r->flags & TP_ARGS_CUT       ? "arguments cut at 2 MiB"
+                          : r->flags & TP_UNREADABLE     ? "arguments unreadable"
+                                                         : "path longer than the kernel program walks");
+    }
+    ext_dispatch_observed(s->hook, s->counters, &e, TRACE_PREFIX);
+    proc_tracker_put(&s->tracker, r->tgid, &rec);
+    parts_free(p);
+}
+
+static void handle_exit(struct tracepoint_source *s, const struct tp_record *r)
+{
+    parts_give_up(s, r->tgid);
+    struct proc_event ev = {.what = PROC_EVENT_EXIT, .timestamp_ns = r->time_ns};
+    ev.event_data.exit.process_pid = (int)r->tid;
+    ev.event_data.exit.process_tgid = (int)r->tgid;
+    ev.event_data.exit.exit_code = r->value;
+    ev.event_data.exit.parent_pid = ev.event_data.exit.parent_tgid = (int)r->parent;
+    struct ext_process_event e;
+    if (proc_tracker_exit(&s->tracker, &ev, &e)) {
+        ext_dispatch_observed(s->hook, s->counters, &e, TRACE_PREFIX);
+        proc_tracker_forget(&s->tracker, r->tgid);
+    }
+}
+
+static void handle_fork(struct tracepoint_source *s, const struct tp_record *r)
+{
+    parts_give_up(s, r->tgid); /* a pid reused: what was left of its last process is stale */
+    struct proc_event ev = {.what = PROC_EVENT_FORK, .timestamp_ns = r->time_ns};
+    ev.event_data.fork.parent_pid = ev.event_data.fork.parent_tgid = (int)r->parent;
+    ev.event_data.fork.child_pid = ev.event_data.fork.child_tgid = (int)r->tgid;
+    proc_tracker_fork(&s->tracker, &ev);
+}
+
+/* One record of the ring. */
+static void on_record(void *arg, const void *data, size_t size)
+{
+    struct tracepoint_source *s = arg;
+    const struct tp_record *r = data;
+    s->records++;
+    if (size < sizeof(*r) || r->len > size - sizeof(*r)) {
+        atomic_fetch_add(&s->counters->errors, 1);
+        core_trace_printf(TRACE_PREFIX "a record of %zu bytes is malformed: skipped", size);
+        return;
+    }
+    const char *payload = (const char *)(r + 1);
+    int err = 0;
+    switch (r->type) {
+    case TP_FORK:
+        handle_fork(s, r);
+        break;
+    case TP_EXIT:
+        handle_exit(s, r);
+        break;
+    case TP_EXEC_PATH:
+    case TP_EXEC_ARGS: {
+        struct exec_parts *p = parts_of(s, r->tgid, true);
+        err = r->type == TP_EXEC_PATH ? add_path(p, r, payload) : add_args(p, r, payload);
+        break;
+    }
+    case TP_EXEC:
+        create_from_exec(s, r);
+        break;
+    default:
+        err = -EINVAL;
+    }
+    if (err) {
+        atomic_fetch_add(&s->counters->errors, 1);
+        core_trace_printf(TRACE_PREFIX "record %u of pid %u: %s", r->type, r->tgid, strerror(-err));
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* The reader.                                                              */
+
+/* Adds what the kernel program could not put in the ring since it was last read. */
+static void count_kernel_loss(struct tracepoint_source *s)
+{
+    uint64_t total;
+    if (tp_kernel_lost(s->kernel, &total) != 0 || total <= s->lost_counted)
+        return;
+    atomic_fetch_add(&s->counters->lost, total - s->lost_counted);
+    core_trace_printf(TRACE_PREFIX "the ring buffer was full: %llu records lost",
+                      (unsigned long long)(total - s->lost_counted));
+    s->lost_counted = total;
+}
+
+static void *reader_main(void *arg)
+{
+    struct tracepoint_source *s = arg;
+    struct pollfd fds[2] = {{.fd = tp_kernel_fd(s->kernel), .events = POLLIN},
+                            {.fd = s->wake, .events = POLLIN}};
+    struct read_window window = {.storm_messages = STORM_MESSAGES};
+    uint64_t next_status = ext_monotonic_ns() + STATUS_EVERY_MS * 1000000ull;
+    int err;
+    while ((err = read_window_wait(&window, fds, 2, 0)) == 0) {
+        if (fds[1].revents)
+            return NULL;
+        s->records = 0;
+        int n = tp_kernel_drain(s->kernel);
+        if (n < 0) {
+            err = n;
+            break;
+        }
+        read_window_drained(&window, s->records);
+        uint64_t now = ext_monotonic_ns();
+        if (now >= next_status) {
+            count_kernel_loss(s);
+            next_status = now + STATUS_EVERY_MS * 1000000ull;
+        }
+    }
+    atomic_fetch_add(&s->counters->errors, 1);
+    core_trace_printf(TRACE_PREFIX "reader stopped, no more events until the source restarts: %s", strerror(-err));
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Start and stop.                                                          */
+
+static void log_libbpf(const char *line)
+{
+    core_trace_printf(TRACE_PREFIX "libbpf: %s", line);
+}
+
+static void destroy(struct tracepoint_source *s)
+{
+    if (s->reader_started) {
+        ext_wake(s->wake, TRACE_PREFIX);
+        pthread_join(s->reader, NULL);
+    }
+    tp_kernel_close(s->kernel);
+    for (size_t i = 0; i < PARTS_MAX; i++)
+        parts_free(&s->parts[i]);
+    proc_tracker_free(&s->tracker);
+    if (s->wake >= 0)
+        close(s->wake);
+    free(s);
+}
+
+static int tracepoint_start(struct core_hook *hook, struct ext_source_counters *counters, void **state)
+{
+    struct tracepoint_source *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->hook = hook;
+    s->counters = counters;
+    s->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int err = s->wake < 0 ? -errno : 0;
+    if (!err)
+        err = proc_tracker_init(&s->tracker, counters, TRACE_PREFIX);
+    /* Attach first, then read /proc: every process is read or seen forking; the ring keeps what comes meanwhile. */
+    if (!err && (err = tp_kernel_open(on_record, s, log_libbpf, &s->kernel)) != 0)
+        core_trace_printf(TRACE_PREFIX "the kernel program did not load: %s (it needs root, or CAP_BPF and "
+                          "CAP_PERFMON, and a kernel with BTF: /sys/kernel/btf/vmlinux)", strerror(-err));
+    if (!err) {
+        proc_tracker_scan(&s->tracker);
+        err = -pthread_create(&s->reader, NULL, reader_main, s);
+        s->reader_started = !err;
+    }
+    if (err) {
+        destroy(s);
+        return err;
+    }
+    *state = s;
+    return 0;
+}
+
+static void tracepoint_stop(void *state)
+{
+    destroy(state);
+}
+
+const struct ext_source_ops ext_source_tracepoint = {
+    .hook_name = EXT_PROCESS_HOOK_TRACEPOINT,
+    .start = tracepoint_start,
+    .stop = tracepoint_stop,
+};
