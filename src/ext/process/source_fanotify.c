@@ -655,8 +655,8 @@ static void hand_over(struct fanotify_source *s, pid_t tid, int fd)
     }
     struct relay *r = idle_relay(s, tid);
     if (!r) {
-        atomic_fetch_add(&s->counters->errors, 1);
-        respond(s, fd, d.fail_closed ? FAN_DENY : FAN_ALLOW);
+        respond(s, fd, answer_by_setting(s, false, "exec by thread %d answered without programs: no relay is "
+                                         "free (every one is left behind by an exec past its deadline)", (int)tid));
         close(fd);
         return;
     }
