@@ -48,6 +48,12 @@ int bench_floor_notify_self(int sock);
 /* Receives the listener sent by bench_floor_notify_self(): the descriptor or -errno. */
 int bench_floor_recv_listener(int sock);
 
+/* bench_kernel_prog.c: turns on the kernel's run-time statistics of eBPF programs while the descriptor returned
+ * stays open (-errno if it cannot). */
+int bench_kernel_stats_enable(void);
+/* bench_kernel_prog.c: ns the kernel has spent in the kernel eBPF programs whose descriptors this process holds. */
+uint64_t bench_kernel_prog_run_ns(void);
+
 /* bench_bind.c: the cost of a bind with and without the bind hook. */
 int bench_bind(void);
 /* In the process a supervised tree runs ("--binds N"): N binds; its exit code, or -1 if not asked. */

@@ -280,6 +280,8 @@ struct row {
     const char *hook;   /* NULL: no monitor, the supervised tree, or a floor */
     bool supervised, deletes;
     bool floor;         /* the kernel's floor of floor_kind (bench_floor.c), no monitor */
+    bool kernel_prog;   /* the source runs a kernel eBPF program: its run time is measured too */
+    double kernel_us[ROUNDS_MAX]; /* of that program, per exec (part of the storm's CPU) */
     enum bench_floor_kind floor_kind;
     double us[ROUNDS_MAX], cpu[ROUNDS_MAX], storm_cpu[ROUNDS_MAX];
     int rounds;
@@ -410,7 +412,8 @@ static int run_round(struct row *r, int loops)
     if (!r->supervised)
         ext_source_stats(hook, &before);
     pthread_create(&c->thread, NULL, consume, c);
-    int err = 0, exit_code = 0;
+    int err = 0, exit_code = 0, stats = r->kernel_prog ? bench_kernel_stats_enable() : -1;
+    uint64_t kernel_ns = r->kernel_prog ? bench_kernel_prog_run_ns() : 0;
     struct round_start at = round_begin();
     if (r->supervised) {
         char nloops[16], count[16], *argv[5];
@@ -422,6 +425,11 @@ static int run_round(struct row *r, int loops)
         err = err || storm_wait(storm_pid);
     }
     uint64_t storm_end = bench_now_ns();
+    if (r->kernel_prog) {
+        r->kernel_us[r->rounds] = stats < 0 ? -1 : (double)(bench_kernel_prog_run_ns() - kernel_ns) / 1e3 / (double)expected;
+        if (stats >= 0)
+            close(stats);
+    }
     /* A supervised storm process is one more create and delete (it is the whole tree, counted). */
     uint64_t extra = r->supervised ? 1 : 0;
     drain(c, expected + extra, r->deletes ? expected + extra : 0, r);
@@ -499,7 +507,7 @@ int bench_process(void)
             {.mode = "process (composed)", .hook = EXT_PROCESS_HOOK, .deletes = true},
             {.mode = "process/fanotify (deny)", .hook = EXT_PROCESS_HOOK_FANOTIFY},
             {.mode = "process/audit", .hook = EXT_PROCESS_HOOK_AUDIT, .deletes = true},
-            {.mode = "process/tracepoint", .hook = EXT_PROCESS_HOOK_TRACEPOINT, .deletes = true},
+            {.mode = "process/tracepoint", .hook = EXT_PROCESS_HOOK_TRACEPOINT, .deletes = true, .kernel_prog = true},
             {.mode = "process/netlink", .hook = EXT_PROCESS_HOOK_NETLINK, .deletes = true},
             {.mode = "supervised tree (seccomp)", .supervised = true, .deletes = true},
             {.mode = "floor: proc connector", .floor = true, .floor_kind = BENCH_FLOOR_NETLINK},
@@ -531,6 +539,14 @@ int bench_process(void)
                 status = 1;
             }
         }
+        for (int m = 0; m < MODES; m++)
+            if (rows[m].kernel_prog && !rows[m].why_not) {
+                double us = bench_median(rows[m].kernel_us, rows[m].rounds);
+                if (us < 0)
+                    printf("  %s: its kernel program's run time not measured (BPF_ENABLE_STATS refused)\n", rows[m].mode);
+                else
+                    printf("  %s: its kernel program ran %.1f us per exec (in the storm cpu)\n", rows[m].mode, us);
+            }
         fflush(stdout);
     }
     printf("  (overhead: us/exec relative to no monitor; host cpu: this process' CPU us per exec (the\n"
