@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -272,6 +273,9 @@ const char *probe_audit(void)
 
 static const char *find_kernel_tracepoints(char *out)
 {
+    struct stat ns;
+    if (stat("/proc/self/ns/pid", &ns) != 0 || ns.st_ino != 0xEFFFFFFCu) /* PROC_PID_INIT_INO */
+        return say(out, "not in the initial pid namespace: the kernel program's pids are not ours");
     if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
         return say(out, "no kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF): %s", strerror(errno));
     void *lib = dlopen("libbpf.so.1", RTLD_NOW | RTLD_LOCAL);

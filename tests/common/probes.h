@@ -26,7 +26,8 @@ const char *probe_proc_connector(void);
 const char *probe_audit(void);
 
 /*
- * The kernel runs eBPF programs on its tracepoints for us: its BTF is at
+ * The kernel runs eBPF programs on its tracepoints for us: we are in the
+ * initial pid namespace, its BTF is at
  * /sys/kernel/btf/vmlinux, libbpf.so.1 opens, and a raw tracepoint program
  * loads (BPF_PROG_LOAD) and attaches to sched_process_exec.
  */

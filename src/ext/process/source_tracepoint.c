@@ -345,8 +345,25 @@ static void destroy(struct tracepoint_source *s)
     free(s);
 }
 
+/*
+ * Whether the host sees the kernel's own pids: the kernel program reports
+ * them, which are not those of a pid namespace the host may run in. The
+ * initial pid namespace has a fixed inode number (the kernel's
+ * PROC_PID_INIT_INO), whichever /proc is mounted.
+ */
+static bool pids_are_the_kernels(void)
+{
+    struct stat st;
+    return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == 0xEFFFFFFCu;
+}
+
 static int tracepoint_start(struct core_hook *hook, struct ext_source_counters *counters, void **state)
 {
+    if (!pids_are_the_kernels()) {
+        core_trace_printf(TRACE_PREFIX "not started: the host does not run in the initial pid namespace (or has "
+                          "no /proc), and the kernel program reports the initial namespace's pids");
+        return -EOPNOTSUPP;
+    }
     struct tracepoint_source *s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
