@@ -220,8 +220,7 @@ static void handle_exit(struct tracepoint_source *s, const struct tp_record *r)
 {
     parts_give_up(s, r->tgid);
     struct proc_event ev = {.what = PROC_EVENT_EXIT, .timestamp_ns = r->time_ns};
-    /* the process' end, whichever of its threads was the last (the tracker takes a leader's exit for that) */
-    ev.event_data.exit.process_pid = (int)r->tgid;
+    ev.event_data.exit.process_pid = (int)r->tid;
     ev.event_data.exit.process_tgid = (int)r->tgid;
     ev.event_data.exit.exit_code = r->value;
     ev.event_data.exit.parent_pid = ev.event_data.exit.parent_tgid = (int)r->parent;

@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -36,7 +35,6 @@ static struct {
     int (*load)(struct bpf_object *);
     struct bpf_program *(*next_program)(const struct bpf_object *, struct bpf_program *);
     struct bpf_link *(*attach)(const struct bpf_program *);
-    const char *(*program_name)(const struct bpf_program *);
     struct bpf_map *(*find_map)(const struct bpf_object *, const char *);
     int (*map_fd)(const struct bpf_map *);
     struct ring_buffer *(*ring_new)(int, ring_buffer_sample_fn, void *, const struct ring_buffer_opts *);
@@ -58,7 +56,6 @@ static const struct {
     {"bpf_object__load", offsetof(__typeof__(lib), load)},
     {"bpf_object__next_program", offsetof(__typeof__(lib), next_program)},
     {"bpf_program__attach", offsetof(__typeof__(lib), attach)},
-    {"bpf_program__name", offsetof(__typeof__(lib), program_name)},
     {"bpf_object__find_map_by_name", offsetof(__typeof__(lib), find_map)},
     {"bpf_map__fd", offsetof(__typeof__(lib), map_fd)},
     {"ring_buffer__new", offsetof(__typeof__(lib), ring_new)},
@@ -126,35 +123,14 @@ static int on_ring_record(void *arg, void *data, size_t size)
     return 0;
 }
 
-/*
- * Attaches the programs: each of fork and exec, and of the two for exits
- * on_exit_group where the kernel's tracepoint passes group_dead, else
- * on_exit_leader (see tracepoints.bpf.c).
- */
 static int attach_all(struct tp_kernel *k)
 {
-    size_t n = 0;
-    bool group_exit = false;
-    struct bpf_program *prog, *leader_exit = NULL;
+    size_t i = 0;
+    struct bpf_program *prog;
     for (prog = lib.next_program(k->obj, NULL); prog; prog = lib.next_program(k->obj, prog)) {
-        const char *name = lib.program_name(prog);
-        if (!strcmp(name, "on_exit_leader")) {
-            leader_exit = prog;
-            continue;
-        }
-        if (n == PROGRAMS)
+        if (i == PROGRAMS)
             return -E2BIG;
-        k->links[n] = lib.attach(prog);
-        if (k->links[n])
-            group_exit |= !strcmp(name, "on_exit_group");
-        else if (strcmp(name, "on_exit_group") != 0)
-            return -errno;
-        n += k->links[n] != NULL;
-    }
-    if (!group_exit) {
-        if (!leader_exit || n == PROGRAMS)
-            return -ENOENT;
-        if (!(k->links[n] = lib.attach(leader_exit)))
+        if (!(k->links[i++] = lib.attach(prog)))
             return -errno;
     }
     return 0;

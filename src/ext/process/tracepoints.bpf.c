@@ -211,41 +211,23 @@ int on_fork(struct bpf_raw_tracepoint_args *ctx)
     return 0;
 }
 
-/* Sends the end of task's process. */
-static __always_inline int send_exit(struct task_struct *task)
+SEC("raw_tracepoint/sched_process_exit")
+int on_exit(struct bpf_raw_tracepoint_args *ctx)
 {
+    struct task_struct *task = (void *)ctx->args[0];
+    __u32 tgid = BPF_CORE_READ(task, tgid);
+    if (BPF_CORE_READ(task, pid) != (int)tgid)
+        return 0; /* a thread: the process ends with its leader, as the proc connector reports it */
     struct scratch *s = scratch_get();
     if (!s)
         return 0;
-    begin(s, TP_EXIT, BPF_CORE_READ(task, tgid));
-    s->rec.tid = BPF_CORE_READ(task, pid);
+    begin(s, TP_EXIT, tgid);
+    s->rec.tid = tgid;
     s->rec.parent = BPF_CORE_READ(task, real_parent, tgid);
     s->rec.value = (__u32)BPF_CORE_READ(task, exit_code);
     BPF_CORE_READ_STR_INTO(&s->rec.comm, task, comm);
     send(s, 0);
     return 0;
-}
-
-/*
- * A process ends with its last thread, which the tracepoint says on
- * kernels that pass group_dead (its second argument; 6.16 and later).
- * Not before: a leader that ends first (pthread_exit), or is killed by
- * another thread's exec, leaves the process running. The host attaches
- * this one, or on_exit_leader where the tracepoint has one argument (the
- * kernel then refuses the attach of a program reading the second).
- */
-SEC("raw_tracepoint/sched_process_exit")
-int on_exit_group(struct bpf_raw_tracepoint_args *ctx)
-{
-    return ctx->args[1] ? send_exit((void *)ctx->args[0]) : 0;
-}
-
-/* Older kernels: the leader's exit, as the proc connector reports it. */
-SEC("raw_tracepoint/sched_process_exit")
-int on_exit_leader(struct bpf_raw_tracepoint_args *ctx)
-{
-    struct task_struct *task = (void *)ctx->args[0];
-    return BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid) ? send_exit(task) : 0;
 }
 
 SEC("raw_tracepoint/sched_process_exec")
