@@ -269,5 +269,14 @@ int ringbuf_wakeup_fd(const struct map *map);
  * the end. Calls pair up.
  */
 void ringbuf_sleeping(struct map *map, bool asleep);
+/*
+ * From now on the calling thread's submits do not signal a consumer at
+ * once but note it (each ring once) until ringbuf_release_wakeups(),
+ * which signals them: for a thread that should finish something first
+ * (answer a waiting process) and wake the consumer after.
+ */
+void ringbuf_hold_wakeups(void);
+/* Signals the consumers of the wake-ups held since ringbuf_hold_wakeups(), and holds no more. */
+void ringbuf_release_wakeups(void);
 
 #endif /* BPFHOST_MAPS_H */

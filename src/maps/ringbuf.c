@@ -15,7 +15,10 @@
  * One more condition than Linux: a consumer says when it sleeps
  * (ringbuf_sleeping), and a ring nobody sleeps on is not signalled, so a
  * consumer busy with a stream of records costs its producers no eventfd
- * write per record.
+ * write per record. A thread may hold its wake-ups back for a while
+ * (ringbuf_hold_wakeups()), as Linux defers them to an irq_work: a
+ * thread that answers a waiting process after its programs ran answers
+ * first, then wakes each ring's consumer once.
  */
 #include <errno.h>
 #include <string.h>
@@ -61,12 +64,51 @@ void *ringbuf_reserve(struct map *m, uint64_t size, uint64_t flags)
     return hdr + RINGBUF_HDR_SIZE;
 }
 
-static void wake(struct ringbuf *rb)
+static void signal_consumer(struct ringbuf *rb)
 {
     uint64_t one = 1;
     if (write(rb->event_fd, &one, sizeof(one)) < 0) {
         /* EAGAIN: the counter is saturated, so a wake-up is pending anyway. */
     }
+}
+
+enum { HELD_MAX = 8 }; /* rings a thread holds wake-ups for; past that it wakes at once */
+
+/* The wake-ups the calling thread holds back: each ring once, with a reference (a map may be closed meanwhile). */
+static _Thread_local struct {
+    bool on;
+    size_t count;
+    struct ringbuf *rb[HELD_MAX];
+} held;
+
+static void wake(struct ringbuf *rb)
+{
+    if (held.on) {
+        for (size_t i = 0; i < held.count; i++)
+            if (held.rb[i] == rb)
+                return;
+        if (held.count < HELD_MAX) {
+            map_retain(&rb->map);
+            held.rb[held.count++] = rb;
+            return;
+        }
+    }
+    signal_consumer(rb);
+}
+
+void ringbuf_hold_wakeups(void)
+{
+    held.on = true;
+}
+
+void ringbuf_release_wakeups(void)
+{
+    held.on = false;
+    for (size_t i = 0; i < held.count; i++) {
+        signal_consumer(held.rb[i]);
+        map_release(&held.rb[i]->map);
+    }
+    held.count = 0;
 }
 
 static void commit(void *sample, uint64_t flags, bool discard)

@@ -20,8 +20,11 @@
  * last one, where a reaped process keeps its status for its pidfd (else
  * the loop does, having read the helper's reports first): in the same
  * hold of run->lock as the notification's own events, so a delete and
- * the next create reach the ring buffer together (one wake-up of its
- * consumer), and an exit comes before an exec that reuses its pid.
+ * the next create reach the ring buffer together, and an exit comes
+ * before an exec that reuses its pid. The consumers of the records its
+ * programs wrote are woken once, after the answer
+ * (ringbuf_hold_wakeups()): the call waits for neither the wake-up's
+ * system call nor the consumer that would take the CPU from the worker.
  */
 #include <errno.h>
 #include <poll.h>
@@ -79,6 +82,7 @@ static void handle(struct sv_worker *w)
     }
     call.worker = w->index;
     const struct sv_extension *x = sv_extensions[e];
+    ringbuf_hold_wakeups(); /* the call is answered before its records' consumers are woken */
     if (x->concurrent) {
         x->handle(run, run->state[e], &call);
     } else {
@@ -87,6 +91,7 @@ static void handle(struct sv_worker *w)
         x->handle(run, run->state[e], &call);
         pthread_mutex_unlock(&run->lock);
     }
+    ringbuf_release_wakeups();
     atomic_store(&run->exits_due_ns, ext_monotonic_ns() + SV_EXIT_LAG_MS * 1000000ull);
 }
 

@@ -3,7 +3,8 @@
  * create and delete events of a tree, exact argv and image paths, exit
  * codes (also of orphans and signals), denial, every way to exec we know
  * (vfork, posix_spawn, clone3, a thread, execveat, fexecve of a memfd,
- * /dev/fd/N, a shebang script, the i386 ABI), two programs at once, an
+ * /dev/fd/N, a shebang script, the i386 ABI), two programs at once, the
+ * recorder's sleeping ring-buffer consumer woken after each run, an
  * unprivileged run, and failing closed (an unreadable exec; a tree whose
  * supervisor died). The ways to exec are in tests/ext/process/helpers/
  * supervise_helper.c, compiled here with cc into a temporary directory
@@ -24,6 +25,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -698,6 +700,36 @@ static void hooks_are_named_per_supervisor(void **state)
     assert_int_equal(ext_supervisor_run(NULL, (char *[]){"/bin/true", NULL}, &code), -EINVAL);
 }
 
+/* Whether the ring's consumer was signalled (its wakeup fd readable), reading the signal. */
+static bool signalled(struct map *ring)
+{
+    struct pollfd p = {.fd = ringbuf_wakeup_fd(ring), .events = POLLIN};
+    uint64_t count;
+    return poll(&p, 1, 0) == 1 && read(p.fd, &count, sizeof(count)) == sizeof(count);
+}
+
+/* The workers hold the ring buffer's wake-ups until the exec is answered: they must still come, each run. */
+static void a_sleeping_consumer_is_woken(void **state)
+{
+    (void)state;
+    if (no_supervision)
+        test_skip(no_supervision);
+    struct session s;
+    session_start(&s);
+    attach_record(&s);
+    ringbuf_sleeping(s.events, true);
+    for (int run = 0; run < 2; run++) {
+        assert_false(signalled(s.events));
+        int code = -1;
+        assert_int_equal(session_run(&s, (char *[]){allowed, "woken", NULL}, &code), 0);
+        assert_int_equal(code, 0);
+        assert_int_equal(s.got_count, 2); /* its create and its delete */
+        assert_true(signalled(s.events));
+    }
+    ringbuf_sleeping(s.events, false);
+    session_end(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -711,6 +743,7 @@ int main(void)
         cmocka_unit_test(root_runs_the_tree_without_no_new_privs),
         cmocka_unit_test(a_dead_supervisor_fails_the_tree_closed),
         cmocka_unit_test(hooks_are_named_per_supervisor),
+        cmocka_unit_test(a_sleeping_consumer_is_woken),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
