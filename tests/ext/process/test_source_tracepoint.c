@@ -1,0 +1,751 @@
+/*
+ * The tracepoint source (hook "process/tracepoint") tried as an attacker
+ * and a new user would, with real processes: argv past one chunk of the
+ * kernel program and past its 2 MiB, bytes a terminal acts on, empty
+ * arguments; #! scripts by absolute and relative names and through links,
+ * programs through links, a memfd run with fexecve (also a script, named
+ * /dev/fd/N, whose number is another file in this process), an exec from a
+ * non-leader thread, exit codes and signals (also a leader that exits
+ * before its last thread), executables deeper than the kernel program
+ * walks and longer than a page, and the source stopped and started again.
+ * Each event is recorded whole by tests/ext/process/progs/whole_record.c
+ * and checked to the byte. Needs root and eBPF on the kernel's
+ * tracepoints (probed; skipped with the reason).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/bpf_objects.h"
+#include "common/probes.h"
+#include "common/skips.h"
+#include "ext/ext.h"
+#include "ext/process/progs/whole_record.h"
+
+#define HOOK EXT_PROCESS_HOOK_TRACEPOINT
+
+enum { WAIT_MS = 10000, SETTLE_MS = 100, SAFETY_ALARM_S = 120, MAX_RECORDS = 256 };
+
+struct watch {
+    struct core_object *obj;
+    struct map *watched, *events;
+    struct core_link *link;
+    struct whole_event *records[MAX_RECORDS]; /* copies, in the order they came */
+    size_t count;
+};
+
+static struct watch *current; /* the test's, stopped by the teardown whatever happened */
+static char scratch_dir[] = "/tmp/bpfhost-tptest-XXXXXX";
+static char true_path[PATH_MAX];
+
+static int group_setup(void **state)
+{
+    (void)state;
+    alarm(SAFETY_ALARM_S);
+    if (ext_register_builtin() != 0 || !realpath("/bin/true", true_path))
+        return -1;
+    return mkdtemp(scratch_dir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    alarm(0);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch_dir);
+    int rc = system(cmd);
+    return test_objects_close(state) || rc;
+}
+
+/* Skips the calling test unless the source can run here. */
+#define SKIP_UNLESS_RUNNABLE()                                                                                        \
+    do {                                                                                                              \
+        const char *why_ = probe_root();                                                                              \
+        if (!why_)                                                                                                    \
+            why_ = probe_kernel_tracepoints();                                                                        \
+        if (why_)                                                                                                     \
+            test_skip_named(__func__, why_);                                                                          \
+    } while (0)
+
+static void watch_attach(struct watch *w)
+{
+    assert_int_equal(core_hook_attach(core_hook_find(HOOK), test_prog_of(w->obj, "record_whole"), NULL, 0, &w->link),
+                     0);
+}
+
+static void watch_detach(struct watch *w)
+{
+    core_link_detach(w->link);
+    core_link_release(w->link);
+    w->link = NULL;
+}
+
+static struct watch *watch_start(void)
+{
+    struct watch *w = calloc(1, sizeof(*w));
+    assert_non_null(w);
+    w->obj = test_object_load("tests/ext/process/progs", "whole_record", NULL);
+    w->watched = test_map_of(w->obj, "watched");
+    w->events = test_map_of(w->obj, "events");
+    current = w;
+    watch_attach(w);
+    return w;
+}
+
+/* Detaches and frees the test's watch, if any (a teardown). */
+static int watch_stop(void **state)
+{
+    (void)state;
+    struct watch *w = current;
+    current = NULL;
+    if (!w)
+        return 0;
+    bool dropped = ringbuf_dropped(w->events) != 0;
+    if (w->link)
+        watch_detach(w);
+    core_object_close(w->obj);
+    for (size_t i = 0; i < w->count; i++)
+        free(w->records[i]);
+    free(w);
+    return dropped ? -1 : 0; /* what a test missed was never reported, not dropped by the test's ring */
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+    struct watch *w = ctx;
+    assert_int_equal(size, sizeof(struct whole_event));
+    assert_true(w->count < MAX_RECORDS);
+    struct whole_event *copy = malloc(size);
+    assert_non_null(copy);
+    memcpy(copy, data, size);
+    w->records[w->count++] = copy;
+    return 0;
+}
+
+static void drain(struct watch *w)
+{
+    assert_true(ringbuf_consume(w->events, on_record, w) >= 0);
+}
+
+/* The n-th (from 0) event of pid with operation op, or NULL; *count: how many there are. */
+static const struct whole_event *event_of(struct watch *w, pid_t pid, uint32_t op, size_t n, size_t *count,
+                                          size_t *at)
+{
+    const struct whole_event *found = NULL;
+    size_t seen = 0;
+    drain(w);
+    for (size_t i = 0; i < w->count; i++) {
+        const struct whole_event *e = w->records[i];
+        if (e->process_id != (uint32_t)pid || e->operation != op)
+            continue;
+        if (seen++ == n) {
+            found = e;
+            if (at)
+                *at = i;
+        }
+    }
+    if (count)
+        *count = seen;
+    return found;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* Waits for pid's delete (and create when create), then a little more for anything after it. */
+static void wait_events(struct watch *w, pid_t pid, bool create)
+{
+    for (int i = 0; i < WAIT_MS / 10; i++) {
+        size_t creates, deletes;
+        event_of(w, pid, PROCESS_OPERATION_CREATE, 0, &creates, NULL);
+        event_of(w, pid, PROCESS_OPERATION_DELETE, 0, &deletes, NULL);
+        if (deletes && (creates || !create)) {
+            sleep_ms(SETTLE_MS);
+            drain(w);
+            return;
+        }
+        sleep_ms(10);
+    }
+    fail_msg("pid %d: no %s within %d ms", (int)pid, create ? "create and delete" : "delete", WAIT_MS);
+}
+
+/* pid's only create and only delete, the create first. */
+static void the_events_of(struct watch *w, pid_t pid, const struct whole_event **create,
+                          const struct whole_event **delete)
+{
+    wait_events(w, pid, true);
+    size_t creates, deletes, create_at, delete_at;
+    *create = event_of(w, pid, PROCESS_OPERATION_CREATE, 0, &creates, &create_at);
+    *delete = event_of(w, pid, PROCESS_OPERATION_DELETE, 0, &deletes, &delete_at);
+    if (creates != 1 || deletes != 1)
+        fail_msg("pid %d: %zu creates and %zu deletes, not one of each", (int)pid, creates, deletes);
+    if (create_at > delete_at)
+        fail_msg("pid %d: its delete came before its create", (int)pid);
+}
+
+static struct ext_source_stats stats(void)
+{
+    struct ext_source_stats s;
+    assert_int_equal(ext_source_stats(HOOK, &s), 0);
+    return s;
+}
+
+/* A child's job after it is watched: execs (returning means it failed). */
+typedef void child_fn(void *arg);
+
+/* Forks a child that runs fn once w watches it; its pid. */
+static pid_t spawn(struct watch *w, child_fn *fn, void *arg)
+{
+    int go[2];
+    assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char c;
+        close(go[1]);
+        if (read(go[0], &c, 1) != 0)
+            _exit(126);
+        fn(arg);
+        _exit(127);
+    }
+    close(go[0]);
+    uint32_t key = (uint32_t)pid, yes = 1;
+    assert_int_equal(map_update_user(w->watched, &key, &yes, MAP_ANY), 0);
+    close(go[1]);
+    return pid;
+}
+
+/* Reaps pid: its wait status. */
+static int reap(pid_t pid)
+{
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+/* Reaps pid, which must have exited 0. */
+static void reap_ok(pid_t pid)
+{
+    int status = reap(pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("pid %d: wait status 0x%x, not an exit 0", (int)pid, (unsigned)status);
+}
+
+/* argv joined by single spaces (malloc'd), its length in *len. */
+static char *joined(char *const argv[], size_t *len)
+{
+    size_t n = 0;
+    for (size_t i = 0; argv[i]; i++)
+        n += strlen(argv[i]) + 1;
+    char *out = malloc(n + 1), *p = out;
+    assert_non_null(out);
+    for (size_t i = 0; argv[i]; i++) {
+        if (i)
+            *p++ = ' ';
+        size_t l = strlen(argv[i]);
+        memcpy(p, argv[i], l);
+        p += l;
+    }
+    *p = '\0';
+    *len = (size_t)(p - out);
+    return out;
+}
+
+/*
+ * Fails unless e's command line is expected[0..len): its length, and
+ * every byte a program can read (its first WHOLE_RECORD_COMMAND).
+ */
+static void assert_command(const struct whole_event *e, const char *expected, size_t len)
+{
+    size_t seen = len < WHOLE_RECORD_COMMAND ? len : WHOLE_RECORD_COMMAND;
+    if (e->command_len == len && memcmp(e->command_line, expected, seen) == 0)
+        return;
+    size_t got = e->command_len < WHOLE_RECORD_COMMAND ? e->command_len : WHOLE_RECORD_COMMAND, at = 0;
+    while (at < got && at < len && e->command_line[at] == expected[at])
+        at++;
+    fail_msg("pid %u: command line of %llu bytes, expected %zu; first difference at byte %zu", e->process_id,
+             (unsigned long long)e->command_len, len, at);
+}
+
+static void assert_image(const struct whole_event *e, const char *path)
+{
+    if (e->image_len != (int32_t)strlen(path) || memcmp(e->image_path, path, strlen(path)) != 0)
+        fail_msg("pid %u: image \"%.*s\" (%d), not \"%s\"", e->process_id, e->image_len > 0 ? e->image_len : 0,
+                 e->image_path, e->image_len, path);
+}
+
+/* e's image is path, its device and inode path's. */
+static void assert_image_file(const struct whole_event *e, const char *path)
+{
+    assert_image(e, path);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    if (e->image_inode != st.st_ino || e->image_device != st.st_dev)
+        fail_msg("pid %u: image file %llu:%llu, not %s's %llu:%llu", e->process_id,
+                 (unsigned long long)e->image_device, (unsigned long long)e->image_inode, path,
+                 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+}
+
+/* Whether a line containing fragment came on the trace pipe since cursor. */
+static bool traced(uint64_t cursor, const char *fragment)
+{
+    char line[CORE_TRACE_LINE_MAX];
+    while (core_trace_follow(&cursor, line, sizeof(line), 0) >= 0)
+        if (strstr(line, fragment))
+            return true;
+    return false;
+}
+
+/* Writes text into path, mode 0755. */
+static void write_file(const char *path, const char *text, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+}
+
+/* /bin/true's content (malloc'd), its size in *size. */
+static char *true_content(size_t *size)
+{
+    int fd = open(true_path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    char *buf = malloc((size_t)st.st_size);
+    assert_non_null(buf);
+    assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
+    close(fd);
+    *size = (size_t)st.st_size;
+    return buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Command lines.                                                           */
+
+static void exec_argv(void *arg)
+{
+    char **argv = arg;
+    execv(argv[0], argv);
+}
+
+/* Runs argv (watched), which must exit 0; checks its create and delete carry argv joined, exactly. */
+static void run_and_check_argv(char *const argv[], const char *image)
+{
+    struct watch *w = current;
+    struct ext_source_stats before = stats();
+    pid_t pid = spawn(w, exec_argv, (void *)argv);
+    reap_ok(pid);
+    const struct whole_event *create, *delete;
+    the_events_of(w, pid, &create, &delete);
+    size_t len;
+    char *line = joined(argv, &len);
+    assert_command(create, line, len);
+    assert_command(delete, line, len);
+    assert_image_file(create, image);
+    assert_image(delete, image);
+    assert_int_equal(create->image_kind, PROCESS_IMAGE_PROGRAM);
+    assert_int_equal(create->parent_process_id, (uint64_t)getpid());
+    assert_int_equal(create->creating_process_id, (uint64_t)pid);
+    assert_int_equal(create->creating_thread_id, (uint64_t)pid);
+    assert_int_equal(create->uid, getuid());
+    assert_int_equal(create->gid, getgid());
+    assert_int_equal(delete->exit_code, 0);
+    assert_int_equal(delete->creation_time, create->creation_time);
+    assert_true(delete->exit_time >= create->creation_time);
+    struct ext_source_stats after = stats();
+    assert_int_equal(after.errors, before.errors);
+    assert_int_equal(after.lost, before.lost);
+    free(line);
+}
+
+/* A string of len bytes of a pattern that differs per seed (malloc'd). */
+static char *pattern(size_t len, int seed)
+{
+    char *s = malloc(len + 1);
+    assert_non_null(s);
+    for (size_t i = 0; i < len; i++)
+        s[i] = (char)('A' + (size_t)(seed * 7 + (int)(i % 1000) * 3 + (int)(i / 1000)) % 26);
+    s[len] = '\0';
+    return s;
+}
+
+/* Three arguments of 21 KiB: four of the kernel program's 16 KiB chunks, all within what a program reads. */
+static void argv_of_four_chunks_arrives_exact(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    watch_start();
+    char *argv[] = {true_path, pattern(21 << 10, 1), pattern(21 << 10, 2), pattern(21 << 10, 3), NULL};
+    run_and_check_argv(argv, true_path);
+    for (int i = 1; i <= 3; i++)
+        free(argv[i]);
+}
+
+/* Three arguments of 40 KiB (eight chunks): its length, and its first 64 KiB, as given. */
+static void argv_of_eight_chunks_arrives_exact(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    watch_start();
+    char *argv[] = {true_path, pattern(40 << 10, 4), pattern(40 << 10, 5), pattern(40 << 10, 6), NULL};
+    run_and_check_argv(argv, true_path);
+    for (int i = 1; i <= 3; i++)
+        free(argv[i]);
+}
+
+/* Bytes a terminal acts on, invalid UTF-8, every byte value, the longest argument the kernel takes. */
+static void argv_bytes_arrive_exact(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    watch_start();
+    char every[256];
+    for (int i = 1; i < 256; i++)
+        every[i - 1] = (char)i;
+    every[255] = '\0';
+    char *longest = pattern(128 * 1024 - 1, 7); /* MAX_ARG_STRLEN with its NUL */
+    char *argv[] = {true_path, "ctl\x01\x02\x1b[31m\r\n\t\x7f", "\xff\xfe\xc3\x28\xed\xa0\x80 bad utf-8",
+                    "\xe2\x80\xae" "bidi", every, longest, NULL};
+    run_and_check_argv(argv, true_path);
+    free(longest);
+}
+
+static void exec_with_big_stack(void *arg)
+{
+    struct rlimit big = {256u << 20, 256u << 20}; /* argv may take a quarter of it, up to 6 MiB */
+    if (setrlimit(RLIMIT_STACK, &big) != 0)
+        _exit(125);
+    exec_argv(arg);
+    _exit(errno == E2BIG ? 124 : 127);
+}
+
+/* Over 2 MiB of argv: the create carries its first 2 MiB, counted as an error and traced as cut. */
+static void argv_over_2_mib_is_counted_and_traced_as_cut(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    struct watch *w = watch_start();
+    enum { ARGS = 24, ARG_LEN = 100000, CUT = 2 << 20 };
+    char *argv[ARGS + 2] = {true_path};
+    for (int i = 1; i <= ARGS; i++)
+        argv[i] = pattern(ARG_LEN, i);
+    struct ext_source_stats before = stats();
+    uint64_t cursor = core_trace_tail();
+    pid_t pid = spawn(w, exec_with_big_stack, argv);
+    int status = reap(pid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 124) {
+        test_skip_check("argv over 2 MiB", "the kernel refused the exec (E2BIG) even with a 256 MiB stack limit");
+        goto out;
+    }
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    const struct whole_event *create, *delete;
+    the_events_of(w, pid, &create, &delete);
+    size_t len;
+    char *line = joined(argv, &len);
+    assert_true(len > CUT && line[CUT - 1] != ' ');
+    assert_command(create, line, CUT); /* the first 2 MiB, never passed off as the whole */
+    assert_command(delete, line, CUT);
+    free(line);
+    assert_image_file(create, true_path);
+    struct ext_source_stats after = stats();
+    assert_int_equal(after.errors, before.errors + 1);
+    assert_int_equal(after.lost, before.lost);
+    char fragment[64];
+    snprintf(fragment, sizeof(fragment), "by pid %d: arguments cut at 2 MiB", (int)pid);
+    if (!traced(cursor, fragment))
+        fail_msg("no trace line \"...%s\"", fragment);
+out:
+    for (int i = 1; i <= ARGS; i++)
+        free(argv[i]);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Images: scripts, links, memfds.                                          */
+
+struct exec_in {
+    const char *cwd; /* NULL: the test's */
+    char *const *argv;
+};
+
+static void exec_from(void *arg)
+{
+    const struct exec_in *x = arg;
+    if (x->cwd && chdir(x->cwd) != 0)
+        _exit(125);
+    exec_argv((void *)x->argv);
+}
+
+/*
+ * Runs argv[0] from cwd (watched; it must exit 0): its create's image is
+ * the file image (path, device, inode) and its command line shown.
+ */
+static void check_image(const char *cwd, char *const argv[], const char *shown, const char *image)
+{
+    struct watch *w = current;
+    struct ext_source_stats before = stats();
+    struct exec_in x = {cwd, argv};
+    pid_t pid = spawn(w, exec_from, &x);
+    reap_ok(pid);
+    const struct whole_event *create, *delete;
+    the_events_of(w, pid, &create, &delete);
+    assert_image_file(create, image);
+    assert_image(delete, image);
+    assert_command(create, shown, strlen(shown));
+    assert_int_equal(stats().errors, before.errors);
+}
+
+/* A #! script by its absolute name, by a relative one from another directory, through links: the script's file. */
+static void script_image_is_the_script_however_named(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    watch_start();
+    char dir[PATH_MAX], script[PATH_MAX + 16], link[PATH_MAX], shown[PATH_MAX + 64];
+    snprintf(dir, sizeof(dir), "%s/scripts", scratch_dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(script, sizeof(script), "%s/run.sh", dir);
+    write_file(script, "#!/bin/sh\nexit 0\n", 17);
+    snprintf(link, sizeof(link), "%s/link.sh", scratch_dir);
+    assert_int_equal(symlink("scripts/run.sh", link), 0);
+
+    char *absolute[] = {script, "absolute", NULL};
+    snprintf(shown, sizeof(shown), "/bin/sh %s absolute", script);
+    check_image(NULL, absolute, shown, script);
+
+    char *relative[] = {"./scripts/run.sh", "relative", NULL};
+    check_image(scratch_dir, relative, "/bin/sh ./scripts/run.sh relative", script);
+
+    char *up[] = {"../link.sh", "up-through-a-link", NULL};
+    check_image(dir, up, "/bin/sh ../link.sh up-through-a-link", script);
+
+    char *linked[] = {link, "linked", NULL};
+    snprintf(shown, sizeof(shown), "/bin/sh %s linked", link);
+    check_image(NULL, linked, shown, script);
+}
+
+/* A program through a chain of links (as /bin/sh -> dash): the file they end at. */
+static void program_through_links_is_the_target(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    watch_start();
+    char first[PATH_MAX], second[PATH_MAX], shown[PATH_MAX + 16];
+    snprintf(first, sizeof(first), "%s/true-link", scratch_dir);
+    snprintf(second, sizeof(second), "%s/true-link-2", scratch_dir);
+    assert_int_equal(symlink(true_path, first), 0);
+    assert_int_equal(symlink("true-link", second), 0);
+    char *argv[] = {second, "through-links", NULL};
+    snprintf(shown, sizeof(shown), "%s through-links", second);
+    check_image(NULL, argv, shown, true_path);
+    char *relative[] = {"./true-link-2", "relative", NULL};
+    check_image(scratch_dir, relative, "./true-link-2 relative", true_path);
+}
+
+struct memfd_exec {
+    int fd;       /* the memfd */
+    int as;       /* the number to run it as (-1: fd) */
+    char **argv;
+};
+
+static void exec_memfd(void *arg)
+{
+    const struct memfd_exec *m = arg;
+    int fd = m->fd;
+    if (m->as >= 0) {
+        if (dup2(m->fd, m->as) < 0) /* no close-on-exec: a script's interpreter opens /dev/fd/N */
+            _exit(125);
+        fd = m->as;
+    }
+    static char *env[] = {NULL};
+    fexecve(fd, m->argv, env);
+}
+
+/*
+ * Runs the memfd fd (watched; it must exit 0) as number as: its create has
+ * its argv; its image is not empty, and not decoy's file, and a file named
+ * has the memfd's inode (0: unknown).
+ */
+static void check_memfd_run(int fd, int as, char **argv, const char *shown, const char *decoy)
+{
+    struct watch *w = current;
+    struct memfd_exec m = {fd, as, argv};
+    pid_t pid = spawn(w, exec_memfd, &m);
+    reap_ok(pid);
+    const struct whole_event *create, *delete;
+    the_events_of(w, pid, &create, &delete);
+    assert_command(create, shown, strlen(shown));
+    struct stat mem, other;
+    assert_int_equal(fstat(fd, &mem), 0);
+    print_message("memfd run as fd %d: image \"%.*s\", inode %llu (the memfd's: %llu)\n", as, create->image_len,
+                  create->image_path, (unsigned long long)create->image_inode, (unsigned long long)mem.st_ino);
+    assert_true(create->image_len > 0);
+    assert_true(create->image_inode == 0 || create->image_inode == mem.st_ino);
+    if (decoy) {
+        assert_int_equal(stat(decoy, &other), 0);
+        assert_true(create->image_inode != other.st_ino);
+        assert_false(create->image_len == (int32_t)strlen(decoy) &&
+                     memcmp(create->image_path, decoy, strlen(decoy)) == 0);
+    }
+    assert_false(create->image_len == (int32_t)strlen(true_path) &&
+                 memcmp(create->image_path, true_path, strlen(true_path)) == 0);
+}
+
+/* A program run from a memfd with fexecve: its create, with its argv and the memfd for image. */
+static void memfd_program_run_with_fexecve(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    watch_start();
+    size_t size;
+    char *content = true_content(&size);
+    int fd = memfd_create("tptest-program", MFD_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, content, size), (ssize_t)size);
+    free(content);
+    char *argv[] = {"memfd-true", "fexecve", NULL};
+    check_memfd_run(fd, -1, argv, "memfd-true fexecve", NULL);
+    close(fd);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Threads and exits.                                                       */
+
+/* One delete of pid (reaped with status), with the code the other sources give it. */
+static void check_exit_code(struct watch *w, pid_t pid, bool create)
+{
+    int status = reap(pid);
+    wait_events(w, pid, create);
+    size_t deletes;
+    const struct whole_event *delete = event_of(w, pid, PROCESS_OPERATION_DELETE, 0, &deletes, NULL);
+    assert_int_equal(deletes, 1);
+    uint32_t expected = ext_exit_code(status);
+    if (delete->exit_code != expected)
+        fail_msg("pid %d: wait status 0x%x: exit code %u, not %u", (int)pid, (unsigned)status, delete->exit_code,
+                 expected);
+}
+
+static void segfault(void *arg)
+{
+    (void)arg;
+    signal(SIGSEGV, SIG_DFL);
+    volatile uintptr_t unmapped = 8;
+    *(volatile int *)unmapped = 0;
+}
+
+/* exit(N) for a few N, kill -9, a signal sent and a real segmentation fault: 128+N for a signal. */
+static void exit_codes_and_signals(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    struct watch *w = watch_start();
+    static const char *const scripts[] = {"exit 0", "exit 1", "exit 42", "exit 255", "kill -9 $$",
+                                          "kill -SEGV $$", "kill -TERM $$"};
+    for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+        char *argv[] = {"/bin/sh", "-c", (char *)scripts[i], NULL};
+        check_exit_code(w, spawn(w, exec_argv, argv), true);
+    }
+    check_exit_code(w, spawn(w, segfault, NULL), false); /* a fork-only child */
+}
+
+/* ------------------------------------------------------------------------ */
+/* Stop and start.                                                          */
+
+/* This process' descriptors, and those of them that are the kernel's eBPF objects. */
+static void count_fds(int *all, int *bpf)
+{
+    *all = *bpf = 0;
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], target[128];
+        snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(path, target, sizeof(target) - 1);
+        if (n < 0)
+            continue; /* the directory's own descriptor, closed meanwhile */
+        target[n] = '\0';
+        (*all)++;
+        *bpf += strncmp(target, "anon_inode:bpf", 14) == 0;
+    }
+    closedir(d);
+}
+
+/* The source stopped (last link detached) and started again, five times: no descriptor kept, events still come. */
+static void stop_and_start_again_leaks_nothing(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    enum { CYCLES = 5 };
+    struct watch *w = watch_start();
+    watch_detach(w);
+    assert_false(stats().running);
+    int fds_before, bpf_before;
+    count_fds(&fds_before, &bpf_before);
+    assert_int_equal(bpf_before, 0);
+    for (int i = 0; i < CYCLES; i++) {
+        watch_attach(w);
+        assert_true(stats().running);
+        int fds_running, bpf_running;
+        count_fds(&fds_running, &bpf_running);
+        assert_true(bpf_running > 0);
+        char tag[16];
+        snprintf(tag, sizeof(tag), "cycle-%d", i);
+        char *argv[] = {true_path, tag, NULL};
+        pid_t pid = spawn(w, exec_argv, argv);
+        reap_ok(pid);
+        const struct whole_event *create, *delete;
+        the_events_of(w, pid, &create, &delete);
+        size_t len;
+        char *line = joined(argv, &len);
+        assert_command(create, line, len);
+        free(line);
+        watch_detach(w);
+        assert_false(stats().running);
+        int fds_after, bpf_after;
+        count_fds(&fds_after, &bpf_after);
+        if (fds_after != fds_before || bpf_after != 0)
+            fail_msg("cycle %d: %d descriptors (%d of eBPF) after the stop, %d before", i, fds_after, bpf_after,
+                     fds_before);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(argv_of_four_chunks_arrives_exact, watch_stop),
+        cmocka_unit_test_teardown(argv_of_eight_chunks_arrives_exact, watch_stop),
+        cmocka_unit_test_teardown(argv_bytes_arrive_exact, watch_stop),
+        cmocka_unit_test_teardown(argv_over_2_mib_is_counted_and_traced_as_cut, watch_stop),
+        cmocka_unit_test_teardown(script_image_is_the_script_however_named, watch_stop),
+        cmocka_unit_test_teardown(program_through_links_is_the_target, watch_stop),
+        cmocka_unit_test_teardown(memfd_program_run_with_fexecve, watch_stop),
+        cmocka_unit_test_teardown(exit_codes_and_signals, watch_stop),
+        cmocka_unit_test_teardown(stop_and_start_again_leaks_nothing, watch_stop),
+    };
+    return cmocka_run_group_tests_name("ext/source_tracepoint", tests, group_setup, group_teardown);
+}
