@@ -163,6 +163,21 @@ static void image_of(const struct tp_record *r, const struct exec_parts *p, char
     snprintf(out, cap, "%s", realpath(abs, resolved) ? resolved : abs);
 }
 
+/*
+ * argv as the kernel laid it out, joined by spaces in place: every string
+ * ends in a NUL, so only the last NUL goes (an empty last argument stays a
+ * space, as the supervised source shows it); a cut argv ends mid-string.
+ */
+static size_t join_args(char *args, size_t len)
+{
+    if (len && args[len - 1] == '\0')
+        len--;
+    for (size_t i = 0; i < len; i++)
+        if (args[i] == '\0')
+            args[i] = ' ';
+    return len;
+}
+
 static void create_from_exec(struct tracepoint_source *s, const struct tp_record *r)
 {
     struct exec_parts none = {0}, *p = parts_of(s, r->tgid, false);
@@ -170,7 +185,7 @@ static void create_from_exec(struct tracepoint_source *s, const struct tp_record
         p = &none;
     bool complete = !(r->flags & (TP_ARGS_CUT | TP_PARTS_LOST | TP_UNREADABLE | TP_PATH_CUT)) &&
                     p->args_got == r->args_len && p->path[TP_PATH_EXE];
-    size_t args_len = p->args_got ? ext_join_args(p->args, p->args_got) : 0;
+    size_t args_len = join_args(p->args, p->args_got);
     char image[PATH_MAX], exe_file[48];
     image_of(r, p, image, sizeof(image));
     bool is_exe = p->path[TP_PATH_EXE] && strcmp(image, p->path[TP_PATH_EXE]) == 0;

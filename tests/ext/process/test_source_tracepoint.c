@@ -433,6 +433,16 @@ static void argv_bytes_arrive_exact(void **state)
     free(longest);
 }
 
+/* Empty arguments, in the middle and at the end: each one is a space of the joined line. */
+static void empty_arguments_are_kept(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    watch_start();
+    char *argv[] = {true_path, "", "middle", "", "", NULL};
+    run_and_check_argv(argv, true_path);
+}
+
 static void exec_with_big_stack(void *arg)
 {
     struct rlimit big = {256u << 20, 256u << 20}; /* argv may take a quarter of it, up to 6 MiB */
@@ -740,6 +750,7 @@ int main(void)
         cmocka_unit_test_teardown(argv_of_four_chunks_arrives_exact, watch_stop),
         cmocka_unit_test_teardown(argv_of_eight_chunks_arrives_exact, watch_stop),
         cmocka_unit_test_teardown(argv_bytes_arrive_exact, watch_stop),
+        cmocka_unit_test_teardown(empty_arguments_are_kept, watch_stop),
         cmocka_unit_test_teardown(argv_over_2_mib_is_counted_and_traced_as_cut, watch_stop),
         cmocka_unit_test_teardown(script_image_is_the_script_however_named, watch_stop),
         cmocka_unit_test_teardown(program_through_links_is_the_target, watch_stop),
