@@ -32,9 +32,12 @@ struct file { struct path f_path; struct inode *f_inode; } __attribute__((preser
 struct fs_struct { struct path pwd; } __attribute__((preserve_access_index));
 struct cred { kuid_t uid; kgid_t gid; } __attribute__((preserve_access_index));
 struct mm_struct { unsigned long arg_start, arg_end; } __attribute__((preserve_access_index));
+typedef struct { int counter; } atomic_t;
+struct signal_struct { atomic_t live; int group_exit_code; unsigned int flags; } __attribute__((preserve_access_index));
 struct task_struct {
     int pid, tgid, exit_code;
-    struct task_struct *real_parent;
+    struct task_struct *real_parent, *group_leader;
+    struct signal_struct *signal;
     const struct cred *cred;
     struct mm_struct *mm;
     struct fs_struct *fs;
@@ -61,6 +64,19 @@ struct {
     __type(key, __u32);
     __type(value, struct scratch);
 } scratch SEC(".maps");
+
+/*
+ * The processes whose exit was sent, by tgid: threads exiting at once may
+ * each find themselves the last; the first sends. A fork of the pid
+ * removes it; the oldest go when it is full (a duplicate is only possible
+ * within the microseconds threads exit together).
+ */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 8192);
+    __type(key, __u32);
+    __type(value, __u8);
+} exited SEC(".maps");
 
 /* Records the ring had no room for, per CPU (the host adds them up). */
 struct {
@@ -201,6 +217,7 @@ int on_fork(struct bpf_raw_tracepoint_args *ctx)
     __u32 tgid = BPF_CORE_READ(child, tgid);
     if (BPF_CORE_READ(child, pid) != (int)tgid)
         return 0; /* a thread */
+    bpf_map_delete_elem(&exited, &tgid);
     struct scratch *s = scratch_get();
     if (!s)
         return 0;
@@ -211,21 +228,38 @@ int on_fork(struct bpf_raw_tracepoint_args *ctx)
     return 0;
 }
 
+/* Linux's flag of a group exit in signal_struct.flags (include/linux/sched/signal.h), stable since 2.6. */
+#define SIGNAL_GROUP_EXIT 0x00000004
+
+/*
+ * A process ends with its last thread, which is not always its leader: a
+ * leader may exit first (the process runs on), and an exec from another
+ * thread kills the leader while the process lives on in the exec. do_exit
+ * counts the live threads down before this tracepoint.
+ */
 SEC("raw_tracepoint/sched_process_exit")
 int on_exit(struct bpf_raw_tracepoint_args *ctx)
 {
     struct task_struct *task = (void *)ctx->args[0];
+    if (BPF_CORE_READ(task, signal, live.counter) != 0)
+        return 0; /* other threads run on */
     __u32 tgid = BPF_CORE_READ(task, tgid);
-    if (BPF_CORE_READ(task, pid) != (int)tgid)
-        return 0; /* a thread: the process ends with its leader, as the proc connector reports it */
+    __u8 one = 1;
+    if (bpf_map_update_elem(&exited, &tgid, &one, BPF_NOEXIST) != 0 && bpf_map_lookup_elem(&exited, &tgid))
+        return 0; /* another thread sent it */
     struct scratch *s = scratch_get();
     if (!s)
         return 0;
     begin(s, TP_EXIT, tgid);
     s->rec.tid = tgid;
     s->rec.parent = BPF_CORE_READ(task, real_parent, tgid);
-    s->rec.value = (__u32)BPF_CORE_READ(task, exit_code);
-    BPF_CORE_READ_STR_INTO(&s->rec.comm, task, comm);
+    /* What the parent's wait gets: a group exit's code, else the leader's own (a thread's is not the process') */
+    struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+    if (BPF_CORE_READ(task, signal, flags) & SIGNAL_GROUP_EXIT)
+        s->rec.value = (__u32)BPF_CORE_READ(task, signal, group_exit_code);
+    else
+        s->rec.value = (__u32)BPF_CORE_READ(leader, exit_code);
+    BPF_CORE_READ_STR_INTO(&s->rec.comm, leader, comm);
     send(s, 0);
     return 0;
 }

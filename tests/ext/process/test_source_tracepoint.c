@@ -643,6 +643,60 @@ static void memfd_program_run_with_fexecve(void **state)
 /* ------------------------------------------------------------------------ */
 /* Threads and exits.                                                       */
 
+struct thread_exec {
+    int report; /* the pipe the thread writes its id into */
+};
+
+static void *exec_in_thread(void *arg)
+{
+    const struct thread_exec *t = arg;
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    if (write(t->report, &tid, sizeof(tid)) != sizeof(tid))
+        _exit(124);
+    char *argv[] = {true_path, "from-a-thread", NULL};
+    execv(argv[0], argv);
+    _exit(127);
+}
+
+static void exec_from_a_thread(void *arg)
+{
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, exec_in_thread, arg) != 0)
+        _exit(123);
+    pthread_join(thread, NULL); /* the exec ends this thread */
+    _exit(122);
+}
+
+/* execve from a non-leader thread: the create is the process' (its tgid), made by that thread; one delete, after it. */
+static void exec_from_a_non_leader_thread(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    struct watch *w = watch_start();
+    int report[2];
+    assert_int_equal(pipe2(report, O_CLOEXEC), 0);
+    struct thread_exec t = {report[1]};
+    pid_t pid = spawn(w, exec_from_a_thread, &t);
+    close(report[1]);
+    pid_t tid = 0;
+    assert_int_equal(read(report[0], &tid, sizeof(tid)), sizeof(tid));
+    close(report[0]);
+    assert_true(tid != pid);
+    reap_ok(pid);
+    const struct whole_event *create, *delete;
+    the_events_of(w, pid, &create, &delete);
+    assert_int_equal(create->process_id, (uint64_t)pid);
+    assert_int_equal(create->creating_process_id, (uint64_t)pid);
+    assert_int_equal(create->creating_thread_id, (uint64_t)tid);
+    char *argv[] = {true_path, "from-a-thread", NULL};
+    size_t len;
+    char *line = joined(argv, &len);
+    assert_command(create, line, len);
+    free(line);
+    assert_image_file(create, true_path);
+    assert_int_equal(delete->exit_code, 0);
+}
+
 /* One delete of pid (reaped with status), with the code the other sources give it. */
 static void check_exit_code(struct watch *w, pid_t pid, bool create)
 {
@@ -678,6 +732,62 @@ static void exit_codes_and_signals(void **state)
         check_exit_code(w, spawn(w, exec_argv, argv), true);
     }
     check_exit_code(w, spawn(w, segfault, NULL), false); /* a fork-only child */
+}
+
+static void *exit_7_later(void *arg)
+{
+    (void)arg;
+    sleep_ms(100);
+    exit(7);
+}
+
+static void leader_exits_first(void *arg)
+{
+    (void)arg;
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, exit_7_later, NULL) != 0)
+        _exit(123);
+    syscall(SYS_exit, 0); /* the leader alone: the process runs on in its other thread */
+}
+
+/* A process whose leader exits before its other thread: one delete, with the process' exit code (7, not 0). */
+static void leader_exiting_before_its_thread(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    struct watch *w = watch_start();
+    check_exit_code(w, spawn(w, leader_exits_first, NULL), false);
+}
+
+enum { THREADS = 8 };
+
+static void *spin(void *arg)
+{
+    (void)arg;
+    for (;;)
+        sched_yield();
+    return NULL;
+}
+
+static void exit_with_threads_running(void *arg)
+{
+    (void)arg;
+    pthread_t thread;
+    for (int i = 0; i < THREADS; i++)
+        if (pthread_create(&thread, NULL, spin, NULL) != 0)
+            _exit(123);
+    sleep_ms(20);
+    exit(3); /* every thread exits at once, on every CPU */
+}
+
+/* Processes whose threads all exit at once, each thread maybe finding itself the last: one delete each. */
+static void threads_exiting_together_make_one_delete(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    struct watch *w = watch_start();
+    for (int i = 0; i < 10; i++)
+        check_exit_code(w, spawn(w, exit_with_threads_running, NULL), false);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -755,7 +865,10 @@ int main(void)
         cmocka_unit_test_teardown(script_image_is_the_script_however_named, watch_stop),
         cmocka_unit_test_teardown(program_through_links_is_the_target, watch_stop),
         cmocka_unit_test_teardown(memfd_program_run_with_fexecve, watch_stop),
+        cmocka_unit_test_teardown(exec_from_a_non_leader_thread, watch_stop),
         cmocka_unit_test_teardown(exit_codes_and_signals, watch_stop),
+        cmocka_unit_test_teardown(leader_exiting_before_its_thread, watch_stop),
+        cmocka_unit_test_teardown(threads_exiting_together_make_one_delete, watch_stop),
         cmocka_unit_test_teardown(stop_and_start_again_leaks_nothing, watch_stop),
     };
     return cmocka_run_group_tests_name("ext/source_tracepoint", tests, group_setup, group_teardown);
