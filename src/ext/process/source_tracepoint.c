@@ -143,24 +143,88 @@ static int add_args(struct exec_parts *p, const struct tp_record *r, const char 
 /* ------------------------------------------------------------------------ */
 /* Records to events.                                                       */
 
+/* What a create shows of the file an exec ran. */
+struct image {
+    char path[PATH_MAX]; /* "" when not known */
+    char file[PATH_MAX]; /* a path that opens it from here, for its digest ("": none) */
+    uint64_t dev, ino;   /* 0 when not known */
+};
+
+/* The link at path (a /proc magic link) into *out: its text as the path, the file's device and inode; or false. */
+static bool image_at(const char *path, struct image *out)
+{
+    struct stat st;
+    ssize_t n = readlink(path, out->path, sizeof(out->path) - 1);
+    if (n <= 0 || stat(path, &st) != 0)
+        return false;
+    out->path[n] = '\0';
+    snprintf(out->file, sizeof(out->file), "%s", path);
+    out->dev = (uint64_t)st.st_dev;
+    out->ino = (uint64_t)st.st_ino;
+    return true;
+}
+
 /*
- * The image the exec ran into out: the file the process runs, as the
- * kernel named it; for an interpreted file (a script) the file the exec
- * named, resolved against its working directory and links followed.
+ * name as process tgid resolves it: a name that means the resolver's own
+ * files (its descriptors, its /proc directory) through /proc/<tgid>, never
+ * through ours; false for others.
  */
-static void image_of(const struct tp_record *r, const struct exec_parts *p, char *out, size_t cap)
+static bool own_name(uint32_t tgid, const char *name, char *out, size_t cap)
+{
+    static const struct {
+        const char *prefix, *proc;
+        bool whole; /* the name itself, not a directory */
+    } own[] = {{"/dev/fd/", "fd/", false},   {"/proc/self/", "", false}, {"/proc/thread-self/", "", false},
+               {"/dev/stdin", "fd/0", true}, {"/dev/stdout", "fd/1", true}, {"/dev/stderr", "fd/2", true}};
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+        size_t n = strlen(own[i].prefix);
+        if (own[i].whole ? strcmp(name, own[i].prefix) == 0 : strncmp(name, own[i].prefix, n) == 0) {
+            snprintf(out, cap, "/proc/%u/%s%s", tgid, own[i].proc, name + n);
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The image of an exec: the file the process runs, as the kernel named
+ * it; for an interpreted file (a script) the file the exec named,
+ * resolved against its working directory, links followed.
+ */
+static void image_of(const struct tp_record *r, const struct exec_parts *p, struct image *out)
 {
     const char *exe = p->path[TP_PATH_EXE], *name = p->path[TP_PATH_NAME], *cwd = p->path[TP_PATH_CWD];
+    *out = (struct image){.dev = makedev(r->dev >> 20, r->dev & 0xfffff), .ino = r->ino};
+    char abs[PATH_MAX], resolved[PATH_MAX];
     if (!(r->flags & TP_INTERPRETED) || !name || !name[0]) {
-        snprintf(out, cap, "%s", exe ? exe : "");
+        if (exe) {
+            snprintf(out->path, sizeof(out->path), "%s", exe);
+            snprintf(out->file, sizeof(out->file), "/proc/%u/exe", r->tgid);
+        }
         return;
     }
-    char abs[PATH_MAX], resolved[PATH_MAX];
-    if (name[0] == '/' || !cwd)
+    out->dev = out->ino = 0; /* the interpreter's: not the image's */
+    if (name[0] != '/' && !cwd)
+        return;
+    if (name[0] == '/')
         snprintf(abs, sizeof(abs), "%s", name);
     else
         snprintf(abs, sizeof(abs), "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", name);
-    snprintf(out, cap, "%s", realpath(abs, resolved) ? resolved : abs);
+    char own[PATH_MAX];
+    bool theirs = own_name(r->tgid, abs, own, sizeof(own));
+    if (!realpath(theirs ? own : abs, resolved)) {
+        /* a descriptor of a file with no path (a memfd, a deleted file) while it is open; else the name as given */
+        if (!theirs || !image_at(own, out))
+            snprintf(out->path, sizeof(out->path), "%s", abs);
+        return;
+    }
+    snprintf(out->path, sizeof(out->path), "%s", resolved);
+    struct stat st;
+    if (stat(resolved, &st) == 0) {
+        snprintf(out->file, sizeof(out->file), "%s", resolved);
+        out->dev = (uint64_t)st.st_dev;
+        out->ino = (uint64_t)st.st_ino;
+    }
 }
 
 /*
@@ -186,16 +250,9 @@ static void create_from_exec(struct tracepoint_source *s, const struct tp_record
     bool complete = !(r->flags & (TP_ARGS_CUT | TP_PARTS_LOST | TP_UNREADABLE | TP_PATH_CUT)) &&
                     p->args_got == r->args_len && p->path[TP_PATH_EXE];
     size_t args_len = join_args(p->args, p->args_got);
-    char image[PATH_MAX], exe_file[48];
-    image_of(r, p, image, sizeof(image));
-    bool is_exe = p->path[TP_PATH_EXE] && strcmp(image, p->path[TP_PATH_EXE]) == 0;
-    uint64_t dev = makedev(r->dev >> 20, r->dev & 0xfffff), ino = r->ino;
-    struct stat st;
-    if (!is_exe && stat(image, &st) == 0) { /* a script: the file it named, not its interpreter */
-        dev = (uint64_t)st.st_dev;
-        ino = (uint64_t)st.st_ino;
-    }
-    snprintf(exe_file, sizeof(exe_file), "/proc/%u/exe", r->tgid);
+    struct image image;
+    image_of(r, p, &image);
+    uint64_t dev = image.dev, ino = image.ino;
 
     const struct pid_record *known = proc_tracker_get(&s->tracker, r->tgid);
     struct pid_record rec = {
@@ -203,7 +260,7 @@ static void create_from_exec(struct tracepoint_source *s, const struct tp_record
         .creation_time = known && known->creation_time ? known->creation_time
                                                        : ext_filetime_from_monotonic_ns(r->time_ns),
         .exe_device = dev, .exe_inode = ino,
-        .image_path = image, .image_path_len = strlen(image), .command_line = p->args,
+        .image_path = image.path, .image_path_len = strlen(image.path), .command_line = p->args,
         .command_line_len = args_len};
     memcpy(rec.comm, r->comm, sizeof(rec.comm));
     struct ext_process_event e = {
@@ -211,8 +268,8 @@ static void create_from_exec(struct tracepoint_source *s, const struct tp_record
                .creating_process_id = r->tgid, .creating_thread_id = r->tid, .creation_time = rec.creation_time,
                .image_kind = PROCESS_IMAGE_PROGRAM, .image_device = dev, .image_inode = ino},
         .command_line = p->args, .command_line_len = args_len,
-        .image_path = image, .image_path_len = rec.image_path_len,
-        .image_file = is_exe ? exe_file : image,
+        .image_path = image.path, .image_path_len = rec.image_path_len,
+        .image_file = image.file[0] ? image.file : NULL,
         .task = {.process_id = r->tgid, .thread_id = r->tid, .uid = r->uid, .gid = r->gid},
     };
     ext_process_set_account(&e.md, r->uid, r->gid);
@@ -220,7 +277,7 @@ static void create_from_exec(struct tracepoint_source *s, const struct tp_record
     if (!complete) {
         bool lost = (r->flags & TP_PARTS_LOST) || p->args_got != r->args_len || !p->path[TP_PATH_EXE];
         atomic_fetch_add(lost ? &s->counters->lost : &s->counters->errors, 1);
-        core_trace_printf(TRACE_PREFIX "exec of %s by pid %u: %s", image, r->tgid,
+        core_trace_printf(TRACE_PREFIX "exec of %s by pid %u: %s", image.path, r->tgid,
                           lost                           ? "part of its record lost (ring buffer full)"
                           : r->flags & TP_ARGS_CUT       ? "arguments cut at 2 MiB"
                           : r->flags & TP_UNREADABLE     ? "arguments unreadable"

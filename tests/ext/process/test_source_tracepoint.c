@@ -640,6 +640,129 @@ static void memfd_program_run_with_fexecve(void **state)
     close(fd);
 }
 
+/*
+ * A #! script in a memfd run with fexecve: its interpreter opens it as
+ * /dev/fd/N, a name only the exec'ing process can resolve; here N is the
+ * number of another file in the test's (the host's) own process.
+ */
+static void memfd_script_named_by_a_number_the_host_uses(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    watch_start();
+    char decoy[PATH_MAX];
+    snprintf(decoy, sizeof(decoy), "%s/decoy", scratch_dir);
+    write_file(decoy, "decoy\n", 6);
+    int decoy_fd = open(decoy, O_RDONLY | O_CLOEXEC);
+    assert_true(decoy_fd >= 0);
+    int fd = memfd_create("tptest-script", MFD_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "#!/bin/sh\nexit 0\n", 17), 17);
+    char *argv[] = {"memfd-script", "fexecve", NULL}, shown[64];
+    snprintf(shown, sizeof(shown), "/bin/sh /dev/fd/%d fexecve", decoy_fd);
+    check_memfd_run(fd, decoy_fd, argv, shown, decoy);
+    close(fd);
+    close(decoy_fd);
+}
+
+enum { HOLD_FD = 5 };
+
+/*
+ * A script that runs until a byte comes on descriptor HOLD_FD, so its
+ * descriptors stay as they were while the host resolves its name: the
+ * host does so after the exec, and a script that changed its descriptor
+ * 0 first (a `read <&5` in the shell itself) would be shown as the new one.
+ */
+static const char held_script[] = "#!/bin/sh\nhead -c1 <&5 >/dev/null\n";
+
+struct exec_held {
+    int hold;     /* the read end of the pipe the script waits on */
+    int dir, as;  /* exec_at_dir: a descriptor of the script's directory, the number to give it */
+    char **argv;
+    const char *script;
+};
+
+/* Gives the child the pipe as HOLD_FD (kept across the exec). */
+static void hold_child(const struct exec_held *x)
+{
+    if (dup2(x->hold, HOLD_FD) < 0)
+        _exit(125);
+}
+
+static void exec_at_dir(void *arg)
+{
+    const struct exec_held *x = arg;
+    hold_child(x);
+    if (dup2(x->dir, x->as) < 0)
+        _exit(125);
+    static char *env[] = {NULL};
+    syscall(SYS_execveat, x->as, x->argv[0], x->argv, env, 0);
+}
+
+static void exec_stdin(void *arg)
+{
+    const struct exec_held *x = arg;
+    hold_child(x);
+    int fd = open(x->script, O_RDONLY); /* stdin: the script, open in the interpreter too */
+    if (fd < 0 || dup2(fd, 0) < 0)
+        _exit(125);
+    char *argv[] = {"/dev/stdin", "stdin", NULL};
+    execv(argv[0], argv);
+}
+
+/* Runs fn with x (its script waiting), lets it end once its create came; its create, whose command line is shown. */
+static const struct whole_event *run_held(struct watch *w, child_fn *fn, struct exec_held *x, const char *shown)
+{
+    int hold[2];
+    assert_int_equal(pipe2(hold, O_CLOEXEC), 0);
+    x->hold = hold[0];
+    pid_t pid = spawn(w, fn, x);
+    close(hold[0]);
+    for (int i = 0; i < WAIT_MS / 10 && !event_of(w, pid, PROCESS_OPERATION_CREATE, 0, NULL, NULL); i++)
+        sleep_ms(10);
+    assert_int_equal(write(hold[1], "\n", 1), 1);
+    close(hold[1]);
+    reap_ok(pid);
+    const struct whole_event *create, *delete;
+    the_events_of(w, pid, &create, &delete);
+    assert_command(create, shown, strlen(shown));
+    return create;
+}
+
+/*
+ * A script named relative to a directory descriptor (execveat: the kernel
+ * names it /dev/fd/N/run.sh) whose number is, in the test's own process,
+ * another directory with a script of the same name; and a script run as
+ * /dev/stdin while the test's stdin is something else: the image is the
+ * script the exec ran, never the file the host's own descriptor names.
+ */
+static void script_named_by_a_descriptor_is_the_execs_file(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    struct watch *w = watch_start();
+    char real[PATH_MAX], decoy[PATH_MAX], script[PATH_MAX + 16], shown[64];
+    snprintf(real, sizeof(real), "%s/real", scratch_dir);
+    snprintf(decoy, sizeof(decoy), "%s/decoy-dir", scratch_dir);
+    assert_int_equal(mkdir(real, 0755), 0);
+    assert_int_equal(mkdir(decoy, 0755), 0);
+    snprintf(script, sizeof(script), "%s/run.sh", decoy);
+    write_file(script, held_script, strlen(held_script));
+    snprintf(script, sizeof(script), "%s/run.sh", real);
+    write_file(script, held_script, strlen(held_script));
+    int dir = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC), decoy_dir = open(decoy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dir >= 0 && decoy_dir >= 0);
+    char *argv[] = {"run.sh", "at", NULL};
+    struct exec_held x = {.dir = dir, .as = decoy_dir, .argv = argv};
+    snprintf(shown, sizeof(shown), "/bin/sh /dev/fd/%d/run.sh at", decoy_dir);
+    assert_image_file(run_held(w, exec_at_dir, &x, shown), script);
+    close(dir);
+    close(decoy_dir);
+
+    struct exec_held in = {.script = script};
+    assert_image_file(run_held(w, exec_stdin, &in, "/bin/sh /dev/stdin stdin"), script);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Threads and exits.                                                       */
 
@@ -865,6 +988,8 @@ int main(void)
         cmocka_unit_test_teardown(script_image_is_the_script_however_named, watch_stop),
         cmocka_unit_test_teardown(program_through_links_is_the_target, watch_stop),
         cmocka_unit_test_teardown(memfd_program_run_with_fexecve, watch_stop),
+        cmocka_unit_test_teardown(memfd_script_named_by_a_number_the_host_uses, watch_stop),
+        cmocka_unit_test_teardown(script_named_by_a_descriptor_is_the_execs_file, watch_stop),
         cmocka_unit_test_teardown(exec_from_a_non_leader_thread, watch_stop),
         cmocka_unit_test_teardown(exit_codes_and_signals, watch_stop),
         cmocka_unit_test_teardown(leader_exiting_before_its_thread, watch_stop),
