@@ -49,6 +49,7 @@ enum {
 struct exec_parts {
     uint32_t tgid; /* 0: free */
     char *path[3]; /* by enum tp_path_kind, NUL-terminated */
+    bool cut[3];   /* the kernel program stopped walking that path: it lacks its first components */
     char *args;    /* argv as the kernel laid it out */
     size_t args_got, args_cap;
 };
@@ -117,6 +118,7 @@ static int add_path(struct exec_parts *p, const struct tp_record *r, const char 
         return -EINVAL;
     free(p->path[r->value]);
     p->path[r->value] = strndup(data, r->len);
+    p->cut[r->value] = r->flags & TP_PATH_CUT;
     return p->path[r->value] ? 0 : -ENOMEM;
 }
 
@@ -189,7 +191,9 @@ static bool own_name(uint32_t tgid, const char *name, char *out, size_t cap)
 /*
  * The image of an exec: the file the process runs, as the kernel named
  * it; for an interpreted file (a script) the file the exec named,
- * resolved against its working directory, links followed.
+ * resolved against its working directory, links followed. A path the
+ * kernel program could not walk whole is read from /proc while the
+ * process runs that file, else left unknown: never shown cut.
  */
 static void image_of(const struct tp_record *r, const struct exec_parts *p, struct image *out)
 {
@@ -197,14 +201,19 @@ static void image_of(const struct tp_record *r, const struct exec_parts *p, stru
     *out = (struct image){.dev = makedev(r->dev >> 20, r->dev & 0xfffff), .ino = r->ino};
     char abs[PATH_MAX], resolved[PATH_MAX];
     if (!(r->flags & TP_INTERPRETED) || !name || !name[0]) {
-        if (exe) {
+        snprintf(abs, sizeof(abs), "/proc/%u/exe", r->tgid);
+        if (exe && !p->cut[TP_PATH_EXE]) {
             snprintf(out->path, sizeof(out->path), "%s", exe);
-            snprintf(out->file, sizeof(out->file), "/proc/%u/exe", r->tgid);
+            snprintf(out->file, sizeof(out->file), "%s", abs);
+            return;
         }
+        struct image now;
+        if (image_at(abs, &now) && now.dev == out->dev && now.ino == out->ino)
+            *out = now;
         return;
     }
     out->dev = out->ino = 0; /* the interpreter's: not the image's */
-    if (name[0] != '/' && !cwd)
+    if (name[0] != '/' && (!cwd || p->cut[TP_PATH_CWD]))
         return;
     if (name[0] == '/')
         snprintf(abs, sizeof(abs), "%s", name);
@@ -277,11 +286,13 @@ static void create_from_exec(struct tracepoint_source *s, const struct tp_record
     if (!complete) {
         bool lost = (r->flags & TP_PARTS_LOST) || p->args_got != r->args_len || !p->path[TP_PATH_EXE];
         atomic_fetch_add(lost ? &s->counters->lost : &s->counters->errors, 1);
-        core_trace_printf(TRACE_PREFIX "exec of %s by pid %u: %s", image.path, r->tgid,
+        core_trace_printf(TRACE_PREFIX "exec of %s by pid %u: %s", image.path[0] ? image.path : "(image unknown)",
+                          r->tgid,
                           lost                           ? "part of its record lost (ring buffer full)"
                           : r->flags & TP_ARGS_CUT       ? "arguments cut at 2 MiB"
                           : r->flags & TP_UNREADABLE     ? "arguments unreadable"
-                                                         : "path longer than the kernel program walks");
+                          : image.path[0]                ? "path longer than the kernel program walks (read from /proc)"
+                                                         : "path longer than the kernel program walks (image unknown)");
     }
     ext_dispatch_observed(s->hook, s->counters, &e, TRACE_PREFIX);
     proc_tracker_put(&s->tracker, r->tgid, &rec);

@@ -53,7 +53,7 @@ struct tp_record {
     __u64 time_ns;  /* CLOCK_MONOTONIC */
     __u32 value;    /* see enum tp_record_type */
     __u32 len;      /* bytes of data */
-    __u32 flags;    /* enum tp_flags (TP_EXEC) */
+    __u32 flags;    /* enum tp_flags (TP_EXEC; TP_PATH_CUT on a TP_EXEC_PATH) */
     __u32 uid, gid; /* real ids (TP_EXEC) */
     __u32 args_len; /* TP_EXEC */
     __u64 dev, ino; /* TP_EXEC: the file run; dev as the kernel encodes it (major << 20 | minor) */

@@ -177,6 +177,7 @@ __noinline __u32 send_path(__u32 tgid, __u32 kind, __u64 vfsmnt, __u64 dentry_ad
     begin(s, TP_EXEC_PATH, tgid);
     s->rec.value = kind;
     s->rec.len = len;
+    s->rec.flags = flags;
     bpf_probe_read_kernel(s->data, len & (TP_PATH_BUF - 1), &s->path[pos & (TP_PATH_BUF - 1)]);
     return flags | (send(s, len & (TP_PATH_BUF - 1)) ? 0 : TP_PARTS_LOST);
 }

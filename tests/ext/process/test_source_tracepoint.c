@@ -914,6 +914,122 @@ static void threads_exiting_together_make_one_delete(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Paths the kernel program cannot walk whole.                              */
+
+/*
+ * Makes components directories named name under scratch_dir/top, one in
+ * the other, with a copy of /bin/true in the last (by descriptors: the
+ * path may be longer than a system call takes); the copy's *st.
+ */
+static void deep_tree(const char *top, const char *name, int components, struct stat *st)
+{
+    int fd = open(scratch_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    for (int i = -1; i < components; i++) {
+        const char *next = i < 0 ? top : name;
+        assert_int_equal(mkdirat(fd, next, 0755), 0);
+        int sub = openat(fd, next, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(sub >= 0);
+        close(fd);
+        fd = sub;
+    }
+    size_t size;
+    char *content = true_content(&size);
+    int out = openat(fd, "true", O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
+    assert_true(out >= 0);
+    assert_int_equal(write(out, content, size), (ssize_t)size);
+    assert_int_equal(fstat(out, st), 0);
+    close(out);
+    free(content);
+    close(fd);
+}
+
+struct deep_exec {
+    const char *top, *name;
+    int components;
+};
+
+/* Goes down the tree one step at a time, then runs ./true. */
+static void exec_deep(void *arg)
+{
+    const struct deep_exec *d = arg;
+    if (chdir(scratch_dir) != 0 || chdir(d->top) != 0)
+        _exit(125);
+    for (int i = 0; i < d->components; i++)
+        if (chdir(d->name) != 0)
+            _exit(125);
+    char *argv[] = {"./true", "deep", NULL};
+    execv(argv[0], argv);
+}
+
+/*
+ * Runs true at the bottom of a deep tree: the create comes with its argv,
+ * counted as an error (its path cut) and traced; its image is never a
+ * path cut short: either the whole path or none, and the file is the one run.
+ */
+static void check_deep_exec(const char *top, const char *name, int components)
+{
+    struct watch *w = current;
+    struct stat copy;
+    deep_tree(top, name, components, &copy);
+    struct deep_exec d = {top, name, components};
+    struct ext_source_stats before = stats();
+    uint64_t cursor = core_trace_tail();
+    pid_t pid = spawn(w, exec_deep, &d);
+    reap_ok(pid);
+    const struct whole_event *create, *delete;
+    the_events_of(w, pid, &create, &delete);
+    assert_command(create, "./true deep", 11);
+    struct ext_source_stats after = stats();
+    assert_int_equal(after.errors, before.errors + 1);
+    char fragment[64];
+    snprintf(fragment, sizeof(fragment), "by pid %d: path", (int)pid);
+    if (!traced(cursor, fragment))
+        fail_msg("no trace line \"...%s\"", fragment);
+    /* The whole path, built here. */
+    size_t cap = strlen(scratch_dir) + strlen(top) + (size_t)components * (strlen(name) + 1) + 16, n = 0;
+    char *whole = malloc(cap);
+    assert_non_null(whole);
+    n += (size_t)snprintf(whole + n, cap - n, "%s/%s", scratch_dir, top);
+    for (int i = 0; i < components; i++)
+        n += (size_t)snprintf(whole + n, cap - n, "/%s", name);
+    snprintf(whole + n, cap - n, "/true");
+    int slashes = 0;
+    for (const char *c = whole; *c; c++)
+        slashes += *c == '/';
+    print_message("a path of %zu bytes, %d components: image of %d bytes, inode %llu (the file's: %llu)\n",
+                  strlen(whole), slashes, create->image_len, (unsigned long long)create->image_inode,
+                  (unsigned long long)copy.st_ino);
+    if (create->image_len > 0 &&
+        !(create->image_len == (int32_t)strlen(whole) && memcmp(create->image_path, whole, strlen(whole)) == 0))
+        fail_msg("image \"%.*s\" is neither the path run nor empty", create->image_len, create->image_path);
+    free(whole);
+    assert_int_equal(create->image_inode, copy.st_ino);
+    assert_int_equal(create->image_device, copy.st_dev);
+}
+
+/* An executable 70 directories down (the kernel program walks 64): */
+static void executable_deeper_than_the_walk(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    watch_start();
+    check_deep_exec("deep", "d", 70);
+}
+
+/* An executable whose path is longer than 4096 bytes (17 directories of 250 bytes). */
+static void executable_path_longer_than_a_page(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    watch_start();
+    char name[251];
+    memset(name, 'n', 250);
+    name[250] = '\0';
+    check_deep_exec("long", name, 17);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Stop and start.                                                          */
 
 /* This process' descriptors, and those of them that are the kernel's eBPF objects. */
@@ -994,6 +1110,8 @@ int main(void)
         cmocka_unit_test_teardown(exit_codes_and_signals, watch_stop),
         cmocka_unit_test_teardown(leader_exiting_before_its_thread, watch_stop),
         cmocka_unit_test_teardown(threads_exiting_together_make_one_delete, watch_stop),
+        cmocka_unit_test_teardown(executable_deeper_than_the_walk, watch_stop),
+        cmocka_unit_test_teardown(executable_path_longer_than_a_page, watch_stop),
         cmocka_unit_test_teardown(stop_and_start_again_leaks_nothing, watch_stop),
     };
     return cmocka_run_group_tests_name("ext/source_tracepoint", tests, group_setup, group_teardown);
