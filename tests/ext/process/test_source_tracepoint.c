@@ -13,6 +13,7 @@
  * tracepoints (probed; skipped with the reason).
  */
 #include <dirent.h>
+#include <grp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -44,7 +45,7 @@
 
 #define HOOK EXT_PROCESS_HOOK_TRACEPOINT
 
-enum { WAIT_MS = 10000, SETTLE_MS = 100, SAFETY_ALARM_S = 120, MAX_RECORDS = 256 };
+enum { WAIT_MS = 10000, SETTLE_MS = 50, SAFETY_ALARM_S = 120, MAX_RECORDS = 256 };
 
 struct watch {
     struct core_object *obj;
@@ -492,6 +493,132 @@ out:
         free(argv[i]);
 }
 
+static void exec_after_failures(void *arg)
+{
+    char *argv[] = {"/nonexistent/program", "failed", NULL};
+    execv(argv[0], argv); /* ENOENT */
+    argv[0] = arg;        /* a file without execute permission: EACCES */
+    execv(argv[0], argv);
+    char *ok[] = {true_path, "after-failures", NULL};
+    execv(ok[0], ok);
+}
+
+/* Execs that fail make no create; the one that succeeds after them makes one. */
+static void failed_execs_make_no_create(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    struct watch *w = watch_start();
+    char plain[PATH_MAX];
+    snprintf(plain, sizeof(plain), "%s/not-executable", scratch_dir);
+    write_file(plain, "#!/bin/sh\nexit 0\n", 17);
+    assert_int_equal(chmod(plain, 0644), 0);
+    struct ext_source_stats before = stats();
+    pid_t pid = spawn(w, exec_after_failures, plain);
+    reap_ok(pid);
+    const struct whole_event *create, *delete;
+    the_events_of(w, pid, &create, &delete);
+    char line[PATH_MAX + 32];
+    snprintf(line, sizeof(line), "%s after-failures", true_path);
+    assert_command(create, line, strlen(line));
+    assert_int_equal(stats().errors, before.errors);
+}
+
+static void exec_as_nobody(void *arg)
+{
+    if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+        _exit(125);
+    exec_argv(arg);
+}
+
+/* An exec by another user: its create and delete carry that user's ids. */
+static void another_users_exec_carries_its_ids(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    struct watch *w = watch_start();
+    char *argv[] = {true_path, "nobody", NULL};
+    pid_t pid = spawn(w, exec_as_nobody, argv);
+    reap_ok(pid);
+    const struct whole_event *create, *delete;
+    the_events_of(w, pid, &create, &delete);
+    assert_int_equal(create->uid, 65534);
+    assert_int_equal(create->gid, 65534);
+    assert_int_equal(delete->uid, 65534);
+    assert_int_equal(delete->gid, 65534);
+}
+
+enum { FLOOD = 24, FLOOD_ARGS = 24, FLOOD_ARG_LEN = 64000, FLOOD_QUIET_MS = 1500 };
+
+/* Whether e's command line is the flood's line (its length and all a program reads of it). */
+static bool is_line(const struct whole_event *e, const char *line, size_t len)
+{
+    return e && e->command_len == len && memcmp(e->command_line, line, WHOLE_RECORD_COMMAND) == 0;
+}
+
+/*
+ * 24 execs with 1.5 MiB of argv each, all at once: 36 MiB of records for
+ * a 16 MiB ring. Each exec comes whole, or is counted lost: never silent.
+ * Its delete carries what its create did.
+ */
+static void flood_of_long_argv_is_whole_or_counted_lost(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    struct watch *w = watch_start();
+    char *argv[FLOOD_ARGS + 2] = {true_path};
+    for (int i = 1; i <= FLOOD_ARGS; i++)
+        argv[i] = pattern(FLOOD_ARG_LEN, i);
+    size_t len;
+    char *line = joined(argv, &len);
+    struct ext_source_stats before = stats();
+    int go[2];
+    assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+    pid_t pids[FLOOD];
+    for (int i = 0; i < FLOOD; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            char c;
+            close(go[1]);
+            if (read(go[0], &c, 1) != 0)
+                _exit(126);
+            execv(argv[0], argv);
+            _exit(127);
+        }
+        uint32_t key = (uint32_t)pids[i], yes = 1;
+        assert_int_equal(map_update_user(w->watched, &key, &yes, MAP_ANY), 0);
+    }
+    close(go[0]);
+    close(go[1]); /* all exec now */
+    for (int i = 0; i < FLOOD; i++)
+        reap_ok(pids[i]);
+    int whole = 0, quiet_ms = 0, last = -1;
+    while (quiet_ms < FLOOD_QUIET_MS && whole < FLOOD) {
+        whole = 0;
+        for (int i = 0; i < FLOOD; i++)
+            whole += is_line(event_of(w, pids[i], PROCESS_OPERATION_CREATE, 0, NULL, NULL), line, len) &&
+                     event_of(w, pids[i], PROCESS_OPERATION_DELETE, 0, NULL, NULL);
+        quiet_ms = whole == last ? quiet_ms + 10 : 0;
+        last = whole;
+        sleep_ms(10);
+    }
+    uint64_t lost = stats().lost - before.lost;
+    print_message("%d execs of %zu bytes of argv at once: %d whole, %llu counted lost\n", FLOOD, len, whole,
+                  (unsigned long long)lost);
+    if ((uint64_t)(FLOOD - whole) > lost)
+        fail_msg("%d execs not whole, %llu counted lost", FLOOD - whole, (unsigned long long)lost);
+    for (int i = 0; i < FLOOD; i++) {
+        const struct whole_event *create = event_of(w, pids[i], PROCESS_OPERATION_CREATE, 0, NULL, NULL);
+        const struct whole_event *delete = event_of(w, pids[i], PROCESS_OPERATION_DELETE, 0, NULL, NULL);
+        if (create && delete)
+            assert_command(delete, create->command_line, create->command_len);
+    }
+    free(line);
+    for (int i = 1; i <= FLOOD_ARGS; i++)
+        free(argv[i]);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Images: scripts, links, memfds.                                          */
 
@@ -669,11 +796,11 @@ enum { HOLD_FD = 5 };
 
 /*
  * A script that runs until a byte comes on descriptor HOLD_FD, so its
- * descriptors stay as they were while the host resolves its name: the
- * host does so after the exec, and a script that changed its descriptor
- * 0 first (a `read <&5` in the shell itself) would be shown as the new one.
+ * descriptors stay as they were while the host resolves its name (it does
+ * so after the exec: a script that changed its descriptor 0 first, as
+ * dash does around a command with `<&5`, would be shown as the new one).
  */
-static const char held_script[] = "#!/bin/sh\nhead -c1 <&5 >/dev/null\n";
+static const char held_script[] = "#!/bin/sh\nhead -c1 /dev/fd/5 >/dev/null\n";
 
 struct exec_held {
     int hold;     /* the read end of the pipe the script waits on */
@@ -1101,6 +1228,9 @@ int main(void)
         cmocka_unit_test_teardown(argv_bytes_arrive_exact, watch_stop),
         cmocka_unit_test_teardown(empty_arguments_are_kept, watch_stop),
         cmocka_unit_test_teardown(argv_over_2_mib_is_counted_and_traced_as_cut, watch_stop),
+        cmocka_unit_test_teardown(failed_execs_make_no_create, watch_stop),
+        cmocka_unit_test_teardown(another_users_exec_carries_its_ids, watch_stop),
+        cmocka_unit_test_teardown(flood_of_long_argv_is_whole_or_counted_lost, watch_stop),
         cmocka_unit_test_teardown(script_image_is_the_script_however_named, watch_stop),
         cmocka_unit_test_teardown(program_through_links_is_the_target, watch_stop),
         cmocka_unit_test_teardown(memfd_program_run_with_fexecve, watch_stop),
