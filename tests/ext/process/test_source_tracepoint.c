@@ -393,28 +393,27 @@ static char *pattern(size_t len, int seed)
     return s;
 }
 
-/* Three arguments of 21 KiB: four of the kernel program's 16 KiB chunks, all within what a program reads. */
-static void argv_of_four_chunks_arrives_exact(void **state)
+/* Runs true with three arguments of len bytes each (patterns from seed on) and checks its command line. */
+static void run_three_arguments(size_t len, int seed)
 {
-    (void)state;
-    SKIP_UNLESS_RUNNABLE();
-    watch_start();
-    char *argv[] = {true_path, pattern(21 << 10, 1), pattern(21 << 10, 2), pattern(21 << 10, 3), NULL};
+    char *argv[] = {true_path, pattern(len, seed), pattern(len, seed + 1), pattern(len, seed + 2), NULL};
     run_and_check_argv(argv, true_path);
     for (int i = 1; i <= 3; i++)
         free(argv[i]);
 }
 
-/* Three arguments of 40 KiB (eight chunks): its length, and its first 64 KiB, as given. */
-static void argv_of_eight_chunks_arrives_exact(void **state)
+/*
+ * Three arguments of 21 KiB: four of the kernel program's 16 KiB chunks,
+ * all within what a program reads; then of 40 KiB (eight chunks): the
+ * length and the first 64 KiB as given.
+ */
+static void argv_over_several_chunks_arrives_exact(void **state)
 {
     (void)state;
     SKIP_UNLESS_RUNNABLE();
     watch_start();
-    char *argv[] = {true_path, pattern(40 << 10, 4), pattern(40 << 10, 5), pattern(40 << 10, 6), NULL};
-    run_and_check_argv(argv, true_path);
-    for (int i = 1; i <= 3; i++)
-        free(argv[i]);
+    run_three_arguments(21 << 10, 1);
+    run_three_arguments(40 << 10, 4);
 }
 
 /* Bytes a terminal acts on, invalid UTF-8, every byte value, the longest argument the kernel takes. */
@@ -1227,8 +1226,7 @@ static void stop_and_start_again_leaks_nothing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(argv_of_four_chunks_arrives_exact, watch_stop),
-        cmocka_unit_test_teardown(argv_of_eight_chunks_arrives_exact, watch_stop),
+        cmocka_unit_test_teardown(argv_over_several_chunks_arrives_exact, watch_stop),
         cmocka_unit_test_teardown(argv_bytes_arrive_exact, watch_stop),
         cmocka_unit_test_teardown(empty_arguments_are_kept, watch_stop),
         cmocka_unit_test_teardown(argv_over_2_mib_is_counted_and_traced_as_cut, watch_stop),
