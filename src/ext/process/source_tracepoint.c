@@ -16,9 +16,10 @@
  *
  * One reader thread drains the ring (in windows under a storm,
  * read_window.c: the kernel program never waits for us, so draining late
- * only delays events) and dispatches. Loss is counted, never silent: the
- * records the ring had no room for (counted per CPU by the kernel program,
- * read every second) and the execs whose parts did not all come.
+ * only delays events) and dispatches. Loss is counted, never silent, one
+ * per event: the forks, exits and execs the ring had no room for (counted
+ * per CPU by the kernel program, read every second) and the execs whose
+ * parts did not all come.
  */
 #include <errno.h>
 #include <limits.h>
@@ -91,9 +92,8 @@ static struct exec_parts *parts_of(struct tracepoint_source *s, uint32_t tgid, b
     if (!begin)
         return NULL;
     if (!free_slot) {
-        /* More execs in flight than the kernel can have: one's TP_EXEC was lost. */
+        /* More execs in flight than the kernel can have: one's TP_EXEC was lost (the kernel program counted it). */
         free_slot = &s->parts[tgid % PARTS_MAX];
-        atomic_fetch_add(&s->counters->lost, 1);
         core_trace_printf(TRACE_PREFIX "the exec of pid %u never finished (its record lost)", free_slot->tgid);
         parts_free(free_slot);
     }
@@ -101,13 +101,12 @@ static struct exec_parts *parts_of(struct tracepoint_source *s, uint32_t tgid, b
     return free_slot;
 }
 
-/* Drops the parts of an exec whose TP_EXEC never came (lost), before tgid's next event. */
+/* Drops the parts of an exec whose TP_EXEC never came (lost, counted by the kernel program), before tgid's next one. */
 static void parts_give_up(struct tracepoint_source *s, uint32_t tgid)
 {
     struct exec_parts *p = parts_of(s, tgid, false);
     if (!p)
         return;
-    atomic_fetch_add(&s->counters->lost, 1);
     core_trace_printf(TRACE_PREFIX "the exec of pid %u never finished (its record lost)", tgid);
     parts_free(p);
 }
@@ -125,8 +124,10 @@ static int add_path(struct exec_parts *p, const struct tp_record *r, const char 
 static int add_args(struct exec_parts *p, const struct tp_record *r, const char *data)
 {
     size_t end = (size_t)r->value + r->len;
-    if (r->value != p->args_got || end > TP_ARGS_MAX)
-        return -EINVAL; /* chunks come in order from one thread: a gap means one was lost */
+    if (end > TP_ARGS_MAX)
+        return -EINVAL;
+    if (r->value != p->args_got)
+        return 0; /* chunks come in order from one thread: a gap means one was lost (its exec says so, counted) */
     if (end > p->args_cap) {
         size_t cap = p->args_cap ? p->args_cap : 256;
         while (cap < end)
@@ -371,7 +372,7 @@ static void count_kernel_loss(struct tracepoint_source *s)
     if (tp_kernel_lost(s->kernel, &total) != 0 || total <= s->lost_counted)
         return;
     atomic_fetch_add(&s->counters->lost, total - s->lost_counted);
-    core_trace_printf(TRACE_PREFIX "the ring buffer was full: %llu records lost",
+    core_trace_printf(TRACE_PREFIX "the ring buffer was full: %llu forks, exits or execs lost",
                       (unsigned long long)(total - s->lost_counted));
     s->lost_counted = total;
 }

@@ -78,7 +78,7 @@ struct {
     __type(value, __u8);
 } exited SEC(".maps");
 
-/* Records the ring had no room for, per CPU (the host adds them up). */
+/* Forks, exits and execs whose record the ring had no room for, per CPU (the host adds them up). */
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, 1);
@@ -102,8 +102,10 @@ static __always_inline void begin(struct scratch *s, __u32 type, __u32 tgid)
 }
 
 /*
- * Sends the record with len bytes of data (<= TP_CHUNK); false (counted)
- * if the ring is full. The ring wakes the host's reader only for a record
+ * Sends the record with len bytes of data (<= TP_CHUNK); false if the ring
+ * is full. A lost fork, exit or exec is counted: the host adds up events,
+ * and a lost part of an exec is told by the exec's TP_PARTS_LOST (the host
+ * counts that exec). The ring wakes the host's reader only for a record
  * written when the reader had read everything before it.
  */
 static __always_inline int send(struct scratch *s, __u32 len)
@@ -112,6 +114,8 @@ static __always_inline int send(struct scratch *s, __u32 len)
         return 0;
     if (bpf_ringbuf_output(&events, &s->rec, sizeof(s->rec) + len, 0) == 0)
         return 1;
+    if (s->rec.type == TP_EXEC_PATH || s->rec.type == TP_EXEC_ARGS)
+        return 0;
     __u32 zero = 0;
     __u64 *n = bpf_map_lookup_elem(&lost, &zero);
     if (n)
