@@ -634,6 +634,85 @@ static void flood_of_long_argv_is_whole_or_counted_lost(void **state)
         free(argv[i]);
 }
 
+/* A shell that execs its last command: two creates of one process, its delete with the last one's line and image. */
+static void exec_chain_delete_carries_the_last_exec(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    struct watch *w = watch_start();
+    char script[PATH_MAX + 16];
+    snprintf(script, sizeof(script), "exec %s chained", true_path);
+    char *argv[] = {"/bin/sh", "-c", script, NULL};
+    pid_t pid = spawn(w, exec_argv, argv);
+    reap_ok(pid);
+    wait_events(w, pid, true);
+    size_t creates, deletes, first_at, second_at, delete_at;
+    const struct whole_event *first = event_of(w, pid, PROCESS_OPERATION_CREATE, 0, &creates, &first_at);
+    const struct whole_event *second = event_of(w, pid, PROCESS_OPERATION_CREATE, 1, NULL, &second_at);
+    const struct whole_event *delete = event_of(w, pid, PROCESS_OPERATION_DELETE, 0, &deletes, &delete_at);
+    assert_int_equal(creates, 2);
+    assert_int_equal(deletes, 1);
+    assert_true(first_at < second_at && second_at < delete_at);
+    char line[PATH_MAX + 32];
+    snprintf(line, sizeof(line), "/bin/sh -c %s", script);
+    assert_command(first, line, strlen(line));
+    snprintf(line, sizeof(line), "%s chained", true_path);
+    assert_command(second, line, strlen(line));
+    assert_command(delete, line, strlen(line));
+    assert_image_file(second, true_path);
+    assert_image(delete, true_path);
+    assert_int_equal(second->creation_time, first->creation_time); /* one process, created by its fork */
+}
+
+static void exec_in_new_pid_namespace(void *arg)
+{
+    if (unshare(CLONE_NEWPID) != 0)
+        _exit(124);
+    pid_t child = fork(); /* pid 1 of the new namespace */
+    if (child == 0) {
+        exec_argv(arg);
+        _exit(127);
+    }
+    int status;
+    _exit(child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) ? WEXITSTATUS(status) : 123);
+}
+
+/* An exec in a new pid namespace (pid 1 there): its create and delete name it by this machine's pids. */
+static void exec_in_a_pid_namespace_has_the_machines_pids(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    struct watch *w = watch_start();
+    char *argv[] = {true_path, "namespaced", NULL};
+    pid_t pid = spawn(w, exec_in_new_pid_namespace, argv);
+    int status = reap(pid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 124) {
+        test_skip_check("a new pid namespace", "unshare(CLONE_NEWPID) failed");
+        return;
+    }
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    const struct whole_event *create = NULL;
+    for (int i = 0; i < WAIT_MS / 10 && !create; i++) {
+        drain(w);
+        for (size_t j = 0; j < w->count && !create; j++)
+            if (w->records[j]->parent_process_id == (uint64_t)pid &&
+                w->records[j]->operation == PROCESS_OPERATION_CREATE)
+                create = w->records[j];
+        if (!create)
+            sleep_ms(10);
+    }
+    assert_non_null(create);
+    pid_t inner = (pid_t)create->process_id;
+    assert_true(inner != 1 && inner != pid);
+    const struct whole_event *delete;
+    the_events_of(w, inner, &create, &delete);
+    char line[PATH_MAX + 16];
+    snprintf(line, sizeof(line), "%s namespaced", true_path);
+    assert_command(create, line, strlen(line));
+    assert_image_file(create, true_path);
+    assert_int_equal(delete->parent_process_id, (uint64_t)pid);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Images: scripts, links, memfds.                                          */
 
@@ -1246,6 +1325,8 @@ int main(void)
         cmocka_unit_test_teardown(failed_execs_make_no_create, watch_stop),
         cmocka_unit_test_teardown(another_users_exec_carries_its_ids, watch_stop),
         cmocka_unit_test_teardown(flood_of_long_argv_is_whole_or_counted_lost, watch_stop),
+        cmocka_unit_test_teardown(exec_chain_delete_carries_the_last_exec, watch_stop),
+        cmocka_unit_test_teardown(exec_in_a_pid_namespace_has_the_machines_pids, watch_stop),
         cmocka_unit_test_teardown(script_image_is_the_script_however_named, watch_stop),
         cmocka_unit_test_teardown(program_through_links_is_the_target, watch_stop),
         cmocka_unit_test_teardown(memfd_program_run_with_fexecve, watch_stop),
