@@ -2,20 +2,23 @@
  * The tracepoint source (hook "process/tracepoint") tried as an attacker
  * and a new user would, with real processes: argv past one chunk of the
  * kernel program and past its 2 MiB, bytes a terminal acts on, empty
- * arguments; #! scripts by absolute and relative names and through links,
- * programs through links, a memfd run with fexecve (also a script, named
- * /dev/fd/N, whose number is another file in this process), an exec from a
- * non-leader thread, exit codes and signals (also a leader that exits
- * before its last thread), executables deeper than the kernel program
- * walks and longer than a page, and the source stopped and started again.
- * Each event is recorded whole by tests/ext/process/progs/whole_record.c
- * and checked to the byte. Needs root and eBPF on the kernel's
- * tracepoints (probed; skipped with the reason).
+ * arguments, failed execs, another user's, a flood of long argv past the
+ * ring (whole or counted lost), an exec chain, a pid namespace; #! scripts
+ * by absolute and relative names and through links, programs through
+ * links, a memfd run with fexecve, scripts named by a descriptor whose
+ * number is another file in this (the host's) process; an exec from a
+ * non-leader thread, exit codes and signals, a leader that exits before
+ * its last thread, threads exiting together; executables deeper than the
+ * kernel program walks and longer than a page; the source stopped and
+ * started again. Each event is recorded by
+ * tests/ext/process/progs/whole_record.c and checked to the byte (the
+ * first 64 KiB of a command line: what a program can read). Needs root
+ * and eBPF on the kernel's tracepoints (probed; skipped with the reason).
  */
 #include <dirent.h>
-#include <grp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
