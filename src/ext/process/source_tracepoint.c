@@ -16,9 +16,10 @@
  *
  * One reader thread drains the ring (in windows under a storm,
  * read_window.c: the kernel program never waits for us, so draining late
- * only delays events) and dispatches. Loss is counted, never silent: the
- * records the ring had no room for (counted per CPU by the kernel program,
- * read every second) and the execs whose parts did not all come.
+ * only delays events) and dispatches. Loss is counted, never silent, one
+ * per event: the forks, exits and execs the ring had no room for (counted
+ * per CPU by the kernel program, read every second) and the execs whose
+ * parts did not all come.
  */
 #include <errno.h>
 #include <limits.h>
@@ -49,6 +50,7 @@ enum {
 struct exec_parts {
     uint32_t tgid; /* 0: free */
     char *path[3]; /* by enum tp_path_kind, NUL-terminated */
+    bool cut[3];   /* the kernel program stopped walking that path: it lacks its first components */
     char *args;    /* argv as the kernel laid it out */
     size_t args_got, args_cap;
 };
@@ -90,9 +92,8 @@ static struct exec_parts *parts_of(struct tracepoint_source *s, uint32_t tgid, b
     if (!begin)
         return NULL;
     if (!free_slot) {
-        /* More execs in flight than the kernel can have: one's TP_EXEC was lost. */
+        /* More execs in flight than the kernel can have: one's TP_EXEC was lost (the kernel program counted it). */
         free_slot = &s->parts[tgid % PARTS_MAX];
-        atomic_fetch_add(&s->counters->lost, 1);
         core_trace_printf(TRACE_PREFIX "the exec of pid %u never finished (its record lost)", free_slot->tgid);
         parts_free(free_slot);
     }
@@ -100,13 +101,12 @@ static struct exec_parts *parts_of(struct tracepoint_source *s, uint32_t tgid, b
     return free_slot;
 }
 
-/* Drops the parts of an exec whose TP_EXEC never came (lost), before tgid's next event. */
+/* Drops the parts of an exec whose TP_EXEC never came (lost, counted by the kernel program), before tgid's next one. */
 static void parts_give_up(struct tracepoint_source *s, uint32_t tgid)
 {
     struct exec_parts *p = parts_of(s, tgid, false);
     if (!p)
         return;
-    atomic_fetch_add(&s->counters->lost, 1);
     core_trace_printf(TRACE_PREFIX "the exec of pid %u never finished (its record lost)", tgid);
     parts_free(p);
 }
@@ -117,14 +117,17 @@ static int add_path(struct exec_parts *p, const struct tp_record *r, const char 
         return -EINVAL;
     free(p->path[r->value]);
     p->path[r->value] = strndup(data, r->len);
+    p->cut[r->value] = r->flags & TP_PATH_CUT;
     return p->path[r->value] ? 0 : -ENOMEM;
 }
 
 static int add_args(struct exec_parts *p, const struct tp_record *r, const char *data)
 {
     size_t end = (size_t)r->value + r->len;
-    if (r->value != p->args_got || end > TP_ARGS_MAX)
-        return -EINVAL; /* chunks come in order from one thread: a gap means one was lost */
+    if (end > TP_ARGS_MAX)
+        return -EINVAL;
+    if (r->value != p->args_got)
+        return 0; /* chunks come in order from one thread: a gap means one was lost (its exec says so, counted) */
     if (end > p->args_cap) {
         size_t cap = p->args_cap ? p->args_cap : 256;
         while (cap < end)
@@ -143,24 +146,110 @@ static int add_args(struct exec_parts *p, const struct tp_record *r, const char 
 /* ------------------------------------------------------------------------ */
 /* Records to events.                                                       */
 
+/* What a create shows of the file an exec ran. */
+struct image {
+    char path[PATH_MAX]; /* "" when not known */
+    char file[PATH_MAX]; /* a path that opens it from here, for its digest ("": none) */
+    uint64_t dev, ino;   /* 0 when not known */
+};
+
+/* The link at path (a /proc magic link) into *out: its text as the path, the file's device and inode; or false. */
+static bool image_at(const char *path, struct image *out)
+{
+    struct stat st;
+    ssize_t n = readlink(path, out->path, sizeof(out->path) - 1);
+    if (n <= 0 || stat(path, &st) != 0)
+        return false;
+    out->path[n] = '\0';
+    snprintf(out->file, sizeof(out->file), "%s", path);
+    out->dev = (uint64_t)st.st_dev;
+    out->ino = (uint64_t)st.st_ino;
+    return true;
+}
+
 /*
- * The image the exec ran into out: the file the process runs, as the
- * kernel named it; for an interpreted file (a script) the file the exec
- * named, resolved against its working directory and links followed.
+ * name as process tgid resolves it: a name that means the resolver's own
+ * files (its descriptors, its /proc directory) through /proc/<tgid>, never
+ * through ours; false for others.
  */
-static void image_of(const struct tp_record *r, const struct exec_parts *p, char *out, size_t cap)
+static bool own_name(uint32_t tgid, const char *name, char *out, size_t cap)
+{
+    static const struct {
+        const char *prefix, *proc;
+        bool whole; /* the name itself, not a directory */
+    } own[] = {{"/dev/fd/", "fd/", false},   {"/proc/self/", "", false}, {"/proc/thread-self/", "", false},
+               {"/dev/stdin", "fd/0", true}, {"/dev/stdout", "fd/1", true}, {"/dev/stderr", "fd/2", true}};
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+        size_t n = strlen(own[i].prefix);
+        if (own[i].whole ? strcmp(name, own[i].prefix) == 0 : strncmp(name, own[i].prefix, n) == 0) {
+            snprintf(out, cap, "/proc/%u/%s%s", tgid, own[i].proc, name + n);
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The image of an exec: the file the process runs, as the kernel named
+ * it; for an interpreted file (a script) the file the exec named,
+ * resolved against its working directory, links followed. A path the
+ * kernel program could not walk whole is read from /proc while the
+ * process runs that file, else left unknown: never shown cut.
+ */
+static void image_of(const struct tp_record *r, const struct exec_parts *p, struct image *out)
 {
     const char *exe = p->path[TP_PATH_EXE], *name = p->path[TP_PATH_NAME], *cwd = p->path[TP_PATH_CWD];
+    *out = (struct image){.dev = makedev(r->dev >> 20, r->dev & 0xfffff), .ino = r->ino};
+    char abs[PATH_MAX], resolved[PATH_MAX];
     if (!(r->flags & TP_INTERPRETED) || !name || !name[0]) {
-        snprintf(out, cap, "%s", exe ? exe : "");
+        snprintf(abs, sizeof(abs), "/proc/%u/exe", r->tgid);
+        if (exe && !p->cut[TP_PATH_EXE]) {
+            snprintf(out->path, sizeof(out->path), "%s", exe);
+            snprintf(out->file, sizeof(out->file), "%s", abs);
+            return;
+        }
+        struct image now;
+        if (image_at(abs, &now) && now.dev == out->dev && now.ino == out->ino)
+            *out = now;
         return;
     }
-    char abs[PATH_MAX], resolved[PATH_MAX];
-    if (name[0] == '/' || !cwd)
+    out->dev = out->ino = 0; /* the interpreter's: not the image's */
+    if (name[0] != '/' && (!cwd || p->cut[TP_PATH_CWD]))
+        return;
+    if (name[0] == '/')
         snprintf(abs, sizeof(abs), "%s", name);
     else
         snprintf(abs, sizeof(abs), "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", name);
-    snprintf(out, cap, "%s", realpath(abs, resolved) ? resolved : abs);
+    char own[PATH_MAX];
+    bool theirs = own_name(r->tgid, abs, own, sizeof(own));
+    if (!realpath(theirs ? own : abs, resolved)) {
+        /* a descriptor of a file with no path (a memfd, a deleted file) while it is open; else the name as given */
+        if (!theirs || !image_at(own, out))
+            snprintf(out->path, sizeof(out->path), "%s", abs);
+        return;
+    }
+    snprintf(out->path, sizeof(out->path), "%s", resolved);
+    struct stat st;
+    if (stat(resolved, &st) == 0) {
+        snprintf(out->file, sizeof(out->file), "%s", resolved);
+        out->dev = (uint64_t)st.st_dev;
+        out->ino = (uint64_t)st.st_ino;
+    }
+}
+
+/*
+ * argv as the kernel laid it out, joined by spaces in place: every string
+ * ends in a NUL, so only the last NUL goes (an empty last argument stays a
+ * space, as the supervised source shows it); a cut argv ends mid-string.
+ */
+static size_t join_args(char *args, size_t len)
+{
+    if (len && args[len - 1] == '\0')
+        len--;
+    for (size_t i = 0; i < len; i++)
+        if (args[i] == '\0')
+            args[i] = ' ';
+    return len;
 }
 
 static void create_from_exec(struct tracepoint_source *s, const struct tp_record *r)
@@ -170,17 +259,10 @@ static void create_from_exec(struct tracepoint_source *s, const struct tp_record
         p = &none;
     bool complete = !(r->flags & (TP_ARGS_CUT | TP_PARTS_LOST | TP_UNREADABLE | TP_PATH_CUT)) &&
                     p->args_got == r->args_len && p->path[TP_PATH_EXE];
-    size_t args_len = p->args_got ? ext_join_args(p->args, p->args_got) : 0;
-    char image[PATH_MAX], exe_file[48];
-    image_of(r, p, image, sizeof(image));
-    bool is_exe = p->path[TP_PATH_EXE] && strcmp(image, p->path[TP_PATH_EXE]) == 0;
-    uint64_t dev = makedev(r->dev >> 20, r->dev & 0xfffff), ino = r->ino;
-    struct stat st;
-    if (!is_exe && stat(image, &st) == 0) { /* a script: the file it named, not its interpreter */
-        dev = (uint64_t)st.st_dev;
-        ino = (uint64_t)st.st_ino;
-    }
-    snprintf(exe_file, sizeof(exe_file), "/proc/%u/exe", r->tgid);
+    size_t args_len = join_args(p->args, p->args_got);
+    struct image image;
+    image_of(r, p, &image);
+    uint64_t dev = image.dev, ino = image.ino;
 
     const struct pid_record *known = proc_tracker_get(&s->tracker, r->tgid);
     struct pid_record rec = {
@@ -188,7 +270,7 @@ static void create_from_exec(struct tracepoint_source *s, const struct tp_record
         .creation_time = known && known->creation_time ? known->creation_time
                                                        : ext_filetime_from_monotonic_ns(r->time_ns),
         .exe_device = dev, .exe_inode = ino,
-        .image_path = image, .image_path_len = strlen(image), .command_line = p->args,
+        .image_path = image.path, .image_path_len = strlen(image.path), .command_line = p->args,
         .command_line_len = args_len};
     memcpy(rec.comm, r->comm, sizeof(rec.comm));
     struct ext_process_event e = {
@@ -196,8 +278,8 @@ static void create_from_exec(struct tracepoint_source *s, const struct tp_record
                .creating_process_id = r->tgid, .creating_thread_id = r->tid, .creation_time = rec.creation_time,
                .image_kind = PROCESS_IMAGE_PROGRAM, .image_device = dev, .image_inode = ino},
         .command_line = p->args, .command_line_len = args_len,
-        .image_path = image, .image_path_len = rec.image_path_len,
-        .image_file = is_exe ? exe_file : image,
+        .image_path = image.path, .image_path_len = rec.image_path_len,
+        .image_file = image.file[0] ? image.file : NULL,
         .task = {.process_id = r->tgid, .thread_id = r->tid, .uid = r->uid, .gid = r->gid},
     };
     ext_process_set_account(&e.md, r->uid, r->gid);
@@ -205,11 +287,13 @@ static void create_from_exec(struct tracepoint_source *s, const struct tp_record
     if (!complete) {
         bool lost = (r->flags & TP_PARTS_LOST) || p->args_got != r->args_len || !p->path[TP_PATH_EXE];
         atomic_fetch_add(lost ? &s->counters->lost : &s->counters->errors, 1);
-        core_trace_printf(TRACE_PREFIX "exec of %s by pid %u: %s", image, r->tgid,
+        core_trace_printf(TRACE_PREFIX "exec of %s by pid %u: %s", image.path[0] ? image.path : "(image unknown)",
+                          r->tgid,
                           lost                           ? "part of its record lost (ring buffer full)"
                           : r->flags & TP_ARGS_CUT       ? "arguments cut at 2 MiB"
                           : r->flags & TP_UNREADABLE     ? "arguments unreadable"
-                                                         : "path longer than the kernel program walks");
+                          : image.path[0]                ? "path longer than the kernel program walks (read from /proc)"
+                                                         : "path longer than the kernel program walks (image unknown)");
     }
     ext_dispatch_observed(s->hook, s->counters, &e, TRACE_PREFIX);
     proc_tracker_put(&s->tracker, r->tgid, &rec);
@@ -288,7 +372,7 @@ static void count_kernel_loss(struct tracepoint_source *s)
     if (tp_kernel_lost(s->kernel, &total) != 0 || total <= s->lost_counted)
         return;
     atomic_fetch_add(&s->counters->lost, total - s->lost_counted);
-    core_trace_printf(TRACE_PREFIX "the ring buffer was full: %llu records lost",
+    core_trace_printf(TRACE_PREFIX "the ring buffer was full: %llu forks, exits or execs lost",
                       (unsigned long long)(total - s->lost_counted));
     s->lost_counted = total;
 }

@@ -16,7 +16,7 @@
 
 enum tp_record_type {
     TP_FORK = 1,      /* a new process (not a thread): tgid the child, parent its parent */
-    TP_EXIT = 2,      /* a process' leader exits: value is its exit code (wait status) */
+    TP_EXIT = 2,      /* a process' last thread exits: value is its exit code (wait status) */
     TP_EXEC_PATH = 3, /* a path of the exec in data: value is a tp_path_kind */
     TP_EXEC_ARGS = 4, /* argv bytes [value, value + len) in data */
     TP_EXEC = 5,      /* the exec, after its parts: tid the thread that called it, args_len argv's bytes */
@@ -48,12 +48,12 @@ enum {
 struct tp_record {
     __u32 type;     /* enum tp_record_type */
     __u32 tgid;     /* the process */
-    __u32 tid;      /* exec: the thread that called execve; exit: the exiting task */
+    __u32 tid;      /* exec: the thread that called execve; fork, exit: the process (tgid) */
     __u32 parent;   /* the parent process (fork, exec, exit) */
     __u64 time_ns;  /* CLOCK_MONOTONIC */
     __u32 value;    /* see enum tp_record_type */
     __u32 len;      /* bytes of data */
-    __u32 flags;    /* enum tp_flags (TP_EXEC) */
+    __u32 flags;    /* enum tp_flags (TP_EXEC; TP_PATH_CUT on a TP_EXEC_PATH) */
     __u32 uid, gid; /* real ids (TP_EXEC) */
     __u32 args_len; /* TP_EXEC */
     __u64 dev, ino; /* TP_EXEC: the file run; dev as the kernel encodes it (major << 20 | minor) */

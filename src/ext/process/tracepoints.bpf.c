@@ -32,9 +32,12 @@ struct file { struct path f_path; struct inode *f_inode; } __attribute__((preser
 struct fs_struct { struct path pwd; } __attribute__((preserve_access_index));
 struct cred { kuid_t uid; kgid_t gid; } __attribute__((preserve_access_index));
 struct mm_struct { unsigned long arg_start, arg_end; } __attribute__((preserve_access_index));
+typedef struct { int counter; } atomic_t;
+struct signal_struct { atomic_t live; int group_exit_code; unsigned int flags; } __attribute__((preserve_access_index));
 struct task_struct {
     int pid, tgid, exit_code;
-    struct task_struct *real_parent;
+    struct task_struct *real_parent, *group_leader;
+    struct signal_struct *signal;
     const struct cred *cred;
     struct mm_struct *mm;
     struct fs_struct *fs;
@@ -62,7 +65,20 @@ struct {
     __type(value, struct scratch);
 } scratch SEC(".maps");
 
-/* Records the ring had no room for, per CPU (the host adds them up). */
+/*
+ * The processes whose exit was sent, by tgid: threads exiting at once may
+ * each find themselves the last; the first sends. A fork of the pid
+ * removes it; the oldest go when it is full (a duplicate is only possible
+ * within the microseconds threads exit together).
+ */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 8192);
+    __type(key, __u32);
+    __type(value, __u8);
+} exited SEC(".maps");
+
+/* Forks, exits and execs whose record the ring had no room for, per CPU (the host adds them up). */
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, 1);
@@ -86,8 +102,10 @@ static __always_inline void begin(struct scratch *s, __u32 type, __u32 tgid)
 }
 
 /*
- * Sends the record with len bytes of data (<= TP_CHUNK); false (counted)
- * if the ring is full. The ring wakes the host's reader only for a record
+ * Sends the record with len bytes of data (<= TP_CHUNK); false if the ring
+ * is full. A lost fork, exit or exec is counted: the host adds up events,
+ * and a lost part of an exec is told by the exec's TP_PARTS_LOST (the host
+ * counts that exec). The ring wakes the host's reader only for a record
  * written when the reader had read everything before it.
  */
 static __always_inline int send(struct scratch *s, __u32 len)
@@ -96,6 +114,8 @@ static __always_inline int send(struct scratch *s, __u32 len)
         return 0;
     if (bpf_ringbuf_output(&events, &s->rec, sizeof(s->rec) + len, 0) == 0)
         return 1;
+    if (s->rec.type == TP_EXEC_PATH || s->rec.type == TP_EXEC_ARGS)
+        return 0;
     __u32 zero = 0;
     __u64 *n = bpf_map_lookup_elem(&lost, &zero);
     if (n)
@@ -161,6 +181,7 @@ __noinline __u32 send_path(__u32 tgid, __u32 kind, __u64 vfsmnt, __u64 dentry_ad
     begin(s, TP_EXEC_PATH, tgid);
     s->rec.value = kind;
     s->rec.len = len;
+    s->rec.flags = flags;
     bpf_probe_read_kernel(s->data, len & (TP_PATH_BUF - 1), &s->path[pos & (TP_PATH_BUF - 1)]);
     return flags | (send(s, len & (TP_PATH_BUF - 1)) ? 0 : TP_PARTS_LOST);
 }
@@ -201,6 +222,7 @@ int on_fork(struct bpf_raw_tracepoint_args *ctx)
     __u32 tgid = BPF_CORE_READ(child, tgid);
     if (BPF_CORE_READ(child, pid) != (int)tgid)
         return 0; /* a thread */
+    bpf_map_delete_elem(&exited, &tgid);
     struct scratch *s = scratch_get();
     if (!s)
         return 0;
@@ -211,21 +233,38 @@ int on_fork(struct bpf_raw_tracepoint_args *ctx)
     return 0;
 }
 
+/* Linux's flag of a group exit in signal_struct.flags (include/linux/sched/signal.h), stable since 2.6. */
+#define SIGNAL_GROUP_EXIT 0x00000004
+
+/*
+ * A process ends with its last thread, which is not always its leader: a
+ * leader may exit first (the process runs on), and an exec from another
+ * thread kills the leader while the process lives on in the exec. do_exit
+ * counts the live threads down before this tracepoint.
+ */
 SEC("raw_tracepoint/sched_process_exit")
 int on_exit(struct bpf_raw_tracepoint_args *ctx)
 {
     struct task_struct *task = (void *)ctx->args[0];
+    if (BPF_CORE_READ(task, signal, live.counter) != 0)
+        return 0; /* other threads run on */
     __u32 tgid = BPF_CORE_READ(task, tgid);
-    if (BPF_CORE_READ(task, pid) != (int)tgid)
-        return 0; /* a thread: the process ends with its leader, as the proc connector reports it */
+    __u8 one = 1;
+    if (bpf_map_update_elem(&exited, &tgid, &one, BPF_NOEXIST) != 0 && bpf_map_lookup_elem(&exited, &tgid))
+        return 0; /* another thread sent it */
     struct scratch *s = scratch_get();
     if (!s)
         return 0;
     begin(s, TP_EXIT, tgid);
     s->rec.tid = tgid;
     s->rec.parent = BPF_CORE_READ(task, real_parent, tgid);
-    s->rec.value = (__u32)BPF_CORE_READ(task, exit_code);
-    BPF_CORE_READ_STR_INTO(&s->rec.comm, task, comm);
+    /* What the parent's wait gets: a group exit's code, else the leader's own (a thread's is not the process') */
+    struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+    if (BPF_CORE_READ(task, signal, flags) & SIGNAL_GROUP_EXIT)
+        s->rec.value = (__u32)BPF_CORE_READ(task, signal, group_exit_code);
+    else
+        s->rec.value = (__u32)BPF_CORE_READ(leader, exit_code);
+    BPF_CORE_READ_STR_INTO(&s->rec.comm, leader, comm);
     send(s, 0);
     return 0;
 }
