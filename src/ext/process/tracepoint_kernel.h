@@ -28,7 +28,7 @@ int tp_kernel_open(tp_kernel_record_fn on_record, void *arg, tp_kernel_log_fn lo
 int tp_kernel_fd(const struct tp_kernel *k);
 /* Hands every waiting record to on_record, in the ring's order: how many, or -errno. */
 int tp_kernel_drain(struct tp_kernel *k);
-/* Records the kernel program could not put in the ring since it was loaded (all CPUs): 0 or -errno. */
+/* Forks, exits and execs the kernel program could not put in the ring since it was loaded (all CPUs): 0 or -errno. */
 int tp_kernel_lost(const struct tp_kernel *k, uint64_t *total);
 /* Detaches and unloads (NULL is fine). */
 void tp_kernel_close(struct tp_kernel *k);
