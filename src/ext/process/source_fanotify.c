@@ -172,16 +172,20 @@ static void *relay_main(void *arg)
             ; /* EINTR */
         if (r->quit)
             break;
-        r->fn(r->arg);
-        /* Read before done is posted: then the reader may hand this relay its next call. Posted before the
-         * wake, so the woken reader finds it done (a wake it finds nothing for is harmless). */
+        /* Read before done is posted: then the reader may hand this relay its next call. */
         bool wake = r->wake_reader;
         struct fanotify_source *s = r->source;
+        if (wake) /* an exec open: its programs' ring-buffer consumers are woken once the reader may answer */
+            ringbuf_hold_wakeups();
+        r->fn(r->arg);
+        /* Posted before the wake, so the woken reader finds it done (a wake it finds nothing for is harmless). */
         sem_post(&r->done);
         /* With the reader's check of the relays before it waits (see wait_ready()): one of the two sees the other. */
         atomic_thread_fence(memory_order_seq_cst);
         if (wake && atomic_exchange(&s->reader_waits, false))
             ext_wake(s->wake_fd, "bpfhost: fanotify: ");
+        if (wake)
+            ringbuf_release_wakeups();
     }
     return NULL;
 }
