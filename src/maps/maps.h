@@ -273,7 +273,9 @@ void ringbuf_sleeping(struct map *map, bool asleep);
  * From now on the calling thread's submits do not signal a consumer at
  * once but note it (each ring once) until ringbuf_release_wakeups(),
  * which signals them: for a thread that should finish something first
- * (answer a waiting process) and wake the consumer after.
+ * (answer a waiting process, dispatch a batch of events) and wake the
+ * consumer after. 64 records after the first wake-up was noted, those
+ * noted go at once (a long batch's consumers read as it goes).
  */
 void ringbuf_hold_wakeups(void);
 /* Signals the consumers of the wake-ups held since ringbuf_hold_wakeups(), and holds no more. */

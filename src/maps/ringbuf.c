@@ -72,14 +72,28 @@ static void signal_consumer(struct ringbuf *rb)
     }
 }
 
-enum { HELD_MAX = 8 }; /* rings a thread holds wake-ups for; past that it wakes at once */
+enum {
+    HELD_MAX = 8,     /* rings a thread holds wake-ups for; past that it wakes at once */
+    HELD_BATCH = 64,  /* records a thread submits while wake-ups are noted before they go: a long batch's
+                         consumers read as it goes */
+};
 
 /* The wake-ups the calling thread holds back: each ring once, with a reference (a map may be closed meanwhile). */
 static _Thread_local struct {
     bool on;
-    size_t count;
+    size_t count, since; /* rings noted; records submitted since the first was noted */
     struct ringbuf *rb[HELD_MAX];
 } held;
+
+/* Signals the rings noted and forgets them. */
+static void signal_held(void)
+{
+    for (size_t i = 0; i < held.count; i++) {
+        signal_consumer(held.rb[i]);
+        map_release(&held.rb[i]->map);
+    }
+    held.count = held.since = 0;
+}
 
 static void wake(struct ringbuf *rb)
 {
@@ -104,11 +118,7 @@ void ringbuf_hold_wakeups(void)
 void ringbuf_release_wakeups(void)
 {
     held.on = false;
-    for (size_t i = 0; i < held.count; i++) {
-        signal_consumer(held.rb[i]);
-        map_release(&held.rb[i]->map);
-    }
-    held.count = 0;
+    signal_held();
 }
 
 static void commit(void *sample, uint64_t flags, bool discard)
@@ -129,6 +139,8 @@ static void commit(void *sample, uint64_t flags, bool discard)
     atomic_exchange(rb_hdr_word(hdr), h.word);
     uint64_t rec_pos = (uint64_t)(hdr - rb->data);
     uint64_t cons = atomic_load(&c->cons_pos);
+    if (held.count && ++held.since > HELD_BATCH)
+        signal_held(); /* a long batch: its sleeping consumers read what is there so far */
     if ((flags & RINGBUF_F_FORCE_WAKEUP) ||
         (!(flags & RINGBUF_F_NO_WAKEUP) && (cons & rb->mask) == rec_pos && atomic_load(&c->sleepers)))
         wake(rb);

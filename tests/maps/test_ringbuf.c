@@ -269,6 +269,25 @@ static void test_held_wakeups(void **state)
     map_release(a);
 }
 
+/* A long batch does not hold its wake-ups to its end: a sleeping consumer is signalled within 66 records. */
+static void test_held_wakeups_go_within_a_batch(void **state)
+{
+    (void)state;
+    struct map *a = make_map(BPF_MAP_TYPE_RINGBUF, 0, 0, 4 * page(), 0);
+    ringbuf_sleeping(a, true);
+    ringbuf_hold_wakeups();
+    int n = 0;
+    while (!signalled(a) && n < 1000) {
+        assert_int_equal(ringbuf_output(a, "x", 1, 0), 0);
+        n++;
+    }
+    ringbuf_release_wakeups();
+    assert_true(n > 1);
+    assert_true(n <= 66);
+    ringbuf_sleeping(a, false);
+    map_release(a);
+}
+
 enum { TRICKLE = 3000 };
 
 /* Records one at a time, each after a pause of 0-63 us (spun): many land just as the consumer goes to sleep. */
@@ -485,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_wrap_around),
         cmocka_unit_test(test_wakeup_rules),
         cmocka_unit_test(test_held_wakeups),
+        cmocka_unit_test(test_held_wakeups_go_within_a_batch),
         cmocka_unit_test(test_poll),
         cmocka_unit_test(test_no_lost_wakeup),
         cmocka_unit_test(test_producers_and_consumer),

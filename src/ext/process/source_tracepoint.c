@@ -44,7 +44,6 @@ enum {
     PARTS_MAX = 64,         /* execs being put together at once (one per CPU in the kernel at a time) */
     STATUS_EVERY_MS = 1000, /* how often the kernel program's lost counter is read */
     STORM_MESSAGES = 24,    /* a storm: an exec brings about 6 records */
-    WAKE_EVERY = 64,        /* records after which a drain wakes the programs' ring-buffer consumers */
 };
 
 /* An exec whose parts are coming. */
@@ -330,10 +329,7 @@ static void on_record(void *arg, const void *data, size_t size)
 {
     struct tracepoint_source *s = arg;
     const struct tp_record *r = data;
-    if (++s->records % WAKE_EVERY == 0) { /* a long drain: the consumers read what is there so far */
-        ringbuf_release_wakeups();
-        ringbuf_hold_wakeups();
-    }
+    s->records++;
     if (size < sizeof(*r) || r->len > size - sizeof(*r)) {
         atomic_fetch_add(&s->counters->errors, 1);
         core_trace_printf(TRACE_PREFIX "a record of %zu bytes is malformed: skipped", size);
@@ -393,7 +389,7 @@ static void *reader_main(void *arg)
         if (fds[1].revents)
             return NULL;
         s->records = 0;
-        /* The programs' ring-buffer consumers are woken once per drain (every WAKE_EVERY records), not per event. */
+        /* The programs' ring-buffer consumers are woken once per drain (or per 64 wake-ups), not per event. */
         ringbuf_hold_wakeups();
         int n = tp_kernel_drain(s->kernel);
         ringbuf_release_wakeups();
