@@ -18,8 +18,8 @@
  * read_window.c: the kernel program never waits for us, so draining late
  * only delays events) and dispatches. Loss is counted, never silent, one
  * per event: the forks, exits and execs the ring had no room for (counted
- * per CPU by the kernel program, read every second) and the execs whose
- * parts did not all come.
+ * per CPU by the kernel program, read a second after records came, also
+ * when no more come) and the execs whose parts did not all come.
  */
 #include <errno.h>
 #include <limits.h>
@@ -31,6 +31,7 @@
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "ext/process/proc_connector.h"
@@ -42,7 +43,7 @@
 
 enum {
     PARTS_MAX = 64,         /* execs being put together at once (one per CPU in the kernel at a time) */
-    STATUS_EVERY_MS = 1000, /* how often the kernel program's lost counter is read */
+    STATUS_AFTER_MS = 1000, /* the kernel program's lost counter is read this long after records came */
     STORM_MESSAGES = 24,    /* a storm: an exec brings about 6 records */
 };
 
@@ -63,7 +64,8 @@ struct tracepoint_source {
     size_t records; /* by the reader's last drain */
     struct proc_tracker tracker;
     struct exec_parts parts[PARTS_MAX];
-    int wake; /* eventfd: stop() ends the reader */
+    int wake;         /* eventfd: stop() ends the reader */
+    int status_timer; /* timerfd: the loss check due STATUS_AFTER_MS after records came */
     pthread_t reader;
     bool reader_started;
 };
@@ -377,17 +379,30 @@ static void count_kernel_loss(struct tracepoint_source *s)
     s->lost_counted = total;
 }
 
+static void arm_status_timer(struct tracepoint_source *s)
+{
+    struct itimerspec due = {.it_value = {.tv_sec = STATUS_AFTER_MS / 1000, .tv_nsec = STATUS_AFTER_MS % 1000 * 1000000L}};
+    timerfd_settime(s->status_timer, 0, &due, NULL);
+}
+
 static void *reader_main(void *arg)
 {
     struct tracepoint_source *s = arg;
-    struct pollfd fds[2] = {{.fd = tp_kernel_fd(s->kernel), .events = POLLIN},
-                            {.fd = s->wake, .events = POLLIN}};
+    struct pollfd fds[3] = {{.fd = tp_kernel_fd(s->kernel), .events = POLLIN},
+                            {.fd = s->wake, .events = POLLIN},
+                            {.fd = s->status_timer, .events = POLLIN}};
     struct read_window window = {.storm_messages = STORM_MESSAGES};
-    uint64_t next_status = ext_monotonic_ns() + STATUS_EVERY_MS * 1000000ull;
+    bool status_due = false; /* the timer runs: records came since the last check */
     int err;
-    while ((err = read_window_wait(&window, fds, 2, 0)) == 0) {
+    while ((err = read_window_wait(&window, fds, 3, 0)) == 0) {
         if (fds[1].revents)
             return NULL;
+        if (fds[2].revents) { /* a second after records came: a loss among them is counted even if none follow */
+            uint64_t expirations;
+            if (read(s->status_timer, &expirations, sizeof(expirations)) > 0)
+                count_kernel_loss(s);
+            status_due = false;
+        }
         s->records = 0;
         /* The programs' ring-buffer consumers are woken once per drain (or per 64 wake-ups), not per event. */
         ringbuf_hold_wakeups();
@@ -398,10 +413,9 @@ static void *reader_main(void *arg)
             break;
         }
         read_window_drained(&window, s->records);
-        uint64_t now = ext_monotonic_ns();
-        if (now >= next_status) {
-            count_kernel_loss(s);
-            next_status = now + STATUS_EVERY_MS * 1000000ull;
+        if (s->records && !status_due) {
+            arm_status_timer(s);
+            status_due = true;
         }
     }
     atomic_fetch_add(&s->counters->errors, 1);
@@ -429,6 +443,8 @@ static void destroy(struct tracepoint_source *s)
     proc_tracker_free(&s->tracker);
     if (s->wake >= 0)
         close(s->wake);
+    if (s->status_timer >= 0)
+        close(s->status_timer);
     free(s);
 }
 
@@ -457,7 +473,8 @@ static int tracepoint_start(struct core_hook *hook, struct ext_source_counters *
     s->hook = hook;
     s->counters = counters;
     s->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    int err = s->wake < 0 ? -errno : 0;
+    s->status_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    int err = s->wake < 0 || s->status_timer < 0 ? -errno : 0;
     if (!err)
         err = proc_tracker_init(&s->tracker, counters, TRACE_PREFIX);
     /* Attach first, then read /proc: every process is read or seen forking; the ring keeps what comes meanwhile. */
