@@ -44,7 +44,8 @@
 enum {
     PARTS_MAX = 64,         /* execs being put together at once (one per CPU in the kernel at a time) */
     STATUS_AFTER_MS = 1000, /* the kernel program's lost counter is read this long after records came */
-    STORM_MESSAGES = 24,    /* a storm: an exec brings about 6 records */
+    PARTS_AGAIN_US = 200,   /* an exec's parts drained without its TP_EXEC: the ring is read again this soon */
+    STORM_MESSAGES = 8,     /* a storm: forks, execs and exits within 10 ms (three execs), as netlink's */
 };
 
 /* An exec whose parts are coming. */
@@ -61,11 +62,11 @@ struct tracepoint_source {
     struct ext_source_counters *counters;
     struct tp_kernel *kernel;
     uint64_t lost_counted;
-    size_t records; /* by the reader's last drain */
+    size_t records, events; /* by the reader's last drain: records, and of them forks, execs and exits */
     struct proc_tracker tracker;
     struct exec_parts parts[PARTS_MAX];
     int wake;         /* eventfd: stop() ends the reader */
-    int status_timer; /* timerfd: the loss check due STATUS_AFTER_MS after records came */
+    int status_timer; /* timerfd: the loss check due STATUS_AFTER_MS after records came, or a look again */
     pthread_t reader;
     bool reader_started;
 };
@@ -339,6 +340,7 @@ static void on_record(void *arg, const void *data, size_t size)
     }
     const char *payload = (const char *)(r + 1);
     int err = 0;
+    s->events += r->type == TP_FORK || r->type == TP_EXIT || r->type == TP_EXEC;
     switch (r->type) {
     case TP_FORK:
         handle_fork(s, r);
@@ -379,10 +381,20 @@ static void count_kernel_loss(struct tracepoint_source *s)
     s->lost_counted = total;
 }
 
-static void arm_status_timer(struct tracepoint_source *s)
+/* Sets the reader's timer to go off in us microseconds. */
+static void arm_timer(struct tracepoint_source *s, long us)
 {
-    struct itimerspec due = {.it_value = {.tv_sec = STATUS_AFTER_MS / 1000, .tv_nsec = STATUS_AFTER_MS % 1000 * 1000000L}};
+    struct itimerspec due = {.it_value = {.tv_sec = us / 1000000, .tv_nsec = us % 1000000 * 1000}};
     timerfd_settime(s->status_timer, 0, &due, NULL);
+}
+
+/* Whether an exec's parts came without its TP_EXEC yet. */
+static bool parts_pending(const struct tracepoint_source *s)
+{
+    for (size_t i = 0; i < PARTS_MAX; i++)
+        if (s->parts[i].tgid)
+            return true;
+    return false;
 }
 
 static void *reader_main(void *arg)
@@ -393,6 +405,10 @@ static void *reader_main(void *arg)
                             {.fd = s->status_timer, .events = POLLIN}};
     struct read_window window = {.storm_messages = STORM_MESSAGES};
     bool status_due = false; /* the timer runs: records came since the last check */
+    /* Woken by an exec's record on a busy machine, it runs before the running tasks' longer slices end
+     * (thread_slice.c). For the thread's life: it ends with the source. */
+    struct ext_slice kept;
+    ext_slice_shorten(&kept);
     int err;
     while ((err = read_window_wait(&window, fds, 3, 0)) == 0) {
         if (fds[1].revents)
@@ -403,7 +419,7 @@ static void *reader_main(void *arg)
                 count_kernel_loss(s);
             status_due = false;
         }
-        s->records = 0;
+        s->records = s->events = 0;
         /* The programs' ring-buffer consumers are woken once per drain (or per 64 wake-ups), not per event. */
         ringbuf_hold_wakeups();
         int n = tp_kernel_drain(s->kernel);
@@ -412,9 +428,14 @@ static void *reader_main(void *arg)
             err = n;
             break;
         }
-        read_window_drained(&window, s->records);
-        if (s->records && !status_due) {
-            arm_status_timer(s);
+        read_window_drained(&window, s->events); /* a storm by events, as the proc connector's readers count */
+        /* The ring wakes a reader only for a record written once it had read all before: a TP_EXEC committed
+         * while the reader was still taking its exec's parts may wake nobody, so the reader looks again. */
+        if (parts_pending(s)) {
+            arm_timer(s, PARTS_AGAIN_US);
+            status_due = true;
+        } else if (s->records && !status_due) {
+            arm_timer(s, STATUS_AFTER_MS * 1000L);
             status_due = true;
         }
     }
