@@ -10,7 +10,7 @@
  * non-leader thread, exit codes and signals, a leader that exits before
  * its last thread, threads exiting together; executables deeper than the
  * kernel program walks and longer than a page; the source stopped and
- * started again. Each event is recorded by
+ * started again, and refused to a host in a pid namespace. Each event is recorded by
  * tests/ext/process/progs/whole_record.c and checked to the byte (the
  * first 64 KiB of a command line: what a program can read). Needs root
  * and eBPF on the kernel's tracepoints (probed; skipped with the reason).
@@ -1254,6 +1254,40 @@ static void executable_path_longer_than_a_page(void **state)
     check_deep_exec("long", name, 17);
 }
 
+/* In a new pid namespace, as its pid 1: attaches prog to the hook; exit 0 if refused with EOPNOTSUPP, 124 no namespace. */
+static void attach_in_new_pid_namespace(struct core_prog *prog)
+{
+    if (unshare(CLONE_NEWPID) != 0)
+        _exit(124);
+    pid_t child = fork();
+    if (child == 0) {
+        struct core_link *link = NULL;
+        _exit(core_hook_attach(core_hook_find(HOOK), prog, NULL, 0, &link) == -EOPNOTSUPP ? 0 : 1);
+    }
+    int status;
+    _exit(child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) ? WEXITSTATUS(status) : 123);
+}
+
+/* A host in a pid namespace is refused: the kernel program would report pids that are not its /proc's. */
+static void not_started_in_a_pid_namespace(void **state)
+{
+    (void)state;
+    SKIP_UNLESS_RUNNABLE();
+    struct core_object *obj = test_object_load("tests/ext/process/progs", "whole_record", NULL);
+    struct core_prog *prog = test_prog_of(obj, "record_whole");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        attach_in_new_pid_namespace(prog);
+    int status = reap(pid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 124) {
+        test_skip_check("a new pid namespace", "unshare(CLONE_NEWPID) failed");
+        return;
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Stop and start.                                                          */
 
@@ -1342,6 +1376,7 @@ int main(void)
         cmocka_unit_test_teardown(executable_deeper_than_the_walk, watch_stop),
         cmocka_unit_test_teardown(executable_path_longer_than_a_page, watch_stop),
         cmocka_unit_test_teardown(stop_and_start_again_leaks_nothing, watch_stop),
+        cmocka_unit_test(not_started_in_a_pid_namespace),
     };
     return cmocka_run_group_tests_name("ext/source_tracepoint", tests, group_setup, group_teardown);
 }
