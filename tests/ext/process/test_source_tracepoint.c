@@ -1276,9 +1276,10 @@ static void not_started_in_a_pid_namespace(void **state)
     struct core_object *obj = test_object_load("tests/ext/process/progs", "whole_record", NULL);
     struct core_prog *prog = test_prog_of(obj, "record_whole");
     pid_t pid = fork();
-    assert_true(pid >= 0);
     if (pid == 0)
         attach_in_new_pid_namespace(prog);
+    core_object_close(obj);
+    assert_true(pid > 0);
     int status = reap(pid);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 124) {
         test_skip_check("a new pid namespace", "unshare(CLONE_NEWPID) failed");
