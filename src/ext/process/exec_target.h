@@ -6,8 +6,10 @@
  *   exec_chain.c   the files one exec opens for execution, in turn
  *   exec_elf.c     what an ELF image says: its interpreter, whether it is ld.so
  *   exec_args.c    which exec a stopped thread is in (/proc/TID/syscall)
+ *   exec_name.c    a name an exec gave, as its own process means it
  * Both enforcing sources use them: the supervised tree (seccomp) and the
- * fanotify source.
+ * fanotify source; the observing sources that resolve a script's name
+ * after the fact (audit, tracepoint) use exec_name.c.
  */
 #ifndef BPFHOST_EXT_EXEC_TARGET_H
 #define BPFHOST_EXT_EXEC_TARGET_H
@@ -53,6 +55,17 @@ long ext_target_vector_at(pid_t pid, uint64_t addr, unsigned ptr_size, size_t i,
 int ext_target_image(pid_t tgid, pid_t tid, int dirfd, const char *path, int flags, char *out, size_t cap, int *fd);
 /* Whether ext_target_image()'s error is the one the exec itself will fail with (ENOENT, ENOTDIR, ...). */
 bool ext_target_exec_fails_with(int err);
+
+/* ------------------------------------------------------------------------ */
+/* exec_name.c                                                              */
+
+/*
+ * name (absolute) as process tgid means it, for a lookup made from another
+ * process: a name of that process' own files (/dev/fd/N, /dev/std*,
+ * /proc/self/, /proc/thread-self/) into out through /proc/<tgid>/ (true),
+ * never through the caller's; false for other names (out untouched).
+ */
+bool ext_exec_name_in_proc(uint32_t tgid, const char *name, char *out, size_t cap);
 
 /* ------------------------------------------------------------------------ */
 /* target_path.c                                                            */

@@ -228,9 +228,11 @@ static void image_of(const struct audit_item *it, char *out, size_t cap)
         snprintf(out, cap, "%s", it->exe);
         return;
     }
-    /* A script (the process runs its interpreter), or the exe gone: the named file, its links resolved. */
-    char resolved[PATH_MAX];
-    snprintf(out, cap, "%s", realpath(abs, resolved) ? resolved : abs);
+    /* A script (the process runs its interpreter), or the exe gone: the named file, its links resolved (a name
+     * of the process' own files, such as fexecve's /dev/fd/N, through its /proc, never ours). */
+    char own[PATH_MAX], resolved[PATH_MAX];
+    bool theirs = ext_exec_name_in_proc(it->pid, abs, own, sizeof(own));
+    snprintf(out, cap, "%s", realpath(theirs ? own : abs, resolved) ? resolved : abs);
 }
 
 /* The create of an exec from its audit event. */

@@ -34,6 +34,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "ext/process/exec_target.h"
 #include "ext/process/proc_connector.h"
 #include "ext/process/proc_tracker.h"
 #include "ext/process/tracepoint_kernel.h"
@@ -171,28 +172,6 @@ static bool image_at(const char *path, struct image *out)
 }
 
 /*
- * name as process tgid resolves it: a name that means the resolver's own
- * files (its descriptors, its /proc directory) through /proc/<tgid>, never
- * through ours; false for others.
- */
-static bool own_name(uint32_t tgid, const char *name, char *out, size_t cap)
-{
-    static const struct {
-        const char *prefix, *proc;
-        bool whole; /* the name itself, not a directory */
-    } own[] = {{"/dev/fd/", "fd/", false},   {"/proc/self/", "", false}, {"/proc/thread-self/", "", false},
-               {"/dev/stdin", "fd/0", true}, {"/dev/stdout", "fd/1", true}, {"/dev/stderr", "fd/2", true}};
-    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
-        size_t n = strlen(own[i].prefix);
-        if (own[i].whole ? strcmp(name, own[i].prefix) == 0 : strncmp(name, own[i].prefix, n) == 0) {
-            snprintf(out, cap, "/proc/%u/%s%s", tgid, own[i].proc, name + n);
-            return true;
-        }
-    }
-    return false;
-}
-
-/*
  * The image of an exec: the file the process runs, as the kernel named
  * it; for an interpreted file (a script) the file the exec named,
  * resolved against its working directory, links followed. A path the
@@ -224,7 +203,7 @@ static void image_of(const struct tp_record *r, const struct exec_parts *p, stru
     else
         snprintf(abs, sizeof(abs), "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", name);
     char own[PATH_MAX];
-    bool theirs = own_name(r->tgid, abs, own, sizeof(own));
+    bool theirs = ext_exec_name_in_proc(r->tgid, abs, own, sizeof(own));
     if (!realpath(theirs ? own : abs, resolved)) {
         /* a descriptor of a file with no path (a memfd, a deleted file) while it is open; else the name as given */
         if (!theirs || !image_at(own, out))
