@@ -16,10 +16,12 @@ enum { FMT_FIELD_MAX = 1024, FMT_STR_MAX = 1024 };
 long core_env_strlen(struct exec_env *env, uint64_t addr, size_t max)
 {
     for (size_t i = 0; i < max; i++) {
-        const char *c = exec_env_mem(env, addr + i, 1, EXEC_READ);
-        if (!c)
+        /* Not exec_env_mem: a string running past what the program may read
+         * is the helper's error to return, not the program's
+         * fault; the verifier cannot know where a string ends. */
+        if (!exec_env_may_access(env, addr + i, 1, EXEC_READ))
             return -1;
-        if (!*c)
+        if (!*(const char *)(uintptr_t)(addr + i))
             return (long)i;
     }
     return (long)max;

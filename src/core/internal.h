@@ -224,8 +224,9 @@ CORE_HELPER(core_helper_trace_printk4);
 
 /*
  * Length of the string at program address addr, reading at most max bytes
- * through exec_env_mem() (an unreadable byte stops the program): the
- * offset of its NUL, max if none of the max bytes is NUL, or -1 on a fault.
+ * the run may read: the offset of its NUL, max if none of the max bytes is
+ * NUL, or -1 if a byte before either may not be read (the caller's helper
+ * then returns an error; the program goes on).
  */
 long core_env_strlen(struct exec_env *env, uint64_t addr, size_t max);
 

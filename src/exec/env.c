@@ -111,12 +111,16 @@ void exec_env_describe_addr(const struct exec_env *env, uint64_t addr, char *buf
     }
 }
 
-void *exec_env_mem(struct exec_env *env, uint64_t addr, size_t len, unsigned access)
+bool exec_env_may_access(const struct exec_env *env, uint64_t addr, size_t len, unsigned access)
 {
     size_t span = env->stack_hi - env->stack_lo;
-    bool ok = len == 0 || (len <= span && addr - env->stack_lo <= span - len) ||
-              exec_env_in_regions(env, addr, len, access);
-    if (ok)
+    return len == 0 || (len <= span && addr - env->stack_lo <= span - len) ||
+           exec_env_in_regions(env, addr, len, access);
+}
+
+void *exec_env_mem(struct exec_env *env, uint64_t addr, size_t len, unsigned access)
+{
+    if (exec_env_may_access(env, addr, len, access))
         return (void *)(uintptr_t)addr;
     if (!env->fault) {
         env->fault = true;

@@ -120,6 +120,10 @@ void exec_program_set_owner(struct exec_program *prog, const void *owner);
  * return value), or -1 with result->status and result->msg set. */
 int exec_run(const struct exec_program *prog, const struct exec_run_args *args, struct exec_result *result);
 
+/* For helpers: whether the run may access [addr, addr+len) that way (nothing
+ * recorded when not: for reads whose extent only the memory tells, a string). */
+bool exec_env_may_access(const struct exec_env *env, uint64_t addr, size_t len, unsigned access);
+
 /* For helpers: the host pointer for [addr, addr+len) if the run may access it
  * that way; otherwise NULL, and the program stops with a memory error when
  * the helper returns. */

@@ -174,6 +174,7 @@ struct run {
     uint64_t stored;    /* a value stored into the context or a map ... */
     const char *stored_in; /* ... that points near this region, or NULL */
     char where[64];     /* where it was stored */
+    const char *only_where; /* a second run: looks only there (where the first run found one) */
 };
 
 /*
@@ -208,13 +209,20 @@ __attribute__((no_sanitize("coverage"))) static const char *host_address(uint64_
     return NULL;
 }
 
-/* Records the first 8 bytes at any offset of [p, p + len) that look like a host address. */
+/*
+ * Records the first 8 bytes at any offset of [p, p + len) that look like a
+ * host address; on a second run only those at the first run's place: a
+ * number the input put elsewhere may look like an address of the moved
+ * regions, and only a value that moved at the same place is a pointer.
+ */
 static void look_for_address(struct run *run, const uint8_t *p, size_t len, const char *where, unsigned key)
 {
     for (size_t i = 0; i + 8 <= len && !run->stored_in; i++) {
+        snprintf(run->where, sizeof(run->where), "%s %u offset %zu", where, key, i);
+        if (run->only_where && strcmp(run->where, run->only_where) != 0)
+            continue;
         memcpy(&run->stored, p + i, 8);
         run->stored_in = host_address(run->stored, run);
-        snprintf(run->where, sizeof(run->where), "%s %u offset %zu", where, key, i);
     }
 }
 
@@ -290,7 +298,7 @@ static void check_accepted(const struct ebpf_insn *insns, size_t count, struct c
     struct core_prog *moved = load(insns, count, 1, err, sizeof(err));
     if (!moved)
         fuzz_fail("accepted with one set of maps, refused with its twin: %s", err);
-    struct run second = {.set = 1};
+    struct run second = {.set = 1, .only_where = first.stored_in ? first.where : NULL};
     run_on(moved, ctx, data, data_len, true, &second);
     core_prog_release(moved);
     if (first.r0_in && second.r0_in && first.r0 != second.r0)

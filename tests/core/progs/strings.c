@@ -3,6 +3,14 @@
 
 static const char world[] = "world";
 
+/* One 8-byte value (format_errors fills it without a NUL). */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __type(key, uint32_t);
+    __type(value, char[8]);
+    __uint(max_entries, 1);
+} no_nul SEC(".maps");
+
 /* Formats into the data (64 bytes) and returns bpf_snprintf's result. */
 SEC("sample")
 int format(struct sample_ctx *ctx)
@@ -23,8 +31,8 @@ int format_size(struct sample_ctx *ctx)
 }
 
 /* Formats the verifier lets through but the run refuses (-EINVAL): a width
- * over 1024, flags on %p, and a trace format built on the stack without its
- * NUL. (Formats it can read and refuse are tests/verify/progs/formats.c.) */
+ * over 1024, flags on %p, a trace format built on the stack without its
+ * NUL, and a %s string without its NUL before the end of its memory. (Formats it can read and refuse are tests/verify/progs/formats.c.) */
 SEC("sample")
 int format_errors(struct sample_ctx *ctx)
 {
@@ -34,7 +42,15 @@ int format_errors(struct sample_ctx *ctx)
     long flagged = bpf_snprintf(out, sizeof(out), "%-p", args, sizeof(args));
     char unterminated[4] = {'%', 'd', 'x', 'y'};
     long printk = bpf_trace_printk2(unterminated, sizeof(unterminated));
-    return wide == -EINVAL && flagged == -EINVAL && printk == -EINVAL;
+    /* A %s whose string runs to the end of its map value: an error, the program goes on. */
+    uint32_t key = 0;
+    char *value = bpf_map_lookup_elem(&no_nul, &key);
+    if (!value)
+        return 0;
+    __builtin_memset(value, 'A', 8);
+    uint64_t string[] = {(uint64_t)value};
+    long past_end = bpf_snprintf(out, sizeof(out), "%s", string, sizeof(string));
+    return wide == -EINVAL && flagged == -EINVAL && printk == -EINVAL && past_end == -EINVAL;
 }
 
 /* 0 if the data starts with "hello". */
