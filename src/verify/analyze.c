@@ -194,6 +194,12 @@ static uint32_t count_visit(struct vstate *s, uint32_t pc, bool back_edge)
     return 1;
 }
 
+/* Whether the path comes to the current instruction (a helper call) from a callback's exit: called back. */
+static bool called_back(const struct verifier *v)
+{
+    return v->from < v->prog->insn_count && v->prog->insns[v->from].opcode == EBPF_OP_EXIT;
+}
+
 /* The nearest state stored at pc on this path, or NULL. */
 static struct vstored *ancestor_at(struct vstored *p, uint32_t pc)
 {
@@ -360,10 +366,14 @@ static int visit(struct verifier *v)
     int m = match(v, pc, &cycle);
     if (m == 1)
         return VISIT_PRUNED;
-    if (v->insn_flags[pc] & VI_CALLBACK) {
+    uint32_t frame = v->cur->frame_count - 1;
+    if ((v->insn_flags[pc] & VI_CALLBACK) && called_back(v)) {
         /* Calling back again: the helper bounds the iterations; the state
-         * only has to reach a fixpoint (widened after some rounds). */
-        if (m == 2)
+         * only has to reach a fixpoint (widened after some rounds). Only a
+         * cycle within this call's callbacks: one closing on a state from
+         * before the call went around the calling function's own loop,
+         * which that loop has to prove. */
+        if (m == 2 && cycle->number >= v->cur->callback_since[frame])
             return VISIT_PRUNED;
         struct vstored *a = ancestor_at(v->parent, pc);
         if (a && count_visit(v->cur, pc, true) > VERIFY_LOOP_UNROLL) {
@@ -375,6 +385,8 @@ static int visit(struct verifier *v)
         }
         return store(v, pc) < 0 ? -ENOMEM : VISIT_GO;
     }
+    if (v->insn_flags[pc] & VI_CALLBACK)
+        v->cur->callback_since[frame] = (uint32_t)v->res->states_stored;
     if (m == 2) {
         /* A cycle closing on a state of this path: pruned only where its
          * progress was just checked; elsewhere unrolled until a loop head. */

@@ -163,6 +163,9 @@ struct vstate {
     int32_t packet_known;     /* bytes from the packet's start proven present (survives reloads of data) */
     uint32_t loop_pc[VLOOPS]; /* visits of loop heads on this path (pc + 1, count) */
     uint32_t loop_visits[VLOOPS];
+    /* Per frame: the number of the first state stored since the path last came to a call that calls back
+     * (not from the callback): a cycle there proves the callbacks reached a fixpoint only after it. */
+    uint32_t callback_since[EBPF_MAX_CALL_DEPTH];
     struct vframe *frames[EBPF_MAX_CALL_DEPTH];
 };
 

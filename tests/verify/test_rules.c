@@ -200,6 +200,20 @@ static const struct rule rules[] = {
      "call local f\nexit\nf:\nmov %r0, %r10\nadd %r0, -8\nexit", "own stack"},
     {"calls nest at most 8 frames", "call local f\nexit\nf:\nmov %r0, 0\nexit", "call local f\nexit\nf:\ncall local f\nexit",
      "deeper than 8"},
+    /* The stack differs at the loop's head between the first pass and the others, so the first repeat is at
+     * the bpf_loop call: a cycle there is the callbacks' fixpoint only within the call. */
+    {"a loop around a bpf_loop call must progress itself",
+     "ldxw %r9, [%r1+16]\nand %r9, 63\nstdw [%r10-16], 1\nloop:\njeq %r9, 0, out\nlddw %r2, code_addr cb\nmov %r1, 10\nmov %r3, 0\nmov %r4, 0\nstdw [%r10-16], 2"
+     "\ncall 181\nsub %r9, 1\nja loop\nout:\nmov %r0, 0\nexit\ncb:\nmov %r0, 0\nexit",
+     "ldxw %r9, [%r1+16]\nand %r9, 63\nstdw [%r10-16], 1\nloop:\njeq %r9, 0, out\nlddw %r2, code_addr cb\nmov %r1, 10\nmov %r3, 0\nmov %r4, 0\nstdw [%r10-16], 2"
+     "\ncall 181\nsub %r9, 0\nja loop\nout:\nmov %r0, 0\nexit\ncb:\nmov %r0, 0\nexit",
+     "terminates"},
+    {"callbacks nest, and return 0 or 1 at every depth",
+     "lddw %r2, code_addr outer\nmov %r1, 10\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit\n"
+     "outer:\nlddw %r2, code_addr inner\nmov %r1, 10\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit\ninner:\nmov %r0, 1\nexit",
+     "lddw %r2, code_addr outer\nmov %r1, 10\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit\n"
+     "outer:\nlddw %r2, code_addr inner\nmov %r1, 10\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit\ninner:\nmov %r0, 2\nexit",
+     "outside [0, 1]"},
     {"callbacks return 0 or 1", "lddw %r2, code_addr cb\nmov %r1, 10\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 0\n"
                                 "exit\ncb:\nmov %r0, 0\nexit",
      "lddw %r2, code_addr cb\nmov %r1, 10\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit\ncb:\nmov %r0, 2\nexit",
