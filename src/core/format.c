@@ -16,9 +16,9 @@ enum { FMT_FIELD_MAX = 1024, FMT_STR_MAX = 1024 };
 long core_env_strlen(struct exec_env *env, uint64_t addr, size_t max)
 {
     for (size_t i = 0; i < max; i++) {
-        /* Not exec_env_mem: a string running past what the program may read
-         * is the helper's error to return, not the program's
-         * fault; the verifier cannot know where a string ends. */
+        /* Not exec_env_mem: the verifier cannot know where a string ends, so
+         * one running past what the program may read is the helper's error
+         * to return, not the program's fault. */
         if (!exec_env_may_access(env, addr + i, 1, EXEC_READ))
             return -1;
         if (!*(const char *)(uintptr_t)(addr + i))
